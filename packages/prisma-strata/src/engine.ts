@@ -1,0 +1,121 @@
+/**
+ * One Engine per extended client: the tiers, the versions, the model graph and the counters that the read path,
+ * the write path and `$cache` share.
+ */
+import { randomUUID } from 'node:crypto'
+import { Redis, type RedisOptions } from 'ioredis'
+import { CodecError, StrataOptionsError } from './errors'
+import { createReporter, type Reporter } from './metrics/report'
+import { Stats } from './metrics/stats'
+import type { ResolvedOptions } from './options'
+import { Policies } from './policy/policy'
+import type { Outcome } from './read/read-path'
+import { buildModelGraph, type ModelGraph, type RuntimeDataModel } from './schema/model-graph'
+import { readSchemaText } from './schema/schema-text'
+import { Bus } from './store/bus'
+import { type KeySpace, keySpace, modelVersionName, tagVersionName } from './store/keys'
+import { LocalTier } from './store/local-tier'
+import { type RedisClient, RedisTier } from './store/redis-tier'
+import { Versions } from './store/versions'
+import { PendingTransactions } from './transaction/pending-transactions'
+
+/** The parts of a Prisma client the engine reads (internal fields, stable across Prisma 7). */
+export interface PrismaInternals {
+  _runtimeDataModel: RuntimeDataModel
+  _engineConfig?: { inlineSchema?: string }
+  _clientVersion?: string
+}
+
+function isClient(value: unknown): value is RedisClient {
+  return typeof (value as { getBuffer?: unknown })?.getBuffer === 'function'
+}
+
+export class Engine {
+  readonly graph: ModelGraph
+  readonly policies: Policies
+  readonly stats = new Stats()
+  readonly report: Reporter
+  readonly keys: KeySpace
+  readonly local: LocalTier | undefined
+  readonly redis: RedisTier | undefined
+  readonly versions: Versions
+  /** Database queries under way, by query text and snapshot: concurrent identical misses share one. */
+  readonly inflight = new Map<string, Promise<Outcome>>()
+  readonly transactions = new PendingTransactions()
+  /** Whether the model graph knows foreign keys (schema text read) or invalidates conservatively. */
+  readonly precise: boolean
+  private readonly bus: Bus | undefined
+  private readonly ownedClient: RedisClient | undefined
+  private readonly versionNames = new Map<string, string>()
+
+  constructor(options: ResolvedOptions, client: PrismaInternals) {
+    const runtime = client._runtimeDataModel
+    const facts = readSchemaText(client._engineConfig?.inlineSchema)
+    this.graph = buildModelGraph(runtime, facts?.foreignKeys)
+    this.precise = this.graph.foreignKeysTo !== undefined
+    const models = Object.keys(runtime.models)
+    for (const name of Object.keys(options.models)) {
+      if (!models.includes(name)) {
+        throw new StrataOptionsError(
+          `cache(): \`models.${name}\` is not a model of this client. Models: ${models.join(', ')}.`,
+        )
+      }
+    }
+    for (const name of models) this.versionNames.set(name, modelVersionName(name))
+    this.policies = new Policies(options, facts?.policies ?? {}, models)
+    this.report = createReporter(this.stats, options.onError)
+    this.keys = keySpace(options.prefix)
+    this.local = options.local ? new LocalTier(options.local.maxBytes, options.local.ttl) : undefined
+    const origin = randomUUID().slice(0, 8)
+    let redisClient: RedisClient | undefined
+    if (isClient(options.redis)) redisClient = options.redis
+    else if (options.redis !== undefined) {
+      const own =
+        typeof options.redis === 'string'
+          ? new Redis(options.redis, { maxRetriesPerRequest: 2 })
+          : new Redis({ maxRetriesPerRequest: 2, ...(options.redis as RedisOptions) })
+      own.on('error', () => {}) // failures surface, counted, through RedisTier
+      this.ownedClient = own
+      redisClient = own
+    }
+    this.redis = redisClient ? new RedisTier(redisClient, options.redisTimeout, this.report) : undefined
+    this.versions = new Versions(this.redis, this.keys, origin, this.stats)
+    if (redisClient) {
+      this.bus = new Bus(
+        redisClient,
+        this.keys.channel,
+        origin,
+        {
+          message: (names, versions) => this.versions.apply(names, versions),
+          down: () => {
+            this.versions.distrust()
+            this.local?.clear()
+          },
+          up: () => this.versions.trust(),
+        },
+        this.report,
+      )
+      this.bus.start()
+    }
+  }
+
+  modelVersionName(model: string): string {
+    return this.versionNames.get(model) ?? modelVersionName(model)
+  }
+
+  reportCodec(message: string, cause: unknown): void {
+    this.report(new CodecError(message, cause))
+  }
+
+  /** Bumps the versions of models and tags: every entry depending on one of them stops being served. */
+  invalidate(models: readonly string[], tags: readonly string[] = []): Promise<void> {
+    const names = [...models.map((m) => this.modelVersionName(m)), ...tags.map(tagVersionName)]
+    return this.versions.bump([...new Set(names)].sort())
+  }
+
+  async close(): Promise<void> {
+    await this.bus?.close()
+    this.ownedClient?.disconnect()
+    this.local?.clear()
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * Every error Strata creates, each with a stable `code`. Only `StrataOptionsError` is ever thrown to the caller
+ * (at `cache(...)`); the others describe cache-side faults, which are reported through `onError` and
+ * `$cache.stats()` and never reach a query's caller (DESIGN invariant 7).
+ */
+export class StrataError extends Error {
+  readonly code: string
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = new.target.name
+    this.code = code
+  }
+}
+
+/** Invalid options passed to `cache(...)` or found in a `/// @cache(...)` annotation. */
+export class StrataOptionsError extends StrataError {
+  constructor(message: string) {
+    super('E_STRATA_OPTIONS', message)
+  }
+}
+
+/** A Redis command failed, timed out, or was skipped because the circuit breaker is open. */
+export class RedisUnavailableError extends StrataError {
+  constructor(operation: string, cause?: unknown) {
+    super('E_REDIS_UNAVAILABLE', `Redis ${operation} failed; the query was answered by the database`, { cause })
+  }
+}
+
+/** Bytes under one of our keys could not be decoded (corrupt, truncated, foreign or from another format). */
+export class CodecError extends StrataError {
+  constructor(message: string, cause?: unknown) {
+    super('E_CODEC', message, { cause })
+  }
+}
+
+/** The invalidation bus (Redis pub/sub) dropped; local entries were discarded. */
+export class BusError extends StrataError {
+  constructor(message: string, cause?: unknown) {
+    super('E_BUS', message, { cause })
+  }
+}
+
+/** The codes of every Strata error, for matching in `onError`. */
+export const errorCodes = {
+  options: 'E_STRATA_OPTIONS',
+  redisUnavailable: 'E_REDIS_UNAVAILABLE',
+  codec: 'E_CODEC',
+  bus: 'E_BUS',
+} as const

@@ -1,0 +1,163 @@
+/**
+ * `cache(options)`: the Prisma extension. Reads are overridden in the `model` component, so a hit never enters
+ * Prisma's query pipeline (see README, "Why the model component"); writes and raw SQL are seen in the `query`
+ * component, where Prisma tells whether they run in a transaction; `$transaction` is wrapped to bump after commit.
+ */
+import { Prisma } from '@prisma/client/extension'
+import { Engine, type PrismaInternals } from './engine'
+import { StrataOptionsError } from './errors'
+import type { StatsSnapshot } from './metrics/stats'
+import { type CacheOptions, type QueryCacheArg, resolveOptions, validateQueryCache } from './options'
+import { type Delegate, fluentClass, LazyRead } from './read/lazy-read'
+import type { Args } from './read/read-path'
+import { TX_SCOPE, transactionOverride } from './transaction/transaction-override'
+import { modelWrite, rawWrite, type WriteParams, writeOperations } from './write/write-path'
+
+/** `$cache` on the extended client. */
+export interface CacheHandle {
+  /** Makes every cached read depending on these models or tags stale, in every process. */
+  invalidate(target: { models?: string[]; tags?: string[] }): Promise<void>
+  /** Hits by tier, misses, fills, invalidations and errors, in total and per model. */
+  stats(): StatsSnapshot
+  /** Sets every counter of `stats()` back to zero. */
+  resetStats(): void
+  /** True when foreign keys and referential actions were read from the schema (precise invalidation). */
+  readonly precise: boolean
+  /** Closes the connections Strata opened (the bus, and Redis when it was given as options or a URL). */
+  close(): Promise<void>
+}
+
+/** The per-query argument added to every read method. */
+export interface CacheArgument {
+  /** Per-query policy, or `false` to bypass the cache. See `QueryCacheOptions`. */
+  cache?: QueryCacheArg
+}
+
+const fluentOperations = new Set(['findUnique', 'findUniqueOrThrow', 'findFirst', 'findFirstOrThrow'])
+
+interface ModelContext {
+  $name: string
+  $parent: Record<string | symbol, unknown>
+}
+
+function jsName(model: string): string {
+  return model.charAt(0).toLowerCase() + model.slice(1)
+}
+
+function readMethod(engine: Engine, operation: string) {
+  const fluent = fluentOperations.has(operation)
+  return function read(this: ModelContext, input?: Args & CacheArgument): unknown {
+    const parent = this.$parent
+    const model = this.$name
+    const delegate = parent[jsName(model)] as Delegate
+    let args: Args | undefined = input
+    let query: QueryCacheArg | undefined
+    if (input !== undefined && 'cache' in input) {
+      query = validateQueryCache(input.cache)
+      const { cache: _cache, ...rest } = input
+      args = rest
+    }
+    const policy = engine.policies.of(model)
+    // Interactive transactions never touch the cache: they must see their own uncommitted writes.
+    if (query === false || policy === false || parent[TX_SCOPE] !== undefined) {
+      engine.stats.model(model).bypasses++
+      return (delegate[operation] as (a?: unknown) => unknown)(args)
+    }
+    const Read = fluent ? fluentClass(engine, model) : LazyRead
+    return new Read(engine, delegate, model, operation, args, query || undefined, policy)
+  }
+}
+
+type ReadOperation =
+  | 'findUnique'
+  | 'findUniqueOrThrow'
+  | 'findFirst'
+  | 'findFirstOrThrow'
+  | 'findMany'
+  | 'count'
+  | 'aggregate'
+  | 'groupBy'
+
+type ReadResult<T, A, F extends ReadOperation> = Prisma.PrismaPromise<Prisma.Result<T, A, F>>
+
+const readOperations: ReadOperation[] = [
+  'findUnique',
+  'findUniqueOrThrow',
+  'findFirst',
+  'findFirstOrThrow',
+  'findMany',
+  'count',
+  'aggregate',
+  'groupBy',
+]
+
+/** The read methods as users see them: Prisma's own types, plus the `cache` argument. */
+export type ReadMethods = {
+  findUnique<T, A>(
+    this: T,
+    args: Prisma.Exact<A, Prisma.Args<T, 'findUnique'> & CacheArgument>,
+  ): ReadResult<T, A, 'findUnique'>
+  findUniqueOrThrow<T, A>(
+    this: T,
+    args: Prisma.Exact<A, Prisma.Args<T, 'findUniqueOrThrow'> & CacheArgument>,
+  ): ReadResult<T, A, 'findUniqueOrThrow'>
+  findFirst<T, A>(
+    this: T,
+    args?: Prisma.Exact<A, Prisma.Args<T, 'findFirst'> & CacheArgument>,
+  ): ReadResult<T, A, 'findFirst'>
+  findFirstOrThrow<T, A>(
+    this: T,
+    args?: Prisma.Exact<A, Prisma.Args<T, 'findFirstOrThrow'> & CacheArgument>,
+  ): ReadResult<T, A, 'findFirstOrThrow'>
+  findMany<T, A>(
+    this: T,
+    args?: Prisma.Exact<A, Prisma.Args<T, 'findMany'> & CacheArgument>,
+  ): ReadResult<T, A, 'findMany'>
+  count<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, 'count'> & CacheArgument>): ReadResult<T, A, 'count'>
+  aggregate<T, A>(
+    this: T,
+    args: Prisma.Exact<A, Prisma.Args<T, 'aggregate'> & CacheArgument>,
+  ): ReadResult<T, A, 'aggregate'>
+  groupBy<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, 'groupBy'> & CacheArgument>): ReadResult<T, A, 'groupBy'>
+}
+
+/** Creates the extension. Throws `StrataOptionsError`, saying what to fix, when an option is invalid. */
+export function cache(options: CacheOptions = {}) {
+  const resolved = resolveOptions(options)
+  return Prisma.defineExtension((client) => {
+    const engine = new Engine(resolved, client as unknown as PrismaInternals)
+    const write = modelWrite(engine)
+    const writes = Object.fromEntries(writeOperations.map((op) => [op, (p: WriteParams) => write(p)]))
+    const handle: CacheHandle = {
+      invalidate({ models = [], tags = [] }) {
+        for (const model of models) {
+          if (!engine.graph.models.has(model)) {
+            throw new StrataOptionsError(`$cache.invalidate: unknown model \`${model}\`.`)
+          }
+        }
+        return engine.invalidate(models, tags)
+      },
+      stats: () => engine.stats.snapshot({ entries: engine.local?.size ?? 0, bytes: engine.local?.bytes ?? 0 }),
+      resetStats: () => engine.stats.reset(),
+      precise: engine.precise,
+      close: () => engine.close(),
+    }
+    const reads = Object.fromEntries(readOperations.map((op) => [op, readMethod(engine, op)])) as unknown as ReadMethods
+    return client.$extends({
+      name: 'prisma-strata',
+      model: { $allModels: reads },
+      query: {
+        $allModels: writes,
+        $executeRaw: rawWrite(engine, false),
+        $executeRawUnsafe: rawWrite(engine, false),
+        $queryRaw: rawWrite(engine, true),
+        $queryRawUnsafe: rawWrite(engine, true),
+      } as never,
+      client: {
+        $cache: handle,
+        // Typed as Prisma's own: the override changes when versions are bumped, not what `$transaction` is.
+        ...({ $transaction: transactionOverride(engine) } as {}),
+      },
+    })
+  })
+}

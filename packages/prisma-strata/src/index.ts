@@ -1,0 +1,23 @@
+/**
+ * prisma-strata: a two-tier cache (in-process LRU in front of Redis) for Prisma 7.
+ *
+ *   const prisma = new PrismaClient({ adapter }).$extends(cache({ redis }))
+ */
+
+export {
+  BusError,
+  CodecError,
+  errorCodes,
+  RedisUnavailableError,
+  StrataError,
+  StrataOptionsError,
+} from './errors'
+export { type CacheArgument, type CacheHandle, cache, type ReadMethods } from './extension'
+export type { ModelCounters, StatsSnapshot } from './metrics/stats'
+export type {
+  CacheOptions,
+  LocalTierOptions,
+  ModelPolicy,
+  QueryCacheArg,
+  QueryCacheOptions,
+} from './options'

@@ -1,0 +1,162 @@
+import type { Cluster, Redis, RedisOptions } from 'ioredis'
+import { type StrataError, StrataOptionsError } from './errors'
+
+/** Caching policy of one model. Set in `schema.prisma` (`/// @cache(ttl: 300)`) or in `cache({ models })`. */
+export interface ModelPolicy {
+  /** Seconds an entry of this model lives. Default: the top-level `ttl`. */
+  ttl?: number
+  /** Seconds a "no such row" result lives. Default: the top-level `negativeTtl`. */
+  negativeTtl?: number
+}
+
+/** The in-process tier. */
+export interface LocalTierOptions {
+  /** Upper bound of the bytes held (encoded values plus keys). Default: 64 MiB. */
+  maxBytes?: number
+  /**
+   * Longest seconds an entry stays in this process, whatever its TTL: bounds how long a lost invalidation
+   * message can leave this process stale. Default: no cap beyond the entry's own TTL.
+   */
+  ttl?: number
+}
+
+/** Options of `cache(...)`. Every field is optional: `cache()` alone runs on the in-process tier. */
+export interface CacheOptions {
+  /** An ioredis `Redis`/`Cluster`, ioredis options, or a `redis://` URL. Absent: the in-process tier only. */
+  redis?: Redis | Cluster | RedisOptions | string
+  /** Namespace of every Redis key and channel. Default: `'strata'`. */
+  prefix?: string
+  /** Default seconds an entry lives; every entry expires. Default: 60. */
+  ttl?: number
+  /** Seconds a "no such row" result (`null`, or `*OrThrow`'s not-found) lives. Default: 5. */
+  negativeTtl?: number
+  /** Each TTL is shortened by a random fraction up to this, so entries filled together expire apart. Default: 0.1. */
+  jitter?: number
+  /** The in-process tier, or `false` to turn it off (then every hit is a Redis round trip). Default: `{}`. */
+  local?: LocalTierOptions | false
+  /** Per-model policy, by model name as in the schema; `false` turns caching off for that model. */
+  models?: Record<string, ModelPolicy | false>
+  /** Milliseconds a Redis call may take before it counts as failed and the database answers. Default: 200. */
+  redisTimeout?: number
+  /** Called with every cache-side fault (never thrown to the caller). Default: a rate-limited `console.warn`. */
+  onError?: (error: StrataError) => void
+}
+
+/** Per-query option, on every read method: `prisma.user.findMany({ where, cache: { ttl: 10 } })`. */
+export interface QueryCacheOptions {
+  /** Seconds this entry lives. Default: the model's TTL. */
+  ttl?: number
+  /** Names this entry; `$cache.invalidate({ tags })` drops every entry carrying one of them. */
+  tags?: string[]
+  /** A name of your own for this entry, used instead of the hash of the arguments. */
+  key?: string
+}
+
+/** The per-query `cache` argument: options, or `false` to bypass the cache for this call. */
+export type QueryCacheArg = QueryCacheOptions | false
+
+/** Options with every default applied. */
+export interface ResolvedOptions {
+  redis: CacheOptions['redis']
+  prefix: string
+  ttl: number
+  negativeTtl: number
+  jitter: number
+  local: { maxBytes: number; ttl: number | undefined } | false
+  models: Record<string, ModelPolicy | false>
+  redisTimeout: number
+  onError: ((error: StrataError) => void) | undefined
+}
+
+const topLevelKeys = ['redis', 'prefix', 'ttl', 'negativeTtl', 'jitter', 'local', 'models', 'redisTimeout', 'onError']
+
+function fail(path: string, problem: string): never {
+  throw new StrataOptionsError(`cache(): \`${path}\` ${problem}`)
+}
+
+function checkKeys(value: object, allowed: readonly string[], path: string): void {
+  for (const key of Object.keys(value)) {
+    if (!allowed.includes(key)) fail(`${path}${key}`, `is not an option. Allowed: ${allowed.join(', ')}.`)
+  }
+}
+
+/** A number of seconds or milliseconds that must be positive and finite. */
+function positive(value: unknown, path: string): number | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    fail(path, `must be a positive number, got ${JSON.stringify(value)}.`)
+  }
+  return value
+}
+
+export function validateModelPolicy(value: unknown, path: string): ModelPolicy | false {
+  if (value === false) return false
+  if (typeof value !== 'object' || value === null) fail(path, 'must be `false` or an object like `{ ttl: 300 }`.')
+  checkKeys(value, ['ttl', 'negativeTtl'], `${path}.`)
+  const policy = value as ModelPolicy
+  positive(policy.ttl, `${path}.ttl`)
+  positive(policy.negativeTtl, `${path}.negativeTtl`)
+  return policy
+}
+
+/** Checks every option and applies defaults. Throws `StrataOptionsError` saying what to fix. */
+export function resolveOptions(options: CacheOptions = {}): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) fail('options', 'must be an object.')
+  checkKeys(options, topLevelKeys, '')
+  const { redis } = options
+  if (redis !== undefined) {
+    const ok =
+      (typeof redis === 'string' && /^rediss?:\/\//.test(redis)) || (typeof redis === 'object' && redis !== null)
+    if (!ok) fail('redis', 'must be an ioredis Redis or Cluster, ioredis options, or a redis:// URL.')
+  }
+  const prefix = options.prefix ?? 'strata'
+  if (typeof prefix !== 'string' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(prefix)) {
+    fail('prefix', 'must be 1-64 characters of A-Z a-z 0-9 _ . : - (braces would break Redis Cluster hash tags).')
+  }
+  const jitter = options.jitter ?? 0.1
+  if (typeof jitter !== 'number' || !(jitter >= 0 && jitter < 1)) fail('jitter', 'must be a number in [0, 1).')
+  let local: ResolvedOptions['local'] = { maxBytes: 64 * 1024 * 1024, ttl: undefined }
+  if (options.local === false) local = false
+  else if (options.local !== undefined) {
+    if (typeof options.local !== 'object' || options.local === null) fail('local', 'must be `false` or an object.')
+    checkKeys(options.local, ['maxBytes', 'ttl'], 'local.')
+    local = {
+      maxBytes: positive(options.local.maxBytes, 'local.maxBytes') ?? local.maxBytes,
+      ttl: positive(options.local.ttl, 'local.ttl'),
+    }
+  }
+  const models: Record<string, ModelPolicy | false> = {}
+  if (options.models !== undefined) {
+    if (typeof options.models !== 'object' || options.models === null) fail('models', 'must be an object.')
+    for (const [name, policy] of Object.entries(options.models)) {
+      models[name] = validateModelPolicy(policy, `models.${name}`)
+    }
+  }
+  if (options.onError !== undefined && typeof options.onError !== 'function') fail('onError', 'must be a function.')
+  return {
+    redis,
+    prefix,
+    ttl: positive(options.ttl, 'ttl') ?? 60,
+    negativeTtl: positive(options.negativeTtl, 'negativeTtl') ?? 5,
+    jitter,
+    local,
+    models,
+    redisTimeout: positive(options.redisTimeout, 'redisTimeout') ?? 200,
+    onError: options.onError,
+  }
+}
+
+/** Checks a per-query `cache` argument; a bad one is a programming error, thrown like Prisma's own argument errors. */
+export function validateQueryCache(value: unknown): QueryCacheArg | undefined {
+  if (value === undefined || value === false) return value
+  if (typeof value !== 'object' || value === null) fail('cache (query argument)', 'must be `false` or an object.')
+  checkKeys(value, ['ttl', 'tags', 'key'], 'cache.')
+  const q = value as QueryCacheOptions
+  positive(q.ttl, 'cache.ttl')
+  if (q.tags !== undefined && !(Array.isArray(q.tags) && q.tags.every((t) => typeof t === 'string' && t !== ''))) {
+    fail('cache.tags', 'must be an array of non-empty strings.')
+  }
+  if (q.key !== undefined && (typeof q.key !== 'string' || q.key === ''))
+    fail('cache.key', 'must be a non-empty string.')
+  return q
+}

@@ -1,0 +1,64 @@
+/**
+ * The canonical text of a query's arguments: equal for equal queries whatever the key order, different for
+ * different ones (every argument counts, values keep their type). It is the local tier's key as is, and what a
+ * Redis entry stores to prove it answers this query (its key name is a hash of it).
+ */
+
+const plainPrototypes = new Set<unknown>([Object.prototype, null])
+
+/** Objects whose key order means something to Prisma and is kept: `orderBy: { a: 'asc', b: 'desc' }`. */
+const orderedKeys = new Set(['orderBy'])
+
+export function canonical(value: unknown, keepOrder = false): string {
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value)
+    case 'number':
+      return Number.isFinite(value) ? String(value) : `#${value}`
+    case 'boolean':
+      return value ? 'T' : 'F'
+    case 'bigint':
+      return `${value}n`
+    case 'undefined':
+      return 'U'
+    case 'object':
+      return value === null ? 'N' : canonicalObject(value, keepOrder)
+    default:
+      // Functions and symbols are not query arguments Prisma accepts; keep them apart from everything else.
+      return `?${String(value)}`
+  }
+}
+
+function canonicalObject(value: object, keepOrder: boolean): string {
+  if (Array.isArray(value)) {
+    let out = '['
+    for (let i = 0; i < value.length; i++) out += (i ? ',' : '') + canonical(value[i], keepOrder)
+    return `${out}]`
+  }
+  if (value instanceof Date) return `D${value.getTime()}`
+  if (ArrayBuffer.isView(value)) {
+    return `X${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64')}`
+  }
+  const proto = Object.getPrototypeOf(value)
+  if (!plainPrototypes.has(proto)) {
+    // Decimal, Prisma.DbNull/JsonNull/AnyNull, field references: the class name keeps them apart.
+    const name = (value as { constructor?: { name?: string } }).constructor?.name ?? 'Object'
+    if (name === 'Decimal') return `M${String(value)}`
+    return `${name}${canonicalFields(value, keepOrder)}`
+  }
+  return canonicalFields(value, keepOrder)
+}
+
+function canonicalFields(value: object, keepOrder: boolean): string {
+  const keys = Object.keys(value)
+  if (!keepOrder) keys.sort()
+  let out = '{'
+  let first = true
+  for (const key of keys) {
+    const field = (value as Record<string, unknown>)[key]
+    if (field === undefined) continue // Prisma treats an undefined argument as absent
+    out += `${first ? '' : ','}${JSON.stringify(key)}:${canonical(field, keepOrder || orderedKeys.has(key))}`
+    first = false
+  }
+  return `${out}}`
+}

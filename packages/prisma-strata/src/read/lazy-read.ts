@@ -1,0 +1,147 @@
+/**
+ * What a read method returns: a thenable that behaves like Prisma's own PrismaPromise. Nothing runs until it is
+ * awaited; awaited, it is served by the cache or, on a miss, by Prisma's promise built only then. Inside a batch
+ * `$transaction([...])` Prisma calls `requestTransaction` and the item runs in the batch, never from the cache
+ * (Prisma waits for every item of a batch: answering one from memory would hang it).
+ * Fluent relation calls (`findUnique(...).posts()`) are cached reads too: the relation path becomes a nested
+ * `select`, as Prisma itself does it, and the answer is taken along that path.
+ */
+import type { Engine } from '../engine'
+import type { QueryCacheOptions } from '../options'
+import type { EffectivePolicy } from '../policy/policy'
+import { type Args, cachedRead, type ReadCall } from './read-path'
+
+/** A Prisma model delegate of the client one level below this extension (or of a transaction). */
+export type Delegate = Record<string, (args?: unknown) => PrismaPromiseLike>
+
+interface PrismaPromiseLike extends PromiseLike<unknown> {
+  requestTransaction(transaction: unknown): PromiseLike<unknown>
+  [relation: string]: unknown
+}
+
+type FluentStep = readonly [field: string, args: unknown]
+
+function fluentSelect(steps: readonly FluentStep[], i: number): Args {
+  const [field, args] = steps[i] as FluentStep
+  if (i === steps.length - 1) return { [field]: args ?? true }
+  return { [field]: { ...(args as Args | undefined), select: fluentSelect(steps, i + 1) } }
+}
+
+function withoutSelection(args: Args | undefined): Args {
+  const { select: _select, include: _include, omit: _omit, ...rest } = args ?? {}
+  return rest
+}
+
+function followPath(value: unknown, steps: readonly FluentStep[]): unknown {
+  let current = value
+  for (const [field] of steps) {
+    if (current === null || current === undefined) return null
+    current = (current as Args)[field]
+  }
+  return current ?? null
+}
+
+export class LazyRead implements ReadCall, PromiseLike<unknown> {
+  private promise: Promise<unknown> | undefined
+  /** The arguments sent (with the fluent path as a nested select). */
+  readonly args: Args | undefined
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly delegate: Delegate,
+    readonly model: string,
+    readonly operation: string,
+    private readonly rootArgs: Args | undefined,
+    readonly query: QueryCacheOptions | undefined,
+    readonly policy: EffectivePolicy,
+    private readonly steps: readonly FluentStep[] = [],
+  ) {
+    this.args = steps.length === 0 ? rootArgs : { ...withoutSelection(rootArgs), select: fluentSelect(steps, 0) }
+  }
+
+  execute(): PromiseLike<unknown> {
+    return (this.delegate[this.operation] as (args?: unknown) => PrismaPromiseLike)(this.args)
+  }
+
+  private run(): Promise<unknown> {
+    if (this.promise === undefined) {
+      const read = cachedRead(this.engine, this)
+      this.promise = this.steps.length === 0 ? read : read.then((value) => followPath(value, this.steps))
+    }
+    return this.promise
+  }
+
+  // biome-ignore lint/suspicious/noThenProperty: a PrismaPromise is a thenable by contract
+  then<A = unknown, B = never>(
+    onFulfilled?: ((value: unknown) => A | PromiseLike<A>) | null,
+    onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
+  ): Promise<A | B> {
+    return this.run().then(onFulfilled, onRejected)
+  }
+
+  catch<B = never>(onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<unknown> {
+    return this.run().catch(onRejected)
+  }
+
+  finally(onFinally?: (() => void) | null): Promise<unknown> {
+    return this.run().finally(onFinally)
+  }
+
+  /** Batch transaction: Prisma's own promise (with Prisma's own fluent calls) joins the batch. */
+  requestTransaction(transaction: unknown): PromiseLike<unknown> {
+    let promise = (this.delegate[this.operation] as (args?: unknown) => PrismaPromiseLike)(this.rootArgs)
+    for (const [field, args] of this.steps) {
+      promise = (promise[field] as (args?: unknown) => PrismaPromiseLike)(args)
+    }
+    return promise.requestTransaction(transaction)
+  }
+
+  get [Symbol.toStringTag](): string {
+    return 'PrismaPromise'
+  }
+
+  /** A fluent relation call: the same root query, one step further along the relation path. */
+  protected fluent(field: string, args: unknown): LazyRead {
+    const target = this.engine.graph.models.get(this.model)?.relations.get(field)?.target
+    const Fluent = fluentClass(this.engine, target ?? this.model)
+    const steps = [...this.steps, [field, args] as const]
+    return new Fluent(
+      this.engine,
+      this.delegate,
+      this.model,
+      this.operation,
+      this.rootArgs,
+      this.query,
+      this.policy,
+      steps,
+    )
+  }
+}
+
+const fluentClasses = new WeakMap<Engine, Map<string, typeof LazyRead>>()
+
+/**
+ * A LazyRead whose prototype has one method per relation of `model`, built once per model: the result of
+ * `findUnique`/`findFirst` (and of a fluent call reaching `model`) offers Prisma's fluent API.
+ */
+export function fluentClass(engine: Engine, model: string): typeof LazyRead {
+  let byModel = fluentClasses.get(engine)
+  if (!byModel) {
+    byModel = new Map()
+    fluentClasses.set(engine, byModel)
+  }
+  let Fluent = byModel.get(model)
+  if (!Fluent) {
+    const Class = class extends LazyRead {}
+    for (const field of engine.graph.models.get(model)?.relations.keys() ?? []) {
+      Object.defineProperty(Class.prototype, field, {
+        value(this: LazyRead, args?: unknown) {
+          return (this as unknown as { fluent(f: string, a: unknown): LazyRead }).fluent(field, args)
+        },
+      })
+    }
+    Fluent = Class
+    byModel.set(model, Class)
+  }
+  return Fluent
+}

@@ -1,0 +1,133 @@
+/**
+ * What Strata knows of the data model: relations, and (when the schema text is available) which side holds the
+ * foreign key and which referential actions apply. Reads use it to find their dependencies, writes to find every
+ * model they can change.
+ */
+
+export type ReferentialAction = 'Cascade' | 'SetNull' | 'SetDefault' | 'Restrict' | 'NoAction'
+
+/** A relation field of a model, seen from that model. */
+export interface RelationField {
+  name: string
+  /** The model at the other end. */
+  target: string
+  relationName: string
+}
+
+/** A foreign key: rows of `child` point at rows of `parent` through `fields` → `references`. */
+export interface ForeignKey {
+  child: string
+  /** The relation field of `child` that declares the key (`author User @relation(fields: ...)`). */
+  childField: string
+  fields: string[]
+  parent: string
+  references: string[]
+  onDelete: ReferentialAction
+  onUpdate: ReferentialAction
+}
+
+export interface ModelInfo {
+  name: string
+  /** Table name in SQL (`@@map`), for raw statements. */
+  dbName: string
+  relations: Map<string, RelationField>
+  scalars: Set<string>
+}
+
+export interface ModelGraph {
+  models: Map<string, ModelInfo>
+  /**
+   * Foreign keys by the model they point at, or `undefined` when only Prisma's runtime data model was available:
+   * then writes invalidate conservatively (every model reachable through relations).
+   */
+  foreignKeysTo: Map<string, ForeignKey[]> | undefined
+  /** Implicit many-to-many join tables (`_PostToTag`) and the two models they link. */
+  joinTables: Map<string, [string, string]>
+}
+
+interface RuntimeField {
+  name: string
+  kind: string
+  type: string
+  relationName?: string
+}
+
+/** The shape of Prisma's `_runtimeDataModel`. */
+export interface RuntimeDataModel {
+  models: Record<string, { fields: RuntimeField[]; dbName?: string | null }>
+}
+
+/** Builds the graph from Prisma's runtime data model, refined by foreign keys when the caller knows them. */
+export function buildModelGraph(runtime: RuntimeDataModel, foreignKeys?: ForeignKey[]): ModelGraph {
+  const models = new Map<string, ModelInfo>()
+  for (const [name, model] of Object.entries(runtime.models)) {
+    const relations = new Map<string, RelationField>()
+    const scalars = new Set<string>()
+    for (const field of model.fields) {
+      if (field.kind === 'object' && field.relationName) {
+        relations.set(field.name, { name: field.name, target: field.type, relationName: field.relationName })
+      } else if (field.kind !== 'object') scalars.add(field.name)
+    }
+    models.set(name, { name, dbName: model.dbName ?? name, relations, scalars })
+  }
+  const joinTables = new Map<string, [string, string]>()
+  const byRelation = new Map<string, string[]>()
+  for (const model of models.values()) {
+    for (const rel of model.relations.values()) {
+      const key = rel.relationName
+      byRelation.set(key, [...(byRelation.get(key) ?? []), model.name])
+    }
+  }
+  let foreignKeysTo: Map<string, ForeignKey[]> | undefined
+  if (foreignKeys) {
+    foreignKeysTo = new Map()
+    const withKey = new Set<string>()
+    for (const fk of foreignKeys) {
+      foreignKeysTo.set(fk.parent, [...(foreignKeysTo.get(fk.parent) ?? []), fk])
+      const relationName = models.get(fk.child)?.relations.get(fk.childField)?.relationName
+      if (relationName) withKey.add(relationName)
+    }
+    // A relation with no foreign key on either side is an implicit many-to-many (Prisma's `_AToB` table).
+    for (const [relationName, sides] of byRelation) {
+      const [a, b] = sides
+      if (a && b && !withKey.has(relationName)) joinTables.set(`_${relationName}`, [a, b].sort() as [string, string])
+    }
+  }
+  return { models, foreignKeysTo, joinTables }
+}
+
+/** Every model reachable from `start` through relations, `start` included: the conservative write closure. */
+export function connectedModels(graph: ModelGraph, start: string): Set<string> {
+  const seen = new Set<string>([start])
+  const queue = [start]
+  for (let name = queue.pop(); name !== undefined; name = queue.pop()) {
+    for (const rel of graph.models.get(name)?.relations.values() ?? []) {
+      if (!seen.has(rel.target)) {
+        seen.add(rel.target)
+        queue.push(rel.target)
+      }
+    }
+  }
+  return seen
+}
+
+/**
+ * `start` and every model whose rows point at it through foreign keys, transitively: what a referential action
+ * starting at `start` can reach. Without foreign keys, every connected model.
+ */
+export function referencingModels(graph: ModelGraph, start: string): Set<string> {
+  const keys = graph.foreignKeysTo
+  if (!keys) return connectedModels(graph, start)
+  const seen = new Set<string>([start])
+  const queue = [start]
+  for (let name = queue.pop(); name !== undefined; name = queue.pop()) {
+    for (const child of keys.get(name)?.map((fk) => fk.child) ?? []) {
+      if (!seen.has(child)) {
+        seen.add(child)
+        queue.push(child)
+      }
+    }
+    for (const pair of graph.joinTables.values()) if (pair.includes(name)) for (const m of pair) seen.add(m)
+  }
+  return seen
+}

@@ -1,0 +1,106 @@
+/**
+ * Reads what Prisma's runtime data model leaves out (foreign keys, referential actions, `/// @cache(...)`
+ * annotations) from the schema text that every generated client carries (`_engineConfig.inlineSchema`).
+ * Anything it cannot read makes it return `undefined`, and Strata falls back to conservative invalidation.
+ */
+import { StrataOptionsError } from '../errors'
+import { type ModelPolicy, validateModelPolicy } from '../options'
+import type { ForeignKey, ReferentialAction } from './model-graph'
+
+export interface SchemaFacts {
+  foreignKeys: ForeignKey[]
+  /** Policies from `/// @cache(...)` lines above a model. */
+  policies: Record<string, ModelPolicy | false>
+}
+
+const actions = new Set(['Cascade', 'SetNull', 'SetDefault', 'Restrict', 'NoAction'])
+
+function list(attr: string, name: string): string[] | undefined {
+  const match = new RegExp(`${name}\\s*:\\s*\\[([^\\]]*)\\]`).exec(attr)
+  return match?.[1]
+    ?.split(',')
+    .map((s) => s.trim().replace(/\(.*$/, ''))
+    .filter(Boolean)
+}
+
+function action(attr: string, name: string, fallback: ReferentialAction): ReferentialAction {
+  const value = new RegExp(`${name}\\s*:\\s*(\\w+)`).exec(attr)?.[1]
+  if (value === undefined) return fallback
+  if (!actions.has(value)) throw new Error(`unknown referential action ${value}`)
+  return value as ReferentialAction
+}
+
+/** The text between the parentheses that open at `open`, nested parentheses and strings respected. */
+function balanced(text: string, open: number): string {
+  let depth = 0
+  let quoted = false
+  for (let i = open; i < text.length; i++) {
+    const c = text[i]
+    if (c === '"' && text[i - 1] !== '\\') quoted = !quoted
+    else if (!quoted && c === '(') depth++
+    else if (!quoted && c === ')' && --depth === 0) return text.slice(open + 1, i)
+  }
+  throw new Error('unbalanced parentheses')
+}
+
+/** Parses `@cache(false)` or `@cache(ttl: 300, negativeTtl: 5)` into a policy, or throws saying what is allowed. */
+export function parseCacheAnnotation(model: string, body: string): ModelPolicy | false {
+  const where = `/// @cache(${body}) on model ${model}`
+  if (body.trim() === 'false') return false
+  if (body.trim() === 'true' || body.trim() === '') return {}
+  const policy: Record<string, unknown> = {}
+  for (const part of body.split(',')) {
+    const match = /^\s*(\w+)\s*:\s*(.+?)\s*$/.exec(part)
+    if (!match) throw new StrataOptionsError(`${where}: expected key: value pairs, e.g. @cache(ttl: 300).`)
+    const [, key = '', raw = ''] = match
+    const value = /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw.replace(/^"(.*)"$/, '$1')
+    policy[key] = value
+  }
+  try {
+    return validateModelPolicy(policy, `@cache on model ${model}`)
+  } catch (error) {
+    throw new StrataOptionsError(`${where}: ${(error as Error).message.replace(/^cache\(\): /, '')}`)
+  }
+}
+
+/** Reads foreign keys and `@cache` policies; `undefined` if the text is not a schema it understands. */
+export function readSchemaText(text: string | undefined): SchemaFacts | undefined {
+  if (!text) return undefined
+  const facts: SchemaFacts = { foreignKeys: [], policies: {} }
+  const blocks = /((?:^[ \t]*\/\/\/.*\n)*)^[ \t]*model\s+(\w+)\s*\{([\s\S]*?)^\s*\}/gm
+  try {
+    for (let m = blocks.exec(text); m; m = blocks.exec(text)) {
+      const [, docs = '', model = '', body = ''] = m
+      const annotation = /@cache\s*\(/.exec(docs)
+      if (annotation) {
+        const docText = docs.replace(/^[ \t]*\/\/\/ ?/gm, '')
+        const at = docText.indexOf('(', docText.indexOf('@cache'))
+        facts.policies[model] = parseCacheAnnotation(model, balanced(docText, at))
+      }
+      for (const line of body.split('\n')) {
+        const field = /^\s*(\w+)\s+(\w+)(\[\])?(\?)?\s*(.*)$/.exec(line)
+        if (!field) continue
+        const [, name = '', type = '', , optional, attrs = ''] = field
+        const at = attrs.indexOf('@relation(')
+        if (at < 0) continue
+        const relation = balanced(attrs, at + '@relation'.length)
+        const fields = list(relation, 'fields')
+        const references = list(relation, 'references')
+        if (!fields || !references) continue
+        facts.foreignKeys.push({
+          child: model,
+          childField: name,
+          fields,
+          parent: type,
+          references,
+          onDelete: action(relation, 'onDelete', optional ? 'SetNull' : 'Restrict'),
+          onUpdate: action(relation, 'onUpdate', 'Cascade'),
+        })
+      }
+    }
+  } catch (error) {
+    if (error instanceof StrataOptionsError) throw error
+    return undefined
+  }
+  return facts
+}

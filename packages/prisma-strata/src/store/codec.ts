@@ -1,0 +1,81 @@
+/**
+ * Values as bytes (msgpackr), exact for every Prisma type: Date, BigInt, Decimal, Bytes (as `Uint8Array`, copied
+ * out so a caller mutating it cannot touch the cache), Json, null. An entry in Redis is a small frame: a magic
+ * byte, a format version (a future encoding can never misread old entries), then the query text it answers,
+ * its dependencies, the versions it was filled under, its expiry and the value.
+ */
+import { Decimal } from '@prisma/client/runtime/client'
+import { addExtension, Packr } from 'msgpackr'
+import { CodecError } from '../errors'
+
+addExtension({
+  Class: Decimal,
+  type: 0x44,
+  write: (value: InstanceType<typeof Decimal>) => value.toString(),
+  read: (text: string) => new Decimal(text),
+})
+
+const packr = new Packr({ moreTypes: true, int64AsType: 'bigint', useRecords: true })
+
+const MAGIC = 0x53 // 'S'
+/** Bump when the frame or the value encoding changes: entries of another format read as misses. */
+export const FORMAT_VERSION = 1
+
+/** What a Redis entry holds besides the value. */
+export interface EntryMeta {
+  /** The canonical query text: an entry is served only to the query it answers, whatever its key's hash. */
+  query: string
+  /** Version names the entry depends on, sorted. */
+  deps: string[]
+  /** The versions of `deps` when its query was sent. */
+  versions: number[]
+  /** Wall-clock ms when the entry expires, so the local tier never keeps it longer than Redis. */
+  expiresAt: number
+}
+
+export interface StoredEntry extends EntryMeta {
+  value: Uint8Array
+}
+
+export function encodeValue(value: unknown): Uint8Array {
+  return packr.pack(value)
+}
+
+export function decodeValue(bytes: Uint8Array): unknown {
+  return packr.unpack(bytes)
+}
+
+export function encodeEntry(entry: StoredEntry): Buffer {
+  const body = packr.pack([entry.query, entry.deps, entry.versions, entry.expiresAt, entry.value])
+  const frame = Buffer.allocUnsafe(body.length + 2)
+  frame[0] = MAGIC
+  frame[1] = FORMAT_VERSION
+  body.copy(frame, 2)
+  return frame
+}
+
+/** Decodes a frame read from Redis; anything that is not one of ours, of this format, throws `CodecError`. */
+export function decodeEntry(frame: Buffer): StoredEntry {
+  if (frame.length < 3 || frame[0] !== MAGIC) throw new CodecError('not a Strata entry (foreign bytes under our key)')
+  if (frame[1] !== FORMAT_VERSION)
+    throw new CodecError(`entry of format ${frame[1]}, this version reads ${FORMAT_VERSION}`)
+  let parts: unknown
+  try {
+    parts = packr.unpack(frame.subarray(2))
+  } catch (error) {
+    throw new CodecError('corrupt or truncated entry', error)
+  }
+  if (!Array.isArray(parts) || parts.length !== 5) throw new CodecError('entry has the wrong shape')
+  const [query, deps, versions, expiresAt, value] = parts as [unknown, unknown, unknown, unknown, unknown]
+  if (
+    typeof query !== 'string' ||
+    !Array.isArray(deps) ||
+    !Array.isArray(versions) ||
+    deps.length !== versions.length ||
+    typeof expiresAt !== 'number' ||
+    !(value instanceof Uint8Array)
+  ) {
+    throw new CodecError('entry has the wrong shape')
+  }
+  return { query, deps: deps as string[], versions: versions as number[], expiresAt, value }
+}

@@ -1,0 +1,85 @@
+/**
+ * Every Redis command Strata sends goes through here: each is bounded by a timeout, and a circuit breaker skips
+ * Redis while it keeps failing, then lets a call through now and then to notice it is back. A failure is never
+ * thrown: the caller gets `FAILED` and answers from the database (DESIGN invariant 7).
+ */
+import { createHash } from 'node:crypto'
+import type { Cluster, Redis } from 'ioredis'
+import { RedisUnavailableError } from '../errors'
+import type { Reporter } from '../metrics/report'
+
+export type RedisClient = Redis | Cluster
+
+/** Returned instead of a result when Redis failed, timed out or was skipped. */
+export const FAILED: unique symbol = Symbol('strata.redis-failed')
+
+const BREAKER_THRESHOLD = 3
+const BREAKER_MIN_OPEN_MS = 500
+const BREAKER_MAX_OPEN_MS = 10_000
+
+export class RedisTier {
+  private failures = 0
+  private openUntil = 0
+  private openFor = BREAKER_MIN_OPEN_MS
+  private readonly shas = new Map<string, string>()
+
+  constructor(
+    readonly client: RedisClient,
+    private readonly timeoutMs: number,
+    private readonly report: Reporter,
+  ) {}
+
+  /** False while the breaker is open: callers skip Redis without waiting. */
+  get available(): boolean {
+    return this.openUntil <= Date.now()
+  }
+
+  async guard<T>(operation: string, run: () => Promise<T>): Promise<T | typeof FAILED> {
+    if (!this.available) return FAILED
+    let timer: NodeJS.Timeout | undefined
+    try {
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`timed out after ${this.timeoutMs} ms`)), this.timeoutMs)
+      })
+      const result = await Promise.race([run(), timeout])
+      this.failures = 0
+      this.openFor = BREAKER_MIN_OPEN_MS
+      return result
+    } catch (error) {
+      if (++this.failures >= BREAKER_THRESHOLD) {
+        this.openUntil = Date.now() + this.openFor
+        this.openFor = Math.min(this.openFor * 2, BREAKER_MAX_OPEN_MS)
+      }
+      this.report(new RedisUnavailableError(operation, error))
+      return FAILED
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  get(key: string): Promise<Buffer | null | typeof FAILED> {
+    return this.guard('GET', () => this.client.getBuffer(key))
+  }
+
+  set(key: string, value: Buffer, ttlMs: number): Promise<unknown> {
+    return this.guard('SET', () => this.client.set(key, value, 'PX', Math.max(1, Math.floor(ttlMs))))
+  }
+
+  /** EVALSHA, loading the script on NOSCRIPT (after a restart or a failover). */
+  script(source: string, keys: string[], args: string[]): Promise<unknown | typeof FAILED> {
+    let sha = this.shas.get(source)
+    if (!sha) {
+      sha = createHash('sha1').update(source).digest('hex')
+      this.shas.set(source, sha)
+    }
+    const digest = sha
+    return this.guard('EVALSHA', async () => {
+      try {
+        return await this.client.evalsha(digest, keys.length, ...keys, ...args)
+      } catch (error) {
+        if (!String((error as Error)?.message).includes('NOSCRIPT')) throw error
+        return await this.client.eval(source, keys.length, ...keys, ...args)
+      }
+    })
+  }
+}

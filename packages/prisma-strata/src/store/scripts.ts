@@ -1,0 +1,50 @@
+/**
+ * Lua scripts on the version keys. Versions are counters (`INCR`), never clocks; a missing or unreadable version
+ * key comes back at Redis `TIME` in microseconds, a value larger than any it held before, so entries filled under
+ * an old value can never match again after an eviction, a FLUSHALL or a failover (DESIGN invariant 2).
+ * Every key of one call shares the `{prefix}` hash tag: one slot in a Redis Cluster.
+ */
+
+/** Below this a version is not one of ours (a counter seeded from TIME is ~1.7e15). */
+const SEED_FLOOR = '1000000000000'
+
+/** KEYS: version keys. Returns their values, seeding the missing ones. */
+export const readVersions = `
+local out = {}
+local seed
+for i, key in ipairs(KEYS) do
+  local raw = redis.pcall('GET', key)
+  local v = type(raw) == 'string' and tonumber(raw) or nil
+  if not v or v < ${SEED_FLOOR} or v ~= math.floor(v) then
+    if not seed then
+      local t = redis.call('TIME')
+      seed = tonumber(t[1]) * 1000000 + tonumber(t[2])
+    end
+    v = seed
+    redis.call('SET', key, string.format('%.0f', v))
+  end
+  out[i] = v
+end
+return out`
+
+/**
+ * KEYS: version keys. ARGV[1]: bus channel, ARGV[2]: origin id, ARGV[3..]: the version names, in KEYS order.
+ * Increments each (reseeding a missing one), publishes "origin name version ..." and returns the new values.
+ */
+export const bumpVersions = `
+local t = redis.call('TIME')
+local seed = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local out = {}
+local message = { ARGV[2] }
+for i, key in ipairs(KEYS) do
+  local v = redis.pcall('INCR', key)
+  if type(v) ~= 'number' or v < ${SEED_FLOOR} then
+    v = seed
+    redis.call('SET', key, string.format('%.0f', v))
+  end
+  out[i] = v
+  message[#message + 1] = ARGV[i + 2]
+  message[#message + 1] = string.format('%.0f', v)
+end
+redis.call('PUBLISH', ARGV[1], table.concat(message, ' '))
+return out`

@@ -1,0 +1,140 @@
+/**
+ * The version of every model and tag, as this process knows it. A cached result is current only while every
+ * version it was filled under is still the current one (DESIGN invariant 2). With Redis, the truth is the version
+ * keys in Redis; this process keeps a copy that the bus keeps fresh, and trusts it only while the bus is
+ * subscribed. Without Redis, the copy is the truth.
+ */
+import type { Stats } from '../metrics/stats'
+import type { KeySpace } from './keys'
+import { FAILED, type RedisTier } from './redis-tier'
+import { bumpVersions, readVersions } from './scripts'
+
+export class Versions {
+  private readonly known = new Map<string, number>()
+  /** Whether `known` may answer without asking Redis. Always with no Redis; with Redis, while the bus is up. */
+  private trusted: boolean
+  /** Changes whenever trust changes, so a Redis answer that raced a bus drop is not kept. */
+  private epoch = 0
+  /** Bumps that could not reach Redis: Redis is not used for reads until they are made. */
+  private readonly owed = new Set<string>()
+  /** Without Redis, versions start here: never a value an earlier process used for its (local) entries. */
+  private readonly localSeed = Date.now() * 1000
+
+  constructor(
+    private readonly redis: RedisTier | undefined,
+    private readonly keys: KeySpace,
+    private readonly origin: string,
+    private readonly stats: Stats,
+  ) {
+    this.trusted = redis === undefined
+  }
+
+  /** The hit-path check: does `versions` still equal what is known for `deps`? */
+  matches(deps: readonly string[], versions: readonly number[]): boolean {
+    if (!this.trusted) return false
+    for (let i = 0; i < deps.length; i++) {
+      if (this.current(deps[i] as string) !== versions[i]) return false
+    }
+    return true
+  }
+
+  private current(name: string): number | undefined {
+    const v = this.known.get(name)
+    if (v !== undefined || this.redis) return v
+    this.known.set(name, this.localSeed)
+    return this.localSeed
+  }
+
+  /** The versions of `deps` without a round trip, when every one is known and trusted. */
+  peek(deps: readonly string[]): number[] | undefined {
+    if (!this.trusted) return undefined
+    const out: number[] = []
+    for (const name of deps) {
+      const v = this.current(name)
+      if (v === undefined) return undefined
+      out.push(v)
+    }
+    return out
+  }
+
+  /** The current versions of `deps`, asking Redis for what is not known; `undefined` when Redis cannot answer. */
+  async snapshot(deps: readonly string[]): Promise<number[] | undefined> {
+    const local = this.peek(deps)
+    if (local || !this.redis) return local
+    if (this.owed.size > 0 && !(await this.flushOwed())) return undefined
+    const epoch = this.epoch
+    const reply = await this.redis.script(
+      readVersions,
+      deps.map((d) => this.keys.version(d)),
+      [],
+    )
+    if (reply === FAILED || !Array.isArray(reply) || reply.length !== deps.length) return undefined
+    const values = reply.map(Number)
+    deps.forEach((name, i) => {
+      // A bus message may have brought a newer version while the reply travelled: keep the larger one.
+      const known = this.known.get(name)
+      if (known !== undefined && known > (values[i] as number)) values[i] = known
+      else if (this.trusted && epoch === this.epoch) this.known.set(name, values[i] as number)
+    })
+    return values
+  }
+
+  /** Makes every entry depending on `names` stale, here at once and elsewhere through the bus. */
+  async bump(names: readonly string[]): Promise<void> {
+    if (names.length === 0) return
+    this.stats.invalidations += names.length
+    if (!this.redis) {
+      for (const name of names) this.known.set(name, (this.current(name) as number) + 1)
+      return
+    }
+    // Until Redis confirms, this process must not trust what it knew of these names.
+    for (const name of names) this.known.delete(name)
+    if (!(await this.sendBump(names))) for (const name of names) this.owed.add(name)
+  }
+
+  private async sendBump(names: readonly string[]): Promise<boolean> {
+    const redis = this.redis as RedisTier
+    const reply = await redis.script(
+      bumpVersions,
+      names.map((n) => this.keys.version(n)),
+      [this.keys.channel, this.origin, ...names],
+    )
+    if (reply === FAILED || !Array.isArray(reply)) return false
+    this.apply(names, reply.map(Number))
+    return true
+  }
+
+  private async flushOwed(): Promise<boolean> {
+    const names = [...this.owed]
+    if (!(await this.sendBump(names))) return false
+    for (const name of names) this.owed.delete(name)
+    return true
+  }
+
+  /** New versions from a bump (ours or, through the bus, another process's). */
+  apply(names: readonly string[], versions: readonly number[]): void {
+    if (!this.trusted && this.redis) return
+    names.forEach((name, i) => {
+      const v = versions[i] as number
+      if (!((this.known.get(name) ?? 0) >= v)) this.known.set(name, v)
+    })
+  }
+
+  /** The bus is down: forget every version, ask Redis until it is back (DESIGN invariant 6). */
+  distrust(): void {
+    this.trusted = false
+    this.epoch++
+    this.known.clear()
+  }
+
+  /** The bus is subscribed again: what is learned from now on is kept fresh by it. */
+  trust(): void {
+    this.known.clear()
+    this.trusted = true
+    this.epoch++
+  }
+
+  get isTrusted(): boolean {
+    return this.trusted
+  }
+}

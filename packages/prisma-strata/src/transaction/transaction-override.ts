@@ -1,0 +1,38 @@
+/**
+ * Strata's `$transaction`, installed on the extended client (and so on its transaction clients):
+ * - callback form: runs Prisma's own, then bumps what the transaction's writes touched, after it settles: after
+ *   commit, and also after a failure, since a commit that timed out may have landed;
+ * - array form: Prisma's own; each item is a lazy read or write that knows how to join the batch (reads never
+ *   answer from the cache there, writes bump when the batch has settled).
+ * Prisma's implementation is called with the extended client as `this`, so the transaction client it hands to the
+ * callback carries this extension too.
+ */
+import type { Engine } from '../engine'
+
+/** Prisma marks its interactive transaction clients with this symbol (Prisma 7). */
+export const TX_SCOPE = Symbol.for('prisma.client.transaction.scope_context')
+
+type TransactionFn = (this: unknown, input: unknown, options?: unknown) => Promise<unknown>
+
+interface ClientLike {
+  $parent: { $transaction: TransactionFn }
+  [TX_SCOPE]?: { txId: string }
+}
+
+export function transactionOverride(engine: Engine) {
+  return function $transaction(this: ClientLike, input: unknown, options?: unknown): Promise<unknown> {
+    const prismaTransaction = this.$parent.$transaction
+    // Batches, and transactions nested in one of ours (whose writes already defer to the outermost), pass through.
+    if (typeof input !== 'function' || this[TX_SCOPE] !== undefined) {
+      return prismaTransaction.call(this, input, options)
+    }
+    let id: string | undefined
+    const callback = (tx: ClientLike) => {
+      id = tx[TX_SCOPE]?.txId
+      if (id) engine.transactions.open(id)
+      return (input as (tx: unknown) => unknown)(tx)
+    }
+    const settle = () => (id ? engine.versions.bump(engine.transactions.close(id)) : undefined)
+    return prismaTransaction.call(this, callback, options).finally(settle)
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * Writes go to Prisma untouched; what they can change is bumped after they return, and also when they throw (a
+ * write that timed out may still have committed). The bump is awaited before the caller gets its result: a read
+ * the same process starts afterwards never sees the old value (read-your-writes).
+ * Inside an interactive transaction the bump waits for the commit; in a batch transaction the write's own promise
+ * settles only once the batch has committed or rolled back, so bumping then is already after the fact.
+ */
+import type { Engine } from '../engine'
+import { affectedModels } from './affected-models'
+import { isReadOnlySql, rawSqlModels, sqlText } from './raw-sql'
+
+/** The fields of a query-extension call Strata reads. `__internalParams` is Prisma's, not public API. */
+export interface WriteParams {
+  model?: string
+  operation: string
+  args: unknown
+  query: (args: unknown) => PromiseLike<unknown>
+  __internalParams?: { transaction?: { kind: string; id: string | number } }
+}
+
+export const writeOperations = [
+  'create',
+  'createMany',
+  'createManyAndReturn',
+  'update',
+  'updateMany',
+  'updateManyAndReturn',
+  'upsert',
+  'delete',
+  'deleteMany',
+] as const
+
+async function bumpAround(engine: Engine, params: WriteParams, models: readonly string[]): Promise<unknown> {
+  const names = models.map((m) => engine.modelVersionName(m))
+  const tx = params.__internalParams?.transaction
+  if (tx?.kind === 'itx') {
+    if (engine.transactions.defer(String(tx.id), names)) return params.query(params.args)
+    // A transaction started where Strata could not see it begin: bump now, and again once it must have ended.
+    await engine.versions.bump(names)
+    setTimeout(() => void engine.versions.bump(names), 10_000).unref()
+  }
+  try {
+    return await params.query(params.args)
+  } finally {
+    await engine.versions.bump(names)
+  }
+}
+
+export function modelWrite(engine: Engine) {
+  return (params: WriteParams): Promise<unknown> => {
+    const models = affectedModels(engine.graph, params.model as string, params.operation, params.args as never)
+    return bumpAround(engine, params, models)
+  }
+}
+
+/** `$executeRaw*` always writes; `$queryRaw*` only when its statement is not a plain read. */
+export function rawWrite(engine: Engine, mayRead: boolean) {
+  return (params: WriteParams): PromiseLike<unknown> => {
+    const sql = sqlText(params.args)
+    if (mayRead && sql !== undefined && isReadOnlySql(sql)) return params.query(params.args)
+    return bumpAround(engine, params, rawSqlModels(engine.graph, sql))
+  }
+}

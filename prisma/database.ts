@@ -1,0 +1,111 @@
+// Creates an empty database with the tables of prisma/models.prisma, offline (no schema-engine download):
+// SQLite through `schemaPush`, PostgreSQL through `diff` (DDL run with `pg`). See TOOLCHAIN.md.
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
+import { PrismaPg } from '@prisma/adapter-pg'
+import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-utils'
+import * as bg from '@prisma/schema-engine-wasm/schema_engine_bg'
+import pg from 'pg'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const require = createRequire(import.meta.url)
+
+export type Provider = 'sqlite' | 'postgres'
+
+/** A database ready for a Prisma client: its adapter factory and how to drop it. */
+export interface TestDatabase {
+  provider: Provider
+  url: string
+  adapter: () => PrismaBetterSqlite3 | PrismaPg
+  drop(): Promise<void>
+}
+
+// @types/node 20 does not declare WebAssembly; this is the one call used here.
+declare const WebAssembly: {
+  instantiate(bytes: Uint8Array, imports: object): Promise<{ instance: { exports: Record<string, unknown> } }>
+}
+
+let enginePromise: Promise<void> | undefined
+function loadEngine(): Promise<void> {
+  enginePromise ??= (async () => {
+    const wasm = require.resolve('@prisma/schema-engine-wasm').replace('schema_engine.js', 'schema_engine_bg.wasm')
+    const { instance } = await WebAssembly.instantiate(readFileSync(wasm), { './schema_engine_bg.js': bg as never })
+    bg.__wbg_set_wasm(instance.exports)
+    ;(instance.exports as { __wbindgen_start(): void }).__wbindgen_start()
+  })()
+  return enginePromise
+}
+
+function schemaFile(provider: Provider) {
+  const path = join(here, '..', 'generated', provider, 'schema.prisma')
+  return { path, content: readFileSync(path, 'utf8') }
+}
+
+const filters = { externalTables: [], externalEnums: [] }
+
+async function newEngine(provider: Provider, factory: unknown) {
+  await loadEngine()
+  const file = schemaFile(provider)
+  return bg.SchemaEngine.new(
+    { datamodels: [[file.path, file.content]] } as never,
+    () => {},
+    bindMigrationAwareSqlAdapterFactory(factory as never),
+  )
+}
+
+/** A fresh SQLite file with every table created. */
+export async function createSqliteDatabase(
+  file = join(tmpdir(), `strata-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.db`),
+): Promise<TestDatabase> {
+  const url = `file:${file}`
+  const engine = await newEngine('sqlite', new PrismaBetterSqlite3({ url }))
+  await engine.schemaPush({ schema: { files: [schemaFile('sqlite')] }, force: true, filters } as never)
+  return {
+    provider: 'sqlite',
+    url,
+    adapter: () => new PrismaBetterSqlite3({ url }),
+    async drop() {
+      const { rm } = await import('node:fs/promises')
+      await rm(file, { force: true })
+    },
+  }
+}
+
+/** A fresh PostgreSQL database (a new one on the server at `serverUrl`) with every table created. */
+export async function createPostgresDatabase(serverUrl: string): Promise<TestDatabase> {
+  const name = `strata_${process.pid}_${Date.now()}_${Math.random().toString(36).slice(2, 8)}`
+  const admin = new pg.Client({ connectionString: serverUrl })
+  await admin.connect()
+  await admin.query(`CREATE DATABASE "${name}"`)
+  await admin.end()
+  const url = new URL(serverUrl)
+  url.pathname = `/${name}`
+  const dbUrl = url.toString()
+  const engine = await newEngine('postgres', new PrismaPg({ connectionString: dbUrl }))
+  const { stdout } = (await engine.diff({
+    from: { tag: 'empty' },
+    to: { tag: 'schemaDatamodel', files: [schemaFile('postgres')] },
+    script: true,
+    exitCode: null,
+    filters,
+  } as never)) as { stdout: string }
+  const client = new pg.Client({ connectionString: dbUrl })
+  await client.connect()
+  await client.query(stdout)
+  await client.end()
+  return {
+    provider: 'postgres',
+    url: dbUrl,
+    adapter: () => new PrismaPg({ connectionString: dbUrl }),
+    async drop() {
+      const c = new pg.Client({ connectionString: serverUrl })
+      await c.connect()
+      await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)
+      await c.end()
+    },
+  }
+}

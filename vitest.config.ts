@@ -1,0 +1,17 @@
+import { defineConfig } from 'vitest/config'
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
+    // Processes, not threads: better-sqlite3 is a native addon and tests kill/pause servers and sockets; a crash or
+    // a leaked handle then stays inside one worker.
+    pool: 'forks',
+    // 2 cores. Files may run in parallel: each test makes its own database and uses its own Redis key prefix.
+    maxWorkers: 2,
+    testTimeout: 30_000,
+    // Hooks create databases (PostgreSQL CREATE DATABASE + DDL) and may start servers.
+    hookTimeout: 120_000,
+    teardownTimeout: 30_000,
+    globalSetup: ['test/support/global-setup.ts'],
+  },
+})
