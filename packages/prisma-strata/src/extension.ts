@@ -23,6 +23,11 @@ export interface CacheHandle {
   resetStats(): void
   /** True when foreign keys and referential actions were read from the schema (precise invalidation). */
   readonly precise: boolean
+  /**
+   * True when this process can serve local hits without asking Redis: always without Redis; with Redis, while
+   * the invalidation bus is subscribed.
+   */
+  readonly ready: boolean
   /** Closes the connections Strata opened (the bus, and Redis when it was given as options or a URL). */
   close(): Promise<void>
 }
@@ -129,7 +134,7 @@ export function cache(options: CacheOptions = {}) {
     const write = modelWrite(engine)
     const writes = Object.fromEntries(writeOperations.map((op) => [op, (p: WriteParams) => write(p)]))
     const handle: CacheHandle = {
-      invalidate({ models = [], tags = [] }) {
+      async invalidate({ models = [], tags = [] }) {
         for (const model of models) {
           if (!engine.graph.models.has(model)) {
             throw new StrataOptionsError(`$cache.invalidate: unknown model \`${model}\`.`)
@@ -140,6 +145,9 @@ export function cache(options: CacheOptions = {}) {
       stats: () => engine.stats.snapshot({ entries: engine.local?.size ?? 0, bytes: engine.local?.bytes ?? 0 }),
       resetStats: () => engine.stats.reset(),
       precise: engine.precise,
+      get ready() {
+        return engine.versions.isTrusted
+      },
       close: () => engine.close(),
     }
     const reads = Object.fromEntries(readOperations.map((op) => [op, readMethod(engine, op)])) as unknown as ReadMethods

@@ -9,12 +9,14 @@ export interface ModelCounters {
   redisHits: number
   /** Reads the database answered (then cached). */
   misses: number
+  /** Reads that waited for an identical read already on its way to Redis or the database, and shared its answer. */
+  coalesced: number
   /** Reads that did not use the cache: bypassed (`cache: false`, transactions) or the cache was unavailable. */
   bypasses: number
 }
 
 export interface StatsSnapshot extends ModelCounters {
-  /** `(localHits + redisHits) / (hits + misses)`, or 0 before any cached read. */
+  /** `(localHits + redisHits + coalesced) / (those + misses)`, or 0 before any cached read. */
   hitRatio: number
   /** Entries written after a miss. */
   fills: number
@@ -29,11 +31,12 @@ export interface StatsSnapshot extends ModelCounters {
 }
 
 function zero(): ModelCounters {
-  return { localHits: 0, redisHits: 0, misses: 0, bypasses: 0 }
+  return { localHits: 0, redisHits: 0, misses: 0, coalesced: 0, bypasses: 0 }
 }
 
+/** Reads the cache answered over reads it was asked; a coalesced read counts as a hit (no query of its own). */
 function ratio(c: ModelCounters): number {
-  const hits = c.localHits + c.redisHits
+  const hits = c.localHits + c.redisHits + c.coalesced
   return hits + c.misses === 0 ? 0 : hits / (hits + c.misses)
 }
 
@@ -63,6 +66,7 @@ export class Stats {
       total.localHits += c.localHits
       total.redisHits += c.redisHits
       total.misses += c.misses
+      total.coalesced += c.coalesced
       total.bypasses += c.bypasses
       models[name] = { ...c, hitRatio: ratio(c) }
     }

@@ -4,6 +4,8 @@
  * Redis entry stores to prove it answers this query (its key name is a hash of it).
  */
 
+import { Decimal } from '@prisma/client/runtime/client'
+
 const plainPrototypes = new Set<unknown>([Object.prototype, null])
 
 /** Objects whose key order means something to Prisma and is kept: `orderBy: { a: 'asc', b: 'desc' }`. */
@@ -42,8 +44,8 @@ function canonicalObject(value: object, keepOrder: boolean): string {
   const proto = Object.getPrototypeOf(value)
   if (!plainPrototypes.has(proto)) {
     // Decimal, Prisma.DbNull/JsonNull/AnyNull, field references: the class name keeps them apart.
+    if (Decimal.isDecimal(value)) return `M${(value as InstanceType<typeof Decimal>).toString()}`
     const name = (value as { constructor?: { name?: string } }).constructor?.name ?? 'Object'
-    if (name === 'Decimal') return `M${String(value)}`
     return `${name}${canonicalFields(value, keepOrder)}`
   }
   return canonicalFields(value, keepOrder)

@@ -39,6 +39,8 @@ export interface Outcome {
   bytes: Uint8Array | undefined
   /** Prisma's own not-found error, when the leader called an `*OrThrow` method. */
   notFound?: unknown
+  /** Answered by a Redis entry rather than the database. */
+  fromRedis?: boolean
 }
 
 const orThrow = (operation: string) => operation.endsWith('OrThrow')
@@ -78,42 +80,54 @@ export function cachedRead(engine: Engine, call: ReadCall): Promise<unknown> {
   return slowRead(engine, call, text, local)
 }
 
-async function slowRead(engine: Engine, call: ReadCall, text: string, local: LocalEntry | undefined): Promise<unknown> {
+async function slowRead(engine: Engine, call: ReadCall, text: string, seen: LocalEntry | undefined): Promise<unknown> {
   const counters = engine.stats.model(call.model)
-  const deps = local?.deps ?? dependencyNames(engine, call)
+  const deps = seen?.deps ?? dependencyNames(engine, call)
   const versions = await engine.versions.snapshot(deps)
   if (versions === undefined) {
     counters.bypasses++
     return call.execute()
   }
+  // Looked up again: an identical read may have filled it while this one was waiting for the snapshot.
+  const local = engine.local?.get(text)
   if (local !== undefined && sameVersions(local.versions, versions)) {
     counters.localHits++
     return answer(call, decodeValue(local.value))
   }
-  const redisKey = engine.redis ? engine.keys.entry(call.model, text) : undefined
-  if (engine.redis && redisKey) {
-    const hit = await redisLookup(engine, redisKey, text, deps, versions)
-    if (hit !== undefined) {
-      counters.redisHits++
-      return answer(call, decodeValue(hit))
-    }
-  }
-  counters.misses++
   const flightKey = `${text}@${versions.join(',')}`
   const waiting = engine.inflight.get(flightKey)
   if (waiting) {
+    // Same query, same snapshot, already on its way to Redis or the database: share its answer.
     const outcome = await waiting
+    counters.coalesced++
     const value = outcome.bytes ? decodeValue(outcome.bytes) : await call.execute()
     return answer(call, value)
   }
-  const flight = load(engine, call, text, deps, versions, redisKey)
+  const flight = lookupOrLoad(engine, call, text, deps, versions)
   engine.inflight.set(flightKey, flight)
   try {
     const outcome = await flight
+    if (outcome.fromRedis) counters.redisHits++
+    else counters.misses++
     return answer(call, outcome.value, outcome.notFound)
   } finally {
     engine.inflight.delete(flightKey)
   }
+}
+
+async function lookupOrLoad(
+  engine: Engine,
+  call: ReadCall,
+  text: string,
+  deps: string[],
+  versions: number[],
+): Promise<Outcome> {
+  const redisKey = engine.redis ? engine.keys.entry(call.model, text) : undefined
+  if (redisKey) {
+    const bytes = await redisLookup(engine, redisKey, text, deps, versions)
+    if (bytes !== undefined) return { value: decodeValue(bytes), bytes, fromRedis: true }
+  }
+  return load(engine, call, text, deps, versions, redisKey)
 }
 
 function dependencyNames(engine: Engine, call: ReadCall): string[] {

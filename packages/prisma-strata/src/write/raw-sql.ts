@@ -36,8 +36,11 @@ export function rawSqlModels(graph: ModelGraph, sql: string | undefined): string
   const all = () => [...graph.models.keys()].sort()
   if (sql === undefined) return all()
   const text = sql.replace(/'(?:[^']|'')*'/g, "''").replace(/--[^\n]*|\/\*[\s\S]*?\*\//g, ' ')
-  const byTable = new Map<string, string[]>()
-  for (const model of graph.models.values()) byTable.set(model.dbName.toLowerCase(), [model.name])
+  // A raw DELETE or key UPDATE runs the database's referential actions: a model's table takes what they can
+  // reach; a join table (nothing references it) takes its two models.
+  const byTable = new Map<string, Iterable<string>>()
+  for (const model of graph.models.values())
+    byTable.set(model.dbName.toLowerCase(), referencingModels(graph, model.name))
   for (const [table, pair] of graph.joinTables) byTable.set(table.toLowerCase(), pair)
   const models = new Set<string>()
   let found = 0
@@ -45,8 +48,7 @@ export function rawSqlModels(graph: ModelGraph, sql: string | undefined): string
     found++
     const hit = byTable.get(unquote(match[1] ?? '').toLowerCase())
     if (!hit) return all()
-    // A raw DELETE or key UPDATE runs the database's referential actions: take what they can reach.
-    for (const m of hit) for (const reached of referencingModels(graph, m)) models.add(reached)
+    for (const m of hit) models.add(m)
   }
   // A write verb whose target was not matched (a CTE, a function call): be safe.
   if (found === 0) return all()

@@ -1,0 +1,68 @@
+// Latency measurement: one awaited call at a time, each timed on its own with `performance.now()`.
+
+/** What is measured: a function returning the promise (or thenable) of one call. */
+export type Call = () => PromiseLike<unknown>
+
+export interface Summary {
+  samples: number
+  /** Microseconds. */
+  median: number
+  p90: number
+  p99: number
+  min: number
+  mean: number
+  /** Calls per second, sequential: samples / the sum of their times. */
+  opsPerSec: number
+}
+
+/** Sample buffer of one contender, filled batch by batch across rounds. */
+export class Samples {
+  private readonly us: Float64Array
+  private length = 0
+
+  constructor(capacity: number) {
+    this.us = new Float64Array(capacity)
+  }
+
+  push(us: number): void {
+    this.us[this.length++] = us
+  }
+
+  summary(): Summary {
+    const sorted = this.us.slice(0, this.length).sort()
+    const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN
+    let sum = 0
+    for (const v of sorted) sum += v
+    return {
+      samples: sorted.length,
+      median: at(0.5),
+      p90: at(0.9),
+      p99: at(0.99),
+      min: sorted[0] ?? Number.NaN,
+      mean: sum / sorted.length,
+      opsPerSec: sorted.length / (sum / 1e6),
+    }
+  }
+}
+
+/** Runs `n` calls, one at a time, recording each one's duration in µs. */
+export async function timed(call: Call, n: number, into: Samples): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now()
+    await call()
+    into.push((performance.now() - t0) * 1000)
+  }
+}
+
+/** Runs `n` calls, one at a time, untimed. */
+export async function untimed(call: Call, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) await call()
+}
+
+/** The cost of the timing itself (two `performance.now()` and an `await` of a resolved promise), in µs. */
+export async function timerOverhead(n = 20_000): Promise<Summary> {
+  const samples = new Samples(n)
+  const resolved = Promise.resolve(undefined)
+  await timed(() => resolved, n, samples)
+  return samples.summary()
+}

@@ -1,0 +1,58 @@
+import { Decimal } from '@prisma/client/runtime/client'
+import { describe, expect, it } from 'vitest'
+import { canonical } from '../src/read/canonical'
+
+describe('canonical query text', () => {
+  it('ignores key order and undefined arguments', () => {
+    expect(canonical({ where: { a: 1, b: 'x' }, take: 2 })).toBe(canonical({ take: 2, where: { b: 'x', a: 1 } }))
+    expect(canonical({ where: { a: 1, b: undefined } })).toBe(canonical({ where: { a: 1 } }))
+  })
+
+  it('keeps the order of orderBy keys, which Prisma reads in order', () => {
+    expect(canonical({ orderBy: { a: 'asc', b: 'desc' } })).not.toBe(canonical({ orderBy: { b: 'desc', a: 'asc' } }))
+  })
+
+  it('keeps values of different types apart', () => {
+    const values = [
+      1,
+      '1',
+      1n,
+      true,
+      'true',
+      null,
+      'null',
+      new Date(1),
+      new Decimal('1'),
+      new Uint8Array([1]),
+      [1],
+      { 1: 1 },
+    ]
+    const texts = values.map((v) => canonical({ where: { x: v } }))
+    expect(new Set(texts).size).toBe(values.length)
+  })
+
+  it('distinguishes every argument that changes the answer', () => {
+    const base = { where: { id: 1 } }
+    const variants = [
+      base,
+      { ...base, select: { id: true } },
+      { ...base, include: { posts: true } },
+      { ...base, omit: { email: true } },
+      { ...base, take: 1 },
+      { ...base, skip: 1 },
+      { ...base, cursor: { id: 1 } },
+      { ...base, distinct: ['email'] },
+      { ...base, relationLoadStrategy: 'join' },
+    ]
+    expect(new Set(variants.map((v) => canonical(v))).size).toBe(variants.length)
+  })
+
+  it('reads equal decimals as equal whatever their notation', () => {
+    expect(canonical(new Decimal('1.50'))).toBe(canonical(new Decimal('1.5')))
+  })
+
+  it('does not confuse a string that looks like an encoded value with that value', () => {
+    expect(canonical({ a: 'D1' })).not.toBe(canonical({ a: new Date(1) }))
+    expect(canonical({ a: '1n' })).not.toBe(canonical({ a: 1n }))
+  })
+})

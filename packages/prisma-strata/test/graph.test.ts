@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest'
+import { readDependencies } from '../src/read/dependencies'
+import { readSchemaText } from '../src/schema/schema-text'
+import { affectedModels } from '../src/write/affected-models'
+import { isReadOnlySql, rawSqlModels, sqlText } from '../src/write/raw-sql'
+import { conservativeGraph, preciseGraph, schemaText } from './fixtures'
+
+const all = ['AuditLog', 'Comment', 'Membership', 'Post', 'Profile', 'Tag', 'Team', 'User']
+
+describe('schema text', () => {
+  it('reads foreign keys, referential actions (with Prisma defaults) and @cache annotations', () => {
+    const facts = readSchemaText(schemaText)
+    expect(facts?.foreignKeys).toContainEqual({
+      child: 'Post',
+      childField: 'author',
+      fields: ['authorId'],
+      parent: 'User',
+      references: ['id'],
+      onDelete: 'SetNull',
+      onUpdate: 'Cascade',
+    })
+    expect(facts?.foreignKeys.find((fk) => fk.child === 'Profile')?.onDelete).toBe('Cascade')
+    expect(facts?.policies).toEqual({ User: { ttl: 300 }, AuditLog: false })
+  })
+
+  it('finds the implicit many-to-many join table', () => {
+    expect(preciseGraph.joinTables.get('_PostToTag')).toEqual(['Post', 'Tag'])
+  })
+
+  it('rejects a malformed annotation with the model and what is allowed', () => {
+    const text = '/// @cache(ttl: "soon")\nmodel A {\n  id Int @id\n}\n'
+    expect(() => readSchemaText(text)).toThrow(/model A.*ttl.*positive number/)
+    expect(() => readSchemaText('/// @cache(tll: 3)\nmodel A {\n  id Int @id\n}\n')).toThrow(/tll.*Allowed: ttl/)
+  })
+})
+
+describe('read dependencies', () => {
+  it('is the model alone for a plain read', () => {
+    expect(readDependencies(preciseGraph, 'User', { where: { email: 'a' } })).toEqual(['User'])
+  })
+
+  it('follows nested include and select, and _count', () => {
+    const deps = readDependencies(preciseGraph, 'User', {
+      include: { posts: { include: { tags: true } }, _count: { select: { comments: true } } },
+    })
+    expect(deps).toEqual(['Comment', 'Post', 'Tag', 'User'])
+  })
+
+  it('follows relation filters, logical operators and relation ordering', () => {
+    const deps = readDependencies(preciseGraph, 'Post', {
+      where: { OR: [{ comments: { some: { author: { is: { profile: { isNot: null } } } } } }] },
+      orderBy: { tags: { _count: 'desc' } },
+    })
+    expect(deps).toEqual(['Comment', 'Post', 'Profile', 'Tag', 'User'])
+  })
+})
+
+describe('models a write changes (precise)', () => {
+  it('an update of a non-key column changes its model only', () => {
+    expect(affectedModels(preciseGraph, 'User', 'update', { where: { id: 1 }, data: { name: 'x' } })).toEqual(['User'])
+  })
+
+  it('a delete follows Cascade and SetNull, transitively', () => {
+    // Profile, Comment, Membership cascade; Post.authorId and User.invitedById are set to null; Post's comments
+    // cascade; Tag sees its join rows go only when a Post is deleted, which SetNull does not do.
+    expect(affectedModels(preciseGraph, 'User', 'delete', { where: { id: 1 } })).toEqual([
+      'Comment',
+      'Membership',
+      'Post',
+      'Profile',
+      'User',
+    ])
+    expect(affectedModels(preciseGraph, 'Post', 'deleteMany', {})).toEqual(['Comment', 'Post', 'Tag'])
+  })
+
+  it('an update of a referenced key follows onUpdate', () => {
+    expect(affectedModels(preciseGraph, 'Team', 'update', { where: { id: 1 }, data: { id: 2 } })).toEqual([
+      'Membership',
+      'Team',
+    ])
+  })
+
+  it('nested writes reach every model they name', () => {
+    const touched = affectedModels(preciseGraph, 'User', 'update', {
+      where: { id: 1 },
+      data: {
+        posts: { create: { title: 't', tags: { connectOrCreate: { where: { name: 'a' }, create: { name: 'a' } } } } },
+        profile: { delete: true },
+      },
+    })
+    expect(touched).toEqual(['Post', 'Profile', 'Tag', 'User'])
+  })
+
+  it('an m-n connect changes both sides', () => {
+    expect(affectedModels(preciseGraph, 'Tag', 'update', { where: { id: 1 }, data: { posts: { set: [] } } })).toEqual([
+      'Post',
+      'Tag',
+    ])
+  })
+})
+
+describe('models a write changes (conservative, no foreign keys known)', () => {
+  it('a delete takes every connected model', () => {
+    expect(affectedModels(conservativeGraph, 'Tag', 'delete', { where: { id: 1 } })).toEqual(
+      all.filter((m) => m !== 'AuditLog'),
+    )
+  })
+
+  it('a create with no relations still changes only its model', () => {
+    expect(affectedModels(conservativeGraph, 'AuditLog', 'create', { data: { action: 'x' } })).toEqual(['AuditLog'])
+  })
+})
+
+describe('raw SQL', () => {
+  it('names the target tables of writes, quoted or not, with what referential actions reach', () => {
+    expect(rawSqlModels(preciseGraph, 'UPDATE "Tag" SET name = $1')).toEqual(['Post', 'Tag'])
+    expect(rawSqlModels(preciseGraph, 'update audit_x set a = 1')).toEqual(all)
+    expect(rawSqlModels(preciseGraph, 'DELETE FROM `Comment` WHERE id = ?')).toEqual(['Comment'])
+    expect(rawSqlModels(preciseGraph, 'insert into "_PostToTag" ("A","B") values (1,2)')).toEqual(['Post', 'Tag'])
+  })
+
+  it('takes every model when no target can be read', () => {
+    expect(rawSqlModels(preciseGraph, 'SELECT do_something()')).toEqual(all)
+    expect(rawSqlModels(preciseGraph, undefined)).toEqual(all)
+  })
+
+  it('tells plain reads from writes, ignoring string literals', () => {
+    expect(isReadOnlySql(`SELECT * FROM "User" WHERE name = 'delete me'`)).toBe(true)
+    expect(isReadOnlySql('WITH x AS (DELETE FROM "User" RETURNING *) SELECT * FROM x')).toBe(false)
+  })
+
+  it('reads the SQL of tagged templates and of unsafe calls', () => {
+    expect(sqlText({ strings: ['UPDATE "User" SET a = ', ''], values: [1] })).toBe('UPDATE "User" SET a = ?')
+    expect(sqlText(['DELETE FROM "User"', 1])).toBe('DELETE FROM "User"')
+  })
+})

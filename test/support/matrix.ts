@@ -1,0 +1,122 @@
+// The shared integration matrix: every behaviour is checked on SQLite and PostgreSQL, with the in-process tier
+// alone and with both tiers (a real Redis). `setupCase` makes a fresh database, an uncached client (the oracle)
+// and a cached client on it, with a key prefix of its own.
+import { Redis } from 'ioredis'
+import { type CacheOptions, cache } from 'prisma-strata'
+import { PrismaClient as PostgresClient } from '../../generated/postgres/client/client.ts'
+import { PrismaClient as SqliteClient } from '../../generated/sqlite/client/client.ts'
+import {
+  createPostgresDatabase,
+  createSqliteDatabase,
+  type Provider,
+  type TestDatabase,
+} from '../../prisma/database.ts'
+import { type CountingAdapter, type CountingOptions, countingAdapter } from './counting-adapter.ts'
+import { postgresUrl, redisUrl } from './services.ts'
+
+export type Tiers = 'local' | 'two-tier'
+
+export interface Case {
+  provider: Provider
+  tiers: Tiers
+}
+
+export const matrix: Case[] = [
+  { provider: 'sqlite', tiers: 'local' },
+  { provider: 'sqlite', tiers: 'two-tier' },
+  { provider: 'postgres', tiers: 'local' },
+  { provider: 'postgres', tiers: 'two-tier' },
+]
+
+export const caseName = (c: Case) => `${c.provider} / ${c.tiers}`
+
+/** Both generated clients expose the same model API; one type keeps suites provider-agnostic. */
+export type RawClient = SqliteClient
+
+function extend(client: RawClient, options: CacheOptions) {
+  return client.$extends(cache(options))
+}
+
+export type CachedClient = ReturnType<typeof extend>
+
+export interface Setup {
+  db: TestDatabase
+  /** Uncached client on the same database: the oracle. */
+  raw: RawClient
+  /** The cached client under test. */
+  prisma: CachedClient
+  /** Counts SQL statements the cached client sends. */
+  counting: CountingAdapter<unknown>
+  /** A Redis connection of the test's own (two-tier only), and the prefix the cached client uses. */
+  redis: Redis | undefined
+  prefix: string
+  /** Another cached client on the same database and Redis prefix: a second "instance". */
+  instance(options?: CacheOptions): Promise<CachedClient>
+  close(): Promise<void>
+}
+
+let seq = 0
+
+export async function newDatabase(provider: Provider): Promise<TestDatabase> {
+  return provider === 'sqlite' ? createSqliteDatabase() : createPostgresDatabase(await postgresUrl())
+}
+
+export function newClient(provider: Provider, adapter: unknown): RawClient {
+  const Client = (provider === 'sqlite' ? SqliteClient : PostgresClient) as unknown as new (o: object) => RawClient
+  return new Client({ adapter })
+}
+
+/** Waits until a cached client's bus is subscribed (two-tier), so cross-instance tests start from a known state. */
+export async function waitForBus(client: CachedClient): Promise<void> {
+  const start = Date.now()
+  while (!client.$cache.ready && Date.now() - start < 5000) await new Promise((r) => setTimeout(r, 10))
+  if (!client.$cache.ready) throw new Error('the invalidation bus did not subscribe within 5 s')
+}
+
+export async function setupCase(
+  c: Case,
+  options: CacheOptions = {},
+  countingOptions: CountingOptions = {},
+): Promise<Setup> {
+  const db = await newDatabase(c.provider)
+  const prefix = `t${process.pid}x${Date.now().toString(36)}x${seq++}`
+  const url = c.tiers === 'two-tier' ? await redisUrl() : undefined
+  const redis = url ? new Redis(url) : undefined
+  const clients: Array<{ $disconnect(): Promise<void> }> = []
+  const cachedClients: CachedClient[] = []
+  const make = async (extra: CacheOptions) => {
+    const client = extend(newClient(c.provider, db.adapter()), {
+      ...(url ? { redis: url } : {}),
+      prefix,
+      ...options,
+      ...extra,
+    })
+    cachedClients.push(client)
+    if (url) await waitForBus(client)
+    return client
+  }
+  const raw = newClient(c.provider, db.adapter())
+  clients.push(raw)
+  const counting = countingAdapter(db.adapter() as never, countingOptions)
+  const prisma = extend(newClient(c.provider, counting.adapter), { ...(url ? { redis: url } : {}), prefix, ...options })
+  cachedClients.push(prisma)
+  if (url) await waitForBus(prisma)
+  return {
+    db,
+    raw,
+    prisma,
+    counting: counting as CountingAdapter<unknown>,
+    redis,
+    prefix,
+    instance: (extra = {}) => make(extra),
+    async close() {
+      for (const client of cachedClients) {
+        await client.$cache.close()
+        await client.$disconnect()
+      }
+      for (const client of clients) await client.$disconnect()
+      redis?.disconnect()
+      await db.drop()
+    },
+  }
+}
