@@ -7,6 +7,8 @@ export interface Summary {
   samples: number
   /** Microseconds. */
   median: number
+  p25: number
+  p75: number
   p90: number
   p99: number
   min: number
@@ -19,6 +21,9 @@ export interface Summary {
 export class Samples {
   private readonly us: Float64Array
   private length = 0
+  private batchStart = 0
+  /** Median of each batch (one per round), for ratios paired round by round. */
+  readonly batchMedians: number[] = []
 
   constructor(capacity: number) {
     this.us = new Float64Array(capacity)
@@ -26,6 +31,13 @@ export class Samples {
 
   push(us: number): void {
     this.us[this.length++] = us
+  }
+
+  /** Closes the current batch (one round of this contender). */
+  endBatch(): void {
+    const batch = this.us.slice(this.batchStart, this.length).sort()
+    this.batchMedians.push(batch[Math.floor(batch.length / 2)] ?? Number.NaN)
+    this.batchStart = this.length
   }
 
   summary(): Summary {
@@ -36,6 +48,8 @@ export class Samples {
     return {
       samples: sorted.length,
       median: at(0.5),
+      p25: at(0.25),
+      p75: at(0.75),
       p90: at(0.9),
       p99: at(0.99),
       min: sorted[0] ?? Number.NaN,
@@ -45,13 +59,24 @@ export class Samples {
   }
 }
 
-/** Runs `n` calls, one at a time, recording each one's duration in µs. */
+/** Runs `n` calls, one at a time, recording each one's duration in µs, as one batch. */
 export async function timed(call: Call, n: number, into: Samples): Promise<void> {
   for (let i = 0; i < n; i++) {
     const t0 = performance.now()
     await call()
     into.push((performance.now() - t0) * 1000)
   }
+  into.endBatch()
+}
+
+/**
+ * The ratio of two contenders measured in the same rounds: the median, over rounds, of the ratio of their batch
+ * medians. The machine's speed drifts (loopback round trips here switch between ~20 and ~55 µs for seconds at a
+ * time); pairing round by round compares each contender with the reference under the same conditions.
+ */
+export function pairedRatio(a: Samples, b: Samples): number {
+  const ratios = a.batchMedians.map((m, i) => m / (b.batchMedians[i] as number)).sort((x, y) => x - y)
+  return ratios[Math.floor(ratios.length / 2)] ?? Number.NaN
 }
 
 /** Runs `n` calls, one at a time, untimed. */

@@ -20,10 +20,10 @@ export interface BenchOptions {
 
 const usage = `pnpm bench [-- flags]        (or: pnpm --filter bench start [flags])
 
-  --rounds N        rounds, contenders interleaved in each (default 10)
-  --iterations N    timed calls per contender per round (default 1500)
+  --rounds N        rounds, contenders interleaved in each (default 40)
+  --iterations N    timed calls per contender per round (default 500)
   --warmup N        untimed calls per contender before the first round (default 1000)
-  --quick           --rounds 4 --iterations 400 --warmup 300 (a smoke run of a few seconds)
+  --quick           --rounds 8 --iterations 200 --warmup 300 (a smoke run of a few seconds)
   --only a,b        only contenders whose key contains one of these (e.g. strata,floor)
   --redis URL       default: $REDIS_URL or redis://127.0.0.1:6379
   --postgres URL    a server to create a throwaway database on; default: $DATABASE_URL or
@@ -62,8 +62,8 @@ export function readOptions(argv: string[], benchDir: string): BenchOptions {
   }
   const quick = values.quick
   return {
-    rounds: count(values.rounds, 'rounds', quick ? 4 : 10),
-    iterations: count(values.iterations, 'iterations', quick ? 400 : 1500),
+    rounds: count(values.rounds, 'rounds', quick ? 8 : 40),
+    iterations: count(values.iterations, 'iterations', quick ? 200 : 500),
     warmup: count(values.warmup, 'warmup', quick ? 300 : 1000),
     postgresUrl: values['no-postgres']
       ? undefined

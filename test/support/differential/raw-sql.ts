@@ -1,0 +1,138 @@
+// The raw SQL statements the differential test sends, each in the three forms it can take: `$executeRawUnsafe` with
+// the provider's placeholders (SQLite `?`, PostgreSQL `$1`), the tagged `$executeRaw` template (the same on both),
+// and `$queryRawUnsafe` with `RETURNING` (SQLite >= 3.35 and PostgreSQL). Tables are the model names, quoted.
+// Statements reach referential actions on purpose: deleting a User cascades to Profile, Comment and Membership and
+// sets Post.authorId and User.invitedById to NULL; changing User.id cascades to every key pointing at it.
+import type { Provider } from '../../../prisma/database.ts'
+import type { RawSpec } from './steps.ts'
+
+/** The template-literal client method, typed loosely: every client (cached, raw, transaction) has it. */
+type TaggedClient = {
+  $executeRaw(strings: TemplateStringsArray, ...values: unknown[]): PromiseLike<number>
+}
+
+type Values = Array<string | number>
+
+interface Statement {
+  /** What each value is, for the generator. */
+  params: ReadonlyArray<'user' | 'post' | 'team' | 'text' | 'small'>
+  sql(p: (n: number) => string): string
+  tagged(client: TaggedClient, v: Values): PromiseLike<number>
+}
+
+export const statements = {
+  renameUser: {
+    params: ['text', 'user'],
+    sql: (p) => `UPDATE "User" SET "name" = ${p(1)} WHERE "id" = ${p(2)}`,
+    tagged: (c, [name, id]) => c.$executeRaw`UPDATE "User" SET "name" = ${name} WHERE "id" = ${id}`,
+  },
+  karmaUpTo: {
+    params: ['small', 'user'],
+    sql: (p) => `UPDATE "User" SET "karma" = "karma" + ${p(1)} WHERE "id" <= ${p(2)}`,
+    tagged: (c, [by, id]) => c.$executeRaw`UPDATE "User" SET "karma" = "karma" + ${by} WHERE "id" <= ${id}`,
+  },
+  doubleAdminBalance: {
+    params: [],
+    sql: () => `UPDATE "User" SET "balance" = "balance" * 2 + 1 WHERE "role" = 'ADMIN'`,
+    tagged: (c) => c.$executeRaw`UPDATE "User" SET "balance" = "balance" * 2 + 1 WHERE "role" = 'ADMIN'`,
+  },
+  shiftUserId: {
+    // ON UPDATE CASCADE: Post.authorId, Profile.userId, Comment.authorId, Membership.userId, User.invitedById follow.
+    params: ['user'],
+    sql: (p) => `UPDATE "User" SET "id" = "id" + 100 WHERE "id" = ${p(1)}`,
+    tagged: (c, [id]) => c.$executeRaw`UPDATE "User" SET "id" = "id" + 100 WHERE "id" = ${id}`,
+  },
+  deleteUser: {
+    params: ['user'],
+    sql: (p) => `DELETE FROM "User" WHERE "id" = ${p(1)}`,
+    tagged: (c, [id]) => c.$executeRaw`DELETE FROM "User" WHERE "id" = ${id}`,
+  },
+  togglePostsOf: {
+    params: ['user'],
+    sql: (p) => `UPDATE "Post" SET "published" = NOT "published", "views" = "views" + 1 WHERE "authorId" = ${p(1)}`,
+    tagged: (c, [id]) =>
+      c.$executeRaw`UPDATE "Post" SET "published" = NOT "published", "views" = "views" + 1 WHERE "authorId" = ${id}`,
+  },
+  movePost: {
+    params: ['user', 'post'],
+    sql: (p) => `UPDATE "Post" SET "authorId" = ${p(1)} WHERE "id" = ${p(2)}`,
+    tagged: (c, [author, id]) => c.$executeRaw`UPDATE "Post" SET "authorId" = ${author} WHERE "id" = ${id}`,
+  },
+  deletePost: {
+    params: ['post'],
+    sql: (p) => `DELETE FROM "Post" WHERE "id" = ${p(1)}`,
+    tagged: (c, [id]) => c.$executeRaw`DELETE FROM "Post" WHERE "id" = ${id}`,
+  },
+  deleteCommentsOfPost: {
+    params: ['post'],
+    sql: (p) => `DELETE FROM "Comment" WHERE "postId" = ${p(1)}`,
+    tagged: (c, [id]) => c.$executeRaw`DELETE FROM "Comment" WHERE "postId" = ${id}`,
+  },
+  rewordComments: {
+    // Lower case and a comment: Strata must still find the table.
+    params: ['text', 'user'],
+    sql: (p) => `/* strata */ update "Comment" set "body" = ${p(1)} where "authorId" = ${p(2)}`,
+    tagged: (c, [body, id]) => c.$executeRaw`/* strata */ update "Comment" set "body" = ${body} where "authorId" = ${id}`,
+  },
+  deleteCommentsWith: {
+    params: ['user'],
+    sql: (p) =>
+      `WITH doomed AS (SELECT "id" FROM "Comment" WHERE "authorId" = ${p(1)}) DELETE FROM "Comment" WHERE "id" IN (SELECT "id" FROM doomed)`,
+    tagged: (c, [id]) =>
+      c.$executeRaw`WITH doomed AS (SELECT "id" FROM "Comment" WHERE "authorId" = ${id}) DELETE FROM "Comment" WHERE "id" IN (SELECT "id" FROM doomed)`,
+  },
+  untagPost: {
+    // The implicit many-to-many table: A is the Post id, B the Tag id.
+    params: ['post'],
+    sql: (p) => `DELETE FROM "_PostToTag" WHERE "A" = ${p(1)}`,
+    tagged: (c, [id]) => c.$executeRaw`DELETE FROM "_PostToTag" WHERE "A" = ${id}`,
+  },
+  renameTag: {
+    params: ['small'],
+    sql: (p) => `UPDATE "Tag" SET "name" = "name" || '+' WHERE "id" = ${p(1)}`,
+    tagged: (c, [id]) => c.$executeRaw`UPDATE "Tag" SET "name" = "name" || '+' WHERE "id" = ${id}`,
+  },
+  teamRole: {
+    params: ['text', 'team'],
+    sql: (p) => `UPDATE "Membership" SET "role" = ${p(1)} WHERE "teamId" = ${p(2)}`,
+    tagged: (c, [role, team]) => c.$executeRaw`UPDATE "Membership" SET "role" = ${role} WHERE "teamId" = ${team}`,
+  },
+  deleteTeam: {
+    params: ['team'],
+    sql: (p) => `DELETE FROM "Team" WHERE "id" = ${p(1)}`,
+    tagged: (c, [id]) => c.$executeRaw`DELETE FROM "Team" WHERE "id" = ${id}`,
+  },
+  profileBio: {
+    params: ['text', 'user'],
+    sql: (p) => `UPDATE "Profile" SET "bio" = ${p(1)} WHERE "userId" = ${p(2)}`,
+    tagged: (c, [bio, id]) => c.$executeRaw`UPDATE "Profile" SET "bio" = ${bio} WHERE "userId" = ${id}`,
+  },
+} satisfies Record<string, Statement>
+
+export type StatementName = keyof typeof statements
+
+export const statementNames = Object.keys(statements) as StatementName[]
+
+export function placeholders(provider: Provider): (n: number) => string {
+  return provider === 'sqlite' ? () => '?' : (n) => `$${n}`
+}
+
+/** Sends `spec` through `client` (cached, raw or a transaction client). */
+export function runRaw(client: unknown, provider: Provider, spec: RawSpec): PromiseLike<unknown> {
+  const statement = (statements as Record<string, Statement>)[spec.statement]
+  if (!statement) throw new Error(`unknown raw statement ${spec.statement}`)
+  const c = client as TaggedClient & {
+    $executeRawUnsafe(sql: string, ...values: unknown[]): PromiseLike<number>
+    $queryRawUnsafe(sql: string, ...values: unknown[]): PromiseLike<unknown[]>
+  }
+  const sql = statement.sql(placeholders(provider))
+  switch (spec.form) {
+    case 'unsafe':
+      return c.$executeRawUnsafe(sql, ...spec.values)
+    case 'tagged':
+      return statement.tagged(c, spec.values)
+    case 'query':
+      // Row order of RETURNING is the database's business: compare how many rows came back.
+      return c.$queryRawUnsafe(`${sql} RETURNING 1 AS "one"`, ...spec.values).then((rows) => ({ rows: rows.length }))
+  }
+}

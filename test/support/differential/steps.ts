@@ -1,0 +1,139 @@
+// The steps of a differential run, as plain JSON: a sequence prints readably, can be saved, replayed and shrunk.
+// Values JSON cannot hold are tagged (`{ "$decimal": "1.5" }`, `{ "$bigint": "7" }`, `{ "$bytes": [1, 2] }`,
+// `{ "$date": "2024-01-01T00:00:00.000Z" }`, `{ "$null": "DbNull" }`) and revived into Prisma values just before a
+// call. Every step is fully specified (ids included): none depends on what an earlier step returned, so any subset
+// of a sequence is still a valid sequence.
+import { Prisma } from '../../../generated/sqlite/client/client.ts'
+
+export type Json = string | number | boolean | null | Json[] | { [key: string]: Json }
+export type JsonObject = { [key: string]: Json }
+
+/** Prisma client delegates (the camel-case model names). */
+export type ModelKey = 'user' | 'profile' | 'post' | 'comment' | 'tag' | 'team' | 'membership' | 'auditLog'
+
+export type ReadOp =
+  | 'findUnique'
+  | 'findUniqueOrThrow'
+  | 'findFirst'
+  | 'findFirstOrThrow'
+  | 'findMany'
+  | 'count'
+  | 'aggregate'
+  | 'groupBy'
+
+export type WriteOp =
+  | 'create'
+  | 'createMany'
+  | 'createManyAndReturn'
+  | 'update'
+  | 'updateMany'
+  | 'updateManyAndReturn'
+  | 'upsert'
+  | 'delete'
+  | 'deleteMany'
+
+/** A read: `client[model][op](args)`, then each fluent relation call (`.posts(args)`) in turn. */
+export interface ReadSpec {
+  model: ModelKey
+  op: ReadOp
+  args?: JsonObject
+  fluent?: Array<[field: string, args?: JsonObject]>
+}
+
+export interface WriteSpec {
+  model: ModelKey
+  op: WriteOp
+  args: JsonObject
+}
+
+/**
+ * Raw SQL from the catalogue in raw-sql.ts: `unsafe` is `$executeRawUnsafe` with provider placeholders, `tagged` is
+ * the `$executeRaw` template, `query` is `$queryRawUnsafe` of the statement with `RETURNING` (a write Strata must
+ * recognise although it comes through `$queryRaw`).
+ */
+export interface RawSpec {
+  form: 'unsafe' | 'tagged' | 'query'
+  statement: string
+  values: Array<string | number>
+}
+
+/** What an interactive transaction body does, in order. */
+export type TxItem =
+  | { read: ReadSpec }
+  | { write: WriteSpec }
+  | { raw: RawSpec }
+  /** A read on the *outer* cached client while the transaction is open (PostgreSQL only: see the runner). */
+  | { outer: ReadSpec }
+  /** A nested `tx.$transaction(async (tx2) => ...)`, rolled back to its savepoint when `rollback`. */
+  | { nested: TxItem[]; rollback: boolean }
+
+export type BatchItem = { read: ReadSpec } | { write: WriteSpec } | { raw: RawSpec }
+
+export type Step =
+  /** The same read on the cached client and on the oracle; the answers must be equal. */
+  | { kind: 'read'; read: ReadSpec }
+  /** A write through the cached client. */
+  | { kind: 'write'; write: WriteSpec }
+  | { kind: 'raw'; raw: RawSpec }
+  /** `$transaction(async (tx) => ...)`: committed, or rolled back by throwing at the end. */
+  | { kind: 'itx'; body: TxItem[]; rollback: boolean }
+  /** `$transaction([...])`. */
+  | { kind: 'batch'; items: BatchItem[] }
+  /** Reads on a second cached client started now on the same Redis (two-tier; the main client otherwise). */
+  | { kind: 'instance'; reads: ReadSpec[] }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Tagged values.
+
+export const decimal = (value: string): Json => ({ $decimal: value })
+export const bigint = (value: string): Json => ({ $bigint: value })
+export const bytes = (value: number[]): Json => ({ $bytes: value })
+export const date = (iso: string): Json => ({ $date: iso })
+export const nullValue = (kind: 'DbNull' | 'JsonNull' | 'AnyNull'): Json => ({ $null: kind })
+
+const nulls = { DbNull: Prisma.DbNull, JsonNull: Prisma.JsonNull, AnyNull: Prisma.AnyNull } as const
+
+/** Turns the JSON form of arguments into what Prisma takes (a fresh object every call: Prisma may keep it). */
+export function revive(value: Json | undefined): unknown {
+  if (value === undefined || value === null || typeof value !== 'object') return value
+  if (Array.isArray(value)) return value.map(revive)
+  const keys = Object.keys(value)
+  if (keys.length === 1) {
+    const tag = value[keys[0] as string]
+    switch (keys[0]) {
+      case '$decimal':
+        return new Prisma.Decimal(tag as string)
+      case '$bigint':
+        return BigInt(tag as string)
+      case '$bytes':
+        return new Uint8Array(tag as number[])
+      case '$date':
+        return new Date(tag as string)
+      case '$null':
+        return nulls[tag as keyof typeof nulls]
+    }
+  }
+  const out: Record<string, unknown> = {}
+  for (const key of keys) out[key] = revive(value[key])
+  return out
+}
+
+/** One line per step, for logs. */
+export function describeStep(step: Step): string {
+  const read = (r: ReadSpec) =>
+    `${r.model}.${r.op}(${JSON.stringify(r.args ?? {})})${(r.fluent ?? []).map(([f, a]) => `.${f}(${a ? JSON.stringify(a) : ''})`).join('')}`
+  switch (step.kind) {
+    case 'read':
+      return `read ${read(step.read)}`
+    case 'write':
+      return `write ${step.write.model}.${step.write.op}(${JSON.stringify(step.write.args)})`
+    case 'raw':
+      return `raw ${step.raw.form} ${step.raw.statement}(${step.raw.values.join(', ')})`
+    case 'itx':
+      return `itx (${step.body.length} items, ${step.rollback ? 'rollback' : 'commit'})`
+    case 'batch':
+      return `batch (${step.items.length} items)`
+    case 'instance':
+      return `instance (${step.reads.length} reads)`
+  }
+}

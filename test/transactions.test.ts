@@ -1,0 +1,111 @@
+// DESIGN invariant 5: transactions and the cache. Interactive transactions never read or fill the cache, their
+// writes are bumped after commit, a rollback leaves no trace; batch transactions run every item and complete.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { matrix, type Setup, setupCase } from './support/matrix.ts'
+
+describe.each(matrix)('transactions: $provider / $tiers', (c) => {
+  let s: Setup
+  let id: number
+  const find = () => s.prisma.user.findUniqueOrThrow({ where: { id } })
+
+  beforeAll(async () => {
+    s = await setupCase(c)
+    id = (await s.raw.user.create({ data: { email: 'tx@x', name: 'before' } })).id
+  })
+  afterAll(() => s?.close())
+  beforeEach(async () => {
+    await s.raw.user.update({ where: { id }, data: { name: 'before' } })
+    await s.prisma.$cache.invalidate({ models: ['User'] })
+    s.counting.reset()
+  })
+
+  it('a rolled-back transaction leaves no cached trace', async () => {
+    await find()
+    const error = await s.prisma
+      .$transaction(async (tx) => {
+        await tx.user.update({ where: { id }, data: { name: 'uncommitted' } })
+        expect((await tx.user.findUniqueOrThrow({ where: { id } })).name).toBe('uncommitted')
+        throw new Error('roll back')
+      })
+      .catch((e: Error) => e.message)
+    expect(error).toBe('roll back')
+    expect((await find()).name).toBe('before')
+    expect((await s.prisma.user.findMany({ where: { name: 'uncommitted' } })).length).toBe(0)
+  })
+
+  it('reads inside an interactive transaction see its own writes and are never cached', async () => {
+    await find() // cached: "before"
+    await s.prisma.$transaction(async (tx) => {
+      await tx.user.update({ where: { id }, data: { name: 'inside' } })
+      s.counting.reset()
+      expect((await tx.user.findUniqueOrThrow({ where: { id } })).name).toBe('inside')
+      expect((await tx.user.findUniqueOrThrow({ where: { id }, cache: { ttl: 60 } })).name).toBe('inside')
+      expect(s.counting.count()).toBe(2) // both went to the database
+    })
+    expect((await find()).name).toBe('inside')
+  })
+
+  // Two instances share versions only through Redis: with the in-process tier alone there is one instance.
+  const twoTier = c.tiers === 'two-tier' ? it : () => undefined
+  twoTier('other instances do not see the transaction before commit, and do after', async () => {
+    const other = await s.instance()
+    const otherFind = () => other.user.findUniqueOrThrow({ where: { id } })
+    await otherFind()
+    let release!: () => void
+    const gate = new Promise<void>((r) => {
+      release = r
+    })
+    let written!: () => void
+    const wrote = new Promise<void>((r) => {
+      written = r
+    })
+    const tx = s.prisma.$transaction(async (t) => {
+      await t.user.update({ where: { id }, data: { name: 'committed' } })
+      written()
+      await gate
+    })
+    await wrote
+    try {
+      // Another instance, on a connection of its own, must not see (nor cache) the uncommitted row.
+      expect((await otherFind()).name).toBe('before')
+    } finally {
+      release()
+    }
+    await tx
+    expect((await find()).name).toBe('committed')
+    await new Promise((r) => setTimeout(r, 50)) // bus delay, for the other instance
+    expect((await otherFind()).name).toBe('committed')
+  })
+
+  it('a batch transaction with an item that would hit completes and runs every item', async () => {
+    await find()
+    await s.prisma.user.count()
+    s.counting.reset()
+    const [user, count, updated] = await s.prisma.$transaction([
+      find(),
+      s.prisma.user.count(),
+      s.prisma.user.update({ where: { id }, data: { name: 'batched' } }),
+    ])
+    expect(user.name).toBe('before') // the batch read ran before the batch update
+    expect(count).toBeGreaterThan(0)
+    expect(updated.name).toBe('batched')
+    expect(s.counting.count()).toBeGreaterThanOrEqual(3)
+    expect((await find()).name).toBe('batched')
+  })
+
+  it('nested transactions commit with the outer one', async () => {
+    await find()
+    await s.prisma.$transaction(async (tx) => {
+      await tx.$transaction(async (inner) => {
+        await inner.user.update({ where: { id }, data: { name: 'nested' } })
+      })
+      expect((await tx.user.findUniqueOrThrow({ where: { id } })).name).toBe('nested')
+    })
+    expect((await find()).name).toBe('nested')
+  })
+
+  it('a fluent call inside a batch transaction joins the batch', async () => {
+    const [posts] = await s.prisma.$transaction([s.prisma.user.findUnique({ where: { id } }).posts()])
+    expect(posts).toEqual([])
+  })
+})
