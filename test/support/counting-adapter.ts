@@ -10,6 +10,8 @@ import type { SqlDriverAdapter, SqlDriverAdapterFactory, SqlQuery, SqlQueryable 
 export interface CountingOptions {
   /** Runs before each statement is sent; a test can return a promise to hold one statement (stale-set race). */
   beforeQuery?: (sql: string) => Promise<void> | void
+  /** Runs after a statement's result arrived, before Prisma gets it: holds a reader between its SQL and its fill. */
+  afterQuery?: (sql: string) => Promise<void> | void
 }
 
 export interface CountingAdapter<F> {
@@ -31,7 +33,9 @@ export function countingAdapter<F extends SqlDriverAdapterFactory>(
     async queryRaw(query: SqlQuery) {
       sent.push(query.sql)
       await options.beforeQuery?.(query.sql)
-      return queryable.queryRaw(query)
+      const result = await queryable.queryRaw(query)
+      await options.afterQuery?.(query.sql)
+      return result
     },
     async executeRaw(query: SqlQuery) {
       sent.push(query.sql)

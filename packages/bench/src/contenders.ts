@@ -62,7 +62,7 @@ function modelFloor(client: SqliteClient, constant: unknown) {
   return client.$extends({
     model: {
       $allModels: {
-        findUnique() {
+        findUnique(_args: unknown) {
           return Promise.resolve(constant)
         },
       },

@@ -108,7 +108,9 @@ async function main(): Promise<void> {
     console.log()
     console.log(table(results))
     console.log()
-    console.log(`timer overhead (performance.now() ×2 + await of a resolved promise): median ${overhead.median.toFixed(2)} µs, included in every row`)
+    console.log(
+      `timer overhead (performance.now() ×2 + await of a resolved promise): median ${overhead.median.toFixed(2)} µs, included in every row`,
+    )
     for (const v of verdicts) console.log(`${v.ok ? 'ok  ' : 'WARN'} ${v.text}`)
 
     const seconds = (performance.now() - started) / 1000

@@ -2,8 +2,9 @@
 // calls, writes the .cpuprofile (open it in Chrome DevTools or speedscope) and prints where the time goes.
 //
 //   pnpm --filter bench profile -- --target strata.local [--calls 300000] [--top 25]
-import { Session } from 'node:inspector/promises'
+
 import { mkdirSync, writeFileSync } from 'node:fs'
+import { Session } from 'node:inspector/promises'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
@@ -63,7 +64,10 @@ function area(node: ProfileNode): string {
   if (short.startsWith('packages/bench/')) return 'bench harness'
   if (short.startsWith('@prisma/client/') || short.startsWith('generated/')) return '@prisma/client (extension layer)'
   if (url.startsWith('node:')) return 'node internals'
-  return short.split('/').slice(0, short.startsWith('@') ? 2 : 1).join('/')
+  return short
+    .split('/')
+    .slice(0, short.startsWith('@') ? 2 : 1)
+    .join('/')
 }
 
 function summarize(profile: Profile, top: number): string {
@@ -109,7 +113,10 @@ function summarize(profile: Profile, top: number): string {
 
 async function main(): Promise<void> {
   const target = values.target as string
-  const bench = await setup({ redisUrl: values.redis ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', postgresUrl: undefined })
+  const bench = await setup({
+    redisUrl: values.redis ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    postgresUrl: undefined,
+  })
   try {
     const contender = bench.contenders.find((c) => c.key === target)
     if (!contender) {

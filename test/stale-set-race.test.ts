@@ -1,0 +1,48 @@
+// The stale-set race (DESIGN invariant 2), made deterministic: a reader misses and reads the old row; before it
+// can fill the cache, a writer commits and bumps; then the reader fills. The old row must never be served after.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { matrix, type Setup, setupCase } from './support/matrix.ts'
+
+describe.each(matrix)('stale-set race: $provider / $tiers', (c) => {
+  let s: Setup
+  let hold: ((sql: string) => Promise<void> | undefined) | undefined
+
+  beforeAll(async () => {
+    s = await setupCase(c, {}, { afterQuery: (sql) => hold?.(sql) })
+  })
+  afterAll(() => s?.close())
+
+  it('a fill made before a write committed is never served after it', async () => {
+    const post = await s.raw.post.create({ data: { title: 'race', views: 1 } })
+    const read = () => s.prisma.post.findFirst({ where: { title: 'race' } })
+
+    let arrived!: () => void
+    const readerHasOldRow = new Promise<void>((r) => {
+      arrived = r
+    })
+    let release!: () => void
+    const writerDone = new Promise<void>((r) => {
+      release = r
+    })
+    hold = (sql) => {
+      if (!/select/i.test(sql) || !sql.includes('Post')) return undefined
+      hold = undefined // only the reader's first SELECT
+      arrived()
+      return writerDone
+    }
+
+    const reader = read() // misses, snapshots versions, reads views = 1, then waits before filling
+    const pending = reader.then((r) => r)
+    await readerHasOldRow
+    await s.prisma.post.update({ where: { id: post.id }, data: { views: 2 } }) // commits and bumps
+    release()
+    expect((await pending)?.views).toBe(1) // the reader started before the write: the old row is its answer
+
+    // From now on no reader, here or in another instance, may get the row the reader filled.
+    for (let i = 0; i < 3; i++) expect((await read())?.views).toBe(2)
+    if (c.tiers === 'two-tier') {
+      const other = await s.instance()
+      for (let i = 0; i < 3; i++) expect((await other.post.findFirst({ where: { title: 'race' } }))?.views).toBe(2)
+    }
+  })
+})
