@@ -61,18 +61,52 @@ describe.each(matrix)('writes: $provider / $tiers', (c) => {
     ['upsert (update)', (p) => p.tag.upsert({ where: { name: 't1' }, create: { name: 't1' }, update: { name: 't9' } })],
     ['delete with Cascade and SetNull', (p) => p.user.delete({ where: { id: 1 } })],
     ['deleteMany with Cascade', (p) => p.post.deleteMany({})],
-    ['compound id update', (p) => p.membership.update({ where: { userId_teamId: { userId: 1, teamId: 1 } }, data: { role: 'x' } })],
-    ['compound unique update', (p) => p.post.update({ where: { authorId_title: { authorId: 1, title: 'p1' } }, data: { views: 9 } })],
-    ['nested create', (p) => p.user.update({ where: { id: 2 }, data: { posts: { create: { title: 'n', tags: { connect: { id: 1 } } } } } })],
-    ['nested connectOrCreate', (p) => p.post.update({ where: { id: 1 }, data: { tags: { connectOrCreate: { where: { name: 'q' }, create: { name: 'q' } } } } })],
+    [
+      'compound id update',
+      (p) => p.membership.update({ where: { userId_teamId: { userId: 1, teamId: 1 } }, data: { role: 'x' } }),
+    ],
+    [
+      'compound unique update',
+      (p) => p.post.update({ where: { authorId_title: { authorId: 1, title: 'p1' } }, data: { views: 9 } }),
+    ],
+    [
+      'nested create',
+      (p) =>
+        p.user.update({ where: { id: 2 }, data: { posts: { create: { title: 'n', tags: { connect: { id: 1 } } } } } }),
+    ],
+    [
+      'nested connectOrCreate',
+      (p) =>
+        p.post.update({
+          where: { id: 1 },
+          data: { tags: { connectOrCreate: { where: { name: 'q' }, create: { name: 'q' } } } },
+        }),
+    ],
     ['nested m-n set', (p) => p.tag.update({ where: { id: 1 }, data: { posts: { set: [] } } })],
     ['nested disconnect (to-one)', (p) => p.post.update({ where: { id: 1 }, data: { author: { disconnect: true } } })],
-    ['nested connect (1-n from the parent side)', (p) => p.user.update({ where: { id: 2 }, data: { posts: { connect: { id: 1 } } } })],
-    ['nested update through a relation', (p) => p.user.update({ where: { id: 1 }, data: { profile: { update: { bio: 'deep' } } } })],
-    ['nested upsert', (p) => p.user.update({ where: { id: 2 }, data: { profile: { upsert: { create: { bio: 'p2' }, update: { bio: 'p2' } } } } })],
+    [
+      'nested connect (1-n from the parent side)',
+      (p) => p.user.update({ where: { id: 2 }, data: { posts: { connect: { id: 1 } } } }),
+    ],
+    [
+      'nested update through a relation',
+      (p) => p.user.update({ where: { id: 1 }, data: { profile: { update: { bio: 'deep' } } } }),
+    ],
+    [
+      'nested upsert',
+      (p) =>
+        p.user.update({
+          where: { id: 2 },
+          data: { profile: { upsert: { create: { bio: 'p2' }, update: { bio: 'p2' } } } },
+        }),
+    ],
     ['nested delete', (p) => p.user.update({ where: { id: 1 }, data: { profile: { delete: true } } })],
     ['nested deleteMany with Cascade', (p) => p.user.update({ where: { id: 1 }, data: { posts: { deleteMany: {} } } })],
-    ['nested updateMany', (p) => p.user.update({ where: { id: 1 }, data: { posts: { updateMany: { where: {}, data: { published: true } } } } })],
+    [
+      'nested updateMany',
+      (p) =>
+        p.user.update({ where: { id: 1 }, data: { posts: { updateMany: { where: {}, data: { published: true } } } } }),
+    ],
     ['self-relation', (p) => p.user.update({ where: { id: 2 }, data: { invitedBy: { disconnect: true } } })],
     ['key update with onUpdate Cascade', (p) => p.team.update({ where: { id: 1 }, data: { id: 7 } })],
     ['$executeRaw', (p) => p.$executeRaw`UPDATE "Post" SET "views" = ${42}`],

@@ -72,7 +72,8 @@ export const statements = {
     // Lower case and a comment: Strata must still find the table.
     params: ['text', 'user'],
     sql: (p) => `/* strata */ update "Comment" set "body" = ${p(1)} where "authorId" = ${p(2)}`,
-    tagged: (c, [body, id]) => c.$executeRaw`/* strata */ update "Comment" set "body" = ${body} where "authorId" = ${id}`,
+    tagged: (c, [body, id]) =>
+      c.$executeRaw`/* strata */ update "Comment" set "body" = ${body} where "authorId" = ${id}`,
   },
   deleteCommentsWith: {
     params: ['user'],

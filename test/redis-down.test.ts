@@ -1,0 +1,65 @@
+// DESIGN invariant 7: the cache is never a hard dependency. Redis dies under load: every call still returns the
+// database's answer, none waits much longer than the Redis timeout, and once Redis is back the cache is used again.
+
+import { cache } from 'prisma-strata'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { TestDatabase } from '../prisma/database.ts'
+import { newClient, newDatabase, type RawClient } from './support/matrix.ts'
+import { type LocalServer, startRedisServer } from './support/services.ts'
+
+const redisTimeout = 100
+
+describe('Redis goes away and comes back', () => {
+  let server: LocalServer
+  let db: TestDatabase
+  let raw: RawClient
+  const errors: string[] = []
+
+  beforeAll(async () => {
+    server = await startRedisServer()
+    db = await newDatabase('sqlite')
+    raw = newClient('sqlite', db.adapter())
+  })
+  afterAll(async () => {
+    await raw?.$disconnect()
+    await db?.drop()
+    await server?.stop()
+  })
+
+  it('answers correctly throughout, bounded by the timeout, and uses the cache again after', async () => {
+    const prisma = newClient('sqlite', db.adapter()).$extends(
+      cache({ redis: server.url, prefix: 'down', redisTimeout, onError: (e) => errors.push(e.code) }),
+    )
+    const user = await raw.user.create({ data: { email: 'down@x', name: 'n0' } })
+    const read = () => prisma.user.findUniqueOrThrow({ where: { id: user.id } })
+    const oracle = () => raw.user.findUniqueOrThrow({ where: { id: user.id } })
+    await read()
+
+    const port = server.port
+    await server.stop()
+    let slowest = 0
+    for (let i = 1; i <= 20; i++) {
+      const started = performance.now()
+      if (i % 3 === 0) await prisma.user.update({ where: { id: user.id }, data: { name: `n${i}` } })
+      expect(await read()).toEqual(await oracle())
+      slowest = Math.max(slowest, performance.now() - started)
+    }
+    expect(errors.filter((c) => c === 'E_REDIS_UNAVAILABLE').length).toBeGreaterThan(0)
+    // A write and a read, each adding at most the timeout while the breaker is closed, plus SQLite's time.
+    expect(slowest).toBeLessThan(4 * redisTimeout + 250)
+
+    server = await startRedisServer({ args: ['--port', String(port)] })
+    const before = prisma.$cache.stats()
+    const deadline = Date.now() + 15_000
+    let hits = 0
+    while (Date.now() < deadline && hits < 3) {
+      expect(await read()).toEqual(await oracle())
+      const now = prisma.$cache.stats()
+      hits = now.localHits + now.redisHits - before.localHits - before.redisHits
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    expect(hits).toBeGreaterThanOrEqual(3)
+    await prisma.$cache.close()
+    await prisma.$disconnect()
+  })
+})
