@@ -64,7 +64,7 @@ describe.each(matrix)('reads: $provider / $tiers', (c) => {
   })
 
   it('every argument keys its own entry: select, omit, include, take, orderBy', async () => {
-    const variants = [
+    const variants: Prisma.PostFindManyArgs[] = [
       { where: { authorId: userId } },
       { where: { authorId: userId }, select: { title: true } },
       { where: { authorId: userId }, omit: { views: true } },
@@ -84,7 +84,7 @@ describe.each(matrix)('reads: $provider / $tiers', (c) => {
         await s.raw.post.count({ where: { published: true } }),
       )
       expect(await s.prisma.post.aggregate(agg)).toEqual(await s.raw.post.aggregate(agg))
-      const by = { by: ['published'] as 'published'[], _count: true, orderBy: { published: 'asc' as const } }
+      const by = { by: ['published'], _count: true, orderBy: { published: 'asc' } } satisfies Prisma.PostGroupByArgs
       expect(await s.prisma.post.groupBy(by)).toEqual(await s.raw.post.groupBy(by))
       expect(await s.prisma.user.aggregate({ _sum: { balance: true, karma: true } })).toEqual(
         await s.raw.user.aggregate({ _sum: { balance: true, karma: true } }),
@@ -115,7 +115,7 @@ describe.each(matrix)('reads: $provider / $tiers', (c) => {
     const again = await s.prisma.user.findUnique({ where: { id: userId } }).posts({ orderBy: { id: 'asc' } })
     expect(again).toEqual(posts)
     expect(s.counting.count()).toBe(0)
-    const post = posts[0]
+    const post = posts?.[0]
     expect(
       await s.prisma.post
         .findUniqueOrThrow({ where: { id: post?.id ?? 0 } })

@@ -6,6 +6,7 @@
 import { Prisma } from '@prisma/client/extension'
 import { Engine, type PrismaInternals } from './engine'
 import { StrataOptionsError } from './errors'
+import type { FluentRead } from './fluent-types'
 import type { StatsSnapshot } from './metrics/stats'
 import { type CacheOptions, type QueryCacheArg, resolveOptions, validateQueryCache } from './options'
 import { type Delegate, fluentClass, LazyRead } from './read/lazy-read'
@@ -101,19 +102,19 @@ export type ReadMethods = {
   findUnique<T, A>(
     this: T,
     args: Prisma.Exact<A, Prisma.Args<T, 'findUnique'> & CacheArgument>,
-  ): ReadResult<T, A, 'findUnique'>
+  ): FluentRead<T, A, 'findUnique'>
   findUniqueOrThrow<T, A>(
     this: T,
     args: Prisma.Exact<A, Prisma.Args<T, 'findUniqueOrThrow'> & CacheArgument>,
-  ): ReadResult<T, A, 'findUniqueOrThrow'>
+  ): FluentRead<T, A, 'findUniqueOrThrow'>
   findFirst<T, A>(
     this: T,
     args?: Prisma.Exact<A, Prisma.Args<T, 'findFirst'> & CacheArgument>,
-  ): ReadResult<T, A, 'findFirst'>
+  ): FluentRead<T, A, 'findFirst'>
   findFirstOrThrow<T, A>(
     this: T,
     args?: Prisma.Exact<A, Prisma.Args<T, 'findFirstOrThrow'> & CacheArgument>,
-  ): ReadResult<T, A, 'findFirstOrThrow'>
+  ): FluentRead<T, A, 'findFirstOrThrow'>
   findMany<T, A>(
     this: T,
     args?: Prisma.Exact<A, Prisma.Args<T, 'findMany'> & CacheArgument>,

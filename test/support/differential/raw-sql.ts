@@ -118,8 +118,11 @@ export function placeholders(provider: Provider): (n: number) => string {
   return provider === 'sqlite' ? () => '?' : (n) => `$${n}`
 }
 
-/** Sends `spec` through `client` (cached, raw or a transaction client). */
-export function runRaw(client: unknown, provider: Provider, spec: RawSpec): PromiseLike<unknown> {
+/**
+ * `spec` sent through `client` (cached, raw or a transaction client): Prisma's own promise, not yet awaited, so it
+ * can join a batch `$transaction([...])`. Pass what it resolves to through `rawAnswer`.
+ */
+export function rawCall(client: unknown, provider: Provider, spec: RawSpec): PromiseLike<unknown> {
   const statement = (statements as Record<string, Statement>)[spec.statement]
   if (!statement) throw new Error(`unknown raw statement ${spec.statement}`)
   const c = client as TaggedClient & {
@@ -133,7 +136,15 @@ export function runRaw(client: unknown, provider: Provider, spec: RawSpec): Prom
     case 'tagged':
       return statement.tagged(c, spec.values)
     case 'query':
-      // Row order of RETURNING is the database's business: compare how many rows came back.
-      return c.$queryRawUnsafe(`${sql} RETURNING 1 AS "one"`, ...spec.values).then((rows) => ({ rows: rows.length }))
+      return c.$queryRawUnsafe(`${sql} RETURNING 1 AS "one"`, ...spec.values)
   }
+}
+
+/** What a raw call answered, comparable: the row order of `RETURNING` is the database's business, so its count. */
+export function rawAnswer(spec: RawSpec, value: unknown): unknown {
+  return spec.form === 'query' && Array.isArray(value) ? { rows: value.length } : value
+}
+
+export function runRaw(client: unknown, provider: Provider, spec: RawSpec): PromiseLike<unknown> {
+  return rawCall(client, provider, spec).then((value) => rawAnswer(spec, value))
 }

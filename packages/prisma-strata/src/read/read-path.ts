@@ -10,6 +10,7 @@ import type { Engine } from '../engine'
 import type { QueryCacheOptions } from '../options'
 import type { EffectivePolicy } from '../policy/policy'
 import { decodeEntry, decodeValue, encodeEntry, encodeValue } from '../store/codec'
+import { copyResult } from '../store/copy'
 import { tagVersionName } from '../store/keys'
 import type { LocalEntry } from '../store/local-tier'
 import { FAILED } from '../store/redis-tier'
@@ -35,8 +36,9 @@ export interface ReadCall {
 /** What one database query produced, shared by every caller waiting on it. */
 export interface Outcome {
   value: unknown
-  /** The encoded value, for followers (each decodes its own copy); absent if encoding failed. */
-  bytes: Uint8Array | undefined
+  /** A copy no caller holds, for followers to copy from; absent if the result could not be cached. */
+  master: unknown
+  cached: boolean
   /** Prisma's own not-found error, when the leader called an `*OrThrow` method. */
   notFound?: unknown
   /** Answered by a Redis entry rather than the database. */
@@ -72,7 +74,7 @@ export function cachedRead(engine: Engine, call: ReadCall): Promise<unknown> {
   if (local !== undefined && engine.versions.matches(local.deps, local.versions)) {
     engine.stats.model(call.model).localHits++
     try {
-      return Promise.resolve(answer(call, decodeValue(local.value)))
+      return Promise.resolve(answer(call, copyResult(local.value)))
     } catch (error) {
       return Promise.reject(error)
     }
@@ -92,7 +94,7 @@ async function slowRead(engine: Engine, call: ReadCall, text: string, seen: Loca
   const local = engine.local?.get(text)
   if (local !== undefined && sameVersions(local.versions, versions)) {
     counters.localHits++
-    return answer(call, decodeValue(local.value))
+    return answer(call, copyResult(local.value))
   }
   const flightKey = `${text}@${versions.join(',')}`
   const waiting = engine.inflight.get(flightKey)
@@ -100,7 +102,7 @@ async function slowRead(engine: Engine, call: ReadCall, text: string, seen: Loca
     // Same query, same snapshot, already on its way to Redis or the database: share its answer.
     const outcome = await waiting
     counters.coalesced++
-    const value = outcome.bytes ? decodeValue(outcome.bytes) : await call.execute()
+    const value = outcome.cached ? copyResult(outcome.master) : await call.execute()
     return answer(call, value)
   }
   const flight = lookupOrLoad(engine, call, text, deps, versions)
@@ -124,8 +126,8 @@ async function lookupOrLoad(
 ): Promise<Outcome> {
   const redisKey = engine.redis ? engine.keys.entry(call.model, text) : undefined
   if (redisKey) {
-    const bytes = await redisLookup(engine, redisKey, text, deps, versions)
-    if (bytes !== undefined) return { value: decodeValue(bytes), bytes, fromRedis: true }
+    const found = await redisLookup(engine, redisKey, text, deps, versions)
+    if (found) return { value: copyResult(found.master), master: found.master, cached: true, fromRedis: true }
   }
   return load(engine, call, text, deps, versions, redisKey)
 }
@@ -137,14 +139,14 @@ function dependencyNames(engine: Engine, call: ReadCall): string[] {
   return names.sort()
 }
 
-/** The value bytes of a Redis entry that answers `text` under `versions`, or undefined. */
+/** The decoded value of a Redis entry that answers `text` under `versions` (kept locally too), or undefined. */
 async function redisLookup(
   engine: Engine,
   key: string,
   text: string,
-  deps: readonly string[],
-  versions: readonly number[],
-): Promise<Uint8Array | undefined> {
+  deps: string[],
+  versions: number[],
+): Promise<{ master: unknown } | undefined> {
   const frame = await engine.redis?.get(key)
   if (!frame || frame === FAILED) return undefined
   let entry: ReturnType<typeof decodeEntry>
@@ -156,9 +158,16 @@ async function redisLookup(
   }
   // Another query under a colliding hash, or an entry filled under other versions: not an answer.
   if (entry.query !== text || !sameVersions(entry.versions, versions)) return undefined
+  let master: unknown
+  try {
+    master = decodeValue(entry.value)
+  } catch (error) {
+    engine.reportCodec('an entry could not be decoded', error)
+    return undefined
+  }
   const remaining = entry.expiresAt - Date.now()
-  engine.local?.set(text, { value: entry.value, deps: [...deps], versions: [...versions] }, remaining)
-  return entry.value
+  engine.local?.set(text, { value: master, encodedBytes: entry.value.byteLength, deps, versions }, remaining)
+  return { master }
 }
 
 async function load(
@@ -183,14 +192,16 @@ async function load(
     bytes = encodeValue(value)
   } catch (error) {
     engine.reportCodec('a result could not be encoded; it was not cached', error)
-    return { value, bytes: undefined, notFound }
+    return { value, master: undefined, cached: false, notFound }
   }
   const ttl = engine.policies.ttlMs(call.policy, call.query, value === null)
-  engine.local?.set(text, { value: bytes, deps, versions }, ttl)
+  // The caller gets Prisma's object and may mutate it: the local tier and followers get an independent copy.
+  const master = copyResult(value)
+  engine.local?.set(text, { value: master, encodedBytes: bytes.byteLength, deps, versions }, ttl)
   engine.stats.fills++
   if (engine.redis && redisKey) {
     const frame = encodeEntry({ query: text, deps, versions, expiresAt: Date.now() + ttl, value: bytes })
     void engine.redis.set(redisKey, frame, ttl)
   }
-  return { value, bytes, notFound }
+  return { value, master, cached: true, notFound }
 }

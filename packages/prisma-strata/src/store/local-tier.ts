@@ -1,13 +1,15 @@
 /**
- * The in-process tier: an LRU of encoded values bounded by bytes. It caches Redis (same keys, same versions) and
- * never keeps an entry longer than Redis does. Values stay encoded so every hit decodes a fresh copy: a caller
- * that mutates its result cannot change what the next caller gets.
+ * The in-process tier: an LRU bounded by bytes. It caches Redis (same keys, same versions) and never keeps an
+ * entry longer than Redis does. It holds a decoded master copy of each result that is never handed out: every hit
+ * gets a deep copy (`copyResult`), so a caller that mutates its result cannot change what the next caller gets.
  */
 import { LRUCache } from 'lru-cache'
 
 export interface LocalEntry {
-  /** The encoded result. */
-  value: Uint8Array
+  /** The master copy of the result: copied for every caller, never given out. */
+  value: unknown
+  /** Its encoded size, the base of the entry's accounted size. */
+  encodedBytes: number
   /** Version names the result depends on, sorted. */
   deps: string[]
   /** Their versions when the query was sent. */
@@ -15,6 +17,11 @@ export interface LocalEntry {
 }
 
 const ENTRY_OVERHEAD = 96
+/**
+ * Decoded objects take several times their msgpack size in V8's heap; counting each entry as this many times its
+ * encoded size keeps `maxBytes` close to the memory really held.
+ */
+export const DECODED_SIZE_FACTOR = 3
 
 export class LocalTier {
   private readonly lru: LRUCache<string, LocalEntry>
@@ -25,7 +32,7 @@ export class LocalTier {
     this.lru = new LRUCache<string, LocalEntry>({
       maxSize: maxBytes,
       sizeCalculation: (entry, key) =>
-        entry.value.byteLength + key.length * 2 + entry.deps.length * 24 + ENTRY_OVERHEAD,
+        entry.encodedBytes * DECODED_SIZE_FACTOR + key.length * 2 + entry.deps.length * 24 + ENTRY_OVERHEAD,
       ttlAutopurge: false,
     })
   }

@@ -1,0 +1,24 @@
+/**
+ * A deep copy of a Prisma result, for every local hit: a caller may mutate what it gets (DESIGN invariant 8),
+ * so the local tier keeps a master copy it never hands out. Written for the shapes Prisma returns (plain objects,
+ * arrays, Date, Uint8Array, Decimal, bigint, strings, numbers, null) and several times faster than decoding the
+ * bytes again or `structuredClone`. Decimal instances are immutable (every operation returns a new one), so they
+ * are shared, not copied.
+ */
+export function copyResult<T>(value: T): T {
+  if (typeof value !== 'object' || value === null) return value
+  if (Array.isArray(value)) {
+    const out = new Array(value.length)
+    for (let i = 0; i < value.length; i++) out[i] = copyResult(value[i])
+    return out as T
+  }
+  const proto = Object.getPrototypeOf(value)
+  if (proto === Object.prototype || proto === null) {
+    const out: Record<string, unknown> = {}
+    for (const key in value) out[key] = copyResult((value as Record<string, unknown>)[key])
+    return out as T
+  }
+  if (value instanceof Date) return new Date(value.getTime()) as T
+  if (value instanceof Uint8Array) return value.slice() as T
+  return value // Decimal and other immutable values
+}
