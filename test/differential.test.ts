@@ -18,7 +18,14 @@ import { describe, expect, it } from 'vitest'
 import { generate } from './support/differential/generator.ts'
 import { capture, sameOutcome } from './support/differential/normalize.ts'
 import { Rng, seedFromEnv } from './support/differential/random.ts'
-import { describeFailure, type Failure, runFresh, runSteps } from './support/differential/runner.ts'
+import {
+  describeFailure,
+  type Failure,
+  failureSignature,
+  type RunOptions,
+  runFresh,
+  runSteps,
+} from './support/differential/runner.ts'
 import { shrink, simplifyStep } from './support/differential/shrinker.ts'
 import type { Step } from './support/differential/steps.ts'
 import { caseName, matrix, setupCase } from './support/matrix.ts'
@@ -30,6 +37,11 @@ const replayFile = process.env.STRATA_REPLAY
 const cases = matrix.filter((c) => !process.env.STRATA_CASE || caseName(c).includes(process.env.STRATA_CASE))
 
 const log = (message: string) => process.stderr.write(`[differential] ${message}\n`)
+
+// STRATA_DEBUG=1 logs every write Prisma rejected (a generator producing many invalid writes tests little).
+const runOptions: RunOptions = process.env.STRATA_DEBUG
+  ? { onWriteError: (i, where, o) => log(`step ${i} ${where}: ${JSON.stringify(o)}`) }
+  : {}
 
 function stepsFor(provider: 'sqlite' | 'postgres'): Step[] {
   if (replayFile) return JSON.parse(readFileSync(replayFile, 'utf8')) as Step[]
@@ -61,6 +73,7 @@ describe.skipIf(cases.length === 0)('differential: the cached client answers lik
               ...(c.tiers === 'two-tier' ? { instance: () => setup.instance() } : {}),
             },
             steps,
+            runOptions,
           )
           stats = setup.prisma.$cache.stats()
         } finally {
@@ -91,9 +104,10 @@ async function reportFailure(c: (typeof matrix)[number], steps: Step[], failure:
   const name = caseName(c)
   log(`MISMATCH on ${name}, seed ${seed}:\n${describeFailure(failure)}`)
   const prefix = steps.slice(0, failure.index + 1)
+  const signature = failureSignature(failure)
   const fails = async (candidate: Step[]) => {
     const replayed = await runFresh(c, candidate)
-    return replayed.failure !== undefined && replayed.failure.kind === failure.kind
+    return replayed.failure !== undefined && failureSignature(replayed.failure) === signature
   }
   let minimal = prefix
   if (!(await fails(prefix))) {

@@ -9,6 +9,7 @@ import { StrataOptionsError } from './errors'
 import type { FluentRead } from './fluent-types'
 import type { StatsSnapshot } from './metrics/stats'
 import { type CacheOptions, type QueryCacheArg, resolveOptions, validateQueryCache } from './options'
+import type { EffectivePolicy } from './policy/policy'
 import { type Delegate, fluentClass, LazyRead } from './read/lazy-read'
 import type { Args } from './read/read-path'
 import { TX_SCOPE, transactionOverride } from './transaction/transaction-override'
@@ -50,12 +51,31 @@ function jsName(model: string): string {
   return model.charAt(0).toLowerCase() + model.slice(1)
 }
 
-function readMethod(engine: Engine, operation: string) {
-  const fluent = fluentOperations.has(operation)
+/** What a model delegate needs to know to serve a read; worked out once per delegate object, not per call. */
+interface DelegateFacts {
+  model: string
+  delegate: Delegate
+  /** An interactive transaction's delegate: reads bypass the cache (they must see uncommitted writes). */
+  inTransaction: boolean
+  policy: EffectivePolicy | false
+}
+
+function readMethod(engine: Engine, operation: string, facts: WeakMap<object, DelegateFacts>) {
+  const Read = fluentOperations.has(operation) ? undefined : LazyRead
   return function read(this: ModelContext, input?: Args & CacheArgument): unknown {
-    const parent = this.$parent
-    const model = this.$name
-    const delegate = parent[jsName(model)] as Delegate
+    // Prisma hands every call on `prisma.user` the same delegate object, so the proxy lookups below happen once.
+    let known = facts.get(this)
+    if (known === undefined) {
+      const parent = this.$parent
+      known = {
+        model: this.$name,
+        delegate: parent[jsName(this.$name)] as Delegate,
+        inTransaction: parent[TX_SCOPE] !== undefined,
+        policy: engine.policies.of(this.$name),
+      }
+      facts.set(this, known)
+    }
+    const { model, delegate, policy } = known
     let args: Args | undefined = input
     let query: QueryCacheArg | undefined
     if (input !== undefined && 'cache' in input) {
@@ -63,14 +83,12 @@ function readMethod(engine: Engine, operation: string) {
       const { cache: _cache, ...rest } = input
       args = rest
     }
-    const policy = engine.policies.of(model)
-    // Interactive transactions never touch the cache: they must see their own uncommitted writes.
-    if (query === false || policy === false || parent[TX_SCOPE] !== undefined) {
+    if (query === false || policy === false || known.inTransaction) {
       engine.stats.model(model).bypasses++
       return (delegate[operation] as (a?: unknown) => unknown)(args)
     }
-    const Read = fluent ? fluentClass(engine, model) : LazyRead
-    return new Read(engine, delegate, model, operation, args, query || undefined, policy)
+    const Class = Read ?? fluentClass(engine, model)
+    return new Class(engine, delegate, model, operation, args, query || undefined, policy)
   }
 }
 
@@ -151,7 +169,10 @@ export function cache(options: CacheOptions = {}) {
       },
       close: () => engine.close(),
     }
-    const reads = Object.fromEntries(readOperations.map((op) => [op, readMethod(engine, op)])) as unknown as ReadMethods
+    const facts = new WeakMap<object, DelegateFacts>()
+    const reads = Object.fromEntries(
+      readOperations.map((op) => [op, readMethod(engine, op, facts)]),
+    ) as unknown as ReadMethods
     return client.$extends({
       name: 'prisma-strata',
       model: { $allModels: reads },

@@ -96,9 +96,20 @@ class Generator {
     for (const key of Object.keys(this.r.subset(relations, p, false))) data[key] = (relations[key] as () => Json)()
   }
 
-  /** An id for a create: always inside a transaction, almost always outside (autoincrement otherwise). */
+  /** An id for a create: always inside a transaction, mostly outside (autoincrement otherwise). */
   private withId(ctx: Ctx, id: number, data: JsonObject): JsonObject {
-    return ctx.tx || this.r.chance(0.92) ? { id, ...data } : data
+    return ctx.tx || this.r.chance(0.75) ? { id, ...data } : data
+  }
+
+  /**
+   * Points `data` at its parent row. Prisma takes an explicit autoincrement `id` only in its "unchecked" input,
+   * where the parent is given by its scalar key (`authorId`); without an id the relation form (`author: {...}`)
+   * is used too.
+   */
+  private parent(data: JsonObject, scalar: string, scalarValue: Json, relation: string, relationValue: () => Json) {
+    if ('id' in data || this.r.chance(0.3)) data[scalar] = scalarValue
+    else data[relation] = relationValue()
+    return data
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -124,13 +135,16 @@ class Generator {
     const data: JsonObject = this.withId(ctx, id, { email: this.email(id), ...this.userScalars() })
     if (ctx.tx || this.r.chance(0.4)) data.createdAt = date(this.r.pick(dates))
     if (depth > 0) return data
-    const relations: Record<string, () => Json> = {
-      invitedBy: () =>
+    if (this.r.chance(0.3)) {
+      this.parent(data, 'invitedById', this.user(), 'invitedBy', () =>
         this.either(
           0.6,
           { connect: { id: this.user() } },
           { connectOrCreate: { where: { id: this.user() }, create: this.userCreate(ctx, 1) } },
         ),
+      )
+    }
+    const relations: Record<string, () => Json> = {
       profile: () => ({ create: this.withId(ctx, this.profile(), { bio: this.r.pick(bios) }) }),
       posts: () =>
         this.r.weighted<Json>([
@@ -152,7 +166,11 @@ class Generator {
         ],
       }),
       comments: () => ({
-        create: [this.withId(ctx, this.comment(), { body: this.r.pick(bodies), post: { connect: { id: this.post() } } })],
+        create: [
+          this.parent(this.withId(ctx, this.comment(), { body: this.r.pick(bodies) }), 'postId', this.post(), 'post', () => ({
+            connect: { id: this.post() },
+          })),
+        ],
       }),
       invitees: () => ({ connect: this.ids(this.users(2)) }),
     }
@@ -175,25 +193,27 @@ class Generator {
       ])
     }
     if (this.r.chance(0.3)) {
-      data.comments = {
-        create: [this.withId(ctx, this.comment(), { body: this.r.pick(bodies), author: { connect: { id: this.user() } } })],
-      }
+      data.comments = { create: [this.commentOfPost(ctx)] }
     }
     return data
   }
 
+  /** A comment created through its post (`post.comments.create`). */
+  commentOfPost(ctx: Ctx): JsonObject {
+    const data = this.withId(ctx, this.comment(), { body: this.r.pick(bodies) })
+    return this.parent(data, 'authorId', this.user(), 'author', () => ({ connect: { id: this.user() } }))
+  }
+
   postCreate(ctx: Ctx): JsonObject {
     const data = this.postBase(ctx)
-    const author = this.r.weighted<Json | 'unchecked' | undefined>([
-      [4, { connect: { id: this.user() } }],
-      [2, { connectOrCreate: { where: { id: this.user() }, create: this.userCreate(ctx, 1) } }],
-      [1, { create: this.userCreate(ctx, 1) }],
-      [3, 'unchecked'],
-      [1, undefined],
-    ])
-    if (author === 'unchecked') data.authorId = this.user()
-    else if (author !== undefined) data.author = author
-    return data
+    if (this.r.chance(0.1)) return data
+    return this.parent(data, 'authorId', this.user(), 'author', () =>
+      this.r.weighted<Json>([
+        [4, { connect: { id: this.user() } }],
+        [2, { connectOrCreate: { where: { id: this.user() }, create: this.userCreate(ctx, 1) } }],
+        [1, { create: this.userCreate(ctx, 1) }],
+      ]),
+    )
   }
 
   tagBase(ctx: Ctx): JsonObject {
@@ -212,13 +232,11 @@ class Generator {
   }
 
   commentCreate(ctx: Ctx): JsonObject {
-    const base = this.withId(ctx, this.comment(), { body: this.r.pick(bodies) })
-    if (this.r.chance(0.4)) return { ...base, postId: this.post(), authorId: this.user() }
+    const data = this.withId(ctx, this.comment(), { body: this.r.pick(bodies) })
+    if ('id' in data || this.r.chance(0.3)) return { ...data, postId: this.post(), authorId: this.user() }
     return {
-      ...base,
-      post: this.r.chance(0.8)
-        ? { connect: { id: this.post() } }
-        : { create: { ...this.postBase(ctx, true), authorId: this.user() } },
+      ...data,
+      post: this.either(0.8, { connect: { id: this.post() } }, { create: { ...this.postBase(ctx, true), authorId: this.user() } }),
       author: { connect: { id: this.user() } },
     }
   }
@@ -235,8 +253,8 @@ class Generator {
   }
 
   profileCreate(ctx: Ctx): JsonObject {
-    const base = this.withId(ctx, this.profile(), { bio: this.r.pick(bios) })
-    return this.r.chance(0.5) ? { ...base, userId: this.user() } : { ...base, user: { connect: { id: this.user() } } }
+    const data = this.withId(ctx, this.profile(), { bio: this.r.pick(bios) })
+    return this.parent(data, 'userId', this.user(), 'user', () => ({ connect: { id: this.user() } }))
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -359,7 +377,7 @@ class Generator {
     this.addRelations(data, relations, 0.2)
     if (!('invitedBy' in data) && this.r.chance(0.1)) data.invitedById = this.r.chance(0.7) ? this.user() : null
     // A new primary key: ON UPDATE CASCADE moves every key pointing at it.
-    if (this.r.chance(0.04)) data.id = this.user()
+    if (!('invitedBy' in data) && this.r.chance(0.04)) data.id = this.user()
     if (Object.keys(data).length === 0) data.name = this.r.pick(names)
     return data
   }
@@ -397,14 +415,7 @@ class Generator {
         ]),
       comments: () =>
         this.r.weighted<Json>([
-          [
-            3,
-            {
-              create: [
-                this.withId(ctx, this.comment(), { body: this.r.pick(bodies), author: { connect: { id: this.user() } } }),
-              ],
-            },
-          ],
+          [3, { create: [this.commentOfPost(ctx)] }],
           [2, { deleteMany: {} }],
           [2, { updateMany: { where: {}, data: { body: this.r.pick(bodies) } } }],
           [2, { delete: [{ id: this.comment() }] }],
@@ -425,7 +436,7 @@ class Generator {
     }
     this.addRelations(data, relations, 0.3)
     if (!('author' in data) && this.r.chance(0.15)) data.authorId = this.r.chance(0.8) ? this.user() : null
-    if (this.r.chance(0.04)) data.id = this.post()
+    if (!('author' in data) && this.r.chance(0.04)) data.id = this.post()
     if (Object.keys(data).length === 0) data.views = { increment: 1 }
     return data
   }
@@ -508,7 +519,7 @@ class Generator {
       case 'upsert': {
         const { where, self } = this.userUnique()
         const create = this.userCreate(ctx)
-        if ('id' in where) create.id = self
+        if ('id' in where && 'id' in create) create.id = self
         return { model: 'user', op, args: { where, create, update: this.userUpdate(ctx, self) } }
       }
       case 'delete':
@@ -567,7 +578,7 @@ class Generator {
       case 'upsert': {
         const where = this.postUnique()
         const create = this.postCreate(ctx)
-        if ('id' in where) create.id = where.id as number
+        if ('id' in where && 'id' in create) create.id = where.id as number
         return { model: 'post', op, args: { where, create, update: this.postUpdate(ctx) } }
       }
       case 'delete':
@@ -1233,7 +1244,7 @@ class Generator {
     const steps: Step[] = []
     for (let id = 1; id <= 5; id++) {
       const data: JsonObject = { ...this.userCreate(ctx, 1), id, email: `u${id}@x.io` }
-      if (id > 1 && this.r.chance(0.5)) data.invitedBy = { connect: { id: this.r.int(1, id - 1) } }
+      if (id > 1 && this.r.chance(0.5)) data.invitedById = this.r.int(1, id - 1)
       if (this.r.chance(0.6)) data.profile = { create: { id, bio: this.r.pick(bios) } }
       steps.push({ kind: 'write', write: { model: 'user', op: 'create', args: { data } } })
     }
@@ -1252,7 +1263,7 @@ class Generator {
         published: this.r.chance(0.5),
         tags: { connect: this.ids(this.r.distinctInts(this.r.int(0, 2), 1, 3)) },
       }
-      if (this.r.chance(0.85)) data.author = { connect: { id: this.r.int(1, 5) } }
+      if (this.r.chance(0.85)) data.authorId = this.r.int(1, 5)
       steps.push({ kind: 'write', write: { model: 'post', op: 'create', args: { data } } })
     }
     for (let id = 1; id <= 6; id++) {

@@ -4,7 +4,10 @@
 // answer), `undefined` fields dropped. An error becomes its class name and Prisma code.
 export type Normal = string | number | boolean | null | Normal[] | { [key: string]: Normal }
 
-export type Outcome = { ok: true; value: Normal } | { ok: false; error: { class: string; code: string | null } }
+/** An error's message is kept for the report but not compared (Prisma's embeds the call site). */
+export type Outcome =
+  | { ok: true; value: Normal }
+  | { ok: false; error: { class: string; code: string | null }; message?: string }
 
 function isDecimal(value: object): value is { toString(): string } {
   const name = value.constructor?.name ?? ''
@@ -55,13 +58,18 @@ export async function capture(call: () => PromiseLike<unknown>): Promise<Outcome
   try {
     return { ok: true, value: normalize(await call()) }
   } catch (error) {
-    return { ok: false, error: errorSignature(error) }
+    const message = String((error as Error)?.message ?? error)
+      .split('\n')
+      .filter((line) => line.trim())
+      .slice(-2)
+      .join(' | ')
+    return { ok: false, error: errorSignature(error), message }
   }
 }
 
 /** The canonical text of an outcome: equal texts, equal answers. */
 export function outcomeText(outcome: Outcome): string {
-  return JSON.stringify(outcome)
+  return JSON.stringify(outcome.ok ? outcome : { ok: false, error: outcome.error })
 }
 
 export function sameOutcome(a: Outcome, b: Outcome): boolean {

@@ -66,6 +66,8 @@ export interface RunOptions {
   stepTimeoutMs?: number
   /** Called after each step (progress). */
   onStep?: (index: number, step: Step) => void
+  /** Called with every write Prisma rejected (to tune the generator: most writes should succeed). */
+  onWriteError?: (index: number, where: string, outcome: Outcome) => void
 }
 
 type Callable = (args?: unknown) => PrismaPromiseLike
@@ -93,9 +95,11 @@ function delegate(client: AnyClient, model: string): Record<string, Callable> {
 
 /** `client[model][op](args)` and its fluent calls: Prisma's own promise (or Strata's lazy read), not awaited. */
 export function readCall(client: AnyClient, spec: ReadSpec): PromiseLike<unknown> {
-  const method = delegate(client, spec.model)[spec.op]
+  const d = delegate(client, spec.model)
+  const method = d[spec.op]
   if (!method) throw new Error(`no method ${spec.model}.${spec.op}`)
-  let promise = method(revive(spec.args))
+  // Called on its delegate: extension methods read their model from `this`.
+  let promise = method.call(d, revive(spec.args))
   for (const [field, args] of spec.fluent ?? []) {
     const next = promise[field] as Callable | undefined
     if (typeof next !== 'function') throw new Error(`no fluent relation ${field} after ${spec.model}.${spec.op}`)
@@ -105,9 +109,10 @@ export function readCall(client: AnyClient, spec: ReadSpec): PromiseLike<unknown
 }
 
 export function writeCall(client: AnyClient, spec: WriteSpec): PromiseLike<unknown> {
-  const method = delegate(client, spec.model)[spec.op]
+  const d = delegate(client, spec.model)
+  const method = d[spec.op]
   if (!method) throw new Error(`no method ${spec.model}.${spec.op}`)
-  return method(revive(spec.args as JsonObject))
+  return method.call(d, revive(spec.args as JsonObject))
 }
 
 /** A batch item: Prisma's promise (it must stay one to join the batch); its answer goes through `itemAnswer`. */
@@ -162,6 +167,7 @@ export async function runSteps(target: Target, steps: readonly Step[], options: 
     if (!outcome.ok) {
       const key = outcome.error.code ?? outcome.error.class
       stats.writeErrors[key] = (stats.writeErrors[key] ?? 0) + 1
+      options.onWriteError?.(index, where, outcome)
     }
     if (isPrismaError(outcome)) return true
     fail({ kind: 'error', where, detail: `the write threw ${JSON.stringify((outcome as { error: unknown }).error)}` })
@@ -240,10 +246,12 @@ export async function runSteps(target: Target, steps: readonly Step[], options: 
         const oracle = expected[i] ?? { ok: false, error: { class: 'missing', code: null } }
         if (!compare(`itx answer ${i}`, cached, oracle)) return
       }
-      const want = step.rollback ? 'Rollback' : undefined
-      const got = result.ok ? undefined : result.error.class
-      if (want !== got) {
-        fail({ kind: 'error', where: 'itx', detail: `the transaction ended with ${outcomeText(result)}` })
+      // Committed, rolled back on purpose, or refused by Prisma (PostgreSQL cannot commit a transaction in which a
+      // statement failed): whatever it was, the reads that follow compare the cache with what the database holds.
+      if (result.ok ? step.rollback : result.error.class !== 'Rollback' && !isPrismaError(result)) {
+        fail({ kind: 'error', where: 'itx', detail: `the transaction ended with ${JSON.stringify(result)}` })
+      } else if (!result.ok && result.error.class !== 'Rollback') {
+        recordWrite('itx commit', result)
       }
     },
     batch: async (step) => {
@@ -321,13 +329,23 @@ export async function runFresh(
   }
 }
 
+/**
+ * What kind of failure this is, stable while a sequence shrinks (indices left out): a shrunk sequence must fail the
+ * same way, not slip into another difference (a validation error made by removing an argument, say).
+ */
+export function failureSignature(f: Failure): string {
+  const side = (o: Outcome | undefined) => (o === undefined ? '-' : o.ok ? 'value' : o.error.class)
+  return [f.kind, f.where.replace(/\d+/g, '#'), side(f.cached), side(f.oracle)].join('|')
+}
+
 /** The failure, for a human: which step, where, what differed, both answers. */
 export function describeFailure(f: Failure): string {
   const lines = [
     `step ${f.index} (${describeStep(f.step)}), ${f.where}: ${f.kind}`,
     `  ${f.detail}`,
   ]
-  if (f.cached) lines.push(`  cached: ${outcomeText(f.cached)}`)
-  if (f.oracle) lines.push(`  oracle: ${outcomeText(f.oracle)}`)
+  const show = (o: Outcome) => outcomeText(o) + (!o.ok && o.message ? ` (${o.message})` : '')
+  if (f.cached) lines.push(`  cached: ${show(f.cached)}`)
+  if (f.oracle) lines.push(`  oracle: ${show(f.oracle)}`)
   return lines.join('\n')
 }

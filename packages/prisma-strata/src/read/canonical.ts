@@ -8,6 +8,8 @@ import { Decimal } from '@prisma/client/runtime/client'
 
 const plainPrototypes = new Set<unknown>([Object.prototype, null])
 
+const plainKey = /^[A-Za-z_][A-Za-z0-9_]*$/
+
 /** Objects whose key order means something to Prisma and is kept: `orderBy: { a: 'asc', b: 'desc' }`. */
 const orderedKeys = new Set(['orderBy'])
 
@@ -59,7 +61,9 @@ function canonicalFields(value: object, keepOrder: boolean): string {
   for (const key of keys) {
     const field = (value as Record<string, unknown>)[key]
     if (field === undefined) continue // Prisma treats an undefined argument as absent
-    out += `${first ? '' : ','}${JSON.stringify(key)}:${canonical(field, keepOrder || orderedKeys.has(key))}`
+    // Argument names are identifiers; only other keys (Json paths, odd field names) need quoting.
+    const name = plainKey.test(key) ? key : JSON.stringify(key)
+    out += `${first ? '' : ','}${name}:${canonical(field, keepOrder || orderedKeys.has(key))}`
     first = false
   }
   return `${out}}`
