@@ -92,7 +92,7 @@ function readMethod(engine: Engine, operation: string, facts: WeakMap<object, De
   }
 }
 
-type ReadOperation =
+export type ReadOperation =
   | 'findUnique'
   | 'findUniqueOrThrow'
   | 'findFirst'
@@ -102,7 +102,7 @@ type ReadOperation =
   | 'aggregate'
   | 'groupBy'
 
-type ReadResult<T, A, F extends ReadOperation> = Prisma.PrismaPromise<Prisma.Result<T, A, F>>
+export type ReadResult<T, A, F extends ReadOperation> = Prisma.PrismaPromise<Prisma.Result<T, A, F>>
 
 const readOperations: ReadOperation[] = [
   'findUnique',

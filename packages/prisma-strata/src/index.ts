@@ -12,7 +12,15 @@ export {
   StrataError,
   StrataOptionsError,
 } from './errors'
-export { type CacheArgument, type CacheHandle, cache, type ReadMethods } from './extension'
+export {
+  type CacheArgument,
+  type CacheHandle,
+  cache,
+  type ReadMethods,
+  type ReadOperation,
+  type ReadResult,
+} from './extension'
+export type { FluentApi, FluentRead } from './fluent-types'
 export type { ModelCounters, StatsSnapshot } from './metrics/stats'
 export type {
   CacheOptions,
