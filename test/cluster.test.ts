@@ -1,0 +1,94 @@
+// DESIGN invariant 10: cluster-safe from day one. A Redis Cluster of three masters, started from local binaries:
+// version scripts touch one slot (the `{prefix}` hash tag), entries spread over the masters, and the bus carries
+// bumps between two instances.
+import { execFileSync } from 'node:child_process'
+import { Cluster } from 'ioredis'
+import { cache } from 'prisma-strata'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { TestDatabase } from '../prisma/database.ts'
+import { type CachedClient, newClient, newDatabase, type RawClient, waitForBus } from './support/matrix.ts'
+import { type LocalServer, startRedisServer } from './support/services.ts'
+
+describe('Redis Cluster (3 masters)', () => {
+  const servers: LocalServer[] = []
+  const clusters: Cluster[] = []
+  const clients: CachedClient[] = []
+  let db: TestDatabase
+  let raw: RawClient
+
+  const instance = async () => {
+    const cluster = new Cluster(servers.map((s) => ({ host: '127.0.0.1', port: s.port })))
+    clusters.push(cluster)
+    const client = newClient('sqlite', db.adapter()).$extends(cache({ redis: cluster, prefix: 'cl' }))
+    clients.push(client)
+    await waitForBus(client)
+    return { client, cluster }
+  }
+
+  beforeAll(async () => {
+    for (let i = 0; i < 3; i++) servers.push(await startRedisServer({ args: ['--cluster-enabled', 'yes'] }))
+    execFileSync('redis-cli', [
+      '--cluster',
+      'create',
+      ...servers.map((s) => `127.0.0.1:${s.port}`),
+      '--cluster-replicas',
+      '0',
+      '--cluster-yes',
+    ])
+    const deadline = Date.now() + 15_000
+    for (const s of servers) {
+      while (
+        !execFileSync('redis-cli', ['-p', String(s.port), 'cluster', 'info'], { encoding: 'utf8' }).includes(
+          'cluster_state:ok',
+        )
+      ) {
+        if (Date.now() > deadline) throw new Error('the test cluster did not reach cluster_state:ok')
+        await new Promise((r) => setTimeout(r, 100))
+      }
+    }
+    db = await newDatabase('sqlite')
+    raw = newClient('sqlite', db.adapter())
+  })
+
+  afterAll(async () => {
+    for (const c of clients) {
+      await c.$cache.close()
+      await c.$disconnect()
+    }
+    for (const c of clusters) c.disconnect()
+    await raw?.$disconnect()
+    await db?.drop()
+    for (const s of servers) await s.stop()
+  })
+
+  it('serves hits, spreads entries over the masters, and invalidates across instances', async () => {
+    const a = await instance()
+    const b = await instance()
+    const users = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => raw.user.create({ data: { email: `c${i}@x`, name: `n${i}` } })),
+    )
+    for (const u of users) await a.client.user.findUnique({ where: { id: u.id }, include: { posts: true } })
+    for (const u of users) {
+      expect(await b.client.user.findUnique({ where: { id: u.id }, include: { posts: true } })).toEqual(
+        await raw.user.findUnique({ where: { id: u.id }, include: { posts: true } }),
+      )
+    }
+    expect(b.client.$cache.stats().redisHits).toBe(users.length)
+    expect(b.client.$cache.stats().errors).toEqual({})
+
+    // Entries live on more than one master.
+    const holders = await Promise.all(a.cluster.nodes('master').map((node) => node.keys('cl:e:*')))
+    expect(holders.filter((keys) => keys.length > 0).length).toBeGreaterThan(1)
+
+    const target = users[0]!
+    await a.client.post.create({ data: { title: 'cluster', authorId: target.id } })
+    const started = Date.now()
+    let seen = await b.client.user.findUnique({ where: { id: target.id }, include: { posts: true } })
+    while (seen?.posts.length !== 1 && Date.now() - started < 2000) {
+      await new Promise((r) => setTimeout(r, 2))
+      seen = await b.client.user.findUnique({ where: { id: target.id }, include: { posts: true } })
+    }
+    expect(seen?.posts.map((p) => p.title)).toEqual(['cluster'])
+    expect(a.client.$cache.stats().errors).toEqual({})
+  })
+})
