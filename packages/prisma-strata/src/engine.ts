@@ -44,6 +44,9 @@ export class Engine {
   readonly transactions = new PendingTransactions()
   /** Whether the model graph knows foreign keys (schema text read) or invalidates conservatively. */
   readonly precise: boolean
+  readonly maxEntryBytes: number
+  /** The partition of the current read (`options.context`), or undefined when the cache is not partitioned. */
+  readonly context: (() => string | number | undefined) | undefined
   private readonly bus: Bus | undefined
   private readonly ownedClient: RedisClient | undefined
   private readonly versionNames = new Map<string, string>()
@@ -53,6 +56,8 @@ export class Engine {
     const facts = readSchemaText(client._engineConfig?.inlineSchema)
     this.graph = buildModelGraph(runtime, facts?.foreignKeys)
     this.precise = this.graph.foreignKeysTo !== undefined
+    this.maxEntryBytes = options.maxEntryBytes
+    this.context = options.context
     const models = Object.keys(runtime.models)
     for (const name of Object.keys(options.models)) {
       if (!models.includes(name)) {

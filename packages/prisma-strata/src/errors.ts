@@ -40,10 +40,29 @@ export class BusError extends StrataError {
   }
 }
 
+/** A result over `maxEntryBytes`: returned to the caller, not cached (or, found in Redis, not read). */
+export class EntryTooLargeError extends StrataError {
+  constructor(bytes: number, limit: number) {
+    super('E_ENTRY_TOO_LARGE', `a result of ${bytes} bytes is over maxEntryBytes (${limit}); it was not cached`)
+  }
+}
+
+/** `context` returned nothing for a read: the read went to the database and was not cached. */
+export class ContextMissingError extends StrataError {
+  constructor(model: string) {
+    super(
+      'E_CONTEXT_MISSING',
+      `context() returned undefined for a ${model} read; it was answered by the database and not cached. Return the partition (e.g. the tenant id) for every read, or use cache: false.`,
+    )
+  }
+}
+
 /** The codes of every Strata error, for matching in `onError`. */
 export const errorCodes = {
   options: 'E_STRATA_OPTIONS',
   redisUnavailable: 'E_REDIS_UNAVAILABLE',
   codec: 'E_CODEC',
   bus: 'E_BUS',
+  entryTooLarge: 'E_ENTRY_TOO_LARGE',
+  contextMissing: 'E_CONTEXT_MISSING',
 } as const

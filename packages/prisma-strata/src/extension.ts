@@ -5,7 +5,7 @@
  */
 import { Prisma } from '@prisma/client/extension'
 import { Engine, type PrismaInternals } from './engine'
-import { StrataOptionsError } from './errors'
+import { ContextMissingError, StrataOptionsError } from './errors'
 import type { FluentRead } from './fluent-types'
 import type { StatsSnapshot } from './metrics/stats'
 import { type CacheOptions, type QueryCacheArg, resolveOptions, validateQueryCache } from './options'
@@ -83,12 +83,20 @@ function readMethod(engine: Engine, operation: string, facts: WeakMap<object, De
       const { cache: _cache, ...rest } = input
       args = rest
     }
+    let partition: string | undefined
+    if (engine.context && query !== false && policy !== false && !known.inTransaction) {
+      const value = engine.context()
+      if (value === undefined || value === null) {
+        engine.report(new ContextMissingError(model))
+        query = false
+      } else partition = String(value)
+    }
     if (query === false || policy === false || known.inTransaction) {
       engine.stats.model(model).bypasses++
       return (delegate[operation] as (a?: unknown) => unknown)(args)
     }
     const Class = Read ?? fluentClass(engine, model)
-    return new Class(engine, delegate, model, operation, args, query || undefined, policy)
+    return new Class(engine, delegate, model, operation, args, query || undefined, policy, partition)
   }
 }
 

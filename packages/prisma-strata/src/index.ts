@@ -7,6 +7,8 @@
 export {
   BusError,
   CodecError,
+  ContextMissingError,
+  EntryTooLargeError,
   errorCodes,
   RedisUnavailableError,
   StrataError,

@@ -38,6 +38,18 @@ export interface CacheOptions {
   models?: Record<string, ModelPolicy | false>
   /** Milliseconds a Redis call may take before it counts as failed and the database answers. Default: 200. */
   redisTimeout?: number
+  /**
+   * Largest encoded result kept, in bytes. A larger result is returned but not cached, and a larger value found
+   * in Redis is not read: both count as `E_ENTRY_TOO_LARGE`. Default: 1 MiB.
+   */
+  maxEntryBytes?: number
+  /**
+   * Partitions the cache, e.g. by tenant: `() => tenantStorage.getStore()?.tenantId`. Results read under one
+   * context are never served under another. A read for which it returns `undefined` is not cached (it goes to
+   * the database) and is reported as `E_CONTEXT_MISSING`: a forgotten context never shares an entry.
+   * Default: none (one shared cache).
+   */
+  context?: () => string | number | undefined
   /** Called with every cache-side fault (never thrown to the caller). Default: a rate-limited `console.warn`. */
   onError?: (error: StrataError) => void
 }
@@ -65,10 +77,24 @@ export interface ResolvedOptions {
   local: { maxBytes: number; ttl: number | undefined } | false
   models: Record<string, ModelPolicy | false>
   redisTimeout: number
+  maxEntryBytes: number
+  context: (() => string | number | undefined) | undefined
   onError: ((error: StrataError) => void) | undefined
 }
 
-const topLevelKeys = ['redis', 'prefix', 'ttl', 'negativeTtl', 'jitter', 'local', 'models', 'redisTimeout', 'onError']
+const topLevelKeys = [
+  'redis',
+  'prefix',
+  'ttl',
+  'negativeTtl',
+  'jitter',
+  'local',
+  'models',
+  'redisTimeout',
+  'maxEntryBytes',
+  'context',
+  'onError',
+]
 
 function fail(path: string, problem: string): never {
   throw new StrataOptionsError(`cache(): \`${path}\` ${problem}`)
@@ -133,6 +159,9 @@ export function resolveOptions(options: CacheOptions = {}): ResolvedOptions {
     }
   }
   if (options.onError !== undefined && typeof options.onError !== 'function') fail('onError', 'must be a function.')
+  if (options.context !== undefined && typeof options.context !== 'function') {
+    fail('context', 'must be a function returning the current partition, e.g. () => store.getStore()?.tenantId.')
+  }
   return {
     redis,
     prefix,
@@ -142,6 +171,8 @@ export function resolveOptions(options: CacheOptions = {}): ResolvedOptions {
     local,
     models,
     redisTimeout: positive(options.redisTimeout, 'redisTimeout') ?? 200,
+    maxEntryBytes: positive(options.maxEntryBytes, 'maxEntryBytes') ?? 1024 * 1024,
+    context: options.context,
     onError: options.onError,
   }
 }

@@ -54,6 +54,7 @@ export class LazyRead implements ReadCall, PromiseLike<unknown> {
     private readonly rootArgs: Args | undefined,
     readonly query: QueryCacheOptions | undefined,
     readonly policy: EffectivePolicy,
+    readonly partition: string | undefined,
     private readonly steps: readonly FluentStep[] = [],
   ) {
     this.args = steps.length === 0 ? rootArgs : { ...withoutSelection(rootArgs), select: fluentSelect(steps, 0) }
@@ -113,6 +114,7 @@ export class LazyRead implements ReadCall, PromiseLike<unknown> {
       this.rootArgs,
       this.query,
       this.policy,
+      this.partition,
       steps,
     )
   }

@@ -7,6 +7,7 @@
  * A fill made under a snapshot that a write has since bumped can never match again (DESIGN invariant 2).
  */
 import type { Engine } from '../engine'
+import { EntryTooLargeError } from '../errors'
 import type { QueryCacheOptions } from '../options'
 import type { EffectivePolicy } from '../policy/policy'
 import { decodeEntry, decodeValue, encodeEntry, encodeValue } from '../store/codec'
@@ -28,6 +29,8 @@ export interface ReadCall {
   /** Prisma arguments, without `cache`. */
   args: Args | undefined
   query: QueryCacheOptions | undefined
+  /** The `context` partition the read was made in, when the cache is partitioned. */
+  partition: string | undefined
   policy: EffectivePolicy
   /** Sends the query to Prisma (the database). */
   execute(): PromiseLike<unknown>
@@ -52,9 +55,10 @@ function sharedOperation(operation: string): string {
 }
 
 /** The canonical text of a read: the local key, and what a Redis entry must store to answer it. */
-export function queryText(call: Pick<ReadCall, 'model' | 'operation' | 'args' | 'query'>): string {
-  if (call.query?.key !== undefined) return `${call.model}|key|${JSON.stringify(call.query.key)}`
-  return `${call.model}|${sharedOperation(call.operation)}|${canonical(call.args)}`
+export function queryText(call: Pick<ReadCall, 'model' | 'operation' | 'args' | 'query' | 'partition'>): string {
+  const scope = call.partition === undefined ? '' : `${JSON.stringify(call.partition)}|`
+  if (call.query?.key !== undefined) return `${scope}${call.model}|key|${JSON.stringify(call.query.key)}`
+  return `${scope}${call.model}|${sharedOperation(call.operation)}|${canonical(call.args)}`
 }
 
 function answer(call: ReadCall, value: unknown, notFound?: unknown): unknown {
@@ -149,6 +153,10 @@ async function redisLookup(
 ): Promise<{ master: unknown } | undefined> {
   const frame = await engine.redis?.get(key)
   if (!frame || frame === FAILED) return undefined
+  if (frame.length > engine.maxEntryBytes + 1024) {
+    engine.report(new EntryTooLargeError(frame.length, engine.maxEntryBytes))
+    return undefined
+  }
   let entry: ReturnType<typeof decodeEntry>
   try {
     entry = decodeEntry(frame)
@@ -192,6 +200,10 @@ async function load(
     bytes = encodeValue(value)
   } catch (error) {
     engine.reportCodec('a result could not be encoded; it was not cached', error)
+    return { value, master: undefined, cached: false, notFound }
+  }
+  if (bytes.byteLength > engine.maxEntryBytes) {
+    engine.report(new EntryTooLargeError(bytes.byteLength, engine.maxEntryBytes))
     return { value, master: undefined, cached: false, notFound }
   }
   const ttl = engine.policies.ttlMs(call.policy, call.query, value === null)

@@ -1,0 +1,245 @@
+// DESIGN invariant 7 with real faults: Redis killed, frozen, flushed, read-only, full; foreign bytes under our
+// keys; isolation between prefixes, contexts and a Redis ACL user limited to the prefix. In every case each call
+// returns what the database holds (compared with an uncached client), none fails, and the fault is counted.
+// Each test runs its own redis-server and stops it. The table of what each fault cost is printed at the end.
+import { AsyncLocalStorage } from 'node:async_hooks'
+import { Redis } from 'ioredis'
+import { type CacheOptions, cache } from 'prisma-strata'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { TestDatabase } from '../prisma/database.ts'
+import { type CachedClient, newClient, newDatabase, type RawClient, waitForBus } from './support/matrix.ts'
+import { type LocalServer, startRedisServer } from './support/services.ts'
+
+const redisTimeout = 100
+const costs: Array<{ fault: string; calls: number; worst: number; errors: string }> = []
+
+describe('faults', () => {
+  let db: TestDatabase
+  let raw: RawClient
+  const ids: number[] = []
+  const cleanups: Array<() => Promise<void> | void> = []
+
+  beforeAll(async () => {
+    db = await newDatabase('sqlite')
+    raw = newClient('sqlite', db.adapter())
+    for (let i = 0; i < 5; i++) ids.push((await raw.user.create({ data: { email: `f${i}@x`, name: `n${i}` } })).id)
+  })
+  afterAll(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup()
+    await raw?.$disconnect()
+    await db?.drop()
+    console.log(
+      [
+        '| fault | calls | slowest call (ms) | errors counted |',
+        '|---|---:|---:|---|',
+        ...costs.map((c) => `| ${c.fault} | ${c.calls} | ${c.worst.toFixed(0)} | ${c.errors} |`),
+      ].join('\n'),
+    )
+  })
+
+  async function server(args: string[] = []): Promise<LocalServer> {
+    const s = await startRedisServer({ args })
+    cleanups.push(() => s.stop())
+    return s
+  }
+
+  async function client(options: CacheOptions, wait = true): Promise<{ prisma: CachedClient; errors: string[] }> {
+    const errors: string[] = []
+    const prisma = newClient('sqlite', db.adapter()).$extends(
+      cache({
+        redisTimeout,
+        onError: (e) => {
+          errors.push(e.code)
+          if (process.env.STRATA_DEBUG) console.error(e, e.cause)
+        },
+        ...options,
+      }),
+    )
+    cleanups.push(async () => {
+      await prisma.$cache.close()
+      await prisma.$disconnect()
+    })
+    if (wait && options.redis) await waitForBus(prisma)
+    return { prisma, errors }
+  }
+
+  /** Reads and writes on shared rows; every read is checked against the database. Returns the slowest call. */
+  async function load(prisma: CachedClient, calls: number, during?: (i: number) => Promise<void> | void) {
+    let worst = 0
+    for (let i = 0; i < calls; i++) {
+      await during?.(i)
+      const id = ids[i % ids.length] as number
+      const started = performance.now()
+      if (i % 4 === 3) await prisma.user.update({ where: { id }, data: { name: `w${i}` } })
+      const cached = await prisma.user.findUnique({ where: { id }, include: { posts: true } })
+      worst = Math.max(worst, performance.now() - started)
+      expect(cached).toEqual(await raw.user.findUnique({ where: { id }, include: { posts: true } }))
+    }
+    return worst
+  }
+
+  function record(fault: string, calls: number, worst: number, errors: string[]) {
+    const counts = Object.entries(
+      errors.reduce<Record<string, number>>((acc, code) => ({ ...acc, [code]: (acc[code] ?? 0) + 1 }), {}),
+    )
+    costs.push({ fault, calls, worst, errors: counts.map(([code, n]) => `${code} ×${n}`).join(', ') || 'none' })
+  }
+
+  async function hitsResume(prisma: CachedClient, within: number) {
+    const before = prisma.$cache.stats()
+    const deadline = Date.now() + within
+    while (Date.now() < deadline) {
+      await load(prisma, 2)
+      const now = prisma.$cache.stats()
+      if (now.localHits + now.redisHits > before.localHits + before.redisHits) return true
+      await new Promise((r) => setTimeout(r, 20))
+    }
+    return false
+  }
+
+  it('Redis killed under load, then restarted', async () => {
+    let redis = await server()
+    const { prisma, errors } = await client({ redis: redis.url, prefix: 'kill' })
+    await load(prisma, 20)
+    const worst = await load(prisma, 40, async (i) => {
+      if (i === 10) await redis.stop()
+    })
+    expect(errors).toContain('E_REDIS_UNAVAILABLE')
+    expect(worst).toBeLessThan(4 * redisTimeout + 250)
+    redis = await server(['--port', String(redis.port)])
+    expect(await hitsResume(prisma, 15_000)).toBe(true)
+    record('Redis killed (SIGKILL/SIGTERM) and restarted', 40, worst, errors)
+  })
+
+  it('Redis frozen (SIGSTOP) then thawed: calls stay bounded, the breaker opens and closes', async () => {
+    const redis = await server()
+    const { prisma, errors } = await client({ redis: redis.url, prefix: 'freeze' })
+    await load(prisma, 20)
+    process.kill(redis.pid, 'SIGSTOP')
+    let worst = 0
+    try {
+      worst = await load(prisma, 30)
+    } finally {
+      process.kill(redis.pid, 'SIGCONT')
+    }
+    expect(errors).toContain('E_REDIS_UNAVAILABLE')
+    expect(errors.length).toBeLessThan(30) // the breaker skipped Redis instead of waiting on every call
+    expect(worst).toBeLessThan(4 * redisTimeout + 250)
+    expect(await hitsResume(prisma, 15_000)).toBe(true)
+    record('Redis frozen (SIGSTOP), then thawed', 30, worst, errors)
+  })
+
+  it('FLUSHALL under load: no stale row comes back', async () => {
+    const redis = await server()
+    const admin = new Redis(redis.url)
+    cleanups.push(() => admin.disconnect())
+    const { prisma, errors } = await client({ redis: redis.url, prefix: 'flush' })
+    const other = await client({ redis: redis.url, prefix: 'flush' })
+    const worst = await load(prisma, 40, async (i) => {
+      if (i % 10 === 5) await admin.flushall()
+      if (i % 3 === 0) await load(other.prisma, 1)
+    })
+    record('FLUSHALL every 10 calls, two instances', 40, worst, [...errors, ...other.errors])
+  })
+
+  it('a read-only Redis (a replica)', async () => {
+    const primary = await server()
+    const replica = await server(['--replicaof', '127.0.0.1', String(primary.port)])
+    const { prisma, errors } = await client({ redis: replica.url, prefix: 'ro' }, false)
+    const worst = await load(prisma, 30)
+    expect(errors).toContain('E_REDIS_UNAVAILABLE')
+    record('read-only replica', 30, worst, errors)
+  })
+
+  it('a full Redis (maxmemory, noeviction)', async () => {
+    const redis = await server(['--maxmemory', '2mb', '--maxmemory-policy', 'noeviction'])
+    const admin = new Redis(redis.url)
+    cleanups.push(() => admin.disconnect())
+    const filler = 'x'.repeat(64 * 1024)
+    for (let i = 0; i < 64; i++) await admin.set(`filler:${i}`, filler).catch(() => undefined)
+    const { prisma, errors } = await client({ redis: redis.url, prefix: 'full' }, false)
+    const worst = await load(prisma, 30)
+    expect(errors).toContain('E_REDIS_UNAVAILABLE')
+    record('full Redis (OOM, noeviction)', 30, worst, errors)
+  })
+
+  it('foreign, truncated and old-format bytes under our keys are misses', async () => {
+    const redis = await server()
+    const admin = new Redis(redis.url)
+    cleanups.push(() => admin.disconnect())
+    const writer = await client({ redis: redis.url, prefix: 'junk' })
+    await load(writer.prisma, 10)
+    const keys = await admin.keys('junk:e:*')
+    expect(keys.length).toBeGreaterThan(0)
+    for (const [i, key] of keys.entries()) {
+      const value = (await admin.getBuffer(key)) as Buffer
+      const junk = [Buffer.from('{"not":"ours"}'), value.subarray(0, value.length - 5), Buffer.from([0x53, 99, 1, 2])]
+      await admin.set(key, junk[i % junk.length] as Buffer, 'EX', 60)
+    }
+    const reader = await client({ redis: redis.url, prefix: 'junk', local: false })
+    const worst = await load(reader.prisma, 20)
+    expect(reader.errors).toContain('E_CODEC')
+    record('foreign / truncated / other-format bytes', 20, worst, reader.errors)
+  })
+
+  it('oversized results are served, not cached', async () => {
+    const { prisma, errors } = await client({ maxEntryBytes: 64 })
+    const worst = await load(prisma, 10)
+    expect(errors).toContain('E_ENTRY_TOO_LARGE')
+    expect(prisma.$cache.stats().localHits).toBe(0)
+    record('results over maxEntryBytes', 10, worst, errors)
+  })
+
+  it('two prefixes on one Redis never share entries, versions or messages', async () => {
+    const redis = await server()
+    const admin = new Redis(redis.url)
+    cleanups.push(() => admin.disconnect())
+    const a = await client({ redis: redis.url, prefix: 'appA' })
+    const b = await client({ redis: redis.url, prefix: 'appB', local: false })
+    await load(a.prisma, 10)
+    await load(b.prisma, 10)
+    await b.prisma.user.findMany()
+    await b.prisma.user.findMany()
+    expect(b.prisma.$cache.stats().redisHits).toBeGreaterThan(0) // its own entries...
+    const keys = await admin.keys('*')
+    expect(keys.every((k) => /^(appA:|\{appA\}:|appB:|\{appB\}:)/.test(k))).toBe(true)
+    const aKeys = keys.filter((k) => k.includes('appA')).length
+    await load(b.prisma, 10)
+    expect((await admin.keys('*')).filter((k) => k.includes('appA')).length).toBe(aKeys) // ...never A's
+  })
+
+  it('two contexts never share an entry; a missing context is not cached', async () => {
+    const tenant = new AsyncLocalStorage<string>()
+    const { prisma, errors } = await client({ context: () => tenant.getStore() })
+    const id = ids[0] as number
+    const read = () => prisma.user.findUnique({ where: { id } })
+    await tenant.run('t1', read)
+    await tenant.run('t1', read)
+    expect(prisma.$cache.stats().localHits).toBe(1)
+    await tenant.run('t2', read)
+    expect(prisma.$cache.stats().localHits).toBe(1) // t2 missed: t1's entry is not its own
+    expect(prisma.$cache.stats().misses).toBe(2)
+    await read() // no context
+    expect(errors).toEqual(['E_CONTEXT_MISSING'])
+    expect(prisma.$cache.stats().bypasses).toBe(1)
+  })
+
+  it('a Redis ACL user limited to the prefix (keys and channels) is all Strata needs', async () => {
+    // The commands Strata sends, directly or from its scripts, and nothing else.
+    const acl =
+      'user strata on >s3cret resetkeys ~acl:* ~{acl}:* resetchannels &acl:* -@all +@connection +info +get +set +incr +time +evalsha +eval +publish +subscribe'
+    const redis = await server()
+    const admin = new Redis(redis.url)
+    cleanups.push(() => admin.disconnect())
+    await admin.call('ACL', 'SETUSER', ...acl.split(' ').slice(1))
+    const { prisma, errors } = await client({
+      redis: { host: '127.0.0.1', port: redis.port, username: 'strata', password: 's3cret' },
+      prefix: 'acl',
+    })
+    await load(prisma, 20)
+    await prisma.user.findMany()
+    await prisma.user.findMany()
+    expect(errors).toEqual([])
+    expect(prisma.$cache.stats().localHits).toBeGreaterThan(0)
+  })
+})
