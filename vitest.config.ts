@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
+    include: ['test/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'examples/*/**/*.test.ts'],
     // Processes, not threads: better-sqlite3 is a native addon and tests kill/pause servers and sockets; a crash or
     // a leaked handle then stays inside one worker.
     pool: 'forks',

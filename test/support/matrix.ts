@@ -68,9 +68,7 @@ export function newClient(provider: Provider, adapter: unknown): RawClient {
 
 /** Waits until a cached client's bus is subscribed (two-tier), so cross-instance tests start from a known state. */
 export async function waitForBus(client: CachedClient): Promise<void> {
-  const start = Date.now()
-  while (!client.$cache.ready && Date.now() - start < 5000) await new Promise((r) => setTimeout(r, 10))
-  if (!client.$cache.ready) throw new Error('the invalidation bus did not subscribe within 5 s')
+  if (!(await client.$cache.whenReady(5000))) throw new Error('the invalidation bus did not subscribe within 5 s')
 }
 
 export async function setupCase(

@@ -50,6 +50,7 @@ export class Engine {
   private readonly bus: Bus | undefined
   private readonly ownedClient: RedisClient | undefined
   private readonly versionNames = new Map<string, string>()
+  private readonly readyWaiters: Array<(ready: boolean) => void> = []
 
   constructor(options: ResolvedOptions, client: PrismaInternals) {
     const runtime = client._runtimeDataModel
@@ -96,7 +97,10 @@ export class Engine {
             this.versions.distrust()
             this.local?.clear()
           },
-          up: () => this.versions.trust(),
+          up: () => {
+            this.versions.trust()
+            for (const resolve of this.readyWaiters.splice(0)) resolve(true)
+          },
         },
         this.report,
       )
@@ -116,6 +120,23 @@ export class Engine {
   invalidate(models: readonly string[], tags: readonly string[] = []): Promise<void> {
     const names = [...models.map((m) => this.modelVersionName(m)), ...tags.map(tagVersionName)]
     return this.versions.bump([...new Set(names)].sort())
+  }
+
+  /** Resolves true once local hits need no Redis round trip (the bus is subscribed), false after `timeoutMs`. */
+  whenReady(timeoutMs: number): Promise<boolean> {
+    if (this.versions.isTrusted) return Promise.resolve(true)
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        const i = this.readyWaiters.indexOf(done)
+        if (i >= 0) this.readyWaiters.splice(i, 1)
+        resolve(false)
+      }, timeoutMs)
+      const done = (ready: boolean) => {
+        clearTimeout(timer)
+        resolve(ready)
+      }
+      this.readyWaiters.push(done)
+    })
   }
 
   async close(): Promise<void> {

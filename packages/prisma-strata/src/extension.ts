@@ -30,6 +30,8 @@ export interface CacheHandle {
    * the invalidation bus is subscribed.
    */
   readonly ready: boolean
+  /** Resolves `true` once `ready`, or `false` after `timeoutMs` (default 5000) without it. */
+  whenReady(timeoutMs?: number): Promise<boolean>
   /** Closes the connections Strata opened (the bus, and Redis when it was given as options or a URL). */
   close(): Promise<void>
 }
@@ -175,6 +177,7 @@ export function cache(options: CacheOptions = {}) {
       get ready() {
         return engine.versions.isTrusted
       },
+      whenReady: (timeoutMs = 5000) => engine.whenReady(timeoutMs),
       close: () => engine.close(),
     }
     const facts = new WeakMap<object, DelegateFacts>()
