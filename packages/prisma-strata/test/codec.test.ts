@@ -36,14 +36,30 @@ describe('codec', () => {
   })
 
   it('frames entries with their query, versions and format', () => {
-    const entry = { query: 'q', deps: ['m:User'], versions: [1764000000000001], expiresAt: 5, value: encodeValue(row) }
+    const entry = {
+      query: 'q',
+      deps: ['m:User'],
+      versions: [1764000000000001],
+      freshUntil: 3,
+      staleUntil: 4,
+      expiresAt: 5,
+      value: encodeValue(row),
+    }
     const back = decodeEntry(encodeEntry(entry))
     expect(back).toEqual(entry)
     expect(encodeEntry(entry)[1]).toBe(FORMAT_VERSION)
   })
 
   it('reads foreign, truncated and other-format bytes as CodecError, never as a value', () => {
-    const frame = encodeEntry({ query: 'q', deps: [], versions: [], expiresAt: 1, value: encodeValue(row) })
+    const frame = encodeEntry({
+      query: 'q',
+      deps: [],
+      versions: [],
+      freshUntil: 1,
+      staleUntil: 1,
+      expiresAt: 1,
+      value: encodeValue(row),
+    })
     const otherFormat = Buffer.from(frame)
     otherFormat[1] = FORMAT_VERSION + 1
     for (const bad of [
