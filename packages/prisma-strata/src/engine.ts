@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { Redis, type RedisOptions } from 'ioredis'
-import { CodecError, StrataOptionsError } from './errors'
+import { CodecError, EntryTooLargeError, StrataOptionsError } from './errors'
 import { createReporter, type Reporter } from './metrics/report'
 import { Stats } from './metrics/stats'
 import type { ResolvedOptions } from './options'
@@ -14,6 +14,7 @@ import { buildModelGraph, type ModelGraph, type RuntimeDataModel } from './schem
 import { readSchemaText } from './schema/schema-text'
 import { Bus } from './store/bus'
 import { type KeySpace, keySpace, modelVersionName, tagVersionName } from './store/keys'
+import { Leases } from './store/leases'
 import { LocalTier } from './store/local-tier'
 import { type RedisClient, RedisTier } from './store/redis-tier'
 import { Versions } from './store/versions'
@@ -41,6 +42,9 @@ export class Engine {
   readonly versions: Versions
   /** Database queries under way, by query text and snapshot: concurrent identical misses share one. */
   readonly inflight = new Map<string, Promise<Outcome>>()
+  /** Query texts with a background refresh under way (stale-while-revalidate). */
+  readonly refreshing = new Set<string>()
+  readonly leases: Leases | undefined
   readonly transactions = new PendingTransactions()
   /** Whether the model graph knows foreign keys (schema text read) or invalidates conservatively. */
   readonly precise: boolean
@@ -51,6 +55,8 @@ export class Engine {
   private readonly ownedClient: RedisClient | undefined
   private readonly versionNames = new Map<string, string>()
   private readonly readyWaiters: Array<(ready: boolean) => void> = []
+  /** Fills and refreshes still writing to Redis: `close()` lets them finish. */
+  private readonly background = new Set<Promise<unknown>>()
 
   constructor(options: ResolvedOptions, client: PrismaInternals) {
     const runtime = client._runtimeDataModel
@@ -86,6 +92,10 @@ export class Engine {
     }
     this.redis = redisClient ? new RedisTier(redisClient, options.redisTimeout, this.report) : undefined
     this.versions = new Versions(this.redis, this.keys, origin, this.stats)
+    this.leases =
+      this.redis && options.lease
+        ? new Leases(this.redis, this.keys, options.lease.timeout, options.lease.wait)
+        : undefined
     if (redisClient) {
       this.bus = new Bus(
         redisClient,
@@ -116,6 +126,10 @@ export class Engine {
     this.report(new CodecError(message, cause))
   }
 
+  reportTooLarge(bytes: number): void {
+    this.report(new EntryTooLargeError(bytes, this.maxEntryBytes))
+  }
+
   /** Bumps the versions of models and tags: every entry depending on one of them stops being served. */
   invalidate(models: readonly string[], tags: readonly string[] = []): Promise<void> {
     const names = [...models.map((m) => this.modelVersionName(m)), ...tags.map(tagVersionName)]
@@ -139,7 +153,16 @@ export class Engine {
     })
   }
 
+  /** Runs work the caller does not wait for (storing a fill, a refresh); `close()` waits for it. */
+  inBackground(work: Promise<unknown>): void {
+    const tracked = work.catch(() => undefined).finally(() => this.background.delete(tracked))
+    this.background.add(tracked)
+  }
+
   async close(): Promise<void> {
+    // Let fills already on their way to Redis land (another instance may be waiting on one under a lease).
+    const pending = Promise.allSettled([...this.background])
+    await Promise.race([pending, new Promise((resolve) => setTimeout(resolve, 2000).unref())])
     await this.bus?.close()
     this.ownedClient?.disconnect()
     this.local?.clear()

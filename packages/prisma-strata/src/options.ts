@@ -7,6 +7,18 @@ export interface ModelPolicy {
   ttl?: number
   /** Seconds a "no such row" result lives. Default: the top-level `negativeTtl`. */
   negativeTtl?: number
+  /** Seconds after `ttl` during which the expired entry is still served while one refresh runs. Default: top-level. */
+  swr?: number
+  /** Seconds after `ttl` during which the expired entry is served if the database fails. Default: top-level. */
+  grace?: number
+}
+
+/** Cross-instance stampede protection: one instance fills a missing entry while the others wait for it. */
+export interface LeaseOptions {
+  /** Milliseconds a lease lives: a holder that dies blocks no one past it. Default: 5000. */
+  timeout?: number
+  /** Milliseconds an instance waits for another's fill before asking the database itself. Default: 250. */
+  wait?: number
 }
 
 /** The in-process tier. */
@@ -32,6 +44,16 @@ export interface CacheOptions {
   negativeTtl?: number
   /** Each TTL is shortened by a random fraction up to this, so entries filled together expire apart. Default: 0.1. */
   jitter?: number
+  /**
+   * Stale-while-revalidate: seconds after an entry's TTL during which it is still served at once while one refresh
+   * runs in the background (once per key across instances when `lease` is on). Only time-expired entries are
+   * served stale; an entry a write made stale never is. Default: 0 (off).
+   */
+  swr?: number
+  /** Seconds after an entry's TTL during which it is served when the database fails to answer. Default: 0 (off). */
+  grace?: number
+  /** Leases in Redis against stampedes across instances; `true` for the defaults. Default: off. */
+  lease?: boolean | LeaseOptions
   /** The in-process tier, or `false` to turn it off (then every hit is a Redis round trip). Default: `{}`. */
   local?: LocalTierOptions | false
   /** Per-model policy, by model name as in the schema; `false` turns caching off for that model. */
@@ -58,6 +80,8 @@ export interface CacheOptions {
 export interface QueryCacheOptions {
   /** Seconds this entry lives. Default: the model's TTL. */
   ttl?: number
+  /** Stale-while-revalidate window of this entry, in seconds. Default: the model's. */
+  swr?: number
   /** Names this entry; `$cache.invalidate({ tags })` drops every entry carrying one of them. */
   tags?: string[]
   /** A name of your own for this entry, used instead of the hash of the arguments. */
@@ -74,6 +98,9 @@ export interface ResolvedOptions {
   ttl: number
   negativeTtl: number
   jitter: number
+  swr: number
+  grace: number
+  lease: { timeout: number; wait: number } | false
   local: { maxBytes: number; ttl: number | undefined } | false
   models: Record<string, ModelPolicy | false>
   redisTimeout: number
@@ -88,6 +115,9 @@ const topLevelKeys = [
   'ttl',
   'negativeTtl',
   'jitter',
+  'swr',
+  'grace',
+  'lease',
   'local',
   'models',
   'redisTimeout',
@@ -106,6 +136,15 @@ function checkKeys(value: object, allowed: readonly string[], path: string): voi
   }
 }
 
+/** A number of seconds that may be zero (a window that is off). */
+function nonNegative(value: unknown, path: string): number | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    fail(path, `must be a number of seconds, 0 or more, got ${JSON.stringify(value)}.`)
+  }
+  return value
+}
+
 /** A number of seconds or milliseconds that must be positive and finite. */
 function positive(value: unknown, path: string): number | undefined {
   if (value === undefined) return undefined
@@ -118,10 +157,12 @@ function positive(value: unknown, path: string): number | undefined {
 export function validateModelPolicy(value: unknown, path: string): ModelPolicy | false {
   if (value === false) return false
   if (typeof value !== 'object' || value === null) fail(path, 'must be `false` or an object like `{ ttl: 300 }`.')
-  checkKeys(value, ['ttl', 'negativeTtl'], `${path}.`)
+  checkKeys(value, ['ttl', 'negativeTtl', 'swr', 'grace'], `${path}.`)
   const policy = value as ModelPolicy
   positive(policy.ttl, `${path}.ttl`)
   positive(policy.negativeTtl, `${path}.negativeTtl`)
+  nonNegative(policy.swr, `${path}.swr`)
+  nonNegative(policy.grace, `${path}.grace`)
   return policy
 }
 
@@ -159,6 +200,16 @@ export function resolveOptions(options: CacheOptions = {}): ResolvedOptions {
     }
   }
   if (options.onError !== undefined && typeof options.onError !== 'function') fail('onError', 'must be a function.')
+  let lease: ResolvedOptions['lease'] = false
+  if (options.lease === true) lease = { timeout: 5000, wait: 250 }
+  else if (options.lease !== undefined && options.lease !== false) {
+    if (typeof options.lease !== 'object' || options.lease === null) fail('lease', 'must be a boolean or an object.')
+    checkKeys(options.lease, ['timeout', 'wait'], 'lease.')
+    lease = {
+      timeout: positive(options.lease.timeout, 'lease.timeout') ?? 5000,
+      wait: positive(options.lease.wait, 'lease.wait') ?? 250,
+    }
+  }
   if (options.context !== undefined && typeof options.context !== 'function') {
     fail('context', 'must be a function returning the current partition, e.g. () => store.getStore()?.tenantId.')
   }
@@ -168,6 +219,9 @@ export function resolveOptions(options: CacheOptions = {}): ResolvedOptions {
     ttl: positive(options.ttl, 'ttl') ?? 60,
     negativeTtl: positive(options.negativeTtl, 'negativeTtl') ?? 5,
     jitter,
+    swr: nonNegative(options.swr, 'swr') ?? 0,
+    grace: nonNegative(options.grace, 'grace') ?? 0,
+    lease,
     local,
     models,
     redisTimeout: positive(options.redisTimeout, 'redisTimeout') ?? 200,
@@ -181,9 +235,10 @@ export function resolveOptions(options: CacheOptions = {}): ResolvedOptions {
 export function validateQueryCache(value: unknown): QueryCacheArg | undefined {
   if (value === undefined || value === false) return value
   if (typeof value !== 'object' || value === null) fail('cache (query argument)', 'must be `false` or an object.')
-  checkKeys(value, ['ttl', 'tags', 'key'], 'cache.')
+  checkKeys(value, ['ttl', 'swr', 'tags', 'key'], 'cache.')
   const q = value as QueryCacheOptions
   positive(q.ttl, 'cache.ttl')
+  nonNegative(q.swr, 'cache.swr')
   if (q.tags !== undefined && !(Array.isArray(q.tags) && q.tags.every((t) => typeof t === 'string' && t !== ''))) {
     fail('cache.tags', 'must be an array of non-empty strings.')
   }

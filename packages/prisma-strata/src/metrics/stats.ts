@@ -11,6 +11,8 @@ export interface ModelCounters {
   misses: number
   /** Reads that waited for an identical read already on its way to Redis or the database, and shared its answer. */
   coalesced: number
+  /** Of the hits, those answered by an entry past its TTL: within `swr` (a refresh ran) or `grace` (the database failed). */
+  stale: number
   /** Reads that did not use the cache: bypassed (`cache: false`, transactions) or the cache was unavailable. */
   bypasses: number
 }
@@ -20,6 +22,8 @@ export interface StatsSnapshot extends ModelCounters {
   hitRatio: number
   /** Entries written after a miss. */
   fills: number
+  /** Background refreshes of stale entries started (stale-while-revalidate). */
+  refreshes: number
   /** Version bumps made by writes and `$cache.invalidate` (one per model or tag). */
   invalidations: number
   /** Cache-side faults, by error code. None reached a caller. */
@@ -31,7 +35,7 @@ export interface StatsSnapshot extends ModelCounters {
 }
 
 function zero(): ModelCounters {
-  return { localHits: 0, redisHits: 0, misses: 0, coalesced: 0, bypasses: 0 }
+  return { localHits: 0, redisHits: 0, misses: 0, coalesced: 0, stale: 0, bypasses: 0 }
 }
 
 /** Reads the cache answered over reads it was asked; a coalesced read counts as a hit (no query of its own). */
@@ -43,6 +47,7 @@ function ratio(c: ModelCounters): number {
 export class Stats {
   private readonly byModel = new Map<string, ModelCounters>()
   fills = 0
+  refreshes = 0
   invalidations = 0
   readonly errors: Record<string, number> = {}
 
@@ -67,6 +72,7 @@ export class Stats {
       total.redisHits += c.redisHits
       total.misses += c.misses
       total.coalesced += c.coalesced
+      total.stale += c.stale
       total.bypasses += c.bypasses
       models[name] = { ...c, hitRatio: ratio(c) }
     }
@@ -74,6 +80,7 @@ export class Stats {
       ...total,
       hitRatio: ratio(total),
       fills: this.fills,
+      refreshes: this.refreshes,
       invalidations: this.invalidations,
       errors: { ...this.errors },
       local,
@@ -84,6 +91,7 @@ export class Stats {
   reset(): void {
     this.byModel.clear()
     this.fills = 0
+    this.refreshes = 0
     this.invalidations = 0
     for (const key of Object.keys(this.errors)) delete this.errors[key]
   }

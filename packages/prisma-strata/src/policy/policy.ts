@@ -8,7 +8,18 @@ export interface EffectivePolicy {
   /** Milliseconds, before jitter. */
   ttlMs: number
   negativeTtlMs: number
+  swrMs: number
+  graceMs: number
 }
+
+/** When one entry stops being fresh, stops being served stale, and disappears (wall-clock ms). */
+export interface EntryTimes {
+  freshUntil: number
+  staleUntil: number
+  expiresAt: number
+}
+
+const seconds = ['ttl', 'negativeTtl', 'swr', 'grace'] as const
 
 export class Policies {
   private readonly byModel = new Map<string, EffectivePolicy | false>()
@@ -19,22 +30,22 @@ export class Policies {
     models: Iterable<string>,
   ) {
     for (const model of models) {
-      const layers = [schema[model], options.models[model]]
-      let policy: EffectivePolicy | false = {
-        ttlMs: options.ttl * 1000,
-        negativeTtlMs: options.negativeTtl * 1000,
+      let merged: ModelPolicy | false = {}
+      for (const layer of [schema[model], options.models[model]]) {
+        if (layer === false) merged = false
+        else if (layer !== undefined) merged = { ...(merged || {}), ...layer }
       }
-      for (const layer of layers) {
-        if (layer === undefined) continue
-        if (layer === false) policy = false
-        else {
-          policy = {
-            ttlMs: (layer.ttl ?? (policy ? policy.ttlMs / 1000 : options.ttl)) * 1000,
-            negativeTtlMs: (layer.negativeTtl ?? (policy ? policy.negativeTtlMs / 1000 : options.negativeTtl)) * 1000,
-          }
-        }
+      if (merged === false) {
+        this.byModel.set(model, false)
+        continue
       }
-      this.byModel.set(model, policy)
+      const value = (key: (typeof seconds)[number]) => ((merged as ModelPolicy)[key] ?? options[key]) * 1000
+      this.byModel.set(model, {
+        ttlMs: value('ttl'),
+        negativeTtlMs: value('negativeTtl'),
+        swrMs: value('swr'),
+        graceMs: value('grace'),
+      })
     }
   }
 
@@ -43,9 +54,15 @@ export class Policies {
     return this.byModel.get(model) ?? false
   }
 
-  /** The TTL of one entry in ms: the query's own, else the model's, shortened by up to `jitter`. */
-  ttlMs(policy: EffectivePolicy, query: QueryCacheOptions | undefined, negative: boolean): number {
+  /**
+   * The times of one entry filled now: its TTL (the query's own, else the model's, shortened by up to `jitter`),
+   * then its stale-while-revalidate window, then the grace window, whichever lasts longer.
+   */
+  times(policy: EffectivePolicy, query: QueryCacheOptions | undefined, negative: boolean): EntryTimes {
     const base = query?.ttl !== undefined ? query.ttl * 1000 : negative ? policy.negativeTtlMs : policy.ttlMs
-    return Math.max(1, base * (1 - this.options.jitter * Math.random()))
+    const ttl = Math.max(1, base * (1 - this.options.jitter * Math.random()))
+    const swr = query?.swr !== undefined ? query.swr * 1000 : policy.swrMs
+    const now = Date.now()
+    return { freshUntil: now + ttl, staleUntil: now + ttl + swr, expiresAt: now + ttl + Math.max(swr, policy.graceMs) }
   }
 }

@@ -29,6 +29,9 @@ export interface EntryMeta {
   deps: string[]
   /** The versions of `deps` when its query was sent. */
   versions: number[]
+  /** Wall-clock ms until which the entry is fresh; then stale (served while a refresh runs) until `staleUntil`. */
+  freshUntil: number
+  staleUntil: number
   /** Wall-clock ms when the entry expires, so the local tier never keeps it longer than Redis. */
   expiresAt: number
 }
@@ -46,7 +49,15 @@ export function decodeValue(bytes: Uint8Array): unknown {
 }
 
 export function encodeEntry(entry: StoredEntry): Buffer {
-  const body = packr.pack([entry.query, entry.deps, entry.versions, entry.expiresAt, entry.value])
+  const body = packr.pack([
+    entry.query,
+    entry.deps,
+    entry.versions,
+    entry.freshUntil,
+    entry.staleUntil,
+    entry.expiresAt,
+    entry.value,
+  ])
   const frame = Buffer.allocUnsafe(body.length + 2)
   frame[0] = MAGIC
   frame[1] = FORMAT_VERSION
@@ -65,17 +76,19 @@ export function decodeEntry(frame: Buffer): StoredEntry {
   } catch (error) {
     throw new CodecError('corrupt or truncated entry', error)
   }
-  if (!Array.isArray(parts) || parts.length !== 5) throw new CodecError('entry has the wrong shape')
-  const [query, deps, versions, expiresAt, value] = parts as [unknown, unknown, unknown, unknown, unknown]
+  if (!Array.isArray(parts) || parts.length !== 7) throw new CodecError('entry has the wrong shape')
+  const [query, deps, versions, freshUntil, staleUntil, expiresAt, value] = parts as unknown[]
   if (
     typeof query !== 'string' ||
     !Array.isArray(deps) ||
     !Array.isArray(versions) ||
     deps.length !== versions.length ||
+    typeof freshUntil !== 'number' ||
+    typeof staleUntil !== 'number' ||
     typeof expiresAt !== 'number' ||
     !(value instanceof Uint8Array)
   ) {
     throw new CodecError('entry has the wrong shape')
   }
-  return { query, deps: deps as string[], versions: versions as number[], expiresAt, value }
+  return { query, deps, versions, freshUntil, staleUntil, expiresAt, value }
 }

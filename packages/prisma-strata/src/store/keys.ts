@@ -19,6 +19,8 @@ export function tagVersionName(tag: string): string {
 
 export interface KeySpace {
   version(name: string): string
+  /** A lease on one query's fill; in the versions' slot, so one script can check both. */
+  lease(query: string): string
   entry(model: string, query: string): string
   channel: string
 }
@@ -26,6 +28,7 @@ export interface KeySpace {
 export function keySpace(prefix: string): KeySpace {
   return {
     version: (name) => `{${prefix}}:v:${name}`,
+    lease: (query) => `{${prefix}}:l:${hash(query)}`,
     entry: (model, query) => `${prefix}:e:${model}:${hash(query)}`,
     channel: `${prefix}:bus`,
   }

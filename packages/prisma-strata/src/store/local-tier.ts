@@ -14,6 +14,8 @@ export interface LocalEntry {
   deps: string[]
   /** Their versions when the query was sent. */
   versions: number[]
+  /** When it stops being fresh and stops being served stale; absent when neither `swr` nor `grace` is on. */
+  times: { freshUntil: number; staleUntil: number } | undefined
 }
 
 const ENTRY_OVERHEAD = 96

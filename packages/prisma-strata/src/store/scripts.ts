@@ -48,3 +48,20 @@ for i, key in ipairs(KEYS) do
 end
 redis.call('PUBLISH', ARGV[1], table.concat(message, ' '))
 return out`
+
+/**
+ * KEYS[1]: a lease, KEYS[2..]: version keys. ARGV[1]: the holder's token, ARGV[2..]: the versions its read was
+ * made under. 1 when the lease is still the holder's and no write has bumped a version since: the fill may be
+ * stored. A fill a write has overtaken is refused (the lease idea of Facebook's memcache, on versions).
+ */
+export const leaseAllowsFill = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+for i = 2, #KEYS do
+  if tonumber(redis.call('GET', KEYS[i])) ~= tonumber(ARGV[i]) then return 0 end
+end
+return 1`
+
+/** KEYS[1]: a lease. ARGV[1]: a token. Deletes the lease only if that token still holds it. */
+export const releaseLease = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`

@@ -1,0 +1,84 @@
+/**
+ * The database side of a miss: run the query, then store the result under the versions snapshotted before it
+ * was sent, in both tiers. With a lease, the Redis entry is stored only if the lease is still ours and no write
+ * has bumped a version meanwhile. If the database fails and a version-current entry is still within `grace`,
+ * that entry answers instead.
+ */
+import type { Engine } from '../engine'
+import { EntryTooLargeError } from '../errors'
+import { encodeEntry, encodeValue } from '../store/codec'
+import { copyResult } from '../store/copy'
+import { isNotFoundError } from './not-found'
+import { type Outcome, orThrow, type ReadCall } from './read-call'
+
+export interface FillTarget {
+  text: string
+  deps: string[]
+  versions: number[]
+  /** The Redis key of the entry, when there is a Redis tier. */
+  redisKey: string | undefined
+  /** The lease token, when this fill holds one. */
+  lease?: string
+  /** A version-current entry past its `swr` but within `grace`: the answer if the database fails. */
+  grace?: unknown
+}
+
+export async function load(engine: Engine, call: ReadCall, target: FillTarget): Promise<Outcome> {
+  let value: unknown
+  let notFound: unknown
+  try {
+    value = await call.execute()
+  } catch (error) {
+    if (orThrow(call.operation) && isNotFoundError(error)) {
+      value = null
+      notFound = error
+    } else {
+      if (target.lease) void engine.leases?.release(target.text, target.lease)
+      if (target.grace === undefined) throw error
+      engine.stats.model(call.model).stale++
+      return { value: copyResult(target.grace), master: target.grace, cached: true, stale: true }
+    }
+  }
+  const master = store(engine, call, target, value)
+  return { value, master, cached: master !== undefined, notFound }
+}
+
+/** Stores `value` in both tiers; returns the master copy kept, or undefined when it could not be cached. */
+function store(engine: Engine, call: ReadCall, target: FillTarget, value: unknown): unknown {
+  let bytes: Uint8Array
+  try {
+    bytes = encodeValue(value)
+  } catch (error) {
+    engine.reportCodec('a result could not be encoded; it was not cached', error)
+    return undefined
+  }
+  if (bytes.byteLength > engine.maxEntryBytes) {
+    engine.report(new EntryTooLargeError(bytes.byteLength, engine.maxEntryBytes))
+    return undefined
+  }
+  const { text, deps, versions, redisKey, lease } = target
+  const times = engine.policies.times(call.policy, call.query, value === null)
+  // The caller gets Prisma's object and may mutate it: the local tier and followers get an independent copy.
+  const master = copyResult(value)
+  const windows = times.staleUntil > times.freshUntil || times.expiresAt > times.staleUntil
+  engine.local?.set(
+    text,
+    { value: master, encodedBytes: bytes.byteLength, deps, versions, times: windows ? times : undefined },
+    times.expiresAt - Date.now(),
+  )
+  engine.stats.fills++
+  if (engine.redis && redisKey) {
+    const frame = encodeEntry({ query: text, deps, versions, ...times, value: bytes })
+    const ttl = times.expiresAt - Date.now()
+    if (lease && engine.leases) {
+      const leases = engine.leases
+      engine.inBackground(
+        (async () => {
+          if (await leases.allowsFill(text, lease, deps, versions)) await engine.redis?.set(redisKey, frame, ttl)
+          await leases.release(text, lease)
+        })(),
+      )
+    } else engine.inBackground(engine.redis.set(redisKey, frame, ttl))
+  }
+  return master
+}

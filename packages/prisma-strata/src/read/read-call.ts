@@ -1,0 +1,74 @@
+/**
+ * The shapes the read path passes around: one intercepted read, and what a lookup or a database query produced.
+ */
+import type { QueryCacheOptions } from '../options'
+import type { EffectivePolicy } from '../policy/policy'
+import { canonical } from './canonical'
+import { notFoundError } from './not-found'
+
+export type Args = Record<string, unknown>
+
+/** One read, as the extension intercepted it. */
+export interface ReadCall {
+  model: string
+  /** The method called: `findUniqueOrThrow` and `findUnique` share entries, only the answer differs. */
+  operation: string
+  /** Prisma arguments, without `cache`. */
+  args: Args | undefined
+  query: QueryCacheOptions | undefined
+  /** The `context` partition the read was made in, when the cache is partitioned. */
+  partition: string | undefined
+  policy: EffectivePolicy
+  /** Sends the query to Prisma (the database). */
+  execute(): PromiseLike<unknown>
+}
+
+/** What one lookup or database query produced, shared by every caller waiting on it. */
+export interface Outcome {
+  value: unknown
+  /** A copy no caller holds, for followers to copy from; absent if the result could not be cached. */
+  master: unknown
+  cached: boolean
+  /** Prisma's own not-found error, when the leader called an `*OrThrow` method. */
+  notFound?: unknown
+  /** Answered by a Redis entry (possibly another instance's fill, waited for under a lease). */
+  fromRedis?: boolean
+  /** Answered by an entry past its TTL: within `swr` (a refresh runs) or `grace` (the database failed). */
+  stale?: boolean
+}
+
+export const orThrow = (operation: string) => operation.endsWith('OrThrow')
+
+function sharedOperation(operation: string): string {
+  return orThrow(operation) ? operation.slice(0, -'OrThrow'.length) : operation
+}
+
+/** The canonical text of a read: the local key, and what a Redis entry must store to answer it. */
+export function queryText(call: Pick<ReadCall, 'model' | 'operation' | 'args' | 'query' | 'partition'>): string {
+  const scope = call.partition === undefined ? '' : `${JSON.stringify(call.partition)}|`
+  if (call.query?.key !== undefined) return `${scope}${call.model}|key|${JSON.stringify(call.query.key)}`
+  return `${scope}${call.model}|${sharedOperation(call.operation)}|${canonical(call.args)}`
+}
+
+/** The caller's answer: the value, or for `*OrThrow` on "no such row", Prisma's not-found error. */
+export function answer(call: ReadCall, value: unknown, notFound?: unknown): unknown {
+  if (value === null && orThrow(call.operation)) throw notFound ?? notFoundError(call.model, call.operation)
+  return value
+}
+
+export function sameVersions(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
+export const FRESH = 0
+export const STALE = 1
+export const EXPIRED = 2
+
+/** Fresh, stale (inside `swr`: serve and refresh), or expired (past `swr`: only `grace` may still serve it). */
+export function freshness(times: { freshUntil: number; staleUntil: number } | undefined): number {
+  if (times === undefined) return FRESH
+  const now = Date.now()
+  return now < times.freshUntil ? FRESH : now < times.staleUntil ? STALE : EXPIRED
+}

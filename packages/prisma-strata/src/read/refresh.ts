@@ -1,0 +1,41 @@
+/**
+ * Stale-while-revalidate: a read served an entry past its TTL (but within `swr`, versions current) starts one
+ * refresh in the background, once per query in this process and, with leases, once across instances. A refresh
+ * that fails leaves the stale entry in place (it may then be served within `grace`); its error is reported.
+ */
+import type { Engine } from '../engine'
+import { StrataError } from '../errors'
+import { asStrataError } from '../metrics/report'
+import { load } from './fill'
+import type { ReadCall } from './read-call'
+
+export function refreshInBackground(engine: Engine, call: ReadCall, text: string, deps: string[]): void {
+  if (engine.refreshing.has(text)) return
+  engine.refreshing.add(text)
+  const refresh = (async () => {
+    try {
+      const versions = await engine.versions.snapshot(deps)
+      if (versions === undefined) return
+      const redisKey = engine.redis ? engine.keys.entry(call.model, text) : undefined
+      let lease: string | undefined
+      if (engine.leases && redisKey) {
+        const acquired = await engine.leases.acquire(text)
+        if (typeof acquired !== 'string') return // another instance refreshes it, or Redis is away
+        lease = acquired
+      }
+      engine.stats.refreshes++
+      await load(engine, call, { text, deps, versions, redisKey, lease })
+    } catch (error) {
+      engine.report(
+        asStrataError(
+          error,
+          (cause) =>
+            new StrataError('E_REFRESH_FAILED', 'a background refresh failed; the stale entry stays', { cause }),
+        ),
+      )
+    } finally {
+      engine.refreshing.delete(text)
+    }
+  })()
+  engine.inBackground(refresh)
+}
