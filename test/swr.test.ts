@@ -1,0 +1,76 @@
+// Stale-while-revalidate, grace, and stampedes inside one process.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { matrix, type Setup, setupCase } from './support/matrix.ts'
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+describe.each(matrix)('swr, grace and single flight: $provider / $tiers', (c) => {
+  let s: Setup
+  let failQueries = false
+  let postId: number
+
+  beforeAll(async () => {
+    s = await setupCase(
+      c,
+      { jitter: 0, grace: 30 },
+      {
+        beforeQuery: (sql) => {
+          if (failQueries && /select/i.test(sql)) throw new Error('database unavailable')
+        },
+      },
+    )
+    postId = (await s.raw.post.create({ data: { title: 'hot', views: 1 } })).id
+  })
+  afterAll(() => s?.close())
+
+  it('within swr, an expired entry answers at once while exactly one refresh runs; then the fresh value', async () => {
+    const args = { where: { title: 'hot' }, cache: { ttl: 0.2, swr: 30 } }
+    expect((await s.prisma.post.findFirst(args))?.views).toBe(1)
+    await s.raw.post.update({ where: { id: postId }, data: { views: 2 } }) // behind the cache's back: no bump
+    await sleep(250) // past the TTL, inside swr
+    s.counting.reset()
+    const started = performance.now()
+    const stale = await Promise.all(Array.from({ length: 100 }, () => s.prisma.post.findFirst(args)))
+    const elapsed = performance.now() - started
+    expect(stale.every((p) => p?.views === 1)).toBe(true)
+    expect(elapsed).toBeLessThan(50) // answered from memory, not after the refresh
+    await sleep(100)
+    expect(s.counting.count()).toBe(1) // one refresh for 100 stale reads
+    expect((await s.prisma.post.findFirst(args))?.views).toBe(2)
+    expect(s.prisma.$cache.stats().stale).toBeGreaterThanOrEqual(100)
+  })
+
+  it('an entry made stale by a write is never served, swr or not', async () => {
+    const args = { where: { title: 'hot' }, cache: { ttl: 0.2, swr: 30 } }
+    await s.prisma.post.findFirst(args)
+    await sleep(250)
+    await s.prisma.post.update({ where: { id: postId }, data: { views: 3 } })
+    expect((await s.prisma.post.findFirst(args))?.views).toBe(3)
+  })
+
+  it('within grace, an expired entry answers when the database fails', async () => {
+    const args = { where: { id: postId }, select: { id: true, views: true }, cache: { ttl: 0.1 } }
+    const before = await s.prisma.post.findUnique(args)
+    await sleep(150)
+    const stale = s.prisma.$cache.stats().stale
+    failQueries = true
+    try {
+      expect(await s.prisma.post.findUnique(args)).toEqual(before)
+      expect(s.prisma.$cache.stats().stale).toBe(stale + 1)
+      // A query never cached has nothing to fall back on: the database's error is the caller's.
+      await expect(s.prisma.post.findMany({ where: { views: 12345 } })).rejects.toThrow(/database unavailable/)
+    } finally {
+      failQueries = false
+    }
+  })
+
+  it('1,000 concurrent reads of an expired hot key send one query', async () => {
+    const args = { where: { title: 'hot' }, select: { views: true }, cache: { ttl: 0.1 } }
+    await s.prisma.post.findFirst(args)
+    await sleep(150)
+    s.counting.reset()
+    const results = await Promise.all(Array.from({ length: 1000 }, () => s.prisma.post.findFirst(args)))
+    expect(new Set(results.map((p) => p?.views)).size).toBe(1)
+    expect(s.counting.count()).toBe(1)
+  })
+})
