@@ -1,0 +1,109 @@
+// Leases (issue: many instances): a fill that a write overtook is refused, and a holder that died blocks
+// nobody for longer than the wait, nor anyone past the lease timeout.
+import { Redis } from 'ioredis'
+import { cache } from 'prisma-strata'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { TestDatabase } from '../prisma/database.ts'
+import { countingAdapter } from './support/counting-adapter.ts'
+import { type CachedClient, newClient, newDatabase, type RawClient } from './support/matrix.ts'
+import { redisUrl } from './support/services.ts'
+
+describe('leases', () => {
+  let db: TestDatabase
+  let raw: RawClient
+  let url: string
+  let admin: Redis
+  const clients: CachedClient[] = []
+  let hold: ((sql: string) => Promise<void> | undefined) | undefined
+
+  const instance = async (prefix: string, lease = { timeout: 1000, wait: 300 }) => {
+    const counting = countingAdapter(db.adapter() as never, { afterQuery: (sql) => hold?.(sql) })
+    const client = newClient('sqlite', counting.adapter).$extends(cache({ redis: url, prefix, lease }))
+    clients.push(client)
+    await client.$cache.whenReady()
+    return { client, counting }
+  }
+
+  beforeAll(async () => {
+    url = await redisUrl()
+    admin = new Redis(url)
+    db = await newDatabase('sqlite')
+    raw = newClient('sqlite', db.adapter())
+    await raw.post.create({ data: { title: 'leased', views: 1 } })
+  })
+  afterAll(async () => {
+    for (const c of clients) {
+      await c.$cache.close()
+      await c.$disconnect()
+    }
+    admin?.disconnect()
+    await raw?.$disconnect()
+    await db?.drop()
+  })
+
+  it('refuses a fill that a write overtook: the old row never reaches Redis', async () => {
+    const prefix = `lease-overtaken-${Date.now()}`
+    const holder = await instance(prefix)
+    const writer = await instance(prefix)
+    let release!: () => void
+    let arrived!: () => void
+    const readerHasOldRow = new Promise<void>((r) => {
+      arrived = r
+    })
+    hold = (sql) => {
+      if (!/select/i.test(sql) || !sql.includes('Post')) return undefined
+      hold = undefined
+      arrived()
+      return new Promise<void>((r) => {
+        release = r
+      })
+    }
+    const read = holder.client.post.findFirst({ where: { title: 'leased' } }).then((p) => p)
+    await readerHasOldRow // the holder has the lease and the old row, and has not filled yet
+    await writer.client.post.updateMany({ where: { title: 'leased' }, data: { views: 2 } })
+    release()
+    expect((await read)?.views).toBe(1) // its own answer: it started before the write
+    await holder.client.$cache.close() // let the (refused) fill finish
+    expect(await admin.keys(`${prefix}:e:*`)).toEqual([])
+    const third = await instance(prefix)
+    expect((await third.client.post.findFirst({ where: { title: 'leased' } }))?.views).toBe(2)
+  })
+
+  it('a holder that hangs delays others by at most the wait, and nobody past the lease timeout', async () => {
+    const prefix = `lease-dead-${Date.now()}`
+    const args = { where: { title: 'leased' }, select: { id: true, views: true } }
+    const stuck = await instance(prefix, { timeout: 1000, wait: 300 })
+    const other = await instance(prefix, { timeout: 1000, wait: 300 })
+    let unblock!: () => void
+    let arrived!: () => void
+    const holderInDatabase = new Promise<void>((r) => {
+      arrived = r
+    })
+    hold = (sql) => {
+      if (!/select/i.test(sql) || !sql.includes('Post')) return undefined
+      hold = undefined
+      arrived()
+      return new Promise<void>((r) => {
+        unblock = r
+      })
+    }
+    const hung = stuck.client.post.findFirst(args).then((p) => p) // takes the lease, then never returns
+    await holderInDatabase
+    try {
+      expect(await admin.keys(`{${prefix}}:l:*`)).toHaveLength(1)
+      other.counting.reset()
+      const started = performance.now()
+      expect((await other.client.post.findFirst(args))?.views).toBe((await raw.post.findFirst(args))?.views)
+      const waited = performance.now() - started
+      expect(other.counting.count()).toBe(1) // it stopped waiting and asked the database
+      expect(waited).toBeGreaterThanOrEqual(250)
+      expect(waited).toBeLessThan(300 + 250)
+
+      await new Promise((r) => setTimeout(r, 1000))
+      expect(await admin.keys(`{${prefix}}:l:*`)).toEqual([]) // the lease timed out: nobody waits on it any more
+    } finally {
+      unblock()
+      await hung
+    }
+  })
+})
