@@ -12,6 +12,7 @@ import { type CacheOptions, type QueryCacheArg, resolveOptions, validateQueryCac
 import type { EffectivePolicy } from './policy/policy'
 import { type Delegate, fluentClass, LazyRead } from './read/lazy-read'
 import type { Args } from './read/read-path'
+import { type WrapOptions, wrap } from './read/wrap'
 import { TX_SCOPE, transactionOverride } from './transaction/transaction-override'
 import { modelWrite, rawWrite, type WriteParams, writeOperations } from './write/write-path'
 
@@ -19,6 +20,12 @@ import { modelWrite, rawWrite, type WriteParams, writeOperations } from './write
 export interface CacheHandle {
   /** Makes every cached read depending on these models or tags stale, in every process. */
   invalidate(target: { models?: string[]; tags?: string[] }): Promise<void>
+  /**
+   * Read-through for anything else: returns the cached value of `key`, or runs `loader` once (single flight) and
+   * caches its result. `dependsOn` models and `tags` make it stale like a Prisma read. Values must be plain data
+   * (what Prisma returns: objects, arrays, Date, BigInt, Decimal, Uint8Array, strings, numbers, null).
+   */
+  wrap<T>(key: string, loader: () => Promise<T> | T, options?: WrapOptions): Promise<T>
   /** Hits by tier, misses, fills, invalidations and errors, in total and per model. */
   stats(): StatsSnapshot
   /** Sets every counter of `stats()` back to zero. */
@@ -171,6 +178,7 @@ export function cache(options: CacheOptions = {}) {
         }
         return engine.invalidate(models, tags)
       },
+      wrap: (key, loader, options) => wrap(engine, key, loader, options),
       stats: () => engine.stats.snapshot({ entries: engine.local?.size ?? 0, bytes: engine.local?.bytes ?? 0 }),
       resetStats: () => engine.stats.reset(),
       precise: engine.precise,

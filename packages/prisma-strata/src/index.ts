@@ -31,3 +31,4 @@ export type {
   QueryCacheArg,
   QueryCacheOptions,
 } from './options'
+export type { WrapOptions } from './read/wrap'

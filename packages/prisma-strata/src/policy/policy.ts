@@ -23,12 +23,20 @@ const seconds = ['ttl', 'negativeTtl', 'swr', 'grace'] as const
 
 export class Policies {
   private readonly byModel = new Map<string, EffectivePolicy | false>()
+  /** The top-level policy, for entries that belong to no model (`$cache.wrap`). */
+  readonly defaults: EffectivePolicy
 
   constructor(
     private readonly options: ResolvedOptions,
     schema: Record<string, ModelPolicy | false>,
     models: Iterable<string>,
   ) {
+    this.defaults = {
+      ttlMs: options.ttl * 1000,
+      negativeTtlMs: options.negativeTtl * 1000,
+      swrMs: options.swr * 1000,
+      graceMs: options.grace * 1000,
+    }
     for (const model of models) {
       let merged: ModelPolicy | false = {}
       for (const layer of [schema[model], options.models[model]]) {

@@ -19,7 +19,9 @@ export interface ReadCall {
   /** The `context` partition the read was made in, when the cache is partitioned. */
   partition: string | undefined
   policy: EffectivePolicy
-  /** Sends the query to Prisma (the database). */
+  /** Version names it depends on, when the caller states them (`$cache.wrap`); else read from `args`. */
+  deps?: string[]
+  /** Sends the query to Prisma (the database), or runs the loader of `$cache.wrap`. */
   execute(): PromiseLike<unknown>
 }
 

@@ -57,7 +57,7 @@ export function cachedRead(engine: Engine, call: ReadCall): Promise<unknown> {
 
 async function slowRead(engine: Engine, call: ReadCall, text: string, seen: LocalEntry | undefined): Promise<unknown> {
   const counters = engine.stats.model(call.model)
-  const deps = seen?.deps ?? dependencyNames(engine, call)
+  const deps = seen?.deps ?? call.deps ?? dependencyNames(engine, call)
   const versions = await engine.versions.snapshot(deps)
   if (versions === undefined) {
     counters.bypasses++
