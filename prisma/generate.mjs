@@ -13,7 +13,9 @@ export const providers = { sqlite: 'sqlite', postgres: 'postgresql' }
 for (const [name, provider] of Object.entries(providers)) {
   const dir = join(root, 'generated', name)
   mkdirSync(dir, { recursive: true })
-  const schema = `datasource db {\n  provider = "${provider}"\n}\n\ngenerator client {\n  provider = "prisma-client"\n  output   = "${join(dir, 'client')}"\n  moduleFormat = "esm"\n}\n\n${models}`
+  // Our generator by path: a workspace bin is linked only once it is built, and this runs right after the build.
+  const strata = join(root, 'packages', 'prisma-strata-generator', 'dist', 'bin.js')
+  const schema = `datasource db {\n  provider = "${provider}"\n}\n\ngenerator client {\n  provider = "prisma-client"\n  output   = "${join(dir, 'client')}"\n  moduleFormat = "esm"\n}\n\ngenerator strata {\n  provider = "node ${strata}"\n  output   = "${join(dir, 'strata')}"\n}\n\n${models}`
   const path = join(dir, 'schema.prisma')
   writeFileSync(path, schema)
   execFileSync(join(root, 'node_modules', '.bin', 'prisma'), ['generate', '--schema', path], {

@@ -1,15 +1,19 @@
 // Every write form keeps the cache correct: after it returns, a read through the cached client equals the
 // database, for reads of the written model and for reads that reach it through relations.
 import { afterAll, beforeEach, describe, expect, it } from 'vitest'
+import { schema } from '../generated/sqlite/strata/index.js'
 import { matrix, type RawClient, type Setup, setupCase } from './support/matrix.ts'
 
-describe.each(matrix)('writes: $provider / $tiers', (c) => {
+// The generator's module (`cache({ schema })`) must invalidate exactly as the schema text read at run time does.
+const cases = [...matrix.map((c) => ({ ...c, source: 'schema text' })), { ...matrix[1]!, source: 'generated module' }]
+
+describe.each(cases)('writes: $provider / $tiers / $source', (c) => {
   let s: Setup
   afterAll(() => s?.close())
 
   beforeEach(async () => {
     await s?.close()
-    s = await setupCase(c)
+    s = await setupCase(c, c.source === 'generated module' ? { schema } : {})
     await s.raw.user.create({
       data: {
         id: 1,

@@ -11,7 +11,7 @@ import type { ResolvedOptions } from './options'
 import { Policies } from './policy/policy'
 import type { Outcome } from './read/read-path'
 import { buildModelGraph, type ModelGraph, type RuntimeDataModel } from './schema/model-graph'
-import { readSchemaText } from './schema/schema-text'
+import { readSchemaText, schemaFacts } from './schema/schema-text'
 import { Bus } from './store/bus'
 import { type KeySpace, keySpace, modelVersionName, tagVersionName } from './store/keys'
 import { Leases } from './store/leases'
@@ -60,7 +60,8 @@ export class Engine {
 
   constructor(options: ResolvedOptions, client: PrismaInternals) {
     const runtime = client._runtimeDataModel
-    const facts = readSchemaText(client._engineConfig?.inlineSchema)
+    // The generator's module when given; else what the client's schema text says; else conservative.
+    const facts = options.schema ? schemaFacts(options.schema) : readSchemaText(client._engineConfig?.inlineSchema)
     this.graph = buildModelGraph(runtime, facts?.foreignKeys)
     this.precise = this.graph.foreignKeysTo !== undefined
     this.maxEntryBytes = options.maxEntryBytes

@@ -32,3 +32,6 @@ export type {
   QueryCacheOptions,
 } from './options'
 export type { WrapOptions } from './read/wrap'
+export type { ForeignKey, ReferentialAction, StrataSchema } from './schema/model-graph'
+/** The `/// @cache(...)` grammar, shared with `prisma-strata-generator`. */
+export { readCacheAnnotation } from './schema/schema-text'

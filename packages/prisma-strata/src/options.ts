@@ -1,5 +1,6 @@
 import type { Cluster, Redis, RedisOptions } from 'ioredis'
 import { type StrataError, StrataOptionsError } from './errors'
+import type { StrataSchema } from './schema/model-graph'
 
 /** Caching policy of one model. Set in `schema.prisma` (`/// @cache(ttl: 300)`) or in `cache({ models })`. */
 export interface ModelPolicy {
@@ -56,6 +57,12 @@ export interface CacheOptions {
   lease?: boolean | LeaseOptions
   /** The in-process tier, or `false` to turn it off (then every hit is a Redis round trip). Default: `{}`. */
   local?: LocalTierOptions | false
+  /**
+   * The module `prisma-strata-generator` emits (`import { schema } from './generated/strata'`): keys, foreign keys,
+   * referential actions and `/// @cache` policies. Default: read from the schema text Prisma's client carries;
+   * without either, invalidation is conservative.
+   */
+  schema?: StrataSchema
   /** Per-model policy, by model name as in the schema; `false` turns caching off for that model. */
   models?: Record<string, ModelPolicy | false>
   /** Milliseconds a Redis call may take before it counts as failed and the database answers. Default: 200. */
@@ -103,6 +110,7 @@ export interface ResolvedOptions {
   lease: { timeout: number; wait: number } | false
   local: { maxBytes: number; ttl: number | undefined } | false
   models: Record<string, ModelPolicy | false>
+  schema: StrataSchema | undefined
   redisTimeout: number
   maxEntryBytes: number
   context: (() => string | number | undefined) | undefined
@@ -120,6 +128,7 @@ const topLevelKeys = [
   'lease',
   'local',
   'models',
+  'schema',
   'redisTimeout',
   'maxEntryBytes',
   'context',
@@ -157,12 +166,13 @@ function positive(value: unknown, path: string): number | undefined {
 export function validateModelPolicy(value: unknown, path: string): ModelPolicy | false {
   if (value === false) return false
   if (typeof value !== 'object' || value === null) fail(path, 'must be `false` or an object like `{ ttl: 300 }`.')
-  checkKeys(value, ['ttl', 'negativeTtl', 'swr', 'grace'], `${path}.`)
+  const at = path ? `${path}.` : ''
+  checkKeys(value, ['ttl', 'negativeTtl', 'swr', 'grace'], at)
   const policy = value as ModelPolicy
-  positive(policy.ttl, `${path}.ttl`)
-  positive(policy.negativeTtl, `${path}.negativeTtl`)
-  nonNegative(policy.swr, `${path}.swr`)
-  nonNegative(policy.grace, `${path}.grace`)
+  positive(policy.ttl, `${at}ttl`)
+  positive(policy.negativeTtl, `${at}negativeTtl`)
+  nonNegative(policy.swr, `${at}swr`)
+  nonNegative(policy.grace, `${at}grace`)
   return policy
 }
 
@@ -200,6 +210,10 @@ export function resolveOptions(options: CacheOptions = {}): ResolvedOptions {
     }
   }
   if (options.onError !== undefined && typeof options.onError !== 'function') fail('onError', 'must be a function.')
+  const { schema } = options
+  if (schema !== undefined && (typeof schema !== 'object' || schema === null || schema.version !== 1)) {
+    fail('schema', 'must be the `schema` exported by the module prisma-strata-generator emits (version 1).')
+  }
   let lease: ResolvedOptions['lease'] = false
   if (options.lease === true) lease = { timeout: 5000, wait: 250 }
   else if (options.lease !== undefined && options.lease !== false) {
@@ -224,6 +238,7 @@ export function resolveOptions(options: CacheOptions = {}): ResolvedOptions {
     lease,
     local,
     models,
+    schema,
     redisTimeout: positive(options.redisTimeout, 'redisTimeout') ?? 200,
     maxEntryBytes: positive(options.maxEntryBytes, 'maxEntryBytes') ?? 1024 * 1024,
     context: options.context,

@@ -4,6 +4,8 @@
  * model they can change.
  */
 
+import type { ModelPolicy } from '../options'
+
 export type ReferentialAction = 'Cascade' | 'SetNull' | 'SetDefault' | 'Restrict' | 'NoAction'
 
 /** A relation field of a model, seen from that model. */
@@ -55,6 +57,30 @@ interface RuntimeField {
 /** The shape of Prisma's `_runtimeDataModel`. */
 export interface RuntimeDataModel {
   models: Record<string, { fields: RuntimeField[]; dbName?: string | null }>
+}
+
+/**
+ * What `prisma-strata-generator` emits (`cache({ schema })`): the keys, foreign keys and referential actions
+ * Prisma's runtime data model leaves out, and the `/// @cache(...)` policies.
+ */
+export interface StrataSchema {
+  /** Format of the module. */
+  version: 1
+  models: Record<
+    string,
+    {
+      dbName: string
+      /** Primary key fields. */
+      id: string[]
+      /** Every unique key, single or compound, the primary key included. */
+      uniques: string[][]
+      /** The `/// @cache(...)` policy, if the model has one. */
+      policy?: ModelPolicy | false
+    }
+  >
+  foreignKeys: ForeignKey[]
+  /** Implicit many-to-many join tables and the two models each links. */
+  joinTables: Record<string, [string, string]>
 }
 
 /** Builds the graph from Prisma's runtime data model, refined by foreign keys when the caller knows them. */

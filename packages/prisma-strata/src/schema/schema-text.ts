@@ -5,7 +5,7 @@
  */
 import { StrataOptionsError } from '../errors'
 import { type ModelPolicy, validateModelPolicy } from '../options'
-import type { ForeignKey, ReferentialAction } from './model-graph'
+import type { ForeignKey, ReferentialAction, StrataSchema } from './model-graph'
 
 export interface SchemaFacts {
   foreignKeys: ForeignKey[]
@@ -57,9 +57,24 @@ export function parseCacheAnnotation(model: string, body: string): ModelPolicy |
     policy[key] = value
   }
   try {
-    return validateModelPolicy(policy, `@cache on model ${model}`)
+    return validateModelPolicy(policy, '')
   } catch (error) {
     throw new StrataOptionsError(`${where}: ${(error as Error).message.replace(/^cache\(\): /, '')}`)
+  }
+}
+
+/**
+ * The policy of a model's `@cache(...)` annotation in its documentation (the `///` lines above it), or undefined
+ * when it has none. Throws `StrataOptionsError` naming the model and what is allowed when it is malformed.
+ */
+export function readCacheAnnotation(model: string, documentation: string | undefined): ModelPolicy | false | undefined {
+  const at = documentation?.search(/@cache\s*\(/) ?? -1
+  if (!documentation || at < 0) return undefined
+  try {
+    return parseCacheAnnotation(model, balanced(documentation, documentation.indexOf('(', at)))
+  } catch (error) {
+    if (error instanceof StrataOptionsError) throw error
+    throw new StrataOptionsError(`/// @cache(...) on model ${model}: unbalanced parentheses.`)
   }
 }
 
@@ -71,12 +86,8 @@ export function readSchemaText(text: string | undefined): SchemaFacts | undefine
   try {
     for (let m = blocks.exec(text); m; m = blocks.exec(text)) {
       const [, docs = '', model = '', body = ''] = m
-      const annotation = /@cache\s*\(/.exec(docs)
-      if (annotation) {
-        const docText = docs.replace(/^[ \t]*\/\/\/ ?/gm, '')
-        const at = docText.indexOf('(', docText.indexOf('@cache'))
-        facts.policies[model] = parseCacheAnnotation(model, balanced(docText, at))
-      }
+      const policy = readCacheAnnotation(model, docs.replace(/^[ \t]*\/\/\/ ?/gm, ''))
+      if (policy !== undefined) facts.policies[model] = policy
       for (const line of body.split('\n')) {
         const field = /^\s*(\w+)\s+(\w+)(\[\])?(\?)?\s*(.*)$/.exec(line)
         if (!field) continue
@@ -103,4 +114,12 @@ export function readSchemaText(text: string | undefined): SchemaFacts | undefine
     return undefined
   }
   return facts
+}
+
+/** The same facts, from the module `prisma-strata-generator` emits. */
+export function schemaFacts(schema: StrataSchema): SchemaFacts {
+  const policies: SchemaFacts['policies'] = {}
+  for (const [model, info] of Object.entries(schema.models))
+    if (info.policy !== undefined) policies[model] = info.policy
+  return { foreignKeys: schema.foreignKeys, policies }
 }

@@ -1,0 +1,85 @@
+// The generator: the module it emits for the test schema, its agreement with what the extension reads from the
+// client's schema text, and `prisma generate` failing on malformed annotations with the model, line and what to fix.
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+import { readSchemaText } from '../../prisma-strata/src/schema/schema-text'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
+const bin = join(root, 'packages', 'prisma-strata-generator', 'dist', 'bin.js')
+
+describe('emitted module (prisma/models.prisma, after `pnpm generate`)', () => {
+  it('has keys, foreign keys with referential actions, join tables and policies', async () => {
+    const { schema } = await import(join(root, 'generated', 'sqlite', 'strata', 'index.js'))
+    expect(schema.version).toBe(1)
+    expect(schema.models.Membership).toMatchObject({ id: ['userId', 'teamId'], uniques: [['userId', 'teamId']] })
+    expect(schema.models.Post.uniques).toEqual([['id'], ['authorId', 'title']])
+    expect(schema.models.User).toMatchObject({ uniques: [['id'], ['email']], policy: { ttl: 300 } })
+    expect(schema.models.AuditLog.policy).toBe(false)
+    expect(schema.joinTables).toEqual({ _PostToTag: ['Post', 'Tag'] })
+    expect(schema.foreignKeys).toContainEqual({
+      child: 'User',
+      childField: 'invitedBy',
+      fields: ['invitedById'],
+      parent: 'User',
+      references: ['id'],
+      onDelete: 'SetNull',
+      onUpdate: 'Cascade',
+    })
+    expect(
+      schema.foreignKeys.find((fk: { child: string }) => fk.child === 'Comment' && fk.parent === 'Post')?.onDelete,
+    ).toBe('Cascade')
+  })
+
+  it('agrees with what the extension reads from the schema text when there is no module', async () => {
+    const { schema } = await import(join(root, 'generated', 'postgres', 'strata', 'index.js'))
+    const text = readFileSync(join(root, 'generated', 'postgres', 'schema.prisma'), 'utf8')
+    const facts = readSchemaText(text)
+    const sort = (fks: Array<{ child: string; childField: string }>) =>
+      [...fks].sort((a, b) => `${a.child}.${a.childField}`.localeCompare(`${b.child}.${b.childField}`))
+    expect(sort(schema.foreignKeys)).toEqual(sort(facts?.foreignKeys ?? []))
+  })
+})
+
+function generate(models: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'strata-gen-'))
+  try {
+    const path = join(dir, 'schema.prisma')
+    writeFileSync(
+      path,
+      `datasource db {\n  provider = "sqlite"\n}\n\ngenerator strata {\n  provider = "node ${bin}"\n  output   = "${join(dir, 'out')}"\n}\n\n${models}`,
+    )
+    execFileSync(join(root, 'node_modules', '.bin', 'prisma'), ['generate', '--schema', path], {
+      env: { ...process.env, PRISMA_SCHEMA_ENGINE_BINARY: process.execPath, PRISMA_HIDE_UPDATE_MESSAGE: '1' },
+      stdio: 'pipe',
+      encoding: 'utf8',
+    })
+    return readFileSync(join(dir, 'out', 'index.js'), 'utf8')
+  } catch (error) {
+    const e = error as { stdout?: string; stderr?: string }
+    throw new Error(`${e.stdout ?? ''}${e.stderr ?? ''}`)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+describe('prisma generate with annotations', () => {
+  it('emits the policy of a valid annotation', () => {
+    expect(generate('/// A note.\n/// @cache(ttl: 30, swr: 5)\nmodel A {\n  id Int @id\n}\n')).toContain('"swr": 5')
+  })
+
+  it.each([
+    ['/// @cache(ttl: "soon")', /schema\.prisma:10: .*model A.*ttl.*must be a positive number, got "soon"/],
+    [
+      '/// @cache(tll: 30)',
+      /schema\.prisma:10: .*model A.*`tll` is not an option\. Allowed: ttl, negativeTtl, swr, grace/,
+    ],
+    ['/// @cache(ttl: -1)', /schema\.prisma:10: .*must be a positive number, got -1/],
+    ['/// @cache(ttl 30)', /schema\.prisma:10: .*expected key: value pairs/],
+  ])('fails on %s with the line, the model and what is allowed', (annotation, message) => {
+    expect(() => generate(`${annotation}\nmodel A {\n  id Int @id\n}\n`)).toThrow(message)
+  })
+})
