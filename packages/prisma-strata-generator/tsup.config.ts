@@ -6,5 +6,4 @@ export default defineConfig({
   dts: { entry: 'src/index.ts' },
   clean: true,
   target: 'node20',
-  banner: ({ format }) => (format === 'esm' ? {} : {}),
 })
