@@ -60,12 +60,7 @@ function store(engine: Engine, call: ReadCall, target: FillTarget, value: unknow
   const times = engine.policies.times(call.policy, call.query, value === null)
   // The caller gets Prisma's object and may mutate it: the local tier and followers get an independent copy.
   const master = copyResult(value)
-  const windows = times.staleUntil > times.freshUntil || times.expiresAt > times.staleUntil
-  engine.local?.set(
-    text,
-    { value: master, encodedBytes: bytes.byteLength, deps, versions, times: windows ? times : undefined },
-    times.expiresAt - Date.now(),
-  )
+  engine.local?.set(text, { value: master, encodedBytes: bytes.byteLength, deps, versions }, times)
   engine.stats.fills++
   if (engine.redis && redisKey) {
     const frame = encodeEntry({ query: text, deps, versions, ...times, value: bytes })

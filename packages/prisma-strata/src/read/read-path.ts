@@ -183,12 +183,6 @@ export async function redisLookup(
     engine.reportCodec('an entry under one of our keys could not be read', error)
     return undefined
   }
-  const times = { freshUntil: entry.freshUntil, staleUntil: entry.staleUntil }
-  const windows = entry.staleUntil > entry.freshUntil || entry.expiresAt > entry.staleUntil
-  engine.local?.set(
-    text,
-    { value: master, encodedBytes: entry.value.byteLength, deps, versions, times: windows ? times : undefined },
-    entry.expiresAt - Date.now(),
-  )
-  return { master, times }
+  engine.local?.set(text, { value: master, encodedBytes: entry.value.byteLength, deps, versions }, entry)
+  return { master, times: entry }
 }

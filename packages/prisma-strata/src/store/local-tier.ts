@@ -43,10 +43,19 @@ export class LocalTier {
     return this.lru.get(key)
   }
 
-  /** Stores for at most `ttlMs` (and the cap); an entry too large for the tier is simply not kept. */
-  set(key: string, entry: LocalEntry, ttlMs: number): void {
-    const ttl = Math.floor(Math.min(ttlMs, this.ttlCap))
-    if (ttl >= 1) this.lru.set(key, entry, { ttl })
+  /**
+   * Keeps a result until `times.expiresAt` (or the cap); an entry too large for the tier is simply not kept.
+   * The fresh/stale times are kept only when an `swr` or `grace` window makes them differ from the expiry, so a
+   * hit on an ordinary entry needs no clock.
+   */
+  set(
+    key: string,
+    entry: Omit<LocalEntry, 'times'>,
+    times: { freshUntil: number; staleUntil: number; expiresAt: number },
+  ): void {
+    const ttl = Math.floor(Math.min(times.expiresAt - Date.now(), this.ttlCap))
+    const windows = times.staleUntil > times.freshUntil || times.expiresAt > times.staleUntil
+    if (ttl >= 1) this.lru.set(key, { ...entry, times: windows ? times : undefined }, { ttl })
   }
 
   clear(): void {
