@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { Redis, type RedisOptions } from 'ioredis'
-import { CodecError, EntryTooLargeError, StrataOptionsError } from './errors'
+import { CodecError, EntryTooLargeError, StrataError, StrataOptionsError } from './errors'
 import { createReporter, type Reporter } from './metrics/report'
 import { Stats } from './metrics/stats'
 import type { ResolvedOptions } from './options'
@@ -49,6 +49,7 @@ export class Engine {
   /** Whether the model graph knows foreign keys (schema text read) or invalidates conservatively. */
   readonly precise: boolean
   readonly maxEntryBytes: number
+  readonly hooks: Pick<ResolvedOptions, 'onHit' | 'onMiss' | 'onInvalidate'>
   /** The partition of the current read (`options.context`), or undefined when the cache is not partitioned. */
   readonly context: (() => string | number | undefined) | undefined
   private readonly bus: Bus | undefined
@@ -65,6 +66,7 @@ export class Engine {
     this.graph = buildModelGraph(runtime, facts?.foreignKeys)
     this.precise = this.graph.foreignKeysTo !== undefined
     this.maxEntryBytes = options.maxEntryBytes
+    this.hooks = { onHit: options.onHit, onMiss: options.onMiss, onInvalidate: options.onInvalidate }
     this.context = options.context
     const models = Object.keys(runtime.models)
     for (const name of Object.keys(options.models)) {
@@ -134,7 +136,25 @@ export class Engine {
   /** Bumps the versions of models and tags: every entry depending on one of them stops being served. */
   invalidate(models: readonly string[], tags: readonly string[] = []): Promise<void> {
     const names = [...models.map((m) => this.modelVersionName(m)), ...tags.map(tagVersionName)]
-    return this.versions.bump([...new Set(names)].sort())
+    return this.bump([...new Set(names)].sort())
+  }
+
+  /** Bumps version names (`m:Model`, `t:<hash>`), then tells `onInvalidate`. */
+  async bump(names: readonly string[]): Promise<void> {
+    await this.versions.bump(names)
+    if (this.hooks.onInvalidate && names.length > 0) {
+      const models = names.filter((n) => n.startsWith('m:')).map((n) => n.slice(2))
+      this.hook(this.hooks.onInvalidate, { models, tags: names.length - models.length })
+    }
+  }
+
+  /** Runs a user hook; one that throws must not turn into the caller's error. */
+  hook<E>(fn: (event: E) => void, event: E): void {
+    try {
+      fn(event)
+    } catch (error) {
+      this.report(new StrataError('E_HOOK', 'a hook (onHit, onMiss or onInvalidate) threw', { cause: error }))
+    }
   }
 
   /** Resolves true once local hits need no Redis round trip (the bus is subscribed), false after `timeoutMs`. */

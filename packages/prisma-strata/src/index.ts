@@ -26,7 +26,11 @@ export type { FluentApi, FluentRead } from './fluent-types'
 export type { ModelCounters, StatsSnapshot } from './metrics/stats'
 export type {
   CacheOptions,
+  HitEvent,
+  InvalidateEvent,
+  LeaseOptions,
   LocalTierOptions,
+  MissEvent,
   ModelPolicy,
   QueryCacheArg,
   QueryCacheOptions,

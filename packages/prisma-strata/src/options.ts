@@ -81,6 +81,34 @@ export interface CacheOptions {
   context?: () => string | number | undefined
   /** Called with every cache-side fault (never thrown to the caller). Default: a rate-limited `console.warn`. */
   onError?: (error: StrataError) => void
+  /** Called on every cache hit. Keep it cheap: it runs on the hit path. Default: none. */
+  onHit?: (event: HitEvent) => void
+  /** Called after every database query a miss made, with its duration. Default: none. */
+  onMiss?: (event: MissEvent) => void
+  /** Called when versions are bumped: by a write, a transaction's commit, or `$cache.invalidate`. Default: none. */
+  onInvalidate?: (event: InvalidateEvent) => void
+}
+
+export interface HitEvent {
+  model: string
+  operation: string
+  tier: 'local' | 'redis'
+  /** Served past its TTL, within `swr` or `grace`. */
+  stale: boolean
+}
+
+export interface MissEvent {
+  model: string
+  operation: string
+  /** Milliseconds the database (or a `wrap` loader) took. */
+  durationMs: number
+}
+
+export interface InvalidateEvent {
+  /** Models whose cached reads became stale. */
+  models: string[]
+  /** How many tags were invalidated (tags are stored hashed). */
+  tags: number
 }
 
 /** Per-query option, on every read method: `prisma.user.findMany({ where, cache: { ttl: 10 } })`. */
@@ -115,6 +143,9 @@ export interface ResolvedOptions {
   maxEntryBytes: number
   context: (() => string | number | undefined) | undefined
   onError: ((error: StrataError) => void) | undefined
+  onHit: ((event: HitEvent) => void) | undefined
+  onMiss: ((event: MissEvent) => void) | undefined
+  onInvalidate: ((event: InvalidateEvent) => void) | undefined
 }
 
 const topLevelKeys = [
@@ -133,6 +164,9 @@ const topLevelKeys = [
   'maxEntryBytes',
   'context',
   'onError',
+  'onHit',
+  'onMiss',
+  'onInvalidate',
 ]
 
 function fail(path: string, problem: string): never {
@@ -209,7 +243,9 @@ export function resolveOptions(options: CacheOptions = {}): ResolvedOptions {
       models[name] = validateModelPolicy(policy, `models.${name}`)
     }
   }
-  if (options.onError !== undefined && typeof options.onError !== 'function') fail('onError', 'must be a function.')
+  for (const hook of ['onError', 'onHit', 'onMiss', 'onInvalidate'] as const) {
+    if (options[hook] !== undefined && typeof options[hook] !== 'function') fail(hook, 'must be a function.')
+  }
   const { schema } = options
   if (schema !== undefined && (typeof schema !== 'object' || schema === null || schema.version !== 1)) {
     fail('schema', 'must be the `schema` exported by the module prisma-strata-generator emits (version 1).')
@@ -243,6 +279,9 @@ export function resolveOptions(options: CacheOptions = {}): ResolvedOptions {
     maxEntryBytes: positive(options.maxEntryBytes, 'maxEntryBytes') ?? 1024 * 1024,
     context: options.context,
     onError: options.onError,
+    onHit: options.onHit,
+    onMiss: options.onMiss,
+    onInvalidate: options.onInvalidate,
   }
 }
 

@@ -26,8 +26,13 @@ export interface FillTarget {
 export async function load(engine: Engine, call: ReadCall, target: FillTarget): Promise<Outcome> {
   let value: unknown
   let notFound: unknown
+  const started = performance.now()
   try {
     value = await call.execute()
+    const onMiss = engine.hooks.onMiss
+    if (onMiss) {
+      engine.hook(onMiss, { model: call.model, operation: call.operation, durationMs: performance.now() - started })
+    }
   } catch (error) {
     if (orThrow(call.operation) && isNotFoundError(error)) {
       value = null

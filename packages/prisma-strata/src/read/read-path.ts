@@ -45,6 +45,7 @@ export function cachedRead(engine: Engine, call: ReadCall): Promise<unknown> {
         counters.stale++
         refreshInBackground(engine, call, text, local.deps)
       }
+      if (engine.hooks.onHit) hit(engine, call, 'local', age === STALE)
       try {
         return Promise.resolve(answer(call, copyResult(local.value)))
       } catch (error) {
@@ -74,6 +75,7 @@ async function slowRead(engine: Engine, call: ReadCall, text: string, seen: Loca
         counters.stale++
         refreshInBackground(engine, call, text, deps)
       }
+      if (engine.hooks.onHit) hit(engine, call, 'local', age === STALE)
       return answer(call, copyResult(local.value))
     }
     grace = local.value
@@ -92,8 +94,10 @@ async function slowRead(engine: Engine, call: ReadCall, text: string, seen: Loca
   engine.inflight.set(flightKey, flight)
   try {
     const outcome = await flight
-    if (outcome.fromRedis) counters.redisHits++
-    else counters.misses++
+    if (outcome.fromRedis) {
+      counters.redisHits++
+      if (engine.hooks.onHit) hit(engine, call, 'redis', outcome.stale === true)
+    } else counters.misses++
     return answer(call, outcome.value, outcome.notFound)
   } finally {
     engine.inflight.delete(flightKey)
@@ -111,7 +115,8 @@ async function lookupOrLoad(engine: Engine, call: ReadCall, target: FillTarget):
         engine.stats.model(call.model).stale++
         refreshInBackground(engine, call, text, deps)
       }
-      return { value: copyResult(found.master), master: found.master, cached: true, fromRedis: true }
+      const stale = age === STALE
+      return { value: copyResult(found.master), master: found.master, cached: true, fromRedis: true, stale }
     }
     target.grace ??= found.master
   }
@@ -146,6 +151,11 @@ async function waitForFill(engine: Engine, redisKey: string, target: FillTarget)
     if (found && freshness(found.times) === FRESH) return found.master
   }
   return undefined
+}
+
+function hit(engine: Engine, call: ReadCall, tier: 'local' | 'redis', stale: boolean): void {
+  const onHit = engine.hooks.onHit
+  if (onHit) engine.hook(onHit, { model: call.model, operation: call.operation, tier, stale })
 }
 
 function dependencyNames(engine: Engine, call: ReadCall): string[] {

@@ -32,7 +32,7 @@ export function transactionOverride(engine: Engine) {
       if (id) engine.transactions.open(id)
       return (input as (tx: unknown) => unknown)(tx)
     }
-    const settle = () => (id ? engine.versions.bump(engine.transactions.close(id)) : undefined)
+    const settle = () => (id ? engine.bump(engine.transactions.close(id)) : undefined)
     return prismaTransaction.call(this, callback, options).finally(settle)
   }
 }

@@ -36,13 +36,13 @@ async function bumpAround(engine: Engine, params: WriteParams, models: readonly 
   if (tx?.kind === 'itx') {
     if (engine.transactions.defer(String(tx.id), names)) return params.query(params.args)
     // A transaction started where Strata could not see it begin: bump now, and again once it must have ended.
-    await engine.versions.bump(names)
-    setTimeout(() => void engine.versions.bump(names), 10_000).unref()
+    await engine.bump(names)
+    setTimeout(() => void engine.bump(names), 10_000).unref()
   }
   try {
     return await params.query(params.args)
   } finally {
-    await engine.versions.bump(names)
+    await engine.bump(names)
   }
 }
 
