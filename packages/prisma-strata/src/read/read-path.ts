@@ -153,6 +153,15 @@ async function waitForFill(engine: Engine, redisKey: string, target: FillTarget)
   return undefined
 }
 
+/** Same dependencies, and every version at least the one this read snapshotted. */
+function notOlder(entryDeps: string[], entryVersions: number[], deps: string[], versions: number[]): boolean {
+  if (entryDeps.length !== deps.length) return false
+  for (let i = 0; i < deps.length; i++) {
+    if (entryDeps[i] !== deps[i] || (entryVersions[i] as number) < (versions[i] as number)) return false
+  }
+  return true
+}
+
 function hit(engine: Engine, call: ReadCall, tier: 'local' | 'redis', stale: boolean): void {
   const onHit = engine.hooks.onHit
   if (onHit) engine.hook(onHit, { model: call.model, operation: call.operation, tier, stale })
@@ -186,13 +195,20 @@ export async function redisLookup(
   let master: unknown
   try {
     entry = decodeEntry(frame)
-    // Another query under a colliding hash, or an entry filled under other versions: not an answer.
-    if (entry.query !== text || !sameVersions(entry.versions, versions)) return undefined
+    // Another query under a colliding hash, or an entry filled under older versions: not an answer.
+    if (entry.query !== text || !notOlder(entry.deps, entry.versions, deps, versions)) return undefined
     master = decodeValue(entry.value)
   } catch (error) {
     engine.reportCodec('an entry under one of our keys could not be read', error)
     return undefined
   }
-  engine.local?.set(text, { value: master, encodedBytes: entry.value.byteLength, deps, versions }, entry)
+  // Filled under newer versions than this read knows: another instance saw a write whose bus message has not
+  // reached us yet. Its fill was made after that write, so it answers this read, and teaches us the versions.
+  if (!sameVersions(entry.versions, versions)) engine.versions.apply(deps, entry.versions)
+  engine.local?.set(
+    text,
+    { value: master, encodedBytes: entry.value.byteLength, deps, versions: entry.versions },
+    entry,
+  )
   return { master, times: entry }
 }
