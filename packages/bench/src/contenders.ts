@@ -33,7 +33,7 @@ export interface Setup {
 }
 
 /** A row with every scalar kind of the model (Decimal, BigInt, Json, DateTime): what a hit decodes. */
-const seed = {
+export const seed = {
   email: 'ada@example.com',
   name: 'Ada Lovelace',
   role: 'ADMIN' as const,
@@ -74,7 +74,7 @@ function strata(client: SqliteClient, options: CacheOptions) {
   return client.$extends(cache(options))
 }
 
-async function postgresAnswers(url: string): Promise<string | undefined> {
+export async function postgresAnswers(url: string): Promise<string | undefined> {
   const probe = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 })
   try {
     await probe.connect()
@@ -260,7 +260,7 @@ async function build(
   return { contenders, row, skipped, info, close }
 }
 
-function redact(url: string): string {
+export function redact(url: string): string {
   try {
     const u = new URL(url)
     if (u.password) u.password = '***'

@@ -40,22 +40,32 @@ export class Samples {
     this.batchStart = this.length
   }
 
+  /** Every sample so far, in the order taken. */
+  values(): Float64Array {
+    return this.us.slice(0, this.length)
+  }
+
   summary(): Summary {
-    const sorted = this.us.slice(0, this.length).sort()
-    const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN
-    let sum = 0
-    for (const v of sorted) sum += v
-    return {
-      samples: sorted.length,
-      median: at(0.5),
-      p25: at(0.25),
-      p75: at(0.75),
-      p90: at(0.9),
-      p99: at(0.99),
-      min: sorted[0] ?? Number.NaN,
-      mean: sum / sorted.length,
-      opsPerSec: sorted.length / (sum / 1e6),
-    }
+    return summarize(this.values())
+  }
+}
+
+/** Median, quantiles, mean and sequential ops/s of samples in µs. */
+export function summarize(samples: Float64Array): Summary {
+  const sorted = samples.slice().sort()
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN
+  let sum = 0
+  for (const v of sorted) sum += v
+  return {
+    samples: sorted.length,
+    median: at(0.5),
+    p25: at(0.25),
+    p75: at(0.75),
+    p90: at(0.9),
+    p99: at(0.99),
+    min: sorted[0] ?? Number.NaN,
+    mean: sum / sorted.length,
+    opsPerSec: sorted.length / (sum / 1e6),
   }
 }
 

@@ -1,9 +1,9 @@
 // The printed table, and the checks that say whether the numbers make sense.
 import type { Contender } from './contenders.ts'
-import type { Result } from './index.ts'
 import type { Summary } from './measure.ts'
+import type { Result } from './scenarios/hit-path.ts'
 
-function us(value: number): string {
+export function us(value: number): string {
   if (!Number.isFinite(value)) return '-'
   return value < 10 ? value.toFixed(2) : value < 100 ? value.toFixed(1) : value.toFixed(0)
 }
@@ -23,10 +23,15 @@ export function table(results: Result[]): string {
     ratio(r.ratioToFindUnique),
     ratio(r.ratioToQueryFloor),
   ])
+  return markdownTable(header, rows)
+}
+
+/** A Markdown table: the first `textColumns` columns left-aligned, the others right-aligned (numbers). */
+export function markdownTable(header: string[], rows: string[][], textColumns = 1): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] as string).length)))
   const line = (cells: string[]) =>
-    `| ${cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] as number) : cell.padStart(widths[i] as number))).join(' | ')} |`
-  const rule = `|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`
+    `| ${cells.map((cell, i) => (i < textColumns ? cell.padEnd(widths[i] as number) : cell.padStart(widths[i] as number))).join(' | ')} |`
+  const rule = `|${widths.map((w, i) => (i < textColumns ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`
   return [line(header), rule, ...rows.map(line)].join('\n')
 }
 
