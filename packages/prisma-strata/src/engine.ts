@@ -112,6 +112,7 @@ export class Engine {
           },
           up: () => {
             this.versions.trust()
+            this.versions.flushOwedSoon()
             for (const resolve of this.readyWaiters.splice(0)) resolve(true)
           },
         },
@@ -184,6 +185,7 @@ export class Engine {
     // Let fills already on their way to Redis land (another instance may be waiting on one under a lease).
     const pending = Promise.allSettled([...this.background])
     await Promise.race([pending, new Promise((resolve) => setTimeout(resolve, 2000).unref())])
+    this.versions.close()
     await this.bus?.close()
     this.ownedClient?.disconnect()
     this.local?.clear()

@@ -9,6 +9,9 @@ import type { KeySpace } from './keys'
 import { FAILED, type RedisTier } from './redis-tier'
 import { bumpVersions, readVersions } from './scripts'
 
+/** How often a bump that could not reach Redis is tried again. */
+const OWED_RETRY_MS = 250
+
 export class Versions {
   private readonly known = new Map<string, number>()
   /** Whether `known` may answer without asking Redis. Always with no Redis; with Redis, while the bus is up. */
@@ -17,6 +20,7 @@ export class Versions {
   private epoch = 0
   /** Bumps that could not reach Redis: Redis is not used for reads until they are made. */
   private readonly owed = new Set<string>()
+  private retryTimer: NodeJS.Timeout | undefined
   /** Without Redis, versions start here: never a value an earlier process used for its (local) entries. */
   private readonly localSeed = Date.now() * 1000
 
@@ -89,7 +93,34 @@ export class Versions {
     }
     // Until Redis confirms, this process must not trust what it knew of these names.
     for (const name of names) this.known.delete(name)
-    if (!(await this.sendBump(names))) for (const name of names) this.owed.add(name)
+    if (!(await this.sendBump(names))) {
+      for (const name of names) this.owed.add(name)
+      this.retryOwed()
+    }
+  }
+
+  /**
+   * Other instances learn of a write only from its bump: one that could not reach Redis is retried on a timer
+   * (and when the bus is back) until it lands, not merely on this process's next read, which a write-only
+   * process (a job, a queue consumer) may never make.
+   */
+  private retryOwed(): void {
+    if (this.retryTimer || this.owed.size === 0) return
+    this.retryTimer = setInterval(() => {
+      if (this.owed.size === 0) return this.stopRetry()
+      void this.flushOwed().then((done) => done && this.stopRetry())
+    }, OWED_RETRY_MS)
+    this.retryTimer.unref()
+  }
+
+  private stopRetry(): void {
+    clearInterval(this.retryTimer)
+    this.retryTimer = undefined
+  }
+
+  /** Sends owed bumps now (the bus is back); the timer keeps trying if Redis is still away. */
+  flushOwedSoon(): void {
+    if (this.owed.size > 0) void this.flushOwed()
   }
 
   private async sendBump(names: readonly string[]): Promise<boolean> {
@@ -104,11 +135,24 @@ export class Versions {
     return true
   }
 
-  private async flushOwed(): Promise<boolean> {
-    const names = [...this.owed]
-    if (!(await this.sendBump(names))) return false
-    for (const name of names) this.owed.delete(name)
-    return true
+  private flushing: Promise<boolean> | undefined
+
+  /** One flush at a time: the timer, the bus coming back and a read may all ask at once. */
+  private flushOwed(): Promise<boolean> {
+    this.flushing ??= (async () => {
+      const names = [...this.owed]
+      const sent = names.length === 0 || (await this.sendBump(names))
+      if (sent) for (const name of names) this.owed.delete(name)
+      return sent && this.owed.size === 0
+    })().finally(() => {
+      this.flushing = undefined
+    })
+    return this.flushing
+  }
+
+  /** Stops the retry timer (the engine is closing). */
+  close(): void {
+    this.stopRetry()
   }
 
   /** New versions from a bump (ours or, through the bus, another process's). */
