@@ -4,11 +4,16 @@
 // createManyAndReturn, update, updateMany, updateManyAndReturn, upsert, delete, deleteMany, nested writes of every
 // kind, raw SQL in three forms, interactive transactions (committed, rolled back, nested) and batches.
 //
+// Writes are aimed at the cache's weak spot: a write is often preceded by a "probe" read that depends on what it
+// changes only through a relation (filled before, read again after), and often followed by a check of everything
+// read lately plus every table (the previous check filled them all: any bump Strata missed shows at once).
+//
 // Inside transactions, creates always carry their ids and timestamps: the runner replays a transaction on the oracle
 // (rolled back) before running it for real, and both runs must produce the same rows.
 import type { Provider } from '../../../prisma/database.ts'
 import { Rng } from './random.ts'
 import { type StatementName, statementNames, statements } from './raw-sql.ts'
+import { readModels, stepModels } from './schema-map.ts'
 import {
   type BatchItem,
   bigint,
@@ -36,10 +41,25 @@ export const space = { users: 8, posts: 12, comments: 12, tags: 5, teams: 3, pro
 
 const names: Json[] = ['ann', 'bob', 'cy', 'dee', null]
 const roles = ['USER', 'ADMIN'] as const
-const decimals = ['0', '1.5', '-2.25', '100.125', '0.001', '99999999999.99']
-const bigints = ['0', '7', '-5', '4294967296', '9007199254740993']
+const decimals = [
+  '0',
+  '1.5',
+  '-2.25',
+  '100.125',
+  '0.001',
+  '99999999999.99',
+  '-0.000000001',
+  '12345678901234567.123456789',
+]
+const bigints = ['0', '7', '-5', '4294967296', '9007199254740993', '9223372036854775807', '-9223372036854775808']
 const byteValues = [[], [0], [1, 2, 3], [255, 0, 128, 7]]
-const dates = ['2020-01-01T00:00:00.000Z', '2024-02-29T12:34:56.789Z', '1999-12-31T23:59:59.999Z']
+const dates = [
+  '2020-01-01T00:00:00.000Z',
+  '2024-02-29T12:34:56.789Z',
+  '1999-12-31T23:59:59.999Z',
+  '1969-07-20T20:17:40.001Z',
+  '2262-04-11T23:47:16.854Z',
+]
 const jsonValues: Json[] = [
   { a: 1 },
   [1, 'two', null, true],
@@ -47,6 +67,9 @@ const jsonValues: Json[] = [
   42,
   { nested: { deep: [1.5, { x: null }] }, big: 3000000000 },
   { emoji: 'é✓', list: [] },
+  { huge: 1e21, past53: 2 ** 53 + 4, tiny: -0.000001, nested: [[[]]] },
+  [],
+  { '': 'empty key', 'with space': null },
 ]
 const titles = ['alpha', 'beta', 'gamma']
 const bios = ['hi', 'yo', 'hey']
@@ -167,9 +190,15 @@ class Generator {
       }),
       comments: () => ({
         create: [
-          this.parent(this.withId(ctx, this.comment(), { body: this.r.pick(bodies) }), 'postId', this.post(), 'post', () => ({
-            connect: { id: this.post() },
-          })),
+          this.parent(
+            this.withId(ctx, this.comment(), { body: this.r.pick(bodies) }),
+            'postId',
+            this.post(),
+            'post',
+            () => ({
+              connect: { id: this.post() },
+            }),
+          ),
         ],
       }),
       invitees: () => ({ connect: this.ids(this.users(2)) }),
@@ -236,7 +265,11 @@ class Generator {
     if ('id' in data || this.r.chance(0.3)) return { ...data, postId: this.post(), authorId: this.user() }
     return {
       ...data,
-      post: this.either(0.8, { connect: { id: this.post() } }, { create: { ...this.postBase(ctx, true), authorId: this.user() } }),
+      post: this.either(
+        0.8,
+        { connect: { id: this.post() } },
+        { create: { ...this.postBase(ctx, true), authorId: this.user() } },
+      ),
       author: { connect: { id: this.user() } },
     }
   }
@@ -275,6 +308,7 @@ class Generator {
         avatar: this.r.chance(0.7) ? bytes(this.r.pick(byteValues)) : null,
         prefs: this.r.chance(0.7) ? this.r.pick(jsonValues) : nullValue(this.r.pick(['DbNull', 'JsonNull'] as const)),
         createdAt: date(this.r.pick(dates)),
+        email: this.email(),
       },
       0.3,
       false,
@@ -312,7 +346,10 @@ class Generator {
           [1, { connectOrCreate: [{ where: { id: this.post() }, create: this.postBase(ctx, true) }] }],
           [2, { disconnect: this.ids(this.posts(2)) }],
           [2, { set: this.ids(this.r.chance(0.2) ? [] : this.posts(3)) }],
-          [2, { update: [{ where: { id: this.post() }, data: { views: { increment: 1 }, title: this.r.pick(titles) } }] }],
+          [
+            2,
+            { update: [{ where: { id: this.post() }, data: { views: { increment: 1 }, title: this.r.pick(titles) } }] },
+          ],
           [
             2,
             {
@@ -350,7 +387,9 @@ class Generator {
           [
             2,
             {
-              update: [{ where: { userId_teamId: { userId: self, teamId } }, data: { role: this.r.pick(memberRoles) } }],
+              update: [
+                { where: { userId_teamId: { userId: self, teamId } }, data: { role: this.r.pick(memberRoles) } },
+              ],
             },
           ],
           [
@@ -471,34 +510,31 @@ class Generator {
 
   userWrite(ctx: Ctx): WriteSpec {
     const op = this.r.weighted<WriteSpec['op']>([
-      [4, 'create'],
+      [6, 'create'],
       [1, 'createMany'],
       [1, 'createManyAndReturn'],
       [6, 'update'],
       [2, 'updateMany'],
       [1, 'updateManyAndReturn'],
-      [3, 'upsert'],
+      [4, 'upsert'],
       [2, 'delete'],
       [1, 'deleteMany'],
     ])
     const manyWhere = (): JsonObject =>
       this.r.pick<JsonObject>([
-        { id: { in: this.users(3) } },
+        { id: { in: this.users(2) } },
         { role: this.r.pick(roles) },
         { posts: { some: { published: true } } },
         { invitedById: this.user() },
         { karma: { gte: this.bigint() } },
       ])
-    const flatData = (): JsonObject => {
-      const { id: _id, ...rest } = this.userCreate(ctx, 1)
-      return this.r.chance(0.5) ? this.userCreate(ctx, 1) : rest
-    }
     switch (op) {
       case 'create':
         return { model: 'user', op, args: { data: this.userCreate(ctx) } }
       case 'createMany':
       case 'createManyAndReturn': {
-        const data = [this.userCreate(ctx, 1), this.userCreate(ctx, 1)]
+        const [a, b] = this.r.distinctInts(2, 1, space.users)
+        const data = [a, b].map((id) => ({ ...this.userCreate(ctx, 1), id: id as number, email: `u${id}@x.io` }))
         const args: JsonObject = { data }
         if (this.provider === 'postgres' && this.r.chance(0.3)) args.skipDuplicates = true
         if (op === 'createManyAndReturn' && this.r.chance(0.5)) args.select = { id: true, email: true, balance: true }
@@ -510,10 +546,13 @@ class Generator {
       }
       case 'updateMany':
       case 'updateManyAndReturn': {
-        const { id: _id, email: _email, ...scalars } = flatData()
+        const scalars = this.userScalars()
+        if (this.r.chance(0.3)) scalars.karma = { increment: this.bigint() }
         const data = Object.keys(scalars).length ? scalars : { name: this.r.pick(names) }
         const args: JsonObject = { where: manyWhere(), data }
         if (op === 'updateManyAndReturn') args.select = { id: true, name: true, karma: true }
+        // Which rows a limit keeps is the database's choice: not inside transactions, which are run twice.
+        if (!ctx.tx && this.r.chance(0.2)) args.limit = 1
         return { model: 'user', op, args }
       }
       case 'upsert': {
@@ -525,20 +564,20 @@ class Generator {
       case 'delete':
         return { model: 'user', op, args: { where: this.userUnique().where } }
       default:
-        return { model: 'user', op: 'deleteMany', args: { where: manyWhere() } }
+        return { model: 'user', op: 'deleteMany', args: { where: manyWhere(), ...(ctx.tx ? {} : { limit: 1 }) } }
     }
   }
 
   postWrite(ctx: Ctx): WriteSpec {
     const op = this.r.weighted<WriteSpec['op']>([
-      [4, 'create'],
+      [5, 'create'],
       [1, 'createMany'],
       [1, 'createManyAndReturn'],
       [7, 'update'],
       [2, 'updateMany'],
       [1, 'updateManyAndReturn'],
       [3, 'upsert'],
-      [2, 'delete'],
+      [1, 'delete'],
       [1, 'deleteMany'],
     ])
     const manyWhere = (): JsonObject =>
@@ -547,7 +586,7 @@ class Generator {
         { tags: { some: { id: this.tag() } } },
         { author: { is: { role: this.r.pick(roles) } } },
         { views: { gt: this.r.int(0, 4) } },
-        { id: { in: this.posts(4) } },
+        { id: { in: this.posts(2) } },
       ])
     switch (op) {
       case 'create':
@@ -573,6 +612,7 @@ class Generator {
         )
         const args: JsonObject = { where: manyWhere(), data }
         if (op === 'updateManyAndReturn' && this.r.chance(0.5)) args.include = { author: { select: { email: true } } }
+        if (!ctx.tx && this.r.chance(0.2)) args.limit = 2
         return { model: 'post', op, args }
       }
       case 'upsert': {
@@ -590,7 +630,7 @@ class Generator {
 
   commentWrite(ctx: Ctx): WriteSpec {
     return this.r.weighted<() => WriteSpec>([
-      [4, () => ({ model: 'comment', op: 'create', args: { data: this.commentCreate(ctx) } })],
+      [5, () => ({ model: 'comment', op: 'create', args: { data: this.commentCreate(ctx) } })],
       [1, () => ({ model: 'comment', op: 'createMany', args: { data: [this.flatComment(ctx)] } })],
       [
         3,
@@ -620,7 +660,7 @@ class Generator {
           },
         }),
       ],
-      [2, () => ({ model: 'comment', op: 'delete', args: { where: { id: this.comment() } } })],
+      [1, () => ({ model: 'comment', op: 'delete', args: { where: { id: this.comment() } } })],
       [
         1,
         () => ({
@@ -651,7 +691,12 @@ class Generator {
         () => ({
           model: 'tag',
           op: 'create',
-          args: { data: { ...this.tagBase(ctx), ...(this.r.chance(0.5) ? { posts: { connect: this.ids(this.posts(2)) } } : {}) } },
+          args: {
+            data: {
+              ...this.tagBase(ctx),
+              ...(this.r.chance(0.5) ? { posts: { connect: this.ids(this.posts(2)) } } : {}),
+            },
+          },
         }),
       ],
       [
@@ -685,7 +730,7 @@ class Generator {
           }
         },
       ],
-      [2, () => ({ model: 'tag', op: 'delete', args: { where: { id: this.tag() } } })],
+      [1, () => ({ model: 'tag', op: 'delete', args: { where: { id: this.tag() } } })],
       [1, () => ({ model: 'tag', op: 'deleteMany', args: { where: { posts: { none: {} } } } })],
     ])()
   }
@@ -729,14 +774,14 @@ class Generator {
           },
         }),
       ],
-      [2, () => ({ model: 'team', op: 'delete', args: { where: { id: this.team() } } })],
+      [1, () => ({ model: 'team', op: 'delete', args: { where: { id: this.team() } } })],
     ])()
   }
 
   membershipWrite(ctx: Ctx): WriteSpec {
     const key = () => ({ userId_teamId: { userId: this.user(), teamId: this.team() } })
     return this.r.weighted<() => WriteSpec>([
-      [4, () => ({ model: 'membership', op: 'create', args: { data: this.membershipCreate(ctx) } })],
+      [5, () => ({ model: 'membership', op: 'create', args: { data: this.membershipCreate(ctx) } })],
       [
         1,
         () => ({
@@ -781,7 +826,7 @@ class Generator {
           }
         },
       ],
-      [2, () => ({ model: 'membership', op: 'delete', args: { where: key() } })],
+      [1, () => ({ model: 'membership', op: 'delete', args: { where: key() } })],
       [1, () => ({ model: 'membership', op: 'deleteMany', args: { where: { teamId: this.team() } } })],
       [
         1,
@@ -796,7 +841,7 @@ class Generator {
 
   profileWrite(ctx: Ctx): WriteSpec {
     return this.r.weighted<() => WriteSpec>([
-      [3, () => ({ model: 'profile', op: 'create', args: { data: this.profileCreate(ctx) } })],
+      [4, () => ({ model: 'profile', op: 'create', args: { data: this.profileCreate(ctx) } })],
       [
         2,
         () => ({
@@ -823,11 +868,8 @@ class Generator {
           }
         },
       ],
-      [2, () => ({ model: 'profile', op: 'delete', args: { where: { userId: this.user() } } })],
-      [
-        1,
-        () => ({ model: 'profile', op: 'deleteMany', args: { where: { user: { role: this.r.pick(roles) } } } }),
-      ],
+      [1, () => ({ model: 'profile', op: 'delete', args: { where: { userId: this.user() } } })],
+      [1, () => ({ model: 'profile', op: 'deleteMany', args: { where: { user: { role: this.r.pick(roles) } } } })],
     ])()
   }
 
@@ -842,20 +884,14 @@ class Generator {
 
   raw(): RawSpec {
     const statement = this.r.pick(statementNames) as StatementName
-    const values = statements[statement].params.map((kind): string | number => {
-      switch (kind) {
-        case 'user':
-          return this.user()
-        case 'post':
-          return this.post()
-        case 'team':
-          return this.team()
-        case 'small':
-          return this.r.int(1, 5)
-        case 'text':
-          return this.r.pick(['raw', 'sql', 'owner'])
-      }
-    })
+    const value = {
+      user: this.user,
+      post: this.post,
+      team: this.team,
+      small: () => this.r.int(1, 5),
+      text: () => this.r.pick(['raw', 'sql', 'owner']),
+    }
+    const values = (statements[statement].params as ReadonlyArray<keyof typeof value>).map((kind) => value[kind]())
     const form = this.r.weighted<RawSpec['form']>([
       [4, 'unsafe'],
       [4, 'tagged'],
@@ -871,6 +907,7 @@ class Generator {
     const u = this.user()
     const p = this.post()
     const shapes: Array<() => ReadSpec> = [
+      ...this.globalReads().map((read) => () => read),
       // User
       () => ({ model: 'user', op: 'findUnique', args: { where: { id: u } } }),
       () => ({ model: 'user', op: 'findUniqueOrThrow', args: { where: { id: u } } }),
@@ -879,7 +916,14 @@ class Generator {
         op: 'findUnique',
         args: {
           where: { email: `u${u}@x.io` },
-          include: { profile: true, posts: { orderBy: { id: 'asc' }, include: { tags: { orderBy: { id: 'asc' } } } } },
+          include: {
+            profile: true,
+            posts: {
+              where: this.either(0.5, { published: true }, { views: { lt: 4 } }),
+              orderBy: { id: 'asc' },
+              include: { tags: { orderBy: { id: 'asc' } } },
+            },
+          },
         },
       }),
       () => ({
@@ -928,7 +972,11 @@ class Generator {
           select: { id: true, _count: true },
         },
       }),
-      () => ({ model: 'user', op: 'findMany', args: { where: { posts: { none: {} } }, select: { id: true, email: true } } }),
+      () => ({
+        model: 'user',
+        op: 'findMany',
+        args: { where: { posts: { none: {} } }, select: { id: true, email: true }, orderBy: { email: 'asc' } },
+      }),
       () => ({
         model: 'user',
         op: 'findMany',
@@ -1004,13 +1052,23 @@ class Generator {
       () => ({
         model: 'user',
         op: 'findMany',
-        args: { where: { avatar: { equals: bytes(this.r.pick(byteValues)) } }, select: { id: true, avatar: true } },
+        args: {
+          where: { avatar: { equals: bytes(this.r.pick(byteValues)) } },
+          select: { id: true, avatar: true },
+          orderBy: { id: 'desc' },
+        },
       }),
       () => ({
         model: 'user',
         op: 'findMany',
         args: {
-          where: { prefs: { equals: this.r.chance(0.7) ? this.r.pick(jsonValues) : nullValue('DbNull') } },
+          where: {
+            prefs: {
+              equals: this.r.chance(0.6)
+                ? this.r.pick(jsonValues)
+                : nullValue(this.r.pick(['DbNull', 'JsonNull', 'AnyNull'] as const)),
+            },
+          },
           select: { id: true, prefs: true },
           orderBy: { id: 'asc' },
         },
@@ -1018,7 +1076,11 @@ class Generator {
       () => ({
         model: 'user',
         op: 'findMany',
-        args: { where: { createdAt: { lt: date(this.r.pick(dates)) } }, select: { id: true, createdAt: true } },
+        args: {
+          where: { createdAt: { lt: date(this.r.pick(dates)) } },
+          select: { id: true, createdAt: true },
+          orderBy: list({ createdAt: 'asc' }, { id: 'asc' }),
+        },
       }),
       () => ({
         model: 'user',
@@ -1046,7 +1108,11 @@ class Generator {
       () => ({
         model: 'post',
         op: 'findMany',
-        args: { where: { tags: { some: { name: `t${this.tag()}` } } }, include: { _count: true }, orderBy: { id: 'asc' } },
+        args: {
+          where: { tags: { some: { name: `t${this.tag()}` } } },
+          include: { _count: true },
+          orderBy: { id: 'asc' },
+        },
       }),
       () => ({
         model: 'post',
@@ -1121,6 +1187,29 @@ class Generator {
         args: { distinct: ['authorId'], orderBy: { id: 'asc' }, select: { id: true, authorId: true } },
       }),
       () => ({ model: 'post', op: 'count', args: { where: { tags: { none: {} } } } }),
+      () => ({
+        model: 'post',
+        op: 'aggregate',
+        args: {
+          orderBy: list({ views: 'desc' }, { id: 'asc' }),
+          take: 3,
+          skip: this.r.int(0, 1),
+          _sum: { views: true },
+        },
+      }),
+      () => ({
+        model: 'post',
+        op: 'groupBy',
+        args: {
+          by: ['title'],
+          where: { author: { role: { in: ['ADMIN', 'USER'] } } },
+          _count: { _all: true },
+          _min: { views: true },
+          orderBy: { title: 'asc' },
+          take: 2,
+          skip: this.r.int(0, 1),
+        },
+      }),
       // Comment
       () => ({
         model: 'comment',
@@ -1132,6 +1221,15 @@ class Generator {
         },
       }),
       () => ({ model: 'comment', op: 'count', args: { where: { author: { role: 'ADMIN' } } } }),
+      () => ({
+        model: 'comment',
+        op: 'findMany',
+        args: {
+          orderBy: list({ post: { author: { name: 'desc' } } }, { id: 'asc' }),
+          select: { id: true, postId: true },
+          take: 4,
+        },
+      }),
       () => ({
         model: 'comment',
         op: 'findFirstOrThrow',
@@ -1194,12 +1292,125 @@ class Generator {
     return this.r.pick(shapes)()
   }
 
+  /** Per-query cache options: short TTLs (expiry, refill, stale-while-revalidate), bypass, tags. */
+  private cacheOption(): JsonObject | false {
+    return this.r.pick<JsonObject | false>([
+      { ttl: 0.05 },
+      { ttl: 0.05, swr: 30 },
+      { ttl: 0.3, swr: 0.3 },
+      { tags: ['hot'] },
+      { tags: ['hot', 'cold'], ttl: 2 },
+      false,
+    ])
+  }
+
+  /**
+   * Whole-table reads with every scalar and their relations' keys and counts: they see any change to a row of their
+   * model or to a relation of one, wherever the write was aimed. Always candidates for a probe.
+   */
+  globalReads(): ReadSpec[] {
+    return [
+      {
+        model: 'user',
+        op: 'findMany',
+        args: { include: { _count: true, profile: { select: { bio: true } } }, orderBy: { id: 'asc' } },
+      },
+      {
+        model: 'post',
+        op: 'findMany',
+        args: {
+          select: {
+            id: true,
+            authorId: true,
+            title: true,
+            published: true,
+            views: true,
+            author: { select: { email: true, profile: { select: { bio: true } } } },
+            tags: { select: { name: true }, orderBy: { id: 'asc' } },
+            _count: { select: { comments: true } },
+          },
+          orderBy: { id: 'asc' },
+        },
+      },
+      {
+        model: 'comment',
+        op: 'findMany',
+        args: {
+          include: { post: { select: { authorId: true } }, author: { select: { name: true } } },
+          orderBy: { id: 'asc' },
+        },
+      },
+      {
+        model: 'tag',
+        op: 'findMany',
+        args: {
+          select: {
+            id: true,
+            name: true,
+            posts: { select: { id: true, author: { select: { email: true } } }, orderBy: { id: 'asc' } },
+          },
+          orderBy: { id: 'asc' },
+        },
+      },
+      {
+        model: 'team',
+        op: 'findMany',
+        args: {
+          include: { members: { include: { user: { select: { name: true } } }, orderBy: { userId: 'asc' } } },
+          orderBy: { id: 'asc' },
+        },
+      },
+      {
+        model: 'membership',
+        op: 'findMany',
+        args: {
+          include: { user: { select: { email: true } }, team: { select: { name: true } } },
+          orderBy: list({ userId: 'asc' }, { teamId: 'asc' }),
+        },
+      },
+      {
+        model: 'profile',
+        op: 'findMany',
+        args: {
+          include: { user: { select: { name: true, invitedById: true, _count: { select: { posts: true } } } } },
+          orderBy: { id: 'asc' },
+        },
+      },
+      // Reads that depend on another model only through a filter or an ordering, never through what they select.
+      {
+        model: 'user',
+        op: 'findMany',
+        args: { where: { posts: { some: { comments: { some: {} } } } }, select: { id: true }, orderBy: { id: 'asc' } },
+      },
+      {
+        model: 'post',
+        op: 'findMany',
+        args: {
+          where: { author: { is: { profile: { isNot: null } } }, tags: { none: {} } },
+          select: { id: true },
+          orderBy: { id: 'asc' },
+        },
+      },
+      {
+        model: 'comment',
+        op: 'findMany',
+        args: { orderBy: list({ post: { author: { name: 'desc' } } }, { id: 'asc' }), select: { id: true } },
+      },
+      {
+        model: 'team',
+        op: 'count',
+        args: { where: { members: { every: { user: { role: 'USER' } } } } },
+      },
+    ]
+  }
+
   /** A read: most often one already issued (so the cache has it), otherwise a fresh one from the catalogue. */
   read(): ReadSpec {
-    if (this.recent.length > 0 && this.r.chance(0.55)) return this.r.pick(this.recent)
+    if (this.recent.length > 0 && this.r.chance(0.7)) return this.r.pick(this.recent)
     const read = this.freshRead()
+    if (this.r.chance(0.15)) read.cache = this.cacheOption()
     this.recent.push(read)
-    if (this.recent.length > 40) this.recent.shift()
+    if (this.recent.length > 25) this.recent.shift()
     return read
   }
 
@@ -1272,48 +1483,127 @@ class Generator {
     }
     for (let i = 0; i < 4; i++) {
       const data = { userId: this.r.int(1, 5), teamId: this.team(), role: this.r.pick(memberRoles) }
-      steps.push({ kind: 'write', write: { model: 'membership', op: 'upsert', args: { where: { userId_teamId: { userId: data.userId, teamId: data.teamId } }, create: data, update: {} } } })
+      steps.push({
+        kind: 'write',
+        write: {
+          model: 'membership',
+          op: 'upsert',
+          args: { where: { userId_teamId: { userId: data.userId, teamId: data.teamId } }, create: data, update: {} },
+        },
+      })
     }
     return steps
   }
 
+  /**
+   * A read that `step` should make stale through a relation: one that depends on a model the step changes, but is
+   * not a read of the model it writes (those are invalidated by any write to it). Issued before the step (so the
+   * cache holds it) and again after, it catches a dependency or a write effect Strata missed.
+   */
+  probeFor(step: Step): ReadSpec | undefined {
+    const { roots, all } = stepModels(step)
+    const candidates = [...this.recent, ...Array.from({ length: 6 }, () => this.freshRead()), ...this.globalReads()]
+    const related = candidates.filter((read) => [...readModels(read)].some((m) => all.has(m)))
+    const across = related.filter((read) => !roots.has(read.model))
+    const pool = across.length > 0 && this.r.chance(0.85) ? across : related
+    if (pool.length === 0) return undefined
+    const read = this.r.pick(pool)
+    if (!this.recent.includes(read)) {
+      this.recent.push(read)
+      if (this.recent.length > 25) this.recent.shift()
+    }
+    return read
+  }
+
   sequence(count: number): Step[] {
     const steps = this.seedSteps()
-    const check = () => {
-      for (let i = this.r.int(1, 2); i > 0; i--) steps.push({ kind: 'read', read: this.read() })
+    /** A step that writes: a probe read before and after (mostly), then one or two other reads. */
+    const writing = (step: Step) => {
+      const probe = this.r.chance(0.75) ? this.probeFor(step) : undefined
+      if (probe) steps.push({ kind: 'read', read: probe })
+      steps.push(step)
+      if (probe) steps.push({ kind: 'read', read: probe })
+      if (this.r.chance(0.4)) {
+        // Everything read lately, and every table: filled by the previous check, stale now if a bump was missed.
+        const seen = new Set<string>()
+        const watch = [...this.recent.slice(-6), ...this.globalReads()].filter((read) => {
+          const key = JSON.stringify(read)
+          return !seen.has(key) && seen.add(key) !== undefined
+        })
+        steps.push({ kind: 'reads', reads: watch })
+      } else {
+        for (let i = this.r.int(1, 2); i > 0; i--) steps.push({ kind: 'read', read: this.read() })
+      }
     }
     while (steps.length < count) {
       const kind = this.r.weighted<Step['kind']>([
-        [46, 'read'],
-        [32, 'write'],
+        [40, 'read'],
+        [30, 'write'],
         [6, 'raw'],
         [6, 'itx'],
         [6, 'batch'],
-        [3, 'instance'],
+        [3, 'parallel'],
+        [4, 'instance'],
+        [1, 'invalidate'],
+        [2, 'lazy'],
       ])
       switch (kind) {
         case 'read':
           steps.push({ kind, read: this.read() })
           break
         case 'write':
-          steps.push({ kind, write: this.write({ tx: false }) })
-          check()
+          writing({ kind, write: this.write({ tx: false }) })
           break
         case 'raw':
-          steps.push({ kind, raw: this.raw() })
-          check()
+          writing({ kind, raw: this.raw() })
           break
         case 'itx':
-          steps.push({ kind, body: this.txBody(0), rollback: this.r.chance(0.35) })
-          check()
+          writing({ kind, body: this.txBody(0), rollback: this.r.chance(0.35) })
           break
         case 'batch':
-          steps.push({ kind, items: this.batch() })
-          check()
+          writing({ kind, items: this.batch() })
           break
-        case 'instance':
-          steps.push({ kind, reads: Array.from({ length: this.r.int(2, 5) }, () => this.read()) })
+        case 'invalidate':
+          steps.push({
+            kind,
+            models: this.r.pick([[], ['User'], ['Post', 'Tag'], ['Membership']]),
+            tags: this.r.pick([[], ['hot'], ['cold', 'other']]),
+          })
           break
+        case 'lazy': {
+          const write = this.write({ tx: false })
+          writing({ kind, read: this.probeFor({ kind: 'write', write }) ?? this.read(), write })
+          break
+        }
+        case 'parallel': {
+          const reads = Array.from({ length: this.r.int(2, 5) }, () => this.read())
+          // The same query twice at once: one database query, both callers answered (single flight), also when
+          // one of them is the *OrThrow form (they share an entry).
+          if (this.r.chance(0.6)) {
+            const twin = this.r.pick(reads)
+            const op = twin.op.endsWith('OrThrow')
+              ? (twin.op.slice(0, -'OrThrow'.length) as ReadSpec['op'])
+              : twin.op.startsWith('find') && !twin.op.startsWith('findMany')
+                ? (`${twin.op}OrThrow` as ReadSpec['op'])
+                : twin.op
+            reads.push(this.r.chance(0.5) ? twin : { ...twin, op })
+          }
+          steps.push({ kind, reads })
+          break
+        }
+        case 'instance': {
+          const reads = Array.from({ length: this.r.int(2, 4) }, () => this.read())
+          if (this.r.chance(0.5)) {
+            steps.push({ kind, reads })
+            break
+          }
+          // With every table among the reads: once the main client answers them all like the oracle, it has
+          // applied the instance's bump, whatever the write changed (the next steps compare it at once).
+          const write = this.write({ tx: false })
+          const probe = this.probeFor({ kind: 'write', write })
+          writing({ kind, reads: [...(probe ? [probe] : []), ...reads, ...this.globalReads()], write })
+          break
+        }
       }
     }
     return steps.slice(0, Math.max(count, 0))

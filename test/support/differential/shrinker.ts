@@ -7,6 +7,11 @@ import type { JsonObject, ReadSpec, Step, WriteSpec } from './steps.ts'
 export interface ShrinkOptions<S> {
   /** Smaller variants of one step, tried in its place (fewer items in a transaction, fewer arguments...). */
   simplify?: (step: S) => S[]
+  /**
+   * Simpler variants of the whole sequence, for changes that must be made in several steps at once (a read
+   * that fills the cache and the same read that hits it must stay the same query).
+   */
+  simplifySequence?: (steps: S[]) => S[][]
   /** Stops improving after this many milliseconds and returns the best sequence found. Default: no limit. */
   budgetMs?: number
   log?: (message: string) => void
@@ -114,9 +119,34 @@ export async function shrink<S>(
     return changed
   }
 
+  /** Whole-sequence variants, as long as one still fails. */
+  const simplifySequence = async (): Promise<boolean> => {
+    if (!options.simplifySequence) return false
+    let changed = false
+    let improved = true
+    while (improved && !outOfTime) {
+      improved = false
+      for (const candidate of options.simplifySequence(current)) {
+        if (await test(candidate)) {
+          current = candidate
+          improved = true
+          changed = true
+          options.log?.(`shrink: simplified the sequence (${tests} replays)`)
+          break
+        }
+      }
+    }
+    return changed
+  }
+
   await ddmin()
-  while (!outOfTime && (await simplifyAll()) && (await ddmin())) {
-    // Simpler steps can make more steps removable, and the other way round: repeat until neither helps.
+  // Simpler steps can make more steps removable, and the other way round: repeat until nothing helps.
+  let changed = true
+  while (changed && !outOfTime) {
+    changed = false
+    if (await simplifyAll()) changed = true
+    if (await simplifySequence()) changed = true
+    if (changed) await ddmin()
   }
   return { steps: current, tests, complete: !outOfTime }
 }
@@ -145,6 +175,10 @@ function smallerArgs(args: JsonObject | undefined): JsonObject[] {
 
 function smallerRead(read: ReadSpec): ReadSpec[] {
   const out: ReadSpec[] = smallerArgs(read.args).map((args) => ({ ...read, args }))
+  if (read.cache !== undefined) {
+    const { cache: _cache, ...withoutCache } = read
+    out.push(withoutCache)
+  }
   if (read.fluent?.length) {
     const fluent = read.fluent.slice(0, -1)
     out.push(fluent.length ? { ...read, fluent } : { model: read.model, op: read.op, args: read.args })
@@ -158,6 +192,33 @@ function smallerWrite(write: WriteSpec): WriteSpec[] {
 
 function withoutEach<T>(items: readonly T[]): T[][] {
   return items.length <= 1 ? [] : items.map((_, i) => [...items.slice(0, i), ...items.slice(i + 1)])
+}
+
+/**
+ * The sequence with one read made simpler everywhere it occurs as a step of its own, for `shrink`'s
+ * `simplifySequence`: the read that filled the cache and the read that hit it change together.
+ */
+export function simplifyRepeatedReads(steps: Step[]): Step[][] {
+  const texts = new Map<string, ReadSpec>()
+  const count = new Map<string, number>()
+  for (const step of steps) {
+    if (step.kind !== 'read') continue
+    const text = JSON.stringify(step.read)
+    texts.set(text, step.read)
+    count.set(text, (count.get(text) ?? 0) + 1)
+  }
+  const out: Step[][] = []
+  for (const [text, read] of texts) {
+    if ((count.get(text) ?? 0) < 2) continue
+    for (const smaller of smallerRead(read)) {
+      out.push(
+        steps.map((step) =>
+          step.kind === 'read' && JSON.stringify(step.read) === text ? { kind: 'read', read: smaller } : step,
+        ),
+      )
+    }
+  }
+  return out
 }
 
 /** Simpler variants of one differential step, for `shrink`'s `simplify`. */
@@ -185,7 +246,28 @@ export function simplifyStep(step: Step): Step[] {
     }
     case 'batch':
       return withoutEach(step.items).map((items) => ({ kind: 'batch', items }))
-    case 'instance':
-      return withoutEach(step.reads).map((reads) => ({ kind: 'instance', reads }))
+    case 'reads':
+      // One read alone first (usually the one that differed), then one read fewer.
+      return [
+        ...(step.reads.length > 1 ? step.reads.map((read): Step => ({ kind: 'read', read })) : []),
+        ...withoutEach(step.reads).map((reads): Step => ({ kind: 'reads', reads })),
+      ]
+    case 'parallel':
+      return withoutEach(step.reads).map((reads) => ({ kind: 'parallel', reads }))
+    case 'invalidate':
+      return []
+    case 'lazy':
+      return [
+        ...smallerRead(step.read).map((read): Step => ({ ...step, read })),
+        ...smallerWrite(step.write).map((write): Step => ({ ...step, write })),
+      ]
+    case 'instance': {
+      const out: Step[] = withoutEach(step.reads).map((reads) => ({ ...step, reads }))
+      if (step.write) {
+        const { write: _write, ...withoutWrite } = step
+        out.push(withoutWrite, ...smallerWrite(step.write).map((write) => ({ ...step, write })))
+      }
+      return out
+    }
   }
 }

@@ -38,6 +38,8 @@ export interface ReadSpec {
   op: ReadOp
   args?: JsonObject
   fluent?: Array<[field: string, args?: JsonObject]>
+  /** Strata's per-query `cache` argument (`{ ttl, swr, tags }` or `false`), passed to cached clients only. */
+  cache?: JsonObject | false
 }
 
 export interface WriteSpec {
@@ -72,6 +74,8 @@ export type BatchItem = { read: ReadSpec } | { write: WriteSpec } | { raw: RawSp
 export type Step =
   /** The same read on the cached client and on the oracle; the answers must be equal. */
   | { kind: 'read'; read: ReadSpec }
+  /** Several reads in turn, each compared (after a write: everything recently read, so a missed bump shows). */
+  | { kind: 'reads'; reads: ReadSpec[] }
   /** A write through the cached client. */
   | { kind: 'write'; write: WriteSpec }
   | { kind: 'raw'; raw: RawSpec }
@@ -79,8 +83,17 @@ export type Step =
   | { kind: 'itx'; body: TxItem[]; rollback: boolean }
   /** `$transaction([...])`. */
   | { kind: 'batch'; items: BatchItem[] }
-  /** Reads on a second cached client started now on the same Redis (two-tier; the main client otherwise). */
-  | { kind: 'instance'; reads: ReadSpec[] }
+  /** A read created before a write and awaited after it: like Prisma's, Strata's reads run only when awaited. */
+  | { kind: 'lazy'; read: ReadSpec; write: WriteSpec }
+  /** The same reads at once on the cached client (single flight, Prisma's batching of findUnique). */
+  | { kind: 'parallel'; reads: ReadSpec[] }
+  /**
+   * A second cached client started now on the same Redis (two-tier; the main client otherwise): its reads must
+   * equal the oracle's; after its `write`, at once on itself and, within the bus delay, on the main client.
+   */
+  | { kind: 'instance'; reads: ReadSpec[]; write?: WriteSpec }
+  /** `$cache.invalidate(...)` on the cached client. */
+  | { kind: 'invalidate'; models: string[]; tags: string[] }
 
 // ---------------------------------------------------------------------------------------------------------------
 // Tagged values.
@@ -120,8 +133,11 @@ export function revive(value: Json | undefined): unknown {
 
 /** One line per step, for logs. */
 export function describeStep(step: Step): string {
-  const read = (r: ReadSpec) =>
-    `${r.model}.${r.op}(${JSON.stringify(r.args ?? {})})${(r.fluent ?? []).map(([f, a]) => `.${f}(${a ? JSON.stringify(a) : ''})`).join('')}`
+  const read = (r: ReadSpec) => {
+    const args = r.cache === undefined ? (r.args ?? {}) : { ...r.args, cache: r.cache }
+    const fluent = (r.fluent ?? []).map(([f, a]) => `.${f}(${a ? JSON.stringify(a) : ''})`).join('')
+    return `${r.model}.${r.op}(${JSON.stringify(args)})${fluent}`
+  }
   switch (step.kind) {
     case 'read':
       return `read ${read(step.read)}`
@@ -133,7 +149,15 @@ export function describeStep(step: Step): string {
       return `itx (${step.body.length} items, ${step.rollback ? 'rollback' : 'commit'})`
     case 'batch':
       return `batch (${step.items.length} items)`
+    case 'reads':
+      return step.reads.length === 1 ? `read ${read(step.reads[0] as ReadSpec)}` : `reads (${step.reads.length})`
+    case 'lazy':
+      return `lazy read ${read(step.read)} awaited after write ${step.write.model}.${step.write.op}(${JSON.stringify(step.write.args)})`
+    case 'parallel':
+      return `parallel (${step.reads.length} reads)`
+    case 'invalidate':
+      return `$cache.invalidate(${JSON.stringify({ models: step.models, tags: step.tags })})`
     case 'instance':
-      return `instance (${step.reads.length} reads)`
+      return `instance (${step.reads.length} reads${step.write ? `, then ${step.write.model}.${step.write.op}` : ''})`
   }
 }
