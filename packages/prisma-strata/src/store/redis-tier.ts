@@ -41,7 +41,10 @@ export class RedisTier {
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`timed out after ${this.timeoutMs} ms`)), this.timeoutMs)
       })
-      const result = await Promise.race([run(), timeout])
+      const command = run()
+      // If the timeout wins, the command may still fail later (e.g. "Connection is closed"): nobody awaits it then.
+      command.catch(() => undefined)
+      const result = await Promise.race([command, timeout])
       this.failures = 0
       this.openFor = BREAKER_MIN_OPEN_MS
       return result
