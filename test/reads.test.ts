@@ -181,6 +181,13 @@ describe.each(matrix)('reads: $provider / $tiers', (c) => {
     await expect(s.prisma.$cache.invalidate({ models: ['Nope'] })).rejects.toThrow(/unknown model `Nope`/)
   })
 
+  it('a detached read method says how to call it; a bound one works', async () => {
+    const detached = s.prisma.user.findMany
+    expect(() => detached({})).toThrow(/call it on the delegate \(prisma\.user\.findMany/)
+    const bound = s.prisma.user.findMany.bind(s.prisma.user)
+    expect(await bound({ where: { id: userId } })).toEqual(await s.raw.user.findMany({ where: { id: userId } }))
+  })
+
   it('a model turned off (schema @cache(false)) is never cached', async () => {
     await s.prisma.auditLog.findMany()
     s.counting.reset()

@@ -75,6 +75,12 @@ function readMethod(engine: Engine, operation: string, facts: WeakMap<object, De
     // Prisma hands every call on `prisma.user` the same delegate object, so the proxy lookups below happen once.
     let known = facts.get(this)
     if (known === undefined) {
+      if (this === undefined) {
+        // Extension methods learn their model from `this`; a detached call (`const f = prisma.user.findMany`) has none.
+        throw new StrataOptionsError(
+          `${operation} was called without its model: call it on the delegate (prisma.user.${operation}(...)) or bind it (prisma.user.${operation}.bind(prisma.user)).`,
+        )
+      }
       const parent = this.$parent
       known = {
         model: this.$name,
