@@ -13,7 +13,7 @@ import type { Outcome } from './read/read-path'
 import { buildModelGraph, type ModelGraph, type RuntimeDataModel } from './schema/model-graph'
 import { readSchemaText, schemaFacts } from './schema/schema-text'
 import { Bus } from './store/bus'
-import { type KeySpace, keySpace, modelVersionName, tagVersionName } from './store/keys'
+import { hash, type KeySpace, keySpace, modelVersionName, tagVersionName } from './store/keys'
 import { Leases } from './store/leases'
 import { LocalTier } from './store/local-tier'
 import { type RedisClient, RedisTier } from './store/redis-tier'
@@ -138,6 +138,16 @@ export class Engine {
   invalidate(models: readonly string[], tags: readonly string[] = []): Promise<void> {
     const names = [...models.map((m) => this.modelVersionName(m)), ...tags.map(tagVersionName)]
     return this.bump([...new Set(names)].sort())
+  }
+
+  /** A token of the current versions of models and tags (for ETags), or undefined when Redis cannot answer. */
+  async versionTag(models: readonly string[], tags: readonly string[]): Promise<string | undefined> {
+    for (const model of models) {
+      if (!this.graph.models.has(model)) throw new StrataOptionsError(`$cache.versionTag: unknown model \`${model}\`.`)
+    }
+    const names = [...new Set([...models.map((m) => this.modelVersionName(m)), ...tags.map(tagVersionName)])].sort()
+    const versions = await this.versions.snapshot(names)
+    return versions && hash(`${this.keys.channel}|${names.join(',')}|${versions.join(',')}`)
   }
 
   /** Bumps version names (`m:Model`, `t:<hash>`), then tells `onInvalidate`. */

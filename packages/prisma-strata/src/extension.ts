@@ -26,6 +26,11 @@ export interface CacheHandle {
    * (what Prisma returns: objects, arrays, Date, BigInt, Decimal, Uint8Array, strings, numbers, null).
    */
   wrap<T>(key: string, loader: () => Promise<T> | T, options?: WrapOptions): Promise<T>
+  /**
+   * An opaque token that changes whenever one of these models or tags is bumped: an HTTP `ETag` for a response
+   * built from them. `undefined` when the versions cannot be read (Redis unreachable): then send no ETag.
+   */
+  versionTag(target: { models?: string[]; tags?: string[] }): Promise<string | undefined>
   /** Hits by tier, misses, fills, invalidations and errors, in total and per model. */
   stats(): StatsSnapshot
   /** Sets every counter of `stats()` back to zero. */
@@ -185,6 +190,7 @@ export function cache(options: CacheOptions = {}) {
         return engine.invalidate(models, tags)
       },
       wrap: (key, loader, options) => wrap(engine, key, loader, options),
+      versionTag: ({ models = [], tags = [] }) => engine.versionTag(models, tags),
       stats: () => engine.stats.snapshot({ entries: engine.local?.size ?? 0, bytes: engine.local?.bytes ?? 0 }),
       resetStats: () => engine.stats.reset(),
       precise: engine.precise,

@@ -95,6 +95,8 @@ export interface HitEvent {
   tier: 'local' | 'redis'
   /** Served past its TTL, within `swr` or `grace`. */
   stale: boolean
+  /** Milliseconds from the call to the answer, for Redis hits (a local hit takes about a microsecond). */
+  durationMs?: number
 }
 
 export interface MissEvent {

@@ -57,6 +57,7 @@ export function cachedRead(engine: Engine, call: ReadCall): Promise<unknown> {
 }
 
 async function slowRead(engine: Engine, call: ReadCall, text: string, seen: LocalEntry | undefined): Promise<unknown> {
+  const started = engine.hooks.onHit ? performance.now() : 0
   const counters = engine.stats.model(call.model)
   const deps = seen?.deps ?? call.deps ?? dependencyNames(engine, call)
   const versions = await engine.versions.snapshot(deps)
@@ -96,7 +97,7 @@ async function slowRead(engine: Engine, call: ReadCall, text: string, seen: Loca
     const outcome = await flight
     if (outcome.fromRedis) {
       counters.redisHits++
-      if (engine.hooks.onHit) hit(engine, call, 'redis', outcome.stale === true)
+      if (engine.hooks.onHit) hit(engine, call, 'redis', outcome.stale === true, performance.now() - started)
     } else counters.misses++
     return answer(call, outcome.value, outcome.notFound)
   } finally {
@@ -162,9 +163,10 @@ function notOlder(entryDeps: string[], entryVersions: number[], deps: string[], 
   return true
 }
 
-function hit(engine: Engine, call: ReadCall, tier: 'local' | 'redis', stale: boolean): void {
+function hit(engine: Engine, call: ReadCall, tier: 'local' | 'redis', stale: boolean, durationMs?: number): void {
   const onHit = engine.hooks.onHit
-  if (onHit) engine.hook(onHit, { model: call.model, operation: call.operation, tier, stale })
+  const event = { model: call.model, operation: call.operation, tier, stale }
+  if (onHit) engine.hook(onHit, durationMs === undefined ? event : { ...event, durationMs })
 }
 
 function dependencyNames(engine: Engine, call: ReadCall): string[] {

@@ -1,0 +1,124 @@
+/**
+ * Prometheus metrics for Strata, on prom-client (an optional peer dependency: install it to use this entry).
+ *
+ *   import { strataMetrics } from 'prisma-strata/prometheus'
+ *   const metrics = strataMetrics({ registry })                  // prom-client's default registry if omitted
+ *   const prisma = new PrismaClient({ adapter }).$extends(cache({ redis, ...metrics.hooks }))
+ *   metrics.observe(prisma)
+ *
+ * Counters and gauges are read from `$cache.stats()` when Prometheus scrapes; latencies come from the hooks:
+ * a histogram per tier for Redis hits and database queries (a local hit takes about a microsecond: timing it
+ * would cost as much as the hit, so local hits are counted, not timed).
+ */
+import { Counter, Gauge, Histogram, type Registry, register } from 'prom-client'
+import type { CacheHandle } from './extension'
+import type { HitEvent, MissEvent } from './options'
+
+export interface StrataMetricsOptions {
+  /** Where the metrics are registered. Default: prom-client's global registry. */
+  registry?: Registry
+  /** Prefix of every metric name. Default: `'strata_'`. */
+  prefix?: string
+  /** Histogram buckets, in seconds. Default: from 50 µs to 1 s. */
+  buckets?: number[]
+}
+
+const outcomes = [
+  ['localHits', 'local_hit'],
+  ['redisHits', 'redis_hit'],
+  ['coalesced', 'coalesced'],
+  ['misses', 'miss'],
+  ['bypasses', 'bypass'],
+] as const
+
+export function strataMetrics(options: StrataMetricsOptions = {}) {
+  const registers = [options.registry ?? register]
+  const p = options.prefix ?? 'strata_'
+  const clients: Array<{ $cache: CacheHandle }> = []
+  const snapshots = () => clients.map((c) => c.$cache.stats())
+
+  const latency = new Histogram({
+    name: `${p}read_duration_seconds`,
+    help: 'Time to answer a cached read, by the tier that answered (redis) or the database query of a miss (database).',
+    labelNames: ['model', 'tier'],
+    buckets: options.buckets ?? [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.25, 1],
+    registers,
+  })
+  new Counter({
+    name: `${p}reads_total`,
+    help: 'Reads through the cache, by model and outcome (local_hit, redis_hit, coalesced, miss, bypass).',
+    labelNames: ['model', 'outcome'],
+    registers,
+    collect() {
+      this.reset()
+      for (const stats of snapshots()) {
+        for (const [model, counters] of Object.entries(stats.models)) {
+          for (const [field, outcome] of outcomes) this.inc({ model, outcome }, counters[field])
+        }
+      }
+    },
+  })
+  new Gauge({
+    name: `${p}hit_ratio`,
+    help: 'Hits (local, Redis, coalesced) over hits and misses, by model.',
+    labelNames: ['model'],
+    registers,
+    collect() {
+      this.reset()
+      for (const stats of snapshots()) {
+        for (const [model, counters] of Object.entries(stats.models)) this.set({ model }, counters.hitRatio)
+      }
+    },
+  })
+  const totals = [
+    ['fills_total', 'Entries written after a miss.', 'fills'],
+    ['invalidations_total', 'Versions bumped (one per model or tag).', 'invalidations'],
+    ['refreshes_total', 'Background refreshes of stale entries (stale-while-revalidate).', 'refreshes'],
+  ] as const
+  for (const [name, help, field] of totals) {
+    new Counter({
+      name: `${p}${name}`,
+      help,
+      registers,
+      collect() {
+        this.reset()
+        this.inc(snapshots().reduce((n, s) => n + s[field], 0))
+      },
+    })
+  }
+  new Counter({
+    name: `${p}errors_total`,
+    help: 'Cache-side faults by code; none reached a caller.',
+    labelNames: ['code'],
+    registers,
+    collect() {
+      this.reset()
+      for (const stats of snapshots()) for (const [code, n] of Object.entries(stats.errors)) this.inc({ code }, n)
+    },
+  })
+  new Gauge({
+    name: `${p}local_bytes`,
+    help: 'Bytes the in-process tier accounts for.',
+    registers,
+    collect() {
+      this.set(snapshots().reduce((n, s) => n + s.local.bytes, 0))
+    },
+  })
+
+  return {
+    /** Pass to `cache({ ...hooks })` so latencies are recorded. */
+    hooks: {
+      onHit(event: HitEvent) {
+        if (event.durationMs !== undefined)
+          latency.observe({ model: event.model, tier: event.tier }, event.durationMs / 1000)
+      },
+      onMiss(event: MissEvent) {
+        latency.observe({ model: event.model, tier: 'database' }, event.durationMs / 1000)
+      },
+    },
+    /** Reads counters from this extended client's `$cache.stats()` at every scrape. */
+    observe(client: { $cache: CacheHandle }) {
+      clients.push(client)
+    },
+  }
+}
