@@ -13,6 +13,7 @@ import type { EffectivePolicy } from './policy/policy'
 import { type Delegate, fluentClass, LazyRead } from './read/lazy-read'
 import type { Args } from './read/read-path'
 import { type WrapOptions, wrap } from './read/wrap'
+import { belowStrata } from './transaction/client-below'
 import { TX_SCOPE, transactionOverride } from './transaction/transaction-override'
 import { modelWrite, rawWrite, type WriteParams, writeOperations } from './write/write-path'
 
@@ -86,11 +87,16 @@ function readMethod(engine: Engine, operation: string, facts: WeakMap<object, De
           `${operation} was called without its model: call it on the delegate (prisma.user.${operation}(...)) or bind it (prisma.user.${operation}.bind(prisma.user)).`,
         )
       }
-      const parent = this.$parent
+      const js = jsName(this.$name)
+      const below = belowStrata(
+        this.$parent as never,
+        (layer) => (layer[js] as Record<string, unknown> | undefined)?.[operation],
+        read,
+      )
       known = {
         model: this.$name,
-        delegate: parent[jsName(this.$name)] as Delegate,
-        inTransaction: parent[TX_SCOPE] !== undefined,
+        delegate: below.layer[js] as Delegate,
+        inTransaction: below.layer[TX_SCOPE] !== undefined,
         policy: engine.policies.of(this.$name),
       }
       facts.set(this, known)

@@ -8,6 +8,7 @@
  * callback carries this extension too.
  */
 import type { Engine } from '../engine'
+import { belowStrata } from './client-below'
 
 /** Prisma marks its interactive transaction clients with this symbol (Prisma 7). */
 export const TX_SCOPE = Symbol.for('prisma.client.transaction.scope_context')
@@ -21,7 +22,11 @@ interface ClientLike {
 
 export function transactionOverride(engine: Engine) {
   return function $transaction(this: ClientLike, input: unknown, options?: unknown): Promise<unknown> {
-    const prismaTransaction = this.$parent.$transaction
+    const prismaTransaction = belowStrata(
+      this.$parent as never,
+      (layer) => layer.$transaction as TransactionFn,
+      $transaction as TransactionFn,
+    ).value
     // Batches, and transactions nested in one of ours (whose writes already defer to the outermost), pass through.
     if (typeof input !== 'function' || this[TX_SCOPE] !== undefined) {
       return prismaTransaction.call(this, input, options)
