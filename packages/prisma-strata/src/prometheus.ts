@@ -65,9 +65,18 @@ export function strataMetrics(options: StrataMetricsOptions = {}) {
     registers,
     collect() {
       this.reset()
+      // Summed over every observed client first: a ratio of totals, not the last client's ratio.
+      const byModel = new Map<string, { hits: number; misses: number }>()
       for (const stats of snapshots()) {
-        for (const [model, counters] of Object.entries(stats.models)) this.set({ model }, counters.hitRatio)
+        for (const [model, c] of Object.entries(stats.models)) {
+          const sum = byModel.get(model) ?? { hits: 0, misses: 0 }
+          sum.hits += c.localHits + c.redisHits + c.coalesced
+          sum.misses += c.misses
+          byModel.set(model, sum)
+        }
       }
+      for (const [model, { hits, misses }] of byModel)
+        this.set({ model }, hits + misses === 0 ? 0 : hits / (hits + misses))
     },
   })
   const totals = [
