@@ -172,6 +172,25 @@ describe.each(matrix)('reads: $provider / $tiers', (c) => {
     expect(s.counting.count()).toBe(1)
   })
 
+  it('the same query under other tags is another entry: invalidating either tag reaches its readers', async () => {
+    const where = { id: userId }
+    await s.prisma.user.findUnique({ where, cache: { tags: ['t1'] } })
+    await s.raw.user.update({ where, data: { name: 'retagged' } }) // behind the cache's back
+    await s.prisma.$cache.invalidate({ tags: ['t2'] })
+    expect((await s.prisma.user.findUnique({ where, cache: { tags: ['t2'] } }))?.name).toBe('retagged')
+    await s.raw.user.update({ where, data: { name: 'Ada' } })
+    await s.prisma.$cache.invalidate({ models: ['User'] })
+  })
+
+  it('Json filters with the same keys in another order are other queries', async () => {
+    const count = (equals: object) => s.prisma.user.count({ where: { prefs: { equals } } })
+    const oracle = (equals: object) => s.raw.user.count({ where: { prefs: { equals } } })
+    const ordered = { theme: 'dark', langs: ['en', 'fr'], n: 1.5 }
+    const reordered = { n: 1.5, langs: ['en', 'fr'], theme: 'dark' }
+    expect(await count(ordered)).toBe(await oracle(ordered))
+    expect(await count(reordered)).toBe(await oracle(reordered))
+  })
+
   it('$cache.invalidate({ models }) drops every read depending on them', async () => {
     const args = { where: { id: userId }, include: { posts: true } }
     await s.prisma.user.findUnique(args)

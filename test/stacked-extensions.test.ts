@@ -18,11 +18,12 @@ describe('stacked extensions', () => {
     await db?.drop()
   })
 
-  it('another extension on top of Strata: reads hit, fluent calls, writes and transactions work', async () => {
+  it('another extension on top of Strata: reads hit, fluent calls, writes and transactions work; it is reported', async () => {
     const counting = countingAdapter(db.adapter() as never)
     const seen: string[] = []
+    const errors: string[] = []
     const prisma = newClient('sqlite', counting.adapter)
-      .$extends(cache())
+      .$extends(cache({ onError: (e) => errors.push(e.code) }))
       .$extends({
         query: {
           $allModels: {
@@ -52,6 +53,8 @@ describe('stacked extensions', () => {
       })
       expect((await prisma.user.findMany({ include: { posts: true } }))[0]?.posts).toHaveLength(2)
       expect(seen).toContain('create')
+      // Its read hooks cannot see cached reads: Strata says so instead of staying silent.
+      expect(errors).toContain('E_NOT_OUTERMOST')
     } finally {
       await prisma.$cache.close()
       await prisma.$disconnect()

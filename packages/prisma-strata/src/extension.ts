@@ -5,7 +5,7 @@
  */
 import { Prisma } from '@prisma/client/extension'
 import { Engine, type PrismaInternals } from './engine'
-import { ContextMissingError, StrataOptionsError } from './errors'
+import { ContextMissingError, StrataError, StrataOptionsError } from './errors'
 import type { FluentRead } from './fluent-types'
 import type { StatsSnapshot } from './metrics/stats'
 import { type CacheOptions, type QueryCacheArg, resolveOptions, validateQueryCache } from './options'
@@ -75,6 +75,9 @@ interface DelegateFacts {
   policy: EffectivePolicy | false
 }
 
+const notOutermost =
+  'reads go through extensions added after cache(): their query hooks and result extensions do not apply to cached reads (Strata answers them). Make cache() the last $extends.'
+
 function readMethod(engine: Engine, operation: string, facts: WeakMap<object, DelegateFacts>) {
   const Read = fluentOperations.has(operation) ? undefined : LazyRead
   return function read(this: ModelContext, input?: Args & CacheArgument): unknown {
@@ -93,6 +96,10 @@ function readMethod(engine: Engine, operation: string, facts: WeakMap<object, De
         (layer) => (layer[js] as Record<string, unknown> | undefined)?.[operation],
         read,
       )
+      if (below.layer !== this.$parent) {
+        // Called through extensions added after cache(): their read hooks and computed fields never see reads.
+        engine.report(new StrataError('E_NOT_OUTERMOST', notOutermost))
+      }
       known = {
         model: this.$name,
         delegate: below.layer[js] as Delegate,
@@ -219,6 +226,7 @@ export function cache(options: CacheOptions = {}) {
         $executeRawUnsafe: rawWrite(engine, false),
         $queryRaw: rawWrite(engine, true),
         $queryRawUnsafe: rawWrite(engine, true),
+        $queryRawTyped: rawWrite(engine, true),
       } as never,
       client: {
         $cache: handle,

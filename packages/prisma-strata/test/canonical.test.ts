@@ -47,6 +47,12 @@ describe('canonical query text', () => {
     expect(new Set(variants.map((v) => canonical(v))).size).toBe(variants.length)
   })
 
+  it('keeps the key order of Json filter values, which SQLite compares as text', () => {
+    const a = canonical({ where: { prefs: { equals: { a: 1, b: 2 } } } })
+    const b = canonical({ where: { prefs: { equals: { b: 2, a: 1 } } } })
+    expect(a).not.toBe(b)
+  })
+
   it('reads equal decimals as equal whatever their notation', () => {
     expect(canonical(new Decimal('1.50'))).toBe(canonical(new Decimal('1.5')))
   })

@@ -10,8 +10,11 @@ const plainPrototypes = new Set<unknown>([Object.prototype, null])
 
 const plainKey = /^[A-Za-z_][A-Za-z0-9_]*$/
 
-/** Objects whose key order means something to Prisma and is kept: `orderBy: { a: 'asc', b: 'desc' }`. */
-const orderedKeys = new Set(['orderBy'])
+/**
+ * Values whose key order means something and is kept: `orderBy: { a: 'asc', b: 'desc' }`, and Json filter values
+ * (`prefs: { equals: { a: 1, b: 2 } }` is not the same query as `{ b: 2, a: 1 }` where Json is stored as text).
+ */
+const orderedKeys = new Set(['orderBy', 'equals', 'not', 'array_contains', 'array_starts_with', 'array_ends_with'])
 
 export function canonical(value: unknown, keepOrder = false): string {
   switch (typeof value) {

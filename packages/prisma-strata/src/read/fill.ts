@@ -69,6 +69,11 @@ function store(engine: Engine, call: ReadCall, target: FillTarget, value: unknow
   engine.stats.fills++
   if (engine.redis && redisKey) {
     const frame = encodeEntry({ query: text, deps, versions, ...times, value: bytes })
+    // The frame carries the query text too: one no instance could read back is not worth writing.
+    if (frame.length > engine.maxEntryBytes + 1024) {
+      engine.report(new EntryTooLargeError(frame.length, engine.maxEntryBytes))
+      return master
+    }
     const ttl = times.expiresAt - Date.now()
     if (lease && engine.leases) {
       const leases = engine.leases

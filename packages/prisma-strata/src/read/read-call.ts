@@ -48,8 +48,10 @@ function sharedOperation(operation: string): string {
 /** The canonical text of a read: the local key, and what a Redis entry must store to answer it. */
 export function queryText(call: Pick<ReadCall, 'model' | 'operation' | 'args' | 'query' | 'partition'>): string {
   const scope = call.partition === undefined ? '' : `${JSON.stringify(call.partition)}|`
-  if (call.query?.key !== undefined) return `${scope}${call.model}|key|${JSON.stringify(call.query.key)}`
-  return `${scope}${call.model}|${sharedOperation(call.operation)}|${canonical(call.args)}`
+  // Tags are dependencies: the same query under other tags is another entry, or invalidating one would miss it.
+  const tags = call.query?.tags?.length ? `|tags:${JSON.stringify([...new Set(call.query.tags)].sort())}` : ''
+  if (call.query?.key !== undefined) return `${scope}${call.model}|key|${JSON.stringify(call.query.key)}${tags}`
+  return `${scope}${call.model}|${sharedOperation(call.operation)}|${canonical(call.args)}${tags}`
 }
 
 /** The caller's answer: the value, or for `*OrThrow` on "no such row", Prisma's not-found error. */

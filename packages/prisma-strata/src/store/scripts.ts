@@ -29,7 +29,7 @@ return out`
 
 /**
  * KEYS: version keys. ARGV[1]: bus channel, ARGV[2]: origin id, ARGV[3..]: the version names, in KEYS order.
- * Increments each (reseeding a missing one), publishes "origin name version ..." and returns the new values.
+ * Sets each to max(its value + 1, TIME in µs), publishes "origin name version ..." and returns the new values.
  */
 export const bumpVersions = `
 local t = redis.call('TIME')
@@ -38,7 +38,8 @@ local out = {}
 local message = { ARGV[2] }
 for i, key in ipairs(KEYS) do
   local v = redis.pcall('INCR', key)
-  if type(v) ~= 'number' or v < ${SEED_FLOOR} then
+  -- Never below TIME: a failover that lost an INCR cannot make a version be issued twice.
+  if type(v) ~= 'number' or v < seed then
     v = seed
     redis.call('SET', key, string.format('%.0f', v))
   end

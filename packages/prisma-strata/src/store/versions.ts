@@ -21,6 +21,7 @@ export class Versions {
   /** Bumps that could not reach Redis: Redis is not used for reads until they are made. */
   private readonly owed = new Set<string>()
   private retryTimer: NodeJS.Timeout | undefined
+  private closed = false
   /** Without Redis, versions start here: never a value an earlier process used for its (local) entries. */
   private readonly localSeed = Date.now() * 1000
 
@@ -78,7 +79,8 @@ export class Versions {
       // A bus message may have brought a newer version while the reply travelled: keep the larger one.
       const known = this.known.get(name)
       if (known !== undefined && known > (values[i] as number)) values[i] = known
-      else if (this.trusted && epoch === this.epoch) this.known.set(name, values[i] as number)
+      // A name with an owed bump stays unknown: Redis still holds its version from before our write.
+      else if (this.trusted && epoch === this.epoch && !this.owed.has(name)) this.known.set(name, values[i] as number)
     })
     return values
   }
@@ -94,7 +96,10 @@ export class Versions {
     // Until Redis confirms, this process must not trust what it knew of these names.
     for (const name of names) this.known.delete(name)
     if (!(await this.sendBump(names))) {
-      for (const name of names) this.owed.add(name)
+      for (const name of names) {
+        this.owed.add(name)
+        this.known.delete(name) // a version read while the bump was failing may have come back meanwhile
+      }
       this.retryOwed()
     }
   }
@@ -105,7 +110,7 @@ export class Versions {
    * process (a job, a queue consumer) may never make.
    */
   private retryOwed(): void {
-    if (this.retryTimer || this.owed.size === 0) return
+    if (this.closed || this.retryTimer || this.owed.size === 0) return
     this.retryTimer = setInterval(() => {
       if (this.owed.size === 0) return this.stopRetry()
       void this.flushOwed().then((done) => done && this.stopRetry())
@@ -152,6 +157,7 @@ export class Versions {
 
   /** Stops the retry timer (the engine is closing). */
   close(): void {
+    this.closed = true
     this.stopRetry()
   }
 
