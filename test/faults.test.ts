@@ -79,6 +79,19 @@ describe('faults', () => {
     return worst
   }
 
+  /** Retries a check for up to a second (yielding between tries), for what is only bounded by the bus delay. */
+  async function eventually(check: () => Promise<unknown>) {
+    const deadline = Date.now() + 1000
+    for (;;) {
+      try {
+        return await check()
+      } catch (error) {
+        if (Date.now() > deadline) throw error
+        await new Promise((r) => setTimeout(r, 10))
+      }
+    }
+  }
+
   function record(fault: string, calls: number, worst: number, errors: string[]) {
     const counts = Object.entries(
       errors.reduce<Record<string, number>>((acc, code) => ({ ...acc, [code]: (acc[code] ?? 0) + 1 }), {}),
@@ -138,7 +151,8 @@ describe('faults', () => {
     const other = await client({ redis: redis.url, prefix: 'flush' })
     const worst = await load(prisma, 40, async (i) => {
       if (i % 10 === 5) await admin.flushall()
-      if (i % 3 === 0) await load(other.prisma, 1)
+      // The other instance learns of the first one's writes through the bus: equal within the bus delay.
+      if (i % 3 === 0) await eventually(() => load(other.prisma, 1))
     })
     record('FLUSHALL every 10 calls, two instances', 40, worst, [...errors, ...other.errors])
   })
@@ -262,6 +276,32 @@ describe('faults', () => {
       seen = await read()
     }
     expect(seen).toBe('written while cut off')
+  })
+
+  it('a bus connection that dies without closing (half-open) is noticed by the heartbeat, and rebuilt', async () => {
+    const redis = await server()
+    // A proxy that can stop forwarding while keeping every socket open: nothing closes, nothing arrives.
+    let frozen = false
+    const proxy = createServer((client) => {
+      const upstream = connect(redis.port, '127.0.0.1')
+      for (const socket of [client, upstream]) socket.on('error', () => {})
+      client.on('data', (d) => frozen || upstream.write(d))
+      upstream.on('data', (d) => frozen || client.write(d))
+      client.on('close', () => upstream.destroy())
+      upstream.on('close', () => client.destroy())
+    })
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
+    cleanups.push(() => new Promise<void>((resolve) => proxy.close(() => resolve())))
+    const port = (proxy.address() as { port: number }).port
+    const { prisma, errors } = await client({ redis: { host: '127.0.0.1', port }, prefix: 'halfopen', heartbeat: 100 })
+    expect(prisma.$cache.ready).toBe(true)
+    frozen = true
+    const started = Date.now()
+    while (prisma.$cache.ready && Date.now() - started < 3000) await new Promise((r) => setTimeout(r, 20))
+    expect(prisma.$cache.ready).toBe(false) // local state dropped: no stale local hit from a deaf bus
+    expect(errors).toContain('E_BUS')
+    frozen = false
+    expect(await prisma.$cache.whenReady(5000)).toBe(true)
   })
 
   it('a Redis ACL user limited to the prefix (keys and channels) is all Strata needs', async () => {

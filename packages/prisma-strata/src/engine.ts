@@ -117,6 +117,7 @@ export class Engine {
           },
         },
         this.report,
+        options.heartbeat,
       )
       this.bus.start()
     }

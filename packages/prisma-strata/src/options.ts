@@ -68,6 +68,11 @@ export interface CacheOptions {
   /** Milliseconds a Redis call may take before it counts as failed and the database answers. Default: 200. */
   redisTimeout?: number
   /**
+   * Milliseconds between heartbeats on the invalidation channel. An instance that hears nothing on it (not even its
+   * own heartbeat) for 3 of them drops its local state and reconnects the bus. Default: 2000.
+   */
+  heartbeat?: number
+  /**
    * Largest encoded result kept, in bytes. A larger result is returned but not cached, and a larger value found
    * in Redis is not read: both count as `E_ENTRY_TOO_LARGE`. Default: 1 MiB.
    */
@@ -142,6 +147,7 @@ export interface ResolvedOptions {
   models: Record<string, ModelPolicy | false>
   schema: StrataSchema | undefined
   redisTimeout: number
+  heartbeat: number
   maxEntryBytes: number
   context: (() => string | number | undefined) | undefined
   onError: ((error: StrataError) => void) | undefined
@@ -163,6 +169,7 @@ const topLevelKeys = [
   'models',
   'schema',
   'redisTimeout',
+  'heartbeat',
   'maxEntryBytes',
   'context',
   'onError',
@@ -278,6 +285,7 @@ export function resolveOptions(options: CacheOptions = {}): ResolvedOptions {
     models,
     schema,
     redisTimeout: positive(options.redisTimeout, 'redisTimeout') ?? 200,
+    heartbeat: positive(options.heartbeat, 'heartbeat') ?? 2000,
     maxEntryBytes: positive(options.maxEntryBytes, 'maxEntryBytes') ?? 1024 * 1024,
     context: options.context,
     onError: options.onError,

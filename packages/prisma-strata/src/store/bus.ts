@@ -14,9 +14,14 @@ export interface BusHandlers {
   up(): void
 }
 
+/** A bus message that carries no versions: this instance checking its own channel end to end. */
+const HEARTBEAT = '~'
+
 export class Bus {
   private subscriber: RedisClient | undefined
   private closed = false
+  private lastHeard = Date.now()
+  private heartbeat: NodeJS.Timeout | undefined
 
   constructor(
     private readonly client: RedisClient,
@@ -24,6 +29,8 @@ export class Bus {
     private readonly origin: string,
     private readonly handlers: BusHandlers,
     private readonly report: Reporter,
+    /** Milliseconds between heartbeats; after 3 unheard, the subscription is taken for dead. */
+    private readonly heartbeatMs: number,
   ) {}
 
   start(): void {
@@ -46,17 +53,38 @@ export class Bus {
       )
     }
     sub.on('message', (channel: string, text: string) => {
-      if (channel === this.channel) this.receive(text)
+      if (channel !== this.channel) return
+      this.lastHeard = Date.now()
+      this.receive(text)
     })
-    sub.on('ready', subscribe)
+    sub.on('ready', () => {
+      this.lastHeard = Date.now()
+      subscribe()
+    })
     sub.on('close', down)
     sub.on('error', (error: unknown) => this.report(new BusError('invalidation bus connection failed', error)))
     subscribe()
+    // A connection that died without closing (half-open TCP, a subscriber left on a demoted node) delivers nothing
+    // and says nothing: publish a heartbeat and expect to hear it, or distrust and reconnect.
+    this.heartbeat = setInterval(() => {
+      if (!up || this.closed) return
+      if (Date.now() - this.lastHeard > 3 * this.heartbeatMs) {
+        this.report(new BusError(`no message on the invalidation channel for ${3 * this.heartbeatMs} ms; reconnecting`))
+        down()
+        sub.disconnect(true)
+        return
+      }
+      // Any message proves the path; a quiet channel gets a beat, so about one per interval across all instances.
+      if (Date.now() - this.lastHeard >= this.heartbeatMs) {
+        this.client.publish(this.channel, `${this.origin} ${HEARTBEAT}`).catch(() => undefined)
+      }
+    }, this.heartbeatMs)
+    this.heartbeat.unref()
   }
 
   private receive(text: string): void {
     const parts = text.split(' ')
-    if (parts[0] === this.origin) return // our own bump, applied already
+    if (parts[0] === this.origin || parts[1] === HEARTBEAT) return // our own bump (applied already), or a heartbeat
     const names: string[] = []
     const versions: number[] = []
     for (let i = 1; i + 1 < parts.length; i += 2) {
@@ -73,6 +101,7 @@ export class Bus {
 
   async close(): Promise<void> {
     this.closed = true
+    clearInterval(this.heartbeat)
     this.subscriber?.disconnect()
   }
 }
