@@ -304,6 +304,39 @@ describe('faults', () => {
     expect(await prisma.$cache.whenReady(5000)).toBe(true)
   })
 
+  it('a slow but answering Redis adds at most one timeout to a read, however many commands it needs', async () => {
+    const redis = await server()
+    // A proxy that delays every chunk by 70 ms each way: a 140 ms round trip, under the timeout set below.
+    const delay = (d: Buffer, to: Socket) => setTimeout(() => to.writable && to.write(d), 70)
+    const proxy = createServer((client) => {
+      const upstream = connect(redis.port, '127.0.0.1')
+      for (const socket of [client, upstream]) socket.on('error', () => {})
+      client.on('data', (d) => delay(d, upstream))
+      upstream.on('data', (d) => delay(d, client))
+      client.on('close', () => upstream.destroy())
+      upstream.on('close', () => client.destroy())
+    })
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
+    cleanups.push(() => new Promise<void>((resolve) => proxy.close(() => resolve())))
+    const port = (proxy.address() as { port: number }).port
+    const { prisma } = await client({
+      redis: { host: '127.0.0.1', port },
+      prefix: 'slow',
+      redisTimeout: 200,
+      lease: true,
+      local: false,
+    })
+    let slowest = 0
+    for (let i = 0; i < 6; i++) {
+      const started = performance.now()
+      // Distinct queries: each misses, so each would need versions, a GET, a lease and a second GET.
+      expect(await prisma.user.findMany({ where: { name: `none-${i}` } })).toEqual([])
+      slowest = Math.max(slowest, performance.now() - started)
+    }
+    expect(slowest).toBeLessThan(200 + 150)
+    record('slow Redis (140 ms round trips), leases on', 6, slowest, [])
+  })
+
   it('a Redis ACL user limited to the prefix (keys and channels) is all Strata needs', async () => {
     // The commands Strata sends, directly or from its scripts, and nothing else.
     const acl =

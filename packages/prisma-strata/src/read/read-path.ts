@@ -57,10 +57,12 @@ export function cachedRead(engine: Engine, call: ReadCall): Promise<unknown> {
 }
 
 async function slowRead(engine: Engine, call: ReadCall, text: string, seen: LocalEntry | undefined): Promise<unknown> {
-  const started = engine.hooks.onHit ? performance.now() : 0
+  const started = performance.now()
+  // One Redis budget for the whole read, however many commands it takes (DESIGN invariant 7).
+  const deadline = started + (engine.redis?.timeoutMs ?? 0)
   const counters = engine.stats.model(call.model)
   const deps = seen?.deps ?? call.deps ?? dependencyNames(engine, call)
-  const versions = await engine.versions.snapshot(deps)
+  const versions = await engine.versions.snapshot(deps, deadline)
   if (versions === undefined) {
     counters.bypasses++
     return call.execute()
@@ -91,7 +93,7 @@ async function slowRead(engine: Engine, call: ReadCall, text: string, seen: Loca
     return answer(call, value)
   }
   const redisKey = engine.redis ? engine.keys.entry(call.model, text) : undefined
-  const flight = lookupOrLoad(engine, call, { text, deps, versions, redisKey, grace })
+  const flight = lookupOrLoad(engine, call, { text, deps, versions, redisKey, grace }, deadline)
   engine.inflight.set(flightKey, flight)
   try {
     const outcome = await flight
@@ -105,10 +107,10 @@ async function slowRead(engine: Engine, call: ReadCall, text: string, seen: Loca
   }
 }
 
-async function lookupOrLoad(engine: Engine, call: ReadCall, target: FillTarget): Promise<Outcome> {
+async function lookupOrLoad(engine: Engine, call: ReadCall, target: FillTarget, deadline: number): Promise<Outcome> {
   const { text, deps, versions, redisKey } = target
   if (!redisKey) return load(engine, call, target)
-  const found = await redisLookup(engine, redisKey, text, deps, versions)
+  const found = await redisLookup(engine, redisKey, text, deps, versions, deadline)
   if (found) {
     const age = freshness(found.times)
     if (age !== EXPIRED) {
@@ -122,10 +124,10 @@ async function lookupOrLoad(engine: Engine, call: ReadCall, target: FillTarget):
     target.grace ??= found.master
   }
   if (engine.leases) {
-    const lease = await engine.leases.acquire(text)
+    const lease = await engine.leases.acquire(text, deadline)
     if (typeof lease === 'string') {
       // The previous holder may have stored its fill and released between our lookup and our lease: look again.
-      const filled = await redisLookup(engine, redisKey, text, deps, versions)
+      const filled = await redisLookup(engine, redisKey, text, deps, versions, deadline)
       if (filled && freshness(filled.times) === FRESH) {
         void engine.leases.release(text, lease)
         return { value: copyResult(filled.master), master: filled.master, cached: true, fromRedis: true }
@@ -144,11 +146,12 @@ async function lookupOrLoad(engine: Engine, call: ReadCall, target: FillTarget):
 async function waitForFill(engine: Engine, redisKey: string, target: FillTarget): Promise<unknown> {
   const leases = engine.leases
   if (!leases) return undefined
-  const deadline = Date.now() + leases.waitMs
+  // Bounded by the lease wait, a configured choice to wait for another instance's fill rather than query too.
+  const deadline = performance.now() + leases.waitMs
   const step = Math.max(2, Math.min(20, leases.waitMs / 10))
-  while (Date.now() < deadline) {
+  while (performance.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, step))
-    const found = await redisLookup(engine, redisKey, target.text, target.deps, target.versions)
+    const found = await redisLookup(engine, redisKey, target.text, target.deps, target.versions, deadline)
     if (found && freshness(found.times) === FRESH) return found.master
   }
   return undefined
@@ -186,8 +189,9 @@ export async function redisLookup(
   text: string,
   deps: string[],
   versions: number[],
+  deadline?: number,
 ): Promise<{ master: unknown; times: { freshUntil: number; staleUntil: number } } | undefined> {
-  const frame = await engine.redis?.get(key)
+  const frame = await engine.redis?.get(key, deadline)
   if (!frame || frame === FAILED) return undefined
   if (frame.length > engine.maxEntryBytes + 1024) {
     engine.reportTooLarge(frame.length)

@@ -20,10 +20,12 @@ export class Leases {
   ) {}
 
   /** A token if this instance now holds the lease; `HELD_ELSEWHERE`; or undefined when Redis did not answer. */
-  async acquire(query: string): Promise<string | typeof HELD_ELSEWHERE | undefined> {
+  async acquire(query: string, deadline?: number): Promise<string | typeof HELD_ELSEWHERE | undefined> {
     const token = randomUUID()
-    const reply = await this.redis.guard('SET NX', () =>
-      this.redis.client.set(this.keys.lease(query), token, 'PX', this.timeoutMs, 'NX'),
+    const reply = await this.redis.guard(
+      'SET NX',
+      () => this.redis.client.set(this.keys.lease(query), token, 'PX', this.timeoutMs, 'NX'),
+      deadline,
     )
     if (reply === FAILED) return undefined
     return reply === 'OK' ? token : HELD_ELSEWHERE

@@ -25,7 +25,7 @@ export class RedisTier {
 
   constructor(
     readonly client: RedisClient,
-    private readonly timeoutMs: number,
+    readonly timeoutMs: number,
     private readonly report: Reporter,
   ) {}
 
@@ -34,12 +34,19 @@ export class RedisTier {
     return this.openUntil <= Date.now()
   }
 
-  async guard<T>(operation: string, run: () => Promise<T>): Promise<T | typeof FAILED> {
+  /**
+   * Runs one Redis command within `timeoutMs`, or within what is left of a call's budget when `deadline` (a
+   * `performance.now()` time) is given: a read that needs several commands still waits on Redis for one
+   * timeout at most in all. A spent budget skips Redis without counting a failure.
+   */
+  async guard<T>(operation: string, run: () => Promise<T>, deadline?: number): Promise<T | typeof FAILED> {
     if (!this.available) return FAILED
+    const budget = deadline === undefined ? this.timeoutMs : Math.min(this.timeoutMs, deadline - performance.now())
+    if (budget <= 0) return FAILED
     let timer: NodeJS.Timeout | undefined
     try {
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`timed out after ${this.timeoutMs} ms`)), this.timeoutMs)
+        timer = setTimeout(() => reject(new Error(`timed out after ${Math.round(budget)} ms`)), budget)
       })
       const command = run()
       // If the timeout wins, the command may still fail later (e.g. "Connection is closed"): nobody awaits it then.
@@ -60,8 +67,8 @@ export class RedisTier {
     }
   }
 
-  get(key: string): Promise<Buffer | null | typeof FAILED> {
-    return this.guard('GET', () => this.client.getBuffer(key))
+  get(key: string, deadline?: number): Promise<Buffer | null | typeof FAILED> {
+    return this.guard('GET', () => this.client.getBuffer(key), deadline)
   }
 
   set(key: string, value: Buffer, ttlMs: number): Promise<unknown> {
@@ -69,20 +76,24 @@ export class RedisTier {
   }
 
   /** EVALSHA, loading the script on NOSCRIPT (after a restart or a failover). */
-  script(source: string, keys: string[], args: string[]): Promise<unknown | typeof FAILED> {
+  script(source: string, keys: string[], args: string[], deadline?: number): Promise<unknown | typeof FAILED> {
     let sha = this.shas.get(source)
     if (!sha) {
       sha = createHash('sha1').update(source).digest('hex')
       this.shas.set(source, sha)
     }
     const digest = sha
-    return this.guard('EVALSHA', async () => {
-      try {
-        return await this.client.evalsha(digest, keys.length, ...keys, ...args)
-      } catch (error) {
-        if (!String((error as Error)?.message).includes('NOSCRIPT')) throw error
-        return await this.client.eval(source, keys.length, ...keys, ...args)
-      }
-    })
+    return this.guard(
+      'EVALSHA',
+      async () => {
+        try {
+          return await this.client.evalsha(digest, keys.length, ...keys, ...args)
+        } catch (error) {
+          if (!String((error as Error)?.message).includes('NOSCRIPT')) throw error
+          return await this.client.eval(source, keys.length, ...keys, ...args)
+        }
+      },
+      deadline,
+    )
   }
 }

@@ -63,7 +63,7 @@ export class Versions {
   }
 
   /** The current versions of `deps`, asking Redis for what is not known; `undefined` when Redis cannot answer. */
-  async snapshot(deps: readonly string[]): Promise<number[] | undefined> {
+  async snapshot(deps: readonly string[], deadline?: number): Promise<number[] | undefined> {
     const local = this.peek(deps)
     if (local || !this.redis) return local
     if (this.owed.size > 0 && !(await this.flushOwed())) return undefined
@@ -72,6 +72,7 @@ export class Versions {
       readVersions,
       deps.map((d) => this.keys.version(d)),
       [],
+      deadline,
     )
     if (reply === FAILED || !Array.isArray(reply) || reply.length !== deps.length) return undefined
     const values = reply.map(Number)
