@@ -15,7 +15,7 @@ import type { Args } from './read/read-path'
 import { type WrapOptions, wrap } from './read/wrap'
 import { belowStrata } from './transaction/client-below'
 import { TX_SCOPE, transactionOverride } from './transaction/transaction-override'
-import { modelWrite, rawWrite, type WriteParams, writeOperations } from './write/write-path'
+import { modelWrite, rawWrite, writeOperations } from './write/write-path'
 
 /** `$cache` on the extended client. */
 export interface CacheHandle {
@@ -192,7 +192,7 @@ export function cache(options: CacheOptions = {}) {
   return Prisma.defineExtension((client) => {
     const engine = new Engine(resolved, client as unknown as PrismaInternals)
     const write = modelWrite(engine)
-    const writes = Object.fromEntries(writeOperations.map((op) => [op, (p: WriteParams) => write(p)]))
+    const writes = Object.fromEntries(writeOperations.map((op) => [op, write]))
     const handle: CacheHandle = {
       async invalidate({ models = [], tags = [] }) {
         for (const model of models) {
@@ -231,7 +231,7 @@ export function cache(options: CacheOptions = {}) {
       client: {
         $cache: handle,
         // Typed as Prisma's own: the override changes when versions are bumped, not what `$transaction` is.
-        ...({ $transaction: transactionOverride(engine) } as {}),
+        ...({ $transaction: transactionOverride(engine) } as Record<never, never>),
       },
     })
   })
