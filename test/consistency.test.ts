@@ -146,27 +146,16 @@ describe('consistency across processes', () => {
     expect(result.convergenceReads).toBeGreaterThan(0)
   }
 
+  const runProcesses = (kill: boolean) =>
+    runConsistency({ processes: 3, writeMs: seconds * 1000, boundMs, writeRate: 15, lanes: 2, kill })
+
   it('3 processes: read-your-writes, bounded staleness, convergence, no invented values', async () => {
-    const report = await runConsistency({
-      processes: 3,
-      writeMs: seconds * 1000,
-      boundMs,
-      writeRate: 15,
-      lanes: 2,
-      kill: false,
-    })
+    const report = await runProcesses(false)
     expectConsistent(report)
   }, 60_000)
 
   it('the same while Redis connections are killed mid-run (one worker, then every bus)', async () => {
-    const report = await runConsistency({
-      processes: 3,
-      writeMs: seconds * 1000,
-      boundMs,
-      writeRate: 15,
-      lanes: 2,
-      kill: true,
-    })
+    const report = await runProcesses(true)
     expectConsistent(report)
     expect(report.kills.length).toBeGreaterThanOrEqual(2)
     expect(report.kills.every((k) => k.dropped > 0 && k.restored !== undefined)).toBe(true)

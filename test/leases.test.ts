@@ -5,6 +5,7 @@ import { cache } from 'prisma-strata'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { TestDatabase } from '../prisma/database.ts'
 import { countingAdapter } from './support/counting-adapter.ts'
+import { holdNextSelect } from './support/hold-statement.ts'
 import { type CachedClient, newClient, newDatabase, type RawClient } from './support/matrix.ts'
 import { redisUrl } from './support/services.ts'
 
@@ -45,23 +46,12 @@ describe('leases', () => {
     const prefix = `lease-overtaken-${Date.now()}`
     const holder = await instance(prefix)
     const writer = await instance(prefix)
-    let release!: () => void
-    let arrived!: () => void
-    const readerHasOldRow = new Promise<void>((r) => {
-      arrived = r
-    })
-    hold = (sql) => {
-      if (!/select/i.test(sql) || !sql.includes('Post')) return undefined
-      hold = undefined
-      arrived()
-      return new Promise<void>((r) => {
-        release = r
-      })
-    }
+    const held = holdNextSelect('Post')
+    hold = held.hook
     const read = holder.client.post.findFirst({ where: { title: 'leased' } }).then((p) => p)
-    await readerHasOldRow // the holder has the lease and the old row, and has not filled yet
+    await held.held // the holder has the lease and the old row, and has not filled yet
     await writer.client.post.updateMany({ where: { title: 'leased' }, data: { views: 2 } })
-    release()
+    held.release()
     expect((await read)?.views).toBe(1) // its own answer: it started before the write
     await holder.client.$cache.close() // let the (refused) fill finish
     expect(await admin.keys(`${prefix}:e:*`)).toEqual([])
@@ -74,21 +64,10 @@ describe('leases', () => {
     const args = { where: { title: 'leased' }, select: { id: true, views: true } }
     const stuck = await instance(prefix, { timeout: 1000, wait: 300 })
     const other = await instance(prefix, { timeout: 1000, wait: 300 })
-    let unblock!: () => void
-    let arrived!: () => void
-    const holderInDatabase = new Promise<void>((r) => {
-      arrived = r
-    })
-    hold = (sql) => {
-      if (!/select/i.test(sql) || !sql.includes('Post')) return undefined
-      hold = undefined
-      arrived()
-      return new Promise<void>((r) => {
-        unblock = r
-      })
-    }
+    const held = holdNextSelect('Post')
+    hold = held.hook
     const hung = stuck.client.post.findFirst(args).then((p) => p) // takes the lease, then never returns
-    await holderInDatabase
+    await held.held
     try {
       expect(await admin.keys(`{${prefix}}:l:*`)).toHaveLength(1)
       other.counting.reset()
@@ -102,7 +81,7 @@ describe('leases', () => {
       await new Promise((r) => setTimeout(r, 1000))
       expect(await admin.keys(`{${prefix}}:l:*`)).toEqual([]) // the lease timed out: nobody waits on it any more
     } finally {
-      unblock()
+      held.release()
       await hung
     }
   })

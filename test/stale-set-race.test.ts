@@ -1,6 +1,7 @@
 // The stale-set race (DESIGN invariant 2), made deterministic: a reader misses and reads the old row; before it
 // can fill the cache, a writer commits and bumps; then the reader fills. The old row must never be served after.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { holdNextSelect } from './support/hold-statement.ts'
 import { matrix, type Setup, setupCase } from './support/matrix.ts'
 
 describe.each(matrix)('stale-set race: $provider / $tiers', (c) => {
@@ -16,26 +17,14 @@ describe.each(matrix)('stale-set race: $provider / $tiers', (c) => {
     const post = await s.raw.post.create({ data: { title: 'race', views: 1 } })
     const read = () => s.prisma.post.findFirst({ where: { title: 'race' } })
 
-    let arrived!: () => void
-    const readerHasOldRow = new Promise<void>((r) => {
-      arrived = r
-    })
-    let release!: () => void
-    const writerDone = new Promise<void>((r) => {
-      release = r
-    })
-    hold = (sql) => {
-      if (!/select/i.test(sql) || !sql.includes('Post')) return undefined
-      hold = undefined // only the reader's first SELECT
-      arrived()
-      return writerDone
-    }
+    const held = holdNextSelect('Post')
+    hold = held.hook
 
     const reader = read() // misses, snapshots versions, reads views = 1, then waits before filling
     const pending = reader.then((r) => r)
-    await readerHasOldRow
+    await held.held
     await s.prisma.post.update({ where: { id: post.id }, data: { views: 2 } }) // commits and bumps
-    release()
+    held.release()
     expect((await pending)?.views).toBe(1) // the reader started before the write: the old row is its answer
 
     // From now on no reader, here or in another instance, may get the row the reader filled.
