@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { Redis, type RedisOptions } from 'ioredis'
-import { CodecError, EntryTooLargeError, StrataError, StrataOptionsError } from './errors'
+import { CodecError, EntryTooLargeError, HookError, StrataOptionsError } from './errors'
 import { createReporter, type Reporter } from './metrics/report'
 import { Stats } from './metrics/stats'
 import type { ResolvedOptions } from './options'
@@ -165,7 +165,7 @@ export class Engine {
     try {
       fn(event)
     } catch (error) {
-      this.report(new StrataError('E_HOOK', 'a hook (onHit, onMiss or onInvalidate) threw', { cause: error }))
+      this.report(new HookError(error))
     }
   }
 

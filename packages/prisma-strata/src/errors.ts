@@ -57,6 +57,30 @@ export class ContextMissingError extends StrataError {
   }
 }
 
+/** A background refresh (stale-while-revalidate) failed; the stale entry stays until `swr`/`grace` end. */
+export class RefreshFailedError extends StrataError {
+  constructor(cause: unknown) {
+    super('E_REFRESH_FAILED', 'a background refresh failed; the stale entry stays', { cause })
+  }
+}
+
+/** A hook (`onHit`, `onMiss`, `onInvalidate`) threw; the read or write it observed went on. */
+export class HookError extends StrataError {
+  constructor(cause: unknown) {
+    super('E_HOOK', 'a hook (onHit, onMiss or onInvalidate) threw', { cause })
+  }
+}
+
+/** A read came through extensions added after `cache()`: their read hooks do not apply to cached reads. */
+export class NotOutermostError extends StrataError {
+  constructor() {
+    super(
+      'E_NOT_OUTERMOST',
+      'reads go through extensions added after cache(): their query hooks and result extensions do not apply to cached reads (Strata answers them). Make cache() the last $extends.',
+    )
+  }
+}
+
 /** The codes of every Strata error, for matching in `onError`. */
 export const errorCodes = {
   options: 'E_STRATA_OPTIONS',
@@ -65,4 +89,7 @@ export const errorCodes = {
   bus: 'E_BUS',
   entryTooLarge: 'E_ENTRY_TOO_LARGE',
   contextMissing: 'E_CONTEXT_MISSING',
+  refreshFailed: 'E_REFRESH_FAILED',
+  hook: 'E_HOOK',
+  notOutermost: 'E_NOT_OUTERMOST',
 } as const

@@ -5,7 +5,7 @@
  */
 import { Prisma } from '@prisma/client/extension'
 import { Engine, type PrismaInternals } from './engine'
-import { ContextMissingError, StrataError, StrataOptionsError } from './errors'
+import { ContextMissingError, NotOutermostError, StrataOptionsError } from './errors'
 import type { FluentRead } from './fluent-types'
 import type { StatsSnapshot } from './metrics/stats'
 import { type CacheOptions, type QueryCacheArg, resolveOptions, validateQueryCache } from './options'
@@ -75,9 +75,6 @@ interface DelegateFacts {
   policy: EffectivePolicy | false
 }
 
-const notOutermost =
-  'reads go through extensions added after cache(): their query hooks and result extensions do not apply to cached reads (Strata answers them). Make cache() the last $extends.'
-
 function readMethod(engine: Engine, operation: string, facts: WeakMap<object, DelegateFacts>) {
   const Read = fluentOperations.has(operation) ? undefined : LazyRead
   return function read(this: ModelContext, input?: Args & CacheArgument): unknown {
@@ -98,7 +95,7 @@ function readMethod(engine: Engine, operation: string, facts: WeakMap<object, De
       )
       if (below.layer !== this.$parent) {
         // Called through extensions added after cache(): their read hooks and computed fields never see reads.
-        engine.report(new StrataError('E_NOT_OUTERMOST', notOutermost))
+        engine.report(new NotOutermostError())
       }
       known = {
         model: this.$name,

@@ -10,7 +10,10 @@ export {
   ContextMissingError,
   EntryTooLargeError,
   errorCodes,
+  HookError,
+  NotOutermostError,
   RedisUnavailableError,
+  RefreshFailedError,
   StrataError,
   StrataOptionsError,
 } from './errors'

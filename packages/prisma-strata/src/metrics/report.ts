@@ -2,7 +2,7 @@
  * Where cache-side faults go: counted, handed to `onError`, and logged at most once per code per interval so a
  * Redis outage does not flood the logs. Never thrown.
  */
-import { StrataError } from '../errors'
+import type { StrataError } from '../errors'
 import type { Stats } from './stats'
 
 const LOG_INTERVAL_MS = 10_000
@@ -27,8 +27,4 @@ export function createReporter(stats: Stats, onError: ((error: StrataError) => v
     const cause = error.cause instanceof Error ? `: ${error.cause.message}` : ''
     console.warn(`[prisma-strata] ${error.code} ${error.message}${cause}`)
   }
-}
-
-export function asStrataError(error: unknown, wrap: (cause: unknown) => StrataError): StrataError {
-  return error instanceof StrataError ? error : wrap(error)
 }

@@ -4,8 +4,7 @@
  * that fails leaves the stale entry in place (it may then be served within `grace`); its error is reported.
  */
 import type { Engine } from '../engine'
-import { StrataError } from '../errors'
-import { asStrataError } from '../metrics/report'
+import { RefreshFailedError, StrataError } from '../errors'
 import { load } from './fill'
 import type { ReadCall } from './read-call'
 
@@ -26,13 +25,7 @@ export function refreshInBackground(engine: Engine, call: ReadCall, text: string
       engine.stats.refreshes++
       await load(engine, call, { text, deps, versions, redisKey, lease })
     } catch (error) {
-      engine.report(
-        asStrataError(
-          error,
-          (cause) =>
-            new StrataError('E_REFRESH_FAILED', 'a background refresh failed; the stale entry stays', { cause }),
-        ),
-      )
+      engine.report(error instanceof StrataError ? error : new RefreshFailedError(error))
     } finally {
       engine.refreshing.delete(text)
     }
