@@ -1,8 +1,8 @@
 /**
  * A deep copy of a Prisma result, for every local hit: a caller may mutate what it gets (DESIGN invariant 8),
  * so the local tier keeps a master copy it never hands out. Written for the shapes Prisma returns (plain objects,
- * arrays, Date, Uint8Array, Decimal, bigint, strings, numbers, null) and several times faster than decoding the
- * bytes again or `structuredClone`. Decimal instances are immutable (every operation returns a new one), so they
+ * arrays, Date, Uint8Array, Decimal, bigint, strings, numbers, null): it allocates the copy without parsing the
+ * bytes again or going through `structuredClone`. Decimal instances are immutable (every operation returns a new one), so they
  * are shared, not copied.
  */
 export function copyResult<T>(value: T): T {
