@@ -22,7 +22,8 @@ import { generate } from './support/differential/generator.ts'
 import { capture, sameOutcome } from './support/differential/normalize.ts'
 import { Rng, seedFromEnv } from './support/differential/random.ts'
 import {
-  cacheOptions,
+  caseOptions,
+  type DifferentialCase,
   describeFailure,
   type Failure,
   failureSignature,
@@ -33,13 +34,20 @@ import {
 } from './support/differential/runner.ts'
 import { shrink, simplifyRepeatedReads, simplifyStep } from './support/differential/shrinker.ts'
 import type { ReadSpec, Step } from './support/differential/steps.ts'
-import { caseName, matrix, setupCase } from './support/matrix.ts'
+import { type Case, caseName, matrix, setupCase } from './support/matrix.ts'
 
 const seed = seedFromEnv()
 const stepCount = Number(process.env.STRATA_STEPS ?? 1500)
 const shrinkBudgetMs = Number(process.env.STRATA_SHRINK_MS ?? 180_000)
 const replayFile = process.env.STRATA_REPLAY
-const cases = matrix.filter((c) => !process.env.STRATA_CASE || caseName(c).includes(process.env.STRATA_CASE))
+// Every matrix case with invalidation; two (both databases, both tiers) with every model write-through, configured
+// through the generator's module.
+const allCases: DifferentialCase[] = [
+  ...matrix.map((c) => ({ ...c, strategy: 'invalidate' as const })),
+  ...[matrix[1], matrix[2]].map((c) => ({ ...(c as Case), strategy: 'write-through' as const })),
+]
+const nameOf = (c: DifferentialCase) => `${caseName(c)}${c.strategy === 'write-through' ? ' / write-through' : ''}`
+const cases = allCases.filter((c) => !process.env.STRATA_CASE || nameOf(c).includes(process.env.STRATA_CASE))
 
 const log = (message: string) => process.stderr.write(`[differential] ${message}\n`)
 const origin = replayFile ? `replay of ${replayFile}` : `seed ${seed}`
@@ -50,9 +58,9 @@ const runOptions: RunOptions = process.env.STRATA_DEBUG
   : {}
 
 /** Each case runs its own sequence (more ground covered per run), derived from the one printed seed. */
-const caseSeed = (c: (typeof matrix)[number]) => (seed + matrix.indexOf(c) * 0x9e3779b9) >>> 0
+const caseSeed = (c: DifferentialCase) => (seed + allCases.indexOf(c) * 0x9e3779b9) >>> 0
 
-function stepsFor(c: (typeof matrix)[number]): Step[] {
+function stepsFor(c: DifferentialCase): Step[] {
   if (replayFile) return JSON.parse(readFileSync(replayFile, 'utf8')) as Step[]
   return generate(caseSeed(c), { provider: c.provider, steps: stepCount })
 }
@@ -63,16 +71,16 @@ describe.skipIf(cases.length === 0)('differential: the cached client answers lik
 
   for (const c of cases) {
     it(
-      caseName(c),
+      nameOf(c),
       async () => {
         const steps = stepsFor(c)
-        const name = caseName(c)
+        const name = nameOf(c)
         const replay = replayFile ? `STRATA_REPLAY=${replayFile}` : `STRATA_SEED=${seed} STRATA_STEPS=${stepCount}`
         log(
           `${name}: ${origin}${replayFile ? '' : ` (case seed ${caseSeed(c)})`}, ${steps.length} steps (replay: ${replay} STRATA_CASE='${name}')`,
         )
         const started = Date.now()
-        const setup = await setupCase(c, cacheOptions)
+        const setup = await setupCase(c, caseOptions(c))
         let result: Awaited<ReturnType<typeof runSteps>>
         let stats: ReturnType<typeof setup.prisma.$cache.stats>
         try {
@@ -102,8 +110,8 @@ describe.skipIf(cases.length === 0)('differential: the cached client answers lik
 })
 
 /** Prints the seed and the failure, shrinks the sequence on fresh databases, prints and saves the minimal one. */
-async function reportFailure(c: (typeof matrix)[number], steps: Step[], failure: Failure): Promise<void> {
-  const name = caseName(c)
+async function reportFailure(c: DifferentialCase, steps: Step[], failure: Failure): Promise<void> {
+  const name = nameOf(c)
   log(`MISMATCH on ${name}, ${origin}:\n${describeFailure(failure)}`)
   const prefix = steps.slice(0, failure.index + 1)
   const signature = failureSignature(failure)

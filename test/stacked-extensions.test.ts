@@ -61,6 +61,23 @@ describe('stacked extensions', () => {
     }
   })
 
+  it('cache() last: reads in and out of transactions report nothing', async () => {
+    const errors: string[] = []
+    const prisma = newClient('sqlite', db.adapter()).$extends(cache({ onError: (e) => errors.push(e.code) }))
+    try {
+      await prisma.user.findMany()
+      await prisma.$transaction(async (tx) => {
+        await tx.user.findMany()
+        await tx.user.findFirst()
+      })
+      await prisma.$transaction([prisma.user.findMany(), prisma.user.count()])
+      expect(errors).toEqual([])
+    } finally {
+      await prisma.$cache.close()
+      await prisma.$disconnect()
+    }
+  })
+
   it('Strata on top of another extension: reads go through it on a miss, not on a hit', async () => {
     const seen: string[] = []
     const prisma = newClient('sqlite', db.adapter())

@@ -4,8 +4,23 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest'
 import { schema } from '../generated/sqlite/strata/index.js'
 import { matrix, type RawClient, type Setup, setupCase } from './support/matrix.ts'
 
-// The generator's module (`cache({ schema })`) must invalidate exactly as the schema text read at run time does.
-const cases = [...matrix.map((c) => ({ ...c, source: 'schema text' })), { ...matrix[1]!, source: 'generated module' }]
+// The generator's module (`cache({ schema })`) must invalidate exactly as the schema text read at run time does,
+// and write-through models (rows put after writes, not dropped) must stay as coherent as invalidated ones.
+const writeThrough = { strategy: 'write-through' } as const
+const everyModelWriteThrough = {
+  models: Object.fromEntries(
+    ['User', 'Profile', 'Post', 'Comment', 'Tag', 'Team', 'Membership'].map((m) => [m, writeThrough]),
+  ),
+}
+const cases = [
+  ...matrix.map((c) => ({ ...c, source: 'schema text' })),
+  { ...matrix[1]!, source: 'generated module' },
+  ...matrix.map((c) => ({ ...c, source: 'write-through' })),
+]
+const optionsOf = (source: string) => ({
+  ...(source.includes('generated module') ? { schema } : {}),
+  ...(source.includes('write-through') ? everyModelWriteThrough : {}),
+})
 
 describe.each(cases)('writes: $provider / $tiers / $source', (c) => {
   let s: Setup
@@ -13,7 +28,7 @@ describe.each(cases)('writes: $provider / $tiers / $source', (c) => {
 
   beforeEach(async () => {
     await s?.close()
-    s = await setupCase(c, c.source === 'generated module' ? { schema } : {})
+    s = await setupCase(c, optionsOf(c.source))
     await s.raw.user.create({
       data: {
         id: 1,
@@ -45,6 +60,19 @@ describe.each(cases)('writes: $provider / $tiers / $source', (c) => {
       p.comment.count(),
       p.profile.findMany({ orderBy: { id: 'asc' } }),
       p.user.findUnique({ where: { id: 2 } }).invitedBy(),
+      // Point reads: per-row entries on write-through models, by id, by another unique key, by a compound key.
+      p.user.findUnique({ where: { id: 1 } }),
+      p.user.findUnique({ where: { id: 2 }, select: { email: true, invitedById: true } }),
+      p.user.findUnique({ where: { email: 'b@x' }, omit: { avatar: true } }),
+      p.user.findUnique({ where: { id: 99 } }),
+      p.post.findUnique({ where: { id: 1 } }),
+      p.post.findUnique({ where: { authorId_title: { authorId: 1, title: 'p1' } } }),
+      p.profile.findUnique({ where: { userId: 1 } }),
+      p.tag.findUnique({ where: { name: 't1' } }),
+      p.team.findUnique({ where: { id: 1 } }),
+      p.team.findUnique({ where: { id: 7 } }),
+      p.membership.findUnique({ where: { userId_teamId: { userId: 1, teamId: 1 } } }),
+      p.comment.findUnique({ where: { id: 1 } }),
     ])
 
   async function expectCoherent(write: () => Promise<unknown>) {

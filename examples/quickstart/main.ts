@@ -11,9 +11,10 @@ import { type CacheOptions, cache, type StatsSnapshot } from 'prisma-strata'
 import { PrismaClient } from '../../generated/sqlite/client/client.ts'
 import { createSqliteDatabase } from '../../prisma/database.ts'
 import { columns, heading, int, micros, percent, plural } from './format.ts'
+import { type ProgressOutput, progressBar } from './progress.ts'
 import { type Seeded, seed } from './seed.ts'
 import { countSql } from './sql-counter.ts'
-import { operationNames, operations, plan, type RunResult, readsByModel, run } from './workload.ts'
+import { type OperationName, operationNames, operations, plan, type RunResult, readsByModel, run } from './workload.ts'
 
 export interface QuickstartOptions {
   users?: number
@@ -25,8 +26,11 @@ export interface QuickstartOptions {
   redis?: string | false
   /** Where the report goes. Default: stdout. */
   print?: (line: string) => void
-  /** A progress line on stderr during the workload. Default: when stderr is a terminal. */
-  progress?: boolean
+  /**
+   * Progress of the workload: a bar on a terminal, a plain line per quarter otherwise (CI logs), or `false`.
+   * Default: stderr.
+   */
+  progress?: boolean | ProgressOutput
 }
 
 /** Where a call was answered, as `$cache.stats()` counted it. */
@@ -72,6 +76,8 @@ export interface QuickstartResult {
     cached: RunResult
     hitRatio: number
     models: Record<string, ModelReport>
+    /** Hit ratio of each read, from `$cache.stats().models[model].operations[operation]`. */
+    operationHitRatio: Partial<Record<OperationName, number>>
     statementsSaved: number
     /** Total time plain / total time cached. */
     speedup: number
@@ -91,7 +97,7 @@ export async function main(options: QuickstartOptions = {}): Promise<QuickstartR
   const out = (...lines: (string | string[])[]) => {
     for (const line of lines.flat()) print(line)
   }
-  const showProgress = options.progress ?? process.stderr.isTTY === true
+  const progressOutput = typeof options.progress === 'object' ? options.progress : (options.progress ?? true)
 
   // Everything this run makes is undone in `finally` (and on Ctrl-C): connections, Redis keys, the database file.
   const dir = mkdtempSync(join(tmpdir(), 'strata-quickstart-'))
@@ -336,37 +342,38 @@ export async function main(options: QuickstartOptions = {}): Promise<QuickstartR
       '',
     )
     await prisma.$cache.invalidate({ models: ['User', 'Profile', 'Post', 'Tag', 'Comment'] })
-    const progress = (label: string) =>
-      showProgress ? (done: number) => process.stderr.write(`\r   ${label} ${done}/${opCount} `) : undefined
-    const endProgress = () => {
-      if (showProgress) process.stderr.write(`\r${' '.repeat(40)}\r`)
-    }
-    const plain = await run(steps, [base], () => sql.count, stop.signal, progress('plain client '))
-    endProgress()
+    const bar = (label: string) =>
+      progressOutput === false
+        ? undefined
+        : progressBar(label, opCount, progressOutput === true ? process.stderr : progressOutput)
+    const plainBar = bar('plain client')
+    const plain = await run(steps, [base], () => sql.count, stop.signal, plainBar?.update)
+    plainBar?.end()
     for (const client of instances) client.$cache.resetStats()
     // The cached client takes every call the plain one does: the workload's queries are typed for the plain one.
+    const cachedBar = bar('cached client')
     const cached = await run(
       steps,
       instances as unknown as PrismaClient[],
       () => sql.count,
       stop.signal,
-      progress('cached client'),
+      cachedBar?.update,
     )
-    endProgress()
-    const { hitRatio, models } = modelReport(
-      instances.map((c) => c.$cache.stats()),
-      readsByModel(steps),
-    )
+    cachedBar?.end()
+    const snapshots = instances.map((c) => c.$cache.stats())
+    const { hitRatio, models } = modelReport(snapshots, readsByModel(steps))
+    const operationHitRatio = hitRatioByOperation(snapshots)
     const statementsSaved = plain.statements - cached.statements
     const speedup = plain.totalMs / cached.totalMs
 
     out(
       columns(
         [
-          ['operation', 'share', 'calls', 'plain p50', 'p99', 'cached p50', 'p99'],
+          ['operation', 'share', 'calls', 'plain p50', 'p99', 'cached p50', 'p99', 'hit ratio'],
           ...operationNames.map((op) => {
             const operation: { share: number; write?: boolean } = operations[op]
             const [p, c] = [plain.byOperation[op], cached.byOperation[op]]
+            const ratio = operationHitRatio[op]
             return [
               `${operation.write ? 'write' : 'read '} ${op}`,
               percent(operation.share),
@@ -375,6 +382,7 @@ export async function main(options: QuickstartOptions = {}): Promise<QuickstartR
               micros(p.p99),
               micros(c.p50),
               micros(c.p99),
+              ratio === undefined ? '' : percent(ratio),
             ]
           }),
           [
@@ -385,9 +393,10 @@ export async function main(options: QuickstartOptions = {}): Promise<QuickstartR
             micros(plain.reads.p99),
             micros(cached.reads.p50),
             micros(cached.reads.p99),
+            percent(hitRatio),
           ],
         ],
-        [1, 2, 3, 4, 5, 6],
+        [1, 2, 3, 4, 5, 6, 7],
       ),
       '',
     )
@@ -417,7 +426,7 @@ export async function main(options: QuickstartOptions = {}): Promise<QuickstartR
           ['', 'plain', 'cached', ''],
           ['total time', `${int(plain.totalMs)} ms`, `${int(cached.totalMs)} ms`, compare(speedup)],
           [
-            'SQL statements',
+            'database queries (SQL)',
             int(plain.statements),
             int(cached.statements),
             `${int(statementsSaved)} saved (${percent(statementsSaved / plain.statements)})`,
@@ -461,6 +470,7 @@ export async function main(options: QuickstartOptions = {}): Promise<QuickstartR
         cached,
         hitRatio,
         models,
+        operationHitRatio,
         statementsSaved,
         speedup,
       },
@@ -513,6 +523,25 @@ function modelReport(snapshots: StatsSnapshot[], reads: Record<string, { reads: 
     }
   }
   return { hitRatio: hits / Math.max(1, hits + misses), models }
+}
+
+/** Hit ratio of each read of the workload, from the per-operation counters of every instance added up. */
+function hitRatioByOperation(snapshots: StatsSnapshot[]): Partial<Record<OperationName, number>> {
+  const ratios: Partial<Record<OperationName, number>> = {}
+  for (const name of operationNames) {
+    const op: { model: string; operation: string; write?: boolean } = operations[name]
+    if (op.write) continue
+    let hits = 0
+    let misses = 0
+    for (const s of snapshots) {
+      const c = s.models[op.model]?.operations[op.operation]
+      if (!c) continue
+      hits += c.localHits + c.redisHits + c.coalesced
+      misses += c.misses
+    }
+    ratios[name] = hits / Math.max(1, hits + misses)
+  }
+  return ratios
 }
 
 /** Waits until a cached client may serve from memory (with Redis: once it listens for invalidations). */

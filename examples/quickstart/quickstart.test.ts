@@ -4,6 +4,7 @@ import { Redis } from 'ioredis'
 import { describe, expect, it } from 'vitest'
 import { redisUrl } from '../../test/support/services.ts'
 import { main, type QuickstartOptions, type QuickstartResult } from './main.ts'
+import { progressBar } from './progress.ts'
 
 const small: QuickstartOptions = { users: 30, posts: 120, comments: 300, operations: 800, progress: false }
 
@@ -47,9 +48,47 @@ function expectTheStory(result: QuickstartResult, output: string) {
   for (const m of Object.values(w.models)) {
     expect(m.memoryHits + m.redisHits + m.firstReads + m.staleMisses).toBe(m.reads)
   }
+  // Per-operation counters: user cards are the only User reads, so their hit ratio is User's.
+  expect(w.operationHitRatio['user card']).toBeCloseTo(w.models.User?.hitRatio ?? Number.NaN, 9)
+  expect(w.operationHitRatio['post comments']).toBeCloseTo(w.models.Comment?.hitRatio ?? Number.NaN, 9)
+  expect(w.operationHitRatio['new comment']).toBeUndefined()
+  for (const heading of ['plain p50', 'cached p50', 'hit ratio', 'database queries (SQL)', 'saved']) {
+    expect(output).toContain(heading)
+  }
 
   expect(existsSync(result.directory)).toBe(false)
 }
+
+describe('progress of the workload', () => {
+  const capture = (isTTY: boolean) => {
+    const writes: string[] = []
+    return { writes, out: { isTTY, write: (text: string) => writes.push(text) } }
+  }
+
+  it('outside a terminal, prints one plain line per quarter', () => {
+    const { writes, out } = capture(false)
+    const bar = progressBar('cached client', 800, out)
+    for (let done = 1; done <= 800; done++) bar.update(done)
+    bar.end()
+    expect(writes).toEqual([
+      '   cached client 25% (200/800 operations)\n',
+      '   cached client 50% (400/800 operations)\n',
+      '   cached client 75% (600/800 operations)\n',
+      '   cached client 100% (800/800 operations)\n',
+    ])
+  })
+
+  it('on a terminal, redraws a bar in place only when the percentage changes, then clears it', () => {
+    const { writes, out } = capture(true)
+    const bar = progressBar('plain client', 5000, out)
+    for (let done = 1; done <= 5000; done++) bar.update(done)
+    bar.end()
+    expect(writes).toHaveLength(102) // 0% .. 100%, and the clearing
+    expect(writes.every((w) => w.startsWith('\r') && !w.includes('\n'))).toBe(true)
+    expect(writes[100]).toMatch(/plain client █{30} 100% {2}5,000\/5,000$/)
+    expect(writes[101]?.trim()).toBe('')
+  })
+})
 
 describe('quick start', () => {
   it('shows the cache at work on the in-process tier', async () => {

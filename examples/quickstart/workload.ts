@@ -8,12 +8,14 @@ export const operations = {
   'user card': {
     share: 0.35,
     model: 'User',
+    operation: 'findUnique',
     keys: 'users',
     run: (db: PrismaClient, id: number) => db.user.findUnique({ where: { id }, include: { profile: true } }),
   },
   'post page': {
     share: 0.3,
     model: 'Post',
+    operation: 'findUnique',
     keys: 'posts',
     run: (db: PrismaClient, id: number) =>
       db.post.findUnique({ where: { id }, include: { author: { select: { name: true } }, tags: true } }),
@@ -21,6 +23,7 @@ export const operations = {
   'post comments': {
     share: 0.2,
     model: 'Comment',
+    operation: 'findMany',
     keys: 'posts',
     run: (db: PrismaClient, postId: number) =>
       db.comment.findMany({ where: { postId }, orderBy: { id: 'asc' }, take: 20 }),
@@ -28,12 +31,14 @@ export const operations = {
   'posts per tag': {
     share: 0.1,
     model: 'Post',
+    operation: 'count',
     keys: 'tags',
     run: (db: PrismaClient, id: number) => db.post.count({ where: { published: true, tags: { some: { id } } } }),
   },
   'new comment': {
     share: 0.05,
     model: 'Comment',
+    operation: 'create',
     keys: 'posts',
     write: true,
     run: (db: PrismaClient, postId: number) =>
@@ -43,8 +48,9 @@ export const operations = {
 
 interface Operation {
   share: number
-  /** The model the call is made on: where `$cache.stats()` counts it. */
+  /** The model and Prisma method the call is made with: where `$cache.stats()` counts it. */
   model: string
+  operation: string
   keys: 'users' | 'posts' | 'tags'
   write?: boolean
   run(db: PrismaClient, key: number): Promise<unknown>
@@ -169,7 +175,7 @@ export async function run(
     const t0 = performance.now()
     await operations[step.name].run(db, step.key)
     samples[step.name].push((performance.now() - t0) * 1000)
-    if (progress && i % 250 === 0) progress(i)
+    progress?.(i + 1)
   }
   const totalMs = performance.now() - started
   const reads = operationNames.filter((n) => !('write' in operations[n])).flatMap((n) => samples[n])

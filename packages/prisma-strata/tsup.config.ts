@@ -1,11 +1,11 @@
 import { defineConfig } from 'tsup'
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/prometheus.ts'],
+  entry: ['src/index.ts', 'src/prometheus.ts', 'src/otel.ts'],
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,
   sourcemap: true,
   target: 'node20',
-  external: ['@prisma/client', 'ioredis', 'prom-client'],
+  external: ['@prisma/client', 'ioredis', 'prom-client', '@opentelemetry/api'],
 })

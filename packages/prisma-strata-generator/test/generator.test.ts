@@ -71,11 +71,20 @@ describe('prisma generate with annotations', () => {
     expect(generate('/// A note.\n/// @cache(ttl: 30, swr: 5)\nmodel A {\n  id Int @id\n}\n')).toContain('"swr": 5')
   })
 
+  it('emits the write-through strategy', () => {
+    const module = generate('/// @cache(ttl: 300, swr: 60, strategy: "write-through")\nmodel A {\n  id Int @id\n}\n')
+    expect(module).toContain('"strategy": "write-through"')
+  })
+
   it.each([
     ['/// @cache(ttl: "soon")', /schema\.prisma:10: .*model A.*ttl.*must be a positive number, got "soon"/],
     [
       '/// @cache(tll: 30)',
-      /schema\.prisma:10: .*model A.*`tll` is not an option\. Allowed: ttl, negativeTtl, swr, grace/,
+      /schema\.prisma:10: .*model A.*`tll` is not an option\. Allowed: ttl, negativeTtl, swr, grace, strategy/,
+    ],
+    [
+      '/// @cache(strategy: "write-back")',
+      /schema\.prisma:10: .*model A.*strategy.*must be "invalidate" or "write-through", got "write-back"/,
     ],
     ['/// @cache(ttl: -1)', /schema\.prisma:10: .*must be a positive number, got -1/],
     ['/// @cache(ttl 30)', /schema\.prisma:10: .*expected key: value pairs/],

@@ -13,10 +13,19 @@ import type { Outcome } from './read/read-path'
 import { buildModelGraph, type ModelGraph, type RuntimeDataModel } from './schema/model-graph'
 import { readSchemaText, schemaFacts } from './schema/schema-text'
 import { Bus } from './store/bus'
-import { hash, type KeySpace, keySpace, modelVersionName, tagVersionName } from './store/keys'
+import {
+  hash,
+  type KeySpace,
+  keySpace,
+  modelVersionName,
+  rowsVersionName,
+  rowVersionName,
+  tagVersionName,
+} from './store/keys'
 import { Leases } from './store/leases'
 import { LocalTier } from './store/local-tier'
 import { type RedisClient, RedisTier } from './store/redis-tier'
+import { RowStore } from './store/row-store'
 import { Versions } from './store/versions'
 import { PendingTransactions } from './transaction/pending-transactions'
 
@@ -25,6 +34,14 @@ export interface PrismaInternals {
   _runtimeDataModel: RuntimeDataModel
   _engineConfig?: { inlineSchema?: string }
   _clientVersion?: string
+  /** The client's `omit` option, by model delegate name. */
+  _globalOmit?: Record<string, Record<string, unknown>>
+}
+
+type Args = Record<string, unknown>
+
+function delegateName(model: string): string {
+  return model.charAt(0).toLowerCase() + model.slice(1)
 }
 
 function isClient(value: unknown): value is RedisClient {
@@ -45,6 +62,8 @@ export class Engine {
   /** Query texts with a background refresh under way (stale-while-revalidate). */
   readonly refreshing = new Set<string>()
   readonly leases: Leases | undefined
+  /** Rows of write-through models in Redis. */
+  readonly rows: RowStore | undefined
   readonly transactions = new PendingTransactions()
   /** Whether the model graph knows foreign keys (schema text read) or invalidates conservatively. */
   readonly precise: boolean
@@ -59,11 +78,14 @@ export class Engine {
   /** Fills and refreshes still writing to Redis: `close()` lets them finish. */
   private readonly background = new Set<Promise<unknown>>()
 
-  constructor(options: ResolvedOptions, client: PrismaInternals) {
+  constructor(
+    options: ResolvedOptions,
+    private readonly client: PrismaInternals,
+  ) {
     const runtime = client._runtimeDataModel
     // The generator's module when given; else what the client's schema text says; else conservative.
     const facts = options.schema ? schemaFacts(options.schema) : readSchemaText(client._engineConfig?.inlineSchema)
-    this.graph = buildModelGraph(runtime, facts?.foreignKeys)
+    this.graph = buildModelGraph(runtime, facts?.foreignKeys, facts?.keys)
     this.precise = this.graph.foreignKeysTo !== undefined
     this.maxEntryBytes = options.maxEntryBytes
     this.hooks = { onHit: options.onHit, onMiss: options.onMiss, onInvalidate: options.onInvalidate }
@@ -78,6 +100,13 @@ export class Engine {
     }
     for (const name of models) this.versionNames.set(name, modelVersionName(name))
     this.policies = new Policies(options, facts?.policies ?? {}, models)
+    for (const name of models) {
+      if (this.policies.writesThrough(name) && !this.graph.models.get(name)?.id.length) {
+        throw new StrataOptionsError(
+          `cache(): model ${name} has strategy "write-through", but its primary key is unknown: pass the \`schema\` prisma-strata-generator emits.`,
+        )
+      }
+    }
     this.report = createReporter(this.stats, options.onError)
     this.keys = keySpace(options.prefix)
     this.local = options.local ? new LocalTier(options.local.maxBytes, options.local.ttl) : undefined
@@ -95,6 +124,7 @@ export class Engine {
     }
     this.redis = redisClient ? new RedisTier(redisClient, options.redisTimeout, this.report) : undefined
     this.versions = new Versions(this.redis, this.keys, origin, this.stats)
+    this.rows = this.redis ? new RowStore(this.redis, this.keys, origin) : undefined
     this.leases =
       this.redis && options.lease
         ? new Leases(this.redis, this.keys, options.lease.timeout, options.lease.wait)
@@ -137,8 +167,38 @@ export class Engine {
 
   /** Bumps the versions of models and tags: every entry depending on one of them stops being served. */
   invalidate(models: readonly string[], tags: readonly string[] = []): Promise<void> {
-    const names = [...models.map((m) => this.modelVersionName(m)), ...tags.map(tagVersionName)]
+    const names = [...this.namesFor(models), ...tags.map(tagVersionName)]
     return this.bump([...new Set(names)].sort())
+  }
+
+  /** The version names a change to rows of `models` bumps: each model's, and the row epoch of write-through ones. */
+  namesFor(models: Iterable<string>, rows: Iterable<string> = models): string[] {
+    const names = [...models].map((m) => this.modelVersionName(m))
+    for (const model of rows) if (this.policies.writesThrough(model)) names.push(rowsVersionName(model))
+    return names
+  }
+
+  /** A point read of the whole row, below this extension (never cached): fills and write-through puts. */
+  loadRow(model: string, args: Args): PromiseLike<unknown> {
+    const delegate = (this.client as unknown as Record<string, Record<string, (a: Args) => PromiseLike<unknown>>>)[
+      delegateName(model)
+    ]
+    return (delegate?.findUnique as (a: Args) => PromiseLike<unknown>).call(delegate, args)
+  }
+
+  /** The client's `omit` option for `model`: fields left out unless a query selects them. */
+  globalOmit(model: string): Args | undefined {
+    return this.client._globalOmit?.[delegateName(model)]
+  }
+
+  /** Gives a row of a write-through model a new version (dropping its entries); undefined if Redis failed. */
+  async bumpRow(model: string, idText: string, ttlMs: number): Promise<number | undefined> {
+    const name = rowVersionName(model, idText)
+    if (!this.rows) return this.versions.bumpLocal(name)
+    this.versions.unsettle(name)
+    const version = await this.rows.bump(model, idText, name, ttlMs)
+    if (version !== undefined) this.versions.apply([name], [version])
+    return version
   }
 
   /** A token of the current versions of models and tags (for ETags), or undefined when Redis cannot answer. */

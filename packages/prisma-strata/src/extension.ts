@@ -93,7 +93,9 @@ function readMethod(engine: Engine, operation: string, facts: WeakMap<object, De
         (layer) => (layer[js] as Record<string, unknown> | undefined)?.[operation],
         read,
       )
-      if (below.layer !== this.$parent) {
+      // A transaction client is the extended client rebuilt one level up: that level is Prisma's, not another
+      // extension's, so it is not reported.
+      if (below.layer !== this.$parent && this.$parent[TX_SCOPE] === undefined) {
         // Called through extensions added after cache(): their read hooks and computed fields never see reads.
         engine.report(new NotOutermostError())
       }
@@ -122,7 +124,7 @@ function readMethod(engine: Engine, operation: string, facts: WeakMap<object, De
       } else partition = String(value)
     }
     if (query === false || policy === false || known.inTransaction) {
-      engine.stats.model(model).bypasses++
+      engine.stats.of(model, operation).bypasses++
       return (delegate[operation] as (a?: unknown) => unknown)(args)
     }
     const Class = Read ?? fluentClass(engine, model)

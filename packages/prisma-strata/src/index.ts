@@ -26,7 +26,8 @@ export {
   type ReadResult,
 } from './extension'
 export type { FluentApi, FluentRead } from './fluent-types'
-export type { ModelCounters, StatsSnapshot } from './metrics/stats'
+export { combineHooks, type StrataHooks } from './metrics/hooks'
+export type { ModelCounters, ModelStats, OperationStats, StatsSnapshot } from './metrics/stats'
 export type {
   CacheOptions,
   HitEvent,

@@ -12,6 +12,12 @@ export interface ModelPolicy {
   swr?: number
   /** Seconds after `ttl` during which the expired entry is served if the database fails. Default: top-level. */
   grace?: number
+  /**
+   * `'invalidate'` (default): a write makes the model's cached reads stale. `'write-through'`: point reads
+   * (`findUnique` by id or any unique) are cached per row, and a write to a row puts the new row into its entry
+   * instead of dropping it; writes to one row never evict point reads of other rows.
+   */
+  strategy?: 'invalidate' | 'write-through'
 }
 
 /** Cross-instance stampede protection: one instance fills a missing entry while the others wait for it. */
@@ -210,8 +216,11 @@ export function validateModelPolicy(value: unknown, path: string): ModelPolicy |
   if (value === false) return false
   if (typeof value !== 'object' || value === null) fail(path, 'must be `false` or an object like `{ ttl: 300 }`.')
   const at = path ? `${path}.` : ''
-  checkKeys(value, ['ttl', 'negativeTtl', 'swr', 'grace'], at)
+  checkKeys(value, ['ttl', 'negativeTtl', 'swr', 'grace', 'strategy'], at)
   const policy = value as ModelPolicy
+  if (policy.strategy !== undefined && policy.strategy !== 'invalidate' && policy.strategy !== 'write-through') {
+    fail(`${at}strategy`, `must be "invalidate" or "write-through", got ${JSON.stringify(policy.strategy)}.`)
+  }
   positive(policy.ttl, `${at}ttl`)
   positive(policy.negativeTtl, `${at}negativeTtl`)
   nonNegative(policy.swr, `${at}swr`)

@@ -8,7 +8,9 @@
  *
  * Counters and gauges are read from `$cache.stats()` when Prometheus scrapes; latencies come from the hooks:
  * a histogram per tier for Redis hits and database queries (a local hit takes about a microsecond: timing it
- * would cost as much as the hit, so local hits are counted, not timed).
+ * would cost as much as the hit, so local hits are counted, not timed). Reads and latencies carry `model` and
+ * `operation` labels (`findUnique`, `findMany`, ...; `wrap` under the model `$wrap`); sum over `operation` for
+ * per-model figures. Several sets of hooks go through `combineHooks` from `prisma-strata`.
  */
 import { Counter, Gauge, Histogram, type Registry, register } from 'prom-client'
 import type { CacheHandle } from './extension'
@@ -40,20 +42,36 @@ export function strataMetrics(options: StrataMetricsOptions = {}) {
   const latency = new Histogram({
     name: `${p}read_duration_seconds`,
     help: 'Time to answer a cached read, by the tier that answered (redis) or the database query of a miss (database).',
-    labelNames: ['model', 'tier'],
+    labelNames: ['model', 'operation', 'tier'],
     buckets: options.buckets ?? [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.25, 1],
     registers,
   })
   new Counter({
     name: `${p}reads_total`,
-    help: 'Reads through the cache, by model and outcome (local_hit, redis_hit, coalesced, miss, bypass).',
-    labelNames: ['model', 'outcome'],
+    help: 'Reads through the cache, by model, operation and outcome (local_hit, redis_hit, coalesced, miss, bypass).',
+    labelNames: ['model', 'operation', 'outcome'],
     registers,
     collect() {
       this.reset()
       for (const stats of snapshots()) {
-        for (const [model, counters] of Object.entries(stats.models)) {
-          for (const [field, outcome] of outcomes) this.inc({ model, outcome }, counters[field])
+        for (const [model, { operations }] of Object.entries(stats.models)) {
+          for (const [operation, counters] of Object.entries(operations)) {
+            for (const [field, outcome] of outcomes) this.inc({ model, operation, outcome }, counters[field])
+          }
+        }
+      }
+    },
+  })
+  new Counter({
+    name: `${p}stale_reads_total`,
+    help: 'Of the hits, those answered past the TTL (within swr or grace), by model and operation.',
+    labelNames: ['model', 'operation'],
+    registers,
+    collect() {
+      this.reset()
+      for (const stats of snapshots()) {
+        for (const [model, { operations }] of Object.entries(stats.models)) {
+          for (const [operation, counters] of Object.entries(operations)) this.inc({ model, operation }, counters.stale)
         }
       }
     },
@@ -119,10 +137,10 @@ export function strataMetrics(options: StrataMetricsOptions = {}) {
     hooks: {
       onHit(event: HitEvent) {
         if (event.durationMs !== undefined)
-          latency.observe({ model: event.model, tier: event.tier }, event.durationMs / 1000)
+          latency.observe({ model: event.model, operation: event.operation, tier: event.tier }, event.durationMs / 1000)
       },
       onMiss(event: MissEvent) {
-        latency.observe({ model: event.model, tier: 'database' }, event.durationMs / 1000)
+        latency.observe({ model: event.model, operation: event.operation, tier: 'database' }, event.durationMs / 1000)
       },
     },
     /** Reads counters from this extended client's `$cache.stats()` at every scrape. */

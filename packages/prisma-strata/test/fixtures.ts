@@ -10,10 +10,8 @@ const client = new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: ':memo
 export const schemaText = client._engineConfig?.inlineSchema ?? ''
 
 /** With foreign keys and referential actions read from the schema text. */
-export const preciseGraph: ModelGraph = buildModelGraph(
-  client._runtimeDataModel,
-  readSchemaText(schemaText)?.foreignKeys,
-)
+const facts = readSchemaText(schemaText)
+export const preciseGraph: ModelGraph = buildModelGraph(client._runtimeDataModel, facts?.foreignKeys, facts?.keys)
 
 /** From Prisma's runtime data model alone: relations, no foreign keys. */
 export const conservativeGraph: ModelGraph = buildModelGraph(client._runtimeDataModel)

@@ -911,6 +911,25 @@ class Generator {
       // User
       () => ({ model: 'user', op: 'findUnique', args: { where: { id: u } } }),
       () => ({ model: 'user', op: 'findUniqueOrThrow', args: { where: { id: u } } }),
+      // Point reads of scalars by every kind of unique key (write-through models serve these from row entries).
+      () => ({
+        model: 'user',
+        op: 'findUnique',
+        args: { where: { email: `u${u}@x.io` }, select: { id: true, name: true, karma: true, invitedById: true } },
+      }),
+      () => ({ model: 'user', op: 'findUniqueOrThrow', args: { where: { email: `u${u}@x.io` }, omit: { avatar: true } } }),
+      () => ({ model: 'post', op: 'findUnique', args: { where: { id: p }, omit: { views: true } } }),
+      () => ({
+        model: 'post',
+        op: 'findUnique',
+        args: { where: { authorId_title: { authorId: u, title: this.r.pick(titles) } } },
+      }),
+      () => ({ model: 'tag', op: 'findUnique', args: { where: { name: this.tagName() } } }),
+      () => ({
+        model: 'membership',
+        op: 'findUnique',
+        args: { where: { userId_teamId: { userId: u, teamId: this.team() } } },
+      }),
       () => ({
         model: 'user',
         op: 'findUnique',

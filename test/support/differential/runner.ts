@@ -17,6 +17,8 @@
 //   starts empty, so it answers from Redis what the first client filled. After its own write it must answer at
 //   once; the first client, within the bus delay.
 import type { Redis } from 'ioredis'
+import type { CacheOptions } from 'prisma-strata'
+import { schema } from '../../../generated/sqlite/strata/index.js'
 import type { Provider } from '../../../prisma/database.ts'
 import { type CachedClient, type Case, type RawClient, type Setup, setupCase } from '../matrix.ts'
 import {
@@ -494,13 +496,25 @@ export function targetOf(c: Case, setup: Setup): Target {
  */
 export const cacheOptions = { redisTimeout: 5000 }
 
+/** A matrix case, with every model `invalidate` (schema text read at run time) or `write-through` (generated module). */
+export type DifferentialCase = Case & { strategy: 'invalidate' | 'write-through' }
+
+const writeThroughModels = ['User', 'Profile', 'Post', 'Comment', 'Tag', 'Team', 'Membership']
+
+/** The cached clients' options for a case. */
+export function caseOptions(c: DifferentialCase): CacheOptions {
+  if (c.strategy === 'invalidate') return cacheOptions
+  const models = Object.fromEntries(writeThroughModels.map((m) => [m, { strategy: 'write-through' as const }]))
+  return { ...cacheOptions, schema, models }
+}
+
 /** Runs `steps` on a fresh database and fresh clients for `c`, then tears everything down. */
 export async function runFresh(
-  c: Case,
+  c: DifferentialCase,
   steps: readonly Step[],
   options: RunOptions = {},
 ): Promise<{ failure?: Failure; stats: RunStats }> {
-  const setup = await setupCase(c, cacheOptions)
+  const setup = await setupCase(c, caseOptions(c))
   try {
     return await runSteps(targetOf(c, setup), steps, options)
   } finally {

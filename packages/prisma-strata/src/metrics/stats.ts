@@ -1,5 +1,7 @@
 /**
- * Counters behind `$cache.stats()`. Plain integer fields, bumped on the hit path without allocation.
+ * Counters behind `$cache.stats()`, kept per model and operation. Plain integer fields, bumped on the hit path
+ * without allocation: a read looks its counters object up once (two map lookups) and increments it in place;
+ * model totals and the grand total are summed only when a snapshot is taken.
  */
 
 export interface ModelCounters {
@@ -17,11 +19,25 @@ export interface ModelCounters {
   bypasses: number
 }
 
+/** The counters of one model and operation (`findUnique`, `findMany`, ..., `wrap` for `$cache.wrap`). */
+export interface OperationStats extends ModelCounters {
+  /** `(localHits + redisHits + coalesced) / (those + misses)`, or 0 before any cached read. */
+  hitRatio: number
+}
+
+/** The counters of one model, summed over its operations, and the same per operation. */
+export interface ModelStats extends OperationStats {
+  /** By operation name as called: `findUnique` and `findUniqueOrThrow` are counted apart. */
+  operations: Record<string, OperationStats>
+}
+
 export interface StatsSnapshot extends ModelCounters {
   /** `(localHits + redisHits + coalesced) / (those + misses)`, or 0 before any cached read. */
   hitRatio: number
   /** Entries written after a miss. */
   fills: number
+  /** Rows put into their entries after a write (write-through models). */
+  puts: number
   /** Background refreshes of stale entries started (stale-while-revalidate). */
   refreshes: number
   /** Version bumps made by writes and `$cache.invalidate` (one per model or tag). */
@@ -30,12 +46,21 @@ export interface StatsSnapshot extends ModelCounters {
   errors: Record<string, number>
   /** Entries and bytes held by the in-process tier. */
   local: { entries: number; bytes: number }
-  /** The same counters, per model. */
-  models: Record<string, ModelCounters & { hitRatio: number }>
+  /** The same counters, per model (`$wrap` for `$cache.wrap`), and per operation within each model. */
+  models: Record<string, ModelStats>
 }
 
 function zero(): ModelCounters {
   return { localHits: 0, redisHits: 0, misses: 0, coalesced: 0, stale: 0, bypasses: 0 }
+}
+
+function add(into: ModelCounters, c: ModelCounters): void {
+  into.localHits += c.localHits
+  into.redisHits += c.redisHits
+  into.misses += c.misses
+  into.coalesced += c.coalesced
+  into.stale += c.stale
+  into.bypasses += c.bypasses
 }
 
 /** Reads the cache answered over reads it was asked; a coalesced read counts as a hit (no query of its own). */
@@ -45,17 +70,24 @@ function ratio(c: ModelCounters): number {
 }
 
 export class Stats {
-  private readonly byModel = new Map<string, ModelCounters>()
+  private readonly byModel = new Map<string, Map<string, ModelCounters>>()
   fills = 0
+  puts = 0
   refreshes = 0
   invalidations = 0
   readonly errors: Record<string, number> = {}
 
-  model(name: string): ModelCounters {
-    let counters = this.byModel.get(name)
-    if (!counters) {
+  /** The live counters of one model and operation; callers bump its fields. */
+  of(model: string, operation: string): ModelCounters {
+    let operations = this.byModel.get(model)
+    if (operations === undefined) {
+      operations = new Map()
+      this.byModel.set(model, operations)
+    }
+    let counters = operations.get(operation)
+    if (counters === undefined) {
       counters = zero()
-      this.byModel.set(name, counters)
+      operations.set(operation, counters)
     }
     return counters
   }
@@ -67,19 +99,21 @@ export class Stats {
   snapshot(local: { entries: number; bytes: number }): StatsSnapshot {
     const total = zero()
     const models: StatsSnapshot['models'] = {}
-    for (const [name, c] of this.byModel) {
-      total.localHits += c.localHits
-      total.redisHits += c.redisHits
-      total.misses += c.misses
-      total.coalesced += c.coalesced
-      total.stale += c.stale
-      total.bypasses += c.bypasses
-      models[name] = { ...c, hitRatio: ratio(c) }
+    for (const [name, operations] of this.byModel) {
+      const sum = zero()
+      const byOperation: ModelStats['operations'] = {}
+      for (const [operation, c] of operations) {
+        add(sum, c)
+        byOperation[operation] = { ...c, hitRatio: ratio(c) }
+      }
+      add(total, sum)
+      models[name] = { ...sum, hitRatio: ratio(sum), operations: byOperation }
     }
     return {
       ...total,
       hitRatio: ratio(total),
       fills: this.fills,
+      puts: this.puts,
       refreshes: this.refreshes,
       invalidations: this.invalidations,
       errors: { ...this.errors },
@@ -91,6 +125,7 @@ export class Stats {
   reset(): void {
     this.byModel.clear()
     this.fills = 0
+    this.puts = 0
     this.refreshes = 0
     this.invalidations = 0
     for (const key of Object.keys(this.errors)) delete this.errors[key]

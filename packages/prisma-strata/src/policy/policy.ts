@@ -10,6 +10,8 @@ export interface EffectivePolicy {
   negativeTtlMs: number
   swrMs: number
   graceMs: number
+  /** Point reads cached per row, and writes put the new row (`strategy: 'write-through'`). */
+  writeThrough: boolean
 }
 
 /** When one entry stops being fresh, stops being served stale, and disappears (wall-clock ms). */
@@ -36,6 +38,7 @@ export class Policies {
       negativeTtlMs: options.negativeTtl * 1000,
       swrMs: options.swr * 1000,
       graceMs: options.grace * 1000,
+      writeThrough: false,
     }
     for (const model of models) {
       let merged: ModelPolicy | false = {}
@@ -53,8 +56,15 @@ export class Policies {
         negativeTtlMs: value('negativeTtl'),
         swrMs: value('swr'),
         graceMs: value('grace'),
+        writeThrough: merged.strategy === 'write-through',
       })
     }
+  }
+
+  /** Whether the model is cached with `strategy: 'write-through'`. */
+  writesThrough(model: string): boolean {
+    const policy = this.byModel.get(model)
+    return policy ? policy.writeThrough : false
   }
 
   /** The model's policy, or `false` when it is not cached. */

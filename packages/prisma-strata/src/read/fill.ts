@@ -40,7 +40,7 @@ export async function load(engine: Engine, call: ReadCall, target: FillTarget): 
     } else {
       if (target.lease) void engine.leases?.release(target.text, target.lease)
       if (target.grace === undefined) throw error
-      engine.stats.model(call.model).stale++
+      engine.stats.of(call.model, call.operation).stale++
       return { value: copyResult(target.grace), master: target.grace, cached: true, stale: true }
     }
   }

@@ -9,6 +9,7 @@
 import type { Engine } from '../engine'
 import type { QueryCacheOptions } from '../options'
 import type { EffectivePolicy } from '../policy/policy'
+import { pointRead } from '../row/row-read'
 import { type Args, cachedRead, type ReadCall } from './read-path'
 
 /** A Prisma model delegate of the client one level below this extension (or of a transaction). */
@@ -66,7 +67,7 @@ export class LazyRead implements ReadCall, PromiseLike<unknown> {
 
   private run(): Promise<unknown> {
     if (this.promise === undefined) {
-      const read = cachedRead(this.engine, this)
+      const read = (this.steps.length === 0 && pointRead(this.engine, this)) || cachedRead(this.engine, this)
       this.promise = this.steps.length === 0 ? read : read.then((value) => followPath(value, this.steps))
     }
     return this.promise

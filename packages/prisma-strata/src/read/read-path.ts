@@ -39,7 +39,7 @@ export function cachedRead(engine: Engine, call: ReadCall): Promise<unknown> {
   if (local !== undefined && engine.versions.matches(local.deps, local.versions)) {
     const age = freshness(local.times)
     if (age !== EXPIRED) {
-      const counters = engine.stats.model(call.model)
+      const counters = engine.stats.of(call.model, call.operation)
       counters.localHits++
       if (age === STALE) {
         counters.stale++
@@ -60,7 +60,7 @@ async function slowRead(engine: Engine, call: ReadCall, text: string, seen: Loca
   const started = performance.now()
   // One Redis budget for the whole read, however many commands it takes (DESIGN invariant 7).
   const deadline = started + (engine.redis?.timeoutMs ?? 0)
-  const counters = engine.stats.model(call.model)
+  const counters = engine.stats.of(call.model, call.operation)
   const deps = seen?.deps ?? call.deps ?? dependencyNames(engine, call)
   const versions = await engine.versions.snapshot(deps, deadline)
   if (versions === undefined) {
@@ -115,7 +115,7 @@ async function lookupOrLoad(engine: Engine, call: ReadCall, target: FillTarget, 
     const age = freshness(found.times)
     if (age !== EXPIRED) {
       if (age === STALE) {
-        engine.stats.model(call.model).stale++
+        engine.stats.of(call.model, call.operation).stale++
         refreshInBackground(engine, call, text, deps)
       }
       const stale = age === STALE
@@ -166,7 +166,13 @@ function notOlder(entryDeps: string[], entryVersions: number[], deps: string[], 
   return true
 }
 
-function hit(engine: Engine, call: ReadCall, tier: 'local' | 'redis', stale: boolean, durationMs?: number): void {
+export function hit(
+  engine: Engine,
+  call: ReadCall,
+  tier: 'local' | 'redis',
+  stale: boolean,
+  durationMs?: number,
+): void {
   const onHit = engine.hooks.onHit
   const event = { model: call.model, operation: call.operation, tier, stale }
   if (onHit) engine.hook(onHit, durationMs === undefined ? event : { ...event, durationMs })

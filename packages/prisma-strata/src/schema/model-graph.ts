@@ -34,6 +34,12 @@ export interface ModelInfo {
   dbName: string
   relations: Map<string, RelationField>
   scalars: Set<string>
+  /** The type of each scalar field (`Int`, `String`, `DateTime`...; `enum` for enums). */
+  types: Map<string, string>
+  /** Primary key fields, when the schema was read (empty otherwise). */
+  id: string[]
+  /** Every unique key (the primary key first), when the schema was read. */
+  uniques: string[][]
 }
 
 export interface ModelGraph {
@@ -84,17 +90,26 @@ export interface StrataSchema {
 }
 
 /** Builds the graph from Prisma's runtime data model, refined by foreign keys when the caller knows them. */
-export function buildModelGraph(runtime: RuntimeDataModel, foreignKeys?: ForeignKey[]): ModelGraph {
+export function buildModelGraph(
+  runtime: RuntimeDataModel,
+  foreignKeys?: ForeignKey[],
+  keys: Record<string, { id: string[]; uniques: string[][] }> = {},
+): ModelGraph {
   const models = new Map<string, ModelInfo>()
   for (const [name, model] of Object.entries(runtime.models)) {
     const relations = new Map<string, RelationField>()
     const scalars = new Set<string>()
+    const types = new Map<string, string>()
     for (const field of model.fields) {
       if (field.kind === 'object' && field.relationName) {
         relations.set(field.name, { name: field.name, target: field.type, relationName: field.relationName })
-      } else if (field.kind !== 'object') scalars.add(field.name)
+      } else if (field.kind !== 'object') {
+        scalars.add(field.name)
+        types.set(field.name, field.kind === 'enum' ? 'enum' : field.type)
+      }
     }
-    models.set(name, { name, dbName: model.dbName ?? name, relations, scalars })
+    const { id = [], uniques = [] } = keys[name] ?? {}
+    models.set(name, { name, dbName: model.dbName ?? name, relations, scalars, types, id, uniques })
   }
   const joinTables = new Map<string, [string, string]>()
   const byRelation = new Map<string, string[]>()

@@ -7,8 +7,16 @@ import { StrataOptionsError } from '../errors'
 import { type ModelPolicy, validateModelPolicy } from '../options'
 import type { ForeignKey, ReferentialAction, StrataSchema } from './model-graph'
 
+/** A model's primary key and unique keys (each a list of fields; the primary key is among the uniques). */
+export interface ModelKeys {
+  id: string[]
+  uniques: string[][]
+}
+
 export interface SchemaFacts {
   foreignKeys: ForeignKey[]
+  /** Keys by model: what tells a point read (`findUnique`) which row it reads. */
+  keys: Record<string, ModelKeys>
   /** Policies from `/// @cache(...)` lines above a model. */
   policies: Record<string, ModelPolicy | false>
 }
@@ -78,16 +86,40 @@ export function readCacheAnnotation(model: string, documentation: string | undef
   }
 }
 
+/** `@id`/`@unique` fields and `@@id([...])`/`@@unique([...])` blocks of one model's body. */
+function modelKeys(body: string): ModelKeys {
+  let id: string[] = []
+  const uniques: string[][] = []
+  for (const line of body.split('\n')) {
+    const block = /^\s*@@(id|unique)\s*\(/.exec(line)
+    if (block) {
+      const inner = balanced(line, line.indexOf('('))
+      const fields = list(inner, 'fields') ?? list(`fields: ${inner.slice(0, inner.indexOf(']') + 1)}`, 'fields')
+      if (!fields) continue
+      if (block[1] === 'id') id = fields
+      else uniques.push(fields)
+      continue
+    }
+    const field = /^\s*(\w+)\s+\w+\??\s+(.*)$/.exec(line)
+    if (!field) continue
+    const [, name = '', attrs = ''] = field
+    if (/@id\b/.test(attrs)) id = [name]
+    else if (/@unique\b/.test(attrs)) uniques.push([name])
+  }
+  return { id, uniques: id.length ? [id, ...uniques] : uniques }
+}
+
 /** Reads foreign keys and `@cache` policies; `undefined` if the text is not a schema it understands. */
 export function readSchemaText(text: string | undefined): SchemaFacts | undefined {
   if (!text) return undefined
-  const facts: SchemaFacts = { foreignKeys: [], policies: {} }
+  const facts: SchemaFacts = { foreignKeys: [], keys: {}, policies: {} }
   const blocks = /((?:^[ \t]*\/\/\/.*\n)*)^[ \t]*model\s+(\w+)\s*\{([\s\S]*?)^\s*\}/gm
   try {
     for (let m = blocks.exec(text); m; m = blocks.exec(text)) {
       const [, docs = '', model = '', body = ''] = m
       const policy = readCacheAnnotation(model, docs.replace(/^[ \t]*\/\/\/ ?/gm, ''))
       if (policy !== undefined) facts.policies[model] = policy
+      facts.keys[model] = modelKeys(body)
       for (const line of body.split('\n')) {
         const field = /^\s*(\w+)\s+(\w+)(\[\])?(\?)?\s*(.*)$/.exec(line)
         if (!field) continue
@@ -121,5 +153,7 @@ export function schemaFacts(schema: StrataSchema): SchemaFacts {
   const policies: SchemaFacts['policies'] = {}
   for (const [model, info] of Object.entries(schema.models))
     if (info.policy !== undefined) policies[model] = info.policy
-  return { foreignKeys: schema.foreignKeys, policies }
+  const keys: SchemaFacts['keys'] = {}
+  for (const [model, info] of Object.entries(schema.models)) keys[model] = { id: info.id, uniques: info.uniques }
+  return { foreignKeys: schema.foreignKeys, keys, policies }
 }

@@ -17,11 +17,25 @@ export function tagVersionName(tag: string): string {
   return `t:${hash(tag)}`
 }
 
+/** The version of one row of a write-through model (`idText`: the canonical primary key values). */
+export function rowVersionName(model: string, idText: string): string {
+  return `r:${model}:${hash(idText)}`
+}
+
+/** The version every row entry of a write-through model depends on: bumped by writes that cannot name their rows. */
+export function rowsVersionName(model: string): string {
+  return `w:${model}`
+}
+
 export interface KeySpace {
   version(name: string): string
   /** A lease on one query's fill; in the versions' slot, so one script can check both. */
   lease(query: string): string
   entry(model: string, query: string): string
+  /** One row of a write-through model: a Redis hash holding its version and its entries (one per partition). */
+  row(model: string, idText: string): string
+  /** A unique key's value → the primary key of the row that had it (a hint, checked against the row). */
+  alias(model: string, text: string): string
   channel: string
 }
 
@@ -30,6 +44,8 @@ export function keySpace(prefix: string): KeySpace {
     version: (name) => `{${prefix}}:v:${name}`,
     lease: (query) => `{${prefix}}:l:${hash(query)}`,
     entry: (model, query) => `${prefix}:e:${model}:${hash(query)}`,
+    row: (model, idText) => `${prefix}:r:${model}:${hash(idText)}`,
+    alias: (model, text) => `${prefix}:a:${model}:${hash(text)}`,
     channel: `${prefix}:bus`,
   }
 }

@@ -58,6 +58,10 @@ export class LocalTier {
     if (ttl >= 1) this.lru.set(key, { ...entry, times: windows ? times : undefined }, { ttl })
   }
 
+  delete(key: string): void {
+    this.lru.delete(key)
+  }
+
   clear(): void {
     this.lru.clear()
   }

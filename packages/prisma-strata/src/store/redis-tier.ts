@@ -75,8 +75,17 @@ export class RedisTier {
     return this.guard('SET', () => this.client.set(key, value, 'PX', Math.max(1, Math.floor(ttlMs))))
   }
 
-  /** EVALSHA, loading the script on NOSCRIPT (after a restart or a failover). */
-  script(source: string, keys: string[], args: string[], deadline?: number): Promise<unknown | typeof FAILED> {
+  /**
+   * EVALSHA, loading the script on NOSCRIPT (after a restart or a failover). `binary`: bulk replies come back as
+   * Buffers (entry frames), not strings.
+   */
+  script(
+    source: string,
+    keys: string[],
+    args: Array<string | Buffer>,
+    deadline?: number,
+    binary = false,
+  ): Promise<unknown | typeof FAILED> {
     let sha = this.shas.get(source)
     if (!sha) {
       sha = createHash('sha1').update(source).digest('hex')
@@ -87,9 +96,11 @@ export class RedisTier {
       'EVALSHA',
       async () => {
         try {
+          if (binary) return await this.client.callBuffer('EVALSHA', digest, keys.length, ...keys, ...args)
           return await this.client.evalsha(digest, keys.length, ...keys, ...args)
         } catch (error) {
           if (!String((error as Error)?.message).includes('NOSCRIPT')) throw error
+          if (binary) return await this.client.callBuffer('EVAL', source, keys.length, ...keys, ...args)
           return await this.client.eval(source, keys.length, ...keys, ...args)
         }
       },

@@ -66,3 +66,47 @@ return 1`
 export const releaseLease = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`
+
+/**
+ * Rows of write-through models live in one hash per row: field `v` is the row's version, the other fields its
+ * entries (one per partition). Seeding and bumping follow the version keys: never below Redis TIME in µs.
+ * KEYS[1]: the row hash. ARGV[1]: the entry field, ARGV[2]: ms the hash lives if this call creates it.
+ * Returns { version, entry frame or false }.
+ */
+export const readRow = `
+local v = tonumber(redis.call('HGET', KEYS[1], 'v'))
+if not v then
+  local t = redis.call('TIME')
+  v = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  redis.call('HSET', KEYS[1], 'v', string.format('%.0f', v))
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return { string.format('%.0f', v), redis.call('HGET', KEYS[1], ARGV[1]) }`
+
+/**
+ * KEYS[1]: the row hash. ARGV[1]: bus channel, ARGV[2]: origin id, ARGV[3]: the row's version name, ARGV[4]: ms
+ * the hash lives. Drops every entry of the row, sets its version to max(version + 1, TIME in µs), publishes it
+ * like a version bump and returns it.
+ */
+export const bumpRow = `
+local t = redis.call('TIME')
+local seed = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local v = (tonumber(redis.call('HGET', KEYS[1], 'v')) or 0) + 1
+if v < seed then v = seed end
+local text = string.format('%.0f', v)
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'v', text)
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+redis.call('PUBLISH', ARGV[1], ARGV[2] .. ' ' .. ARGV[3] .. ' ' .. text)
+return text`
+
+/**
+ * KEYS[1]: the row hash. ARGV[1]: the version the row was read under, ARGV[2]: the entry field, ARGV[3]: the
+ * frame, ARGV[4]: ms it lives. Stores the entry only while the row is still at that version: a fill or a put that
+ * a later write overtook is refused, so an older row never replaces a newer one. 1 when stored.
+ */
+export const putRow = `
+if tonumber(redis.call('HGET', KEYS[1], 'v')) ~= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[4]) then redis.call('PEXPIRE', KEYS[1], ARGV[4]) end
+return 1`

@@ -11,6 +11,11 @@ import { bumpVersions, readVersions } from './scripts'
 
 /** How often a bump that could not reach Redis is tried again. */
 const OWED_RETRY_MS = 250
+/**
+ * Most versions kept in memory. Rows of write-through models each have one, so the map is bounded: past this, the
+ * oldest tenth is forgotten. With Redis a forgotten version is asked again; without, see `forget`.
+ */
+const MAX_KNOWN = 200_000
 
 export class Versions {
   private readonly known = new Map<string, number>()
@@ -23,7 +28,9 @@ export class Versions {
   private retryTimer: NodeJS.Timeout | undefined
   private closed = false
   /** Without Redis, versions start here: never a value an earlier process used for its (local) entries. */
-  private readonly localSeed = Date.now() * 1000
+  private localSeed = Date.now() * 1000
+  /** Without Redis, the largest version ever given out: a forgotten name comes back above it. */
+  private localMax = this.localSeed
 
   constructor(
     private readonly redis: RedisTier | undefined,
@@ -46,8 +53,29 @@ export class Versions {
   private current(name: string): number | undefined {
     const v = this.known.get(name)
     if (v !== undefined || this.redis) return v
-    this.known.set(name, this.localSeed)
+    this.set(name, this.localSeed)
     return this.localSeed
+  }
+
+  private set(name: string, version: number): void {
+    this.known.set(name, version)
+    if (!this.redis && version > this.localMax) this.localMax = version
+    if (this.known.size > MAX_KNOWN) this.forget()
+  }
+
+  /**
+   * Drops the oldest tenth of the known versions. With Redis they are read again when needed; a read in flight
+   * meanwhile does not keep what it read (`epoch`). Without Redis the map is the truth: a forgotten name comes
+   * back above every version ever given out, so no entry filled under its old version can match again.
+   */
+  private forget(): void {
+    let drop = Math.ceil(MAX_KNOWN / 10)
+    for (const name of this.known.keys()) {
+      if (drop-- <= 0) break
+      this.known.delete(name)
+    }
+    this.epoch++
+    if (!this.redis) this.localSeed = this.localMax + 1
   }
 
   /** The versions of `deps` without a round trip, when every one is known and trusted. */
@@ -77,13 +105,36 @@ export class Versions {
     if (reply === FAILED || !Array.isArray(reply) || reply.length !== deps.length) return undefined
     const values = reply.map(Number)
     deps.forEach((name, i) => {
-      // A bus message may have brought a newer version while the reply travelled: keep the larger one.
-      const known = this.known.get(name)
-      if (known !== undefined && known > (values[i] as number)) values[i] = known
-      // A name with an owed bump stays unknown: Redis still holds its version from before our write.
-      else if (this.trusted && epoch === this.epoch && !this.owed.has(name)) this.known.set(name, values[i] as number)
+      values[i] = this.keep(name, values[i] as number, epoch)
     })
     return values
+  }
+
+  /** The trust epoch, to pass to `keep` for a version read from Redis. */
+  get currentEpoch(): number {
+    return this.epoch
+  }
+
+  /** Takes in a version Redis returned to a read started at `epoch`; returns the one to use. */
+  keep(name: string, value: number, epoch: number): number {
+    // A bus message may have brought a newer version while the reply travelled: keep the larger one.
+    const known = this.known.get(name)
+    if (known !== undefined && known > value) return known
+    // A name with an owed bump stays unknown: Redis still holds its version from before our write.
+    if (this.trusted && epoch === this.epoch && !this.owed.has(name)) this.set(name, value)
+    return value
+  }
+
+  /** Without Redis: the next version of `name` (a row's), not counted as an invalidation. */
+  bumpLocal(name: string): number {
+    const next = (this.current(name) as number) + 1
+    this.set(name, next)
+    return next
+  }
+
+  /** Forgets `name` until Redis answers again (a bump of it is on its way). */
+  unsettle(name: string): void {
+    this.known.delete(name)
   }
 
   /** Makes every entry depending on `names` stale, here at once and elsewhere through the bus. */
@@ -91,7 +142,7 @@ export class Versions {
     if (names.length === 0) return
     this.stats.invalidations += names.length
     if (!this.redis) {
-      for (const name of names) this.known.set(name, (this.current(name) as number) + 1)
+      for (const name of names) this.set(name, (this.current(name) as number) + 1)
       return
     }
     // Until Redis confirms, this process must not trust what it knew of these names.
@@ -167,7 +218,7 @@ export class Versions {
     if (!this.trusted && this.redis) return
     names.forEach((name, i) => {
       const v = versions[i] as number
-      if (!((this.known.get(name) ?? 0) >= v)) this.known.set(name, v)
+      if (!((this.known.get(name) ?? 0) >= v)) this.set(name, v)
     })
   }
 

@@ -19,15 +19,19 @@ function each(value: unknown, visit: (item: Args) => void): void {
 
 class WriteEffects {
   readonly touched = new Set<string>()
+  /** Models with rows changed other than the one row a single-row write names (`update`, `upsert`, `delete`). */
+  readonly elsewhere = new Set<string>()
   constructor(private readonly graph: ModelGraph) {}
 
-  add(model: string): void {
+  /** `root`: the change is to the row the write itself names, not to other rows of `model`. */
+  add(model: string, root = false): void {
     this.touched.add(model)
+    if (!root) this.elsewhere.add(model)
   }
 
   /** Rows of `model` are deleted: follow `onDelete` of every key pointing at it. */
-  deleted(model: string, seen = new Set<string>()): void {
-    this.add(model)
+  deleted(model: string, seen = new Set<string>(), root = false): void {
+    this.add(model, root)
     if (seen.has(model)) return
     seen.add(model)
     const keys = this.graph.foreignKeysTo
@@ -43,8 +47,8 @@ class WriteEffects {
   }
 
   /** `fields` of rows of `model` change: follow `onUpdate` of the keys that reference those fields. */
-  updated(model: string, fields: Iterable<string>, seen = new Set<string>()): void {
-    this.add(model)
+  updated(model: string, fields: Iterable<string>, seen = new Set<string>(), root = false): void {
+    this.add(model, root)
     const keys = this.graph.foreignKeysTo
     if (!keys) {
       this.conservative(model)
@@ -62,8 +66,9 @@ class WriteEffects {
     }
   }
 
+  /** A join-table row changes: reads of either side's relation do, but no row of either model does. */
   joinTable(table: string): void {
-    for (const model of this.graph.joinTables.get(table) ?? []) this.add(model)
+    for (const model of this.graph.joinTables.get(table) ?? []) this.add(model, true)
   }
 
   private conservative(model: string): void {
@@ -71,22 +76,22 @@ class WriteEffects {
   }
 
   /** Create/update data on `model`: scalars it sets, and nested writes into its relations. */
-  data(model: string, data: unknown, isUpdate: boolean): void {
+  data(model: string, data: unknown, isUpdate: boolean, root = false): void {
     each(data, (item) => {
       const info = this.graph.models.get(model)
       const scalars: string[] = []
       for (const [key, value] of Object.entries(item)) {
         const rel = info?.relations.get(key)
-        if (rel) this.nested(model, rel.target, value)
+        if (rel) this.nested(model, rel.target, value, root)
         else if (value !== undefined) scalars.push(key)
       }
-      if (isUpdate && scalars.length) this.updated(model, scalars)
+      if (isUpdate && scalars.length) this.updated(model, scalars, new Set(), root)
     })
   }
 
   /** A nested write from `parent` into relation target `model`: `{ create, connect, update, delete, ... }`. */
-  private nested(parent: string, model: string, ops: unknown): void {
-    this.add(parent)
+  private nested(parent: string, model: string, ops: unknown, parentIsRoot: boolean): void {
+    this.add(parent, parentIsRoot)
     this.add(model) // both sides: connect/disconnect/set move a foreign key or a join-table row
     for (const table of this.graph.joinTables.keys()) {
       const pair = this.graph.joinTables.get(table)
@@ -126,33 +131,47 @@ class WriteEffects {
   }
 }
 
+export interface WriteEffect {
+  /** Every model the write can change, sorted. */
+  models: string[]
+  /**
+   * Models with rows changed besides the rows the write names at top level: through nested writes, keys it moves
+   * and referential actions. For write-through models, their row entries cannot be kept.
+   */
+  elsewhere: Set<string>
+}
+
 /** Every model a write of `operation` on `model` with `args` can change. */
-export function affectedModels(graph: ModelGraph, model: string, operation: string, args: Args | undefined): string[] {
+export function writeEffects(graph: ModelGraph, model: string, operation: string, args: Args | undefined): WriteEffect {
   const effects = new WriteEffects(graph)
-  effects.add(model)
+  effects.add(model, true)
   const a = args ?? {}
   switch (operation) {
     case 'create':
     case 'createMany':
     case 'createManyAndReturn':
-      effects.data(model, a.data, false)
+      effects.data(model, a.data, false, true)
       break
     case 'update':
     case 'updateMany':
     case 'updateManyAndReturn':
-      effects.data(model, a.data, true)
+      effects.data(model, a.data, true, true)
       break
     case 'upsert':
-      effects.data(model, a.create, false)
-      effects.data(model, a.update, true)
+      effects.data(model, a.create, false, true)
+      effects.data(model, a.update, true, true)
       break
     case 'delete':
     case 'deleteMany':
-      effects.deleted(model)
+      effects.deleted(model, new Set(), true)
       break
     default:
       // An operation this version of Strata does not know: take everything it could reach.
       for (const name of connectedModels(graph, model)) effects.add(name)
   }
-  return [...effects.touched].sort()
+  return { models: [...effects.touched].sort(), elsewhere: effects.elsewhere }
+}
+
+export function affectedModels(graph: ModelGraph, model: string, operation: string, args: Args | undefined): string[] {
+  return writeEffects(graph, model, operation, args).models
 }

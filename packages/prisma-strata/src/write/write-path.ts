@@ -6,7 +6,8 @@
  * settles only once the batch has committed or rolled back, so bumping then is already after the fact.
  */
 import type { Engine } from '../engine'
-import { affectedModels } from './affected-models'
+import { movesKey, rowWrites, writeThrough } from '../row/row-write'
+import { writeEffects } from './affected-models'
 import { isReadOnlySql, rawSqlModels, sqlText } from './raw-sql'
 
 /** The fields of a query-extension call Strata reads. `__internalParams` is Prisma's, not public API. */
@@ -30,8 +31,7 @@ export const writeOperations = [
   'deleteMany',
 ] as const
 
-async function bumpAround(engine: Engine, params: WriteParams, models: readonly string[]): Promise<unknown> {
-  const names = models.map((m) => engine.modelVersionName(m))
+async function bumpAround(engine: Engine, params: WriteParams, names: readonly string[]): Promise<unknown> {
   const tx = params.__internalParams?.transaction
   if (tx?.kind === 'itx') {
     if (engine.transactions.defer(String(tx.id), names)) return params.query(params.args)
@@ -46,10 +46,25 @@ async function bumpAround(engine: Engine, params: WriteParams, models: readonly 
   }
 }
 
+/** Writes that change rows they do not name one by one: every row entry of a write-through model goes. */
+const manyRows = new Set(['updateMany', 'updateManyAndReturn', 'deleteMany'])
+
 export function modelWrite(engine: Engine) {
   return (params: WriteParams): Promise<unknown> => {
-    const models = affectedModels(engine.graph, params.model as string, params.operation, params.args as never)
-    return bumpAround(engine, params, models)
+    const model = params.model as string
+    const effect = writeEffects(engine.graph, model, params.operation, params.args as never)
+    const info = engine.graph.models.get(model)
+    // A write to one row of a write-through model, outside an interactive transaction, puts the new row.
+    const put =
+      engine.policies.writesThrough(model) &&
+      info !== undefined &&
+      rowWrites.has(params.operation) &&
+      params.__internalParams?.transaction?.kind !== 'itx' &&
+      !movesKey(info, params.operation, params.args)
+    const rowsGone = new Set(effect.elsewhere)
+    if (manyRows.has(params.operation) || (rowWrites.has(params.operation) && !put)) rowsGone.add(model)
+    const names = engine.namesFor(effect.models, rowsGone)
+    return put ? writeThrough(engine, params, info, names) : bumpAround(engine, params, names)
   }
 }
 
@@ -58,6 +73,7 @@ export function rawWrite(engine: Engine, mayRead: boolean) {
   return (params: WriteParams): PromiseLike<unknown> => {
     const sql = sqlText(params.args)
     if (mayRead && sql !== undefined && isReadOnlySql(sql)) return params.query(params.args)
-    return bumpAround(engine, params, rawSqlModels(engine.graph, sql))
+    const models = rawSqlModels(engine.graph, sql)
+    return bumpAround(engine, params, engine.namesFor(models))
   }
 }

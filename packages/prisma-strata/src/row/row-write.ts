@@ -1,0 +1,112 @@
+/**
+ * A write to one row of a write-through model (`update`, `upsert`, `delete` outside an interactive
+ * transaction): after it returns, the row gets a new version (its entries drop everywhere, and the bus tells every
+ * instance), then the whole row is read back and put into its entry under that version.
+ *
+ * The row is read back after the bump rather than taken from the write's own result: two writes can commit in
+ * one order and bump in the other, and only a read made after a bump is sure to see every write bumped before
+ * it. A put (or a fill) made under a version that a later write has moved past is refused, so an older row never
+ * replaces a newer one.
+ */
+import type { Engine } from '../engine'
+import type { EffectivePolicy } from '../policy/policy'
+import type { ModelInfo } from '../schema/model-graph'
+import { rowsVersionName } from '../store/keys'
+import type { WriteParams } from '../write/write-path'
+import { rowSlot, storeRow } from './row-entry'
+import { idWhere, rowIdText, wholeRow } from './row-target'
+
+type Args = Record<string, unknown>
+
+const isObject = (value: unknown): value is Args => typeof value === 'object' && value !== null
+
+/** Single-row writes whose row is known once they return. */
+export const rowWrites = new Set(['update', 'upsert', 'delete'])
+
+/** Whether the write can change the row's primary key (then the row it started from is not the one it returns). */
+export function movesKey(info: ModelInfo, operation: string, args: unknown): boolean {
+  const data = isObject(args) ? (operation === 'upsert' ? args.update : args.data) : undefined
+  return isObject(data) && info.id.some((field) => data[field] !== undefined)
+}
+
+/** The write's arguments with the primary key selected (so the row is known), and the fields added for that. */
+function withKeyFields(engine: Engine, model: string, info: ModelInfo, args: Args): { sent: Args; added: string[] } {
+  const added: string[] = []
+  if (isObject(args.select)) {
+    const select: Args = { ...args.select }
+    for (const field of info.id) {
+      if (select[field] !== true) {
+        select[field] = true
+        added.push(field)
+      }
+    }
+    return { sent: added.length ? { ...args, select } : args, added }
+  }
+  const omit = args.omit as Args | undefined
+  const globalOmit = engine.globalOmit(model)
+  let sentOmit: Args | undefined
+  for (const field of info.id) {
+    if ((omit?.[field] ?? globalOmit?.[field]) === true) {
+      sentOmit = { ...(sentOmit ?? omit), [field]: false }
+      added.push(field)
+    }
+  }
+  return { sent: sentOmit ? { ...args, omit: sentOmit } : args, added }
+}
+
+export async function writeThrough(
+  engine: Engine,
+  params: WriteParams,
+  info: ModelInfo,
+  names: string[],
+): Promise<unknown> {
+  const model = params.model as string
+  const { sent, added } = withKeyFields(engine, model, info, (params.args ?? {}) as Args)
+  let result: unknown
+  try {
+    result = await params.query(sent)
+  } catch (error) {
+    // It may have committed all the same (a timeout): which row it touched is unknown, so every row goes.
+    await engine.bump([...names, rowsVersionName(model)])
+    throw error
+  }
+  const idText = rowIdText(info, result)
+  if (idText === undefined) await engine.bump([...names, rowsVersionName(model)])
+  else await Promise.all([engine.bump(names), putRow(engine, model, info, result as Args, idText, params.operation)])
+  for (const field of added) delete (result as Args)[field]
+  return result
+}
+
+async function putRow(
+  engine: Engine,
+  model: string,
+  info: ModelInfo,
+  result: Args,
+  idText: string,
+  operation: string,
+): Promise<void> {
+  const policy = engine.policies.of(model) as EffectivePolicy
+  const lifetime = policy.ttlMs + Math.max(policy.swrMs, policy.graceMs)
+  const version = await engine.bumpRow(model, idText, lifetime)
+  if (version === undefined) {
+    // Redis did not take the row's bump: drop every row of the model instead (retried until Redis has it).
+    await engine.bump([rowsVersionName(model)])
+    return
+  }
+  if (operation === 'delete') return
+  const partition = engine.context ? engine.context() : undefined
+  if (engine.context && (partition === undefined || partition === null)) return
+  const slot = rowSlot(model, info, idText, partition === undefined ? undefined : String(partition), policy)
+  const versions = await engine.versions.snapshot([engine.modelVersionName(model), rowsVersionName(model)])
+  if (versions === undefined) return
+  let row: unknown
+  try {
+    row = await engine.loadRow(model, { where: idWhere(info, result), select: wholeRow(info) })
+  } catch {
+    return // the database failed after the write: the row's entry stays empty and the next read fills it
+  }
+  if (row === null || rowIdText(info, row) !== idText) return
+  engine.stats.puts++
+  await storeRow(engine, slot, row as Args, { row: version, model: versions[0] as number, rows: versions[1] as number })
+    .stored
+}

@@ -1,0 +1,80 @@
+/**
+ * The Redis side of write-through rows: one hash per row holds its version and its entries (one per partition);
+ * aliases map another unique key's value to the primary key of the row that had it. Every call is one command
+ * on one key (any Redis Cluster slot), bounded like every Redis call; `undefined`/false means Redis did not answer.
+ */
+import type { KeySpace } from './keys'
+import { FAILED, type RedisTier } from './redis-tier'
+import { bumpRow, putRow, readRow } from './scripts'
+
+export class RowStore {
+  constructor(
+    private readonly redis: RedisTier,
+    private readonly keys: KeySpace,
+    private readonly origin: string,
+  ) {}
+
+  /** The row's version (seeded if the row has none) and its entry under `field`, if any. */
+  async read(
+    model: string,
+    idText: string,
+    field: string,
+    ttlMs: number,
+    deadline: number,
+  ): Promise<{ version: number; frame: Buffer | undefined } | undefined> {
+    const reply = await this.redis.script(
+      readRow,
+      [this.keys.row(model, idText)],
+      [field, String(Math.ceil(ttlMs))],
+      deadline,
+      true,
+    )
+    if (reply === FAILED || !Array.isArray(reply)) return undefined
+    const version = Number(String(reply[0]))
+    if (!Number.isSafeInteger(version)) return undefined
+    return { version, frame: Buffer.isBuffer(reply[1]) ? reply[1] : undefined }
+  }
+
+  /** Drops the row's entries and gives it a new version, published on the bus under `name`. */
+  async bump(model: string, idText: string, name: string, ttlMs: number): Promise<number | undefined> {
+    const reply = await this.redis.script(
+      bumpRow,
+      [this.keys.row(model, idText)],
+      [this.keys.channel, this.origin, name, String(Math.ceil(ttlMs))],
+    )
+    const version = reply === FAILED ? Number.NaN : Number(reply)
+    return Number.isSafeInteger(version) ? version : undefined
+  }
+
+  /** Stores an entry read under `version`, unless a write has moved the row past it since. */
+  async put(
+    model: string,
+    idText: string,
+    version: number,
+    field: string,
+    frame: Buffer,
+    ttlMs: number,
+  ): Promise<boolean> {
+    const reply = await this.redis.script(
+      putRow,
+      [this.keys.row(model, idText)],
+      [String(version), field, frame, String(Math.max(1, Math.ceil(ttlMs)))],
+    )
+    return reply === 1
+  }
+
+  async alias(model: string, text: string, deadline: number): Promise<string | undefined> {
+    const reply = await this.redis.guard('GET', () => this.redis.client.get(this.keys.alias(model, text)), deadline)
+    return typeof reply === 'string' ? reply : undefined
+  }
+
+  setAlias(model: string, text: string, idText: string, ttlMs: number): Promise<unknown> {
+    return this.redis.guard('SET', () =>
+      this.redis.client.set(this.keys.alias(model, text), idText, 'PX', Math.max(1, Math.ceil(ttlMs))),
+    )
+  }
+
+  dropAlias(model: string, text: string): Promise<unknown> {
+    return this.redis.guard('DEL', () => this.redis.client.del(this.keys.alias(model, text)))
+  }
+}

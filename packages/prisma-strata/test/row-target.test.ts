@@ -1,0 +1,93 @@
+// Which point reads a write-through row entry can answer, how a row is keyed, and what a read gets from the row.
+import { describe, expect, it } from 'vitest'
+import { schema as generatedSchema } from '../../../generated/sqlite/strata/index.js'
+import { project, rowHasKey, rowIdText, rowTarget } from '../src/row/row-target'
+import type { ModelInfo } from '../src/schema/model-graph'
+import { readSchemaText, schemaFacts } from '../src/schema/schema-text'
+import { preciseGraph, schemaText } from './fixtures'
+
+const model = (name: string) => preciseGraph.models.get(name) as ModelInfo
+const user = model('User')
+
+describe('keys read from the schema', () => {
+  it('finds primary keys, @unique fields and compound keys, as the generator does', () => {
+    const keys = readSchemaText(schemaText)?.keys
+    expect(keys?.User).toEqual({ id: ['id'], uniques: [['id'], ['email']] })
+    expect(keys?.Post).toEqual({ id: ['id'], uniques: [['id'], ['authorId', 'title']] })
+    expect(keys?.Membership).toEqual({ id: ['userId', 'teamId'], uniques: [['userId', 'teamId']] })
+    expect(keys?.Profile?.uniques).toEqual([['id'], ['userId']])
+    expect(schemaFacts(generatedSchema).keys).toEqual(keys)
+  })
+})
+
+describe('rowTarget', () => {
+  it('takes a read by id, by another unique key and by a compound key, whatever the key order', () => {
+    expect(rowTarget(user, { where: { id: 5 } })).toMatchObject({ idText: 'id=5', uniqueText: undefined })
+    expect(rowTarget(user, { where: { email: 'a@x' }, select: { name: true } })).toMatchObject({
+      idText: undefined,
+      uniqueText: 'email="a@x"',
+    })
+    const a = rowTarget(model('Membership'), { where: { userId_teamId: { teamId: 2, userId: 1 } } })
+    expect(a?.idText).toBe('userId=1,teamId=2')
+    const b = rowTarget(model('Post'), { where: { authorId_title: { title: 't', authorId: 1 } } })
+    expect(b?.uniqueText).toBe('authorId=1,title="t"')
+  })
+
+  it.each([
+    ['relations selected', { where: { id: 1 }, include: { posts: true } }],
+    ['a relation in select', { where: { id: 1 }, select: { posts: true } }],
+    ['_count', { where: { id: 1 }, select: { _count: true } }],
+    ['an extra filter', { where: { id: 1, name: 'x' } }],
+    ['a filter object on the key', { where: { id: { equals: 1 } } }],
+    ['a field that is not unique', { where: { name: 'x' } }],
+    ['select and omit together', { where: { id: 1 }, select: { id: true }, omit: { name: true } }],
+    ['a non-boolean selection', { where: { id: 1 }, select: { id: 'yes' } }],
+  ])('leaves reads with %s to ordinary entries', (_name, args) => {
+    expect(rowTarget(user, args as never)).toBeUndefined()
+  })
+
+  it('keys a BigInt and a DateTime by value, not by the type the caller passed', () => {
+    const info = { ...user, types: new Map([['id', 'BigInt']]) }
+    expect(rowTarget(info, { where: { id: 5 } })?.idText).toBe(rowTarget(info, { where: { id: 5n } })?.idText)
+    const dated = {
+      ...user,
+      id: ['at'],
+      uniques: [['at']],
+      scalars: new Set(['at']),
+      types: new Map([['at', 'DateTime']]),
+    }
+    const at = new Date('2026-01-02T03:04:05.000Z')
+    expect(rowTarget(dated, { where: { at } })?.idText).toBe(
+      rowTarget(dated, { where: { at: at.toISOString() } })?.idText,
+    )
+  })
+})
+
+describe('rows', () => {
+  const row = { id: 1, email: 'a@x', name: 'A', prefs: { deep: [1] }, createdAt: new Date(0) }
+
+  it('gives each read its selection, as a copy', () => {
+    expect(project(row, { select: { name: true, id: false } }, undefined)).toEqual({ name: 'A' })
+    expect(project(row, { omit: { prefs: true } }, undefined)).toEqual({
+      id: 1,
+      email: 'a@x',
+      name: 'A',
+      createdAt: new Date(0),
+    })
+    // The client's global omit applies unless the query says otherwise.
+    expect(project(row, undefined, { email: true, name: true })).not.toHaveProperty('email')
+    expect(project(row, { omit: { email: false } }, { email: true })).toHaveProperty('email', 'a@x')
+    const copy = project(row, undefined, undefined)
+    ;(copy.prefs as { deep: number[] }).deep.push(2)
+    ;(copy.createdAt as Date).setTime(5)
+    expect(row.prefs.deep).toEqual([1])
+    expect(row.createdAt.getTime()).toBe(0)
+  })
+
+  it('knows its id and whether it still has the unique key a read asked for', () => {
+    expect(rowIdText(user, row)).toBe('id=1')
+    const byEmail = rowTarget(user, { where: { email: 'a@x' } })
+    expect(byEmail && rowHasKey(user, row, byEmail)).toBe(true)
+    expect(byEmail && rowHasKey(user, { ...row, email: 'b@x' }, byEmail)).toBe(false)
+  })
+})
