@@ -146,11 +146,16 @@ describe('consistency across processes', () => {
     expect(result.convergenceReads).toBeGreaterThan(0)
   }
 
-  const runProcesses = (kill: boolean) =>
-    runConsistency({ processes: 3, writeMs: seconds * 1000, boundMs, writeRate: 15, lanes: 2, kill })
+  const runProcesses = (kill: boolean, writeThrough = false) =>
+    runConsistency({ processes: 3, writeMs: seconds * 1000, boundMs, writeRate: 15, lanes: 2, kill, writeThrough })
 
   it('3 processes: read-your-writes, bounded staleness, convergence, no invented values', async () => {
     const report = await runProcesses(false)
+    expectConsistent(report)
+  }, 60_000)
+
+  it('the same with User and Post write-through (rows put by one process, read by the others)', async () => {
+    const report = await runProcesses(false, true)
     expectConsistent(report)
   }, 60_000)
 

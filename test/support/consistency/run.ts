@@ -59,6 +59,8 @@ export interface RunOptions {
   quietMs?: number
   users?: number
   postsPerUser?: number
+  /** User and Post write-through (rows put after writes) instead of invalidated. */
+  writeThrough?: boolean
   seed?: number
   /** Progress lines. */
   log?: (line: string) => void
@@ -281,6 +283,7 @@ export async function runConsistency(options: RunOptions): Promise<RunReport> {
           lanes: options.lanes,
           seed: seed + index,
           stallMs: options.stallMs ?? 10,
+          writeThrough: options.writeThrough ?? false,
           thinkMs: options.thinkMs ?? 0,
           logFile: join(logDir, `worker-${index}.jsonl`),
         }),

@@ -28,6 +28,8 @@ export interface WorkerConfig {
   thinkMs: number
   /** Event-loop gaps longer than this (ms) are logged as stalls. */
   stallMs: number
+  /** User and Post with `strategy: 'write-through'`. */
+  writeThrough: boolean
   logFile: string
 }
 
@@ -78,7 +80,13 @@ const { cache } = (await import(process.env.STRATA_CONSISTENCY_MODULE ?? 'prisma
 function makeClient(config: WorkerConfig) {
   const client = new PrismaClient({ adapter: new PrismaPg({ connectionString: config.databaseUrl }) })
   const prisma = client.$extends(
-    cache({ redis: redisOptions(config.redisUrl, `strata-w${config.index}`), prefix: config.prefix }),
+    cache({
+      redis: redisOptions(config.redisUrl, `strata-w${config.index}`),
+      prefix: config.prefix,
+      ...(config.writeThrough && {
+        models: { User: { strategy: 'write-through' }, Post: { strategy: 'write-through' } },
+      }),
+    }),
   )
   return prisma
 }

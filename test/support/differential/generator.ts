@@ -917,7 +917,11 @@ class Generator {
         op: 'findUnique',
         args: { where: { email: `u${u}@x.io` }, select: { id: true, name: true, karma: true, invitedById: true } },
       }),
-      () => ({ model: 'user', op: 'findUniqueOrThrow', args: { where: { email: `u${u}@x.io` }, omit: { avatar: true } } }),
+      () => ({
+        model: 'user',
+        op: 'findUniqueOrThrow',
+        args: { where: { email: `u${u}@x.io` }, omit: { avatar: true } },
+      }),
       () => ({ model: 'post', op: 'findUnique', args: { where: { id: p }, omit: { views: true } } }),
       () => ({
         model: 'post',
