@@ -8,7 +8,7 @@ import { Prisma } from '../../../generated/sqlite/client/client.ts'
 
 const require = createRequire(import.meta.url)
 
-function packageVersion(name: string): string | undefined {
+export function packageVersion(name: string): string | undefined {
   try {
     // Some packages do not export ./package.json: find it from their main entry.
     let dir = dirname(require.resolve(name))
@@ -54,6 +54,7 @@ export function stackVersions() {
     'better-sqlite3': packageVersion('better-sqlite3'),
     ioredis: packageVersion('ioredis'),
     'prisma-strata': packageVersion('prisma-strata'),
+    'prisma-extension-redis': packageVersion('prisma-extension-redis'),
   }
 }
 

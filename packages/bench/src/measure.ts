@@ -1,4 +1,6 @@
 // Latency measurement: one awaited call at a time, each timed on its own with `performance.now()`.
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 
 /** What is measured: a function returning the promise (or thenable) of one call. */
 export type Call = () => PromiseLike<unknown>
@@ -100,4 +102,14 @@ export async function timerOverhead(n = 20_000): Promise<Summary> {
   const resolved = Promise.resolve(undefined)
   await timed(() => resolved, n, samples)
   return samples.summary()
+}
+
+let gc: (() => void) | undefined
+/** A full garbage collection (V8's `gc()`, exposed on first use), to run untimed between measurements. */
+export function fullGc(): void {
+  if (!gc) {
+    setFlagsFromString('--expose-gc')
+    gc = runInNewContext('gc') as () => void
+  }
+  gc()
 }

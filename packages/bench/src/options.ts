@@ -1,9 +1,9 @@
-// Command-line flags of the benchmark. Defaults keep a whole run (hit path, then the multi-process scenarios)
-// around a minute on 2 cores.
-import { join } from 'node:path'
+// Command-line flags of the benchmark. Defaults keep a whole run (every scenario) within a few minutes on 2 cores;
+// --quick makes it a smoke run.
+import { dirname, join } from 'node:path'
 import { parseArgs } from 'node:util'
 
-export const scenarioNames = ['hit-path', 'hot-key', 'stampede'] as const
+export const scenarioNames = ['hit-path', 'compare', 'write-through', 'memory', 'hot-key', 'stampede'] as const
 export type ScenarioName = (typeof scenarioNames)[number]
 
 export interface BenchOptions {
@@ -24,6 +24,29 @@ export interface BenchOptions {
   only: string[]
   /** The multi-process scenarios (hot-key, stampede). */
   multi: MultiOptions
+  /** Strata against prisma-extension-redis and plain Prisma (compare). */
+  compare: CompareOptions
+  /** Strategy `invalidate` against `write-through` (write-through). */
+  writeThrough: { rows: number; ops: number; rounds: number }
+  /** Peak RSS with the local tier bounded (memory). */
+  memory: { queries: number; maxMiB: number }
+  /** Where the chart goes. */
+  chart: string
+}
+
+export interface CompareOptions {
+  /** Latency rounds (point hit, list hit, miss), contenders interleaved in each. */
+  rounds: number
+  /** Timed calls per contender per round. */
+  calls: number
+  /** Entries cached before the write + invalidation is timed. */
+  entries: number
+  /** Timed writes per contender (the entries are cached again before each where a write deleted them). */
+  writeRounds: number
+  /** 90/10 mix: operations per contender (split over `rounds`), keys read and written, calls in flight. */
+  mixOps: number
+  mixKeys: number
+  mixConcurrency: number
 }
 
 export interface MultiOptions {
@@ -45,13 +68,14 @@ export interface MultiOptions {
 
 const usage = `pnpm bench [-- flags]        (or: pnpm --filter bench start [flags])
 
-  --scenarios a,b   hit-path, hot-key, stampede, or all (default: all)
+  --scenarios a,b   hit-path, compare, write-through, memory, hot-key, stampede, or all (default: all)
   --quick           a smoke run: fewer rounds, calls and reads in every scenario
   --redis URL       default: $REDIS_URL or redis://127.0.0.1:6379
   --postgres URL    a server to create throwaway databases on; default: $DATABASE_URL or
                     postgresql://postgres@127.0.0.1:5432/postgres (skipped, saying why, if it does not answer)
   --no-postgres     skip the PostgreSQL row and the multi-process scenarios (they need it)
   --out FILE        default: packages/bench/results/latest.json
+  --chart FILE      default: chart.svg next to --out
   -h, --help
 
 hit path (one process, sequential calls):
@@ -68,7 +92,24 @@ multi-process scenarios (hot-key, stampede):
   --yield-every N       hot key: each process yields to the event loop after every N reads (default 100)
   --stampede-reads N    stampede: concurrent reads per process (default 1000)
   --stampede-rounds N   stampede: rounds (default 3; --quick 1)
-  --shared-redis        use --redis instead of a throwaway redis-server (no server-side command counts)`
+  --shared-redis        use --redis instead of a throwaway redis-server (no server-side command counts)
+
+compare (Strata, prisma-extension-redis, plain Prisma, on PostgreSQL):
+  --compare-rounds N    latency rounds, contenders interleaved (default 15; --quick 5)
+  --compare-calls N     timed calls per contender per round (default 200; --quick 100)
+  --entries N           entries cached before a write is timed (default 100000; --quick 10000)
+  --write-rounds N      timed writes per contender (default 7; --quick 3)
+  --mix-ops N           90/10 mix: operations per contender (default 4000; --quick 2000)
+  --mix-keys N          90/10 mix: rows read and written, Zipf-distributed (default 10000)
+  --mix-concurrency N   90/10 mix: operations in flight (default 8)
+
+write-through (strategy invalidate vs write-through, Strata two-tier):
+  --wt-rows N           rows per configuration (default 10000; --quick 2000)
+  --wt-ops N            operations per configuration, 10% writes (default 10000; --quick 2000)
+
+memory (a child process, local tier bounded):
+  --memory-queries N    distinct queries (default 1000000; --quick 100000)
+  --memory-max-mib N    the local tier's bound (default 32)`
 
 function count(value: string | undefined, flag: string, fallback: number): number {
   if (value === undefined) return fallback
@@ -91,6 +132,18 @@ export function readOptions(argv: string[], benchDir: string): BenchOptions {
       'stampede-reads': { type: 'string' },
       'stampede-rounds': { type: 'string' },
       'shared-redis': { type: 'boolean', default: false },
+      'compare-rounds': { type: 'string' },
+      'compare-calls': { type: 'string' },
+      entries: { type: 'string' },
+      'write-rounds': { type: 'string' },
+      'mix-ops': { type: 'string' },
+      'mix-keys': { type: 'string' },
+      'mix-concurrency': { type: 'string' },
+      'wt-rows': { type: 'string' },
+      'wt-ops': { type: 'string' },
+      'memory-queries': { type: 'string' },
+      'memory-max-mib': { type: 'string' },
+      chart: { type: 'string' },
       rounds: { type: 'string' },
       iterations: { type: 'string' },
       warmup: { type: 'string' },
@@ -108,6 +161,7 @@ export function readOptions(argv: string[], benchDir: string): BenchOptions {
     process.exit(0)
   }
   const quick = values.quick
+  const out = values.out ?? join(benchDir, 'results', 'latest.json')
   return {
     scenarios: readScenarios(values.scenarios),
     rounds: count(values.rounds, 'rounds', quick ? 8 : 40),
@@ -117,7 +171,8 @@ export function readOptions(argv: string[], benchDir: string): BenchOptions {
       ? undefined
       : (values.postgres ?? process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres'),
     redisUrl: values.redis ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-    out: values.out ?? join(benchDir, 'results', 'latest.json'),
+    out,
+    chart: values.chart ?? join(dirname(out), 'chart.svg'),
     only: (values.only ?? '')
       .split(',')
       .map((s) => s.trim())
@@ -131,6 +186,24 @@ export function readOptions(argv: string[], benchDir: string): BenchOptions {
       stampedeReads: count(values['stampede-reads'], 'stampede-reads', 1000),
       stampedeRounds: count(values['stampede-rounds'], 'stampede-rounds', quick ? 1 : 3),
       sharedRedis: values['shared-redis'],
+    },
+    compare: {
+      rounds: count(values['compare-rounds'], 'compare-rounds', quick ? 5 : 15),
+      calls: count(values['compare-calls'], 'compare-calls', quick ? 100 : 200),
+      entries: count(values.entries, 'entries', quick ? 10_000 : 100_000),
+      writeRounds: count(values['write-rounds'], 'write-rounds', quick ? 3 : 7),
+      mixOps: count(values['mix-ops'], 'mix-ops', quick ? 2000 : 4000),
+      mixKeys: count(values['mix-keys'], 'mix-keys', 10_000),
+      mixConcurrency: count(values['mix-concurrency'], 'mix-concurrency', 8),
+    },
+    writeThrough: {
+      rows: count(values['wt-rows'], 'wt-rows', quick ? 2000 : 10_000),
+      ops: count(values['wt-ops'], 'wt-ops', quick ? 2000 : 10_000),
+      rounds: quick ? 2 : 4,
+    },
+    memory: {
+      queries: count(values['memory-queries'], 'memory-queries', quick ? 100_000 : 1_000_000),
+      maxMiB: count(values['memory-max-mib'], 'memory-max-mib', 32),
     },
   }
 }

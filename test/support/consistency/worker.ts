@@ -11,6 +11,7 @@ import { appendFileSync, writeFileSync } from 'node:fs'
 import { PrismaPg } from '@prisma/adapter-pg'
 import type { cache as Cache } from 'prisma-strata'
 import { PrismaClient } from '../../../generated/postgres/client/client.ts'
+import { Rng } from '../differential/random.ts'
 import type { LogEntry } from './checker.ts'
 
 export interface WorkerConfig {
@@ -62,15 +63,9 @@ function redisOptions(url: string, connectionName: string) {
   }
 }
 
-function rng(seed: number) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
+function rng(seed: number): () => number {
+  const r = new Rng(seed)
+  return () => r.next()
 }
 
 // STRATA_CONSISTENCY_MODULE: the path of another build of prisma-strata to run instead (a mutant, to check that this

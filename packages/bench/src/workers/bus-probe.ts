@@ -12,7 +12,10 @@ export interface BusProbe {
 export async function busProbe(redisUrl: string, prefix: string): Promise<BusProbe> {
   const sub = new Redis(redisUrl, { maxRetriesPerRequest: 2 })
   let arrivals: number[] = []
-  sub.on('message', () => arrivals.push(performance.timeOrigin + performance.now()))
+  // Strata's heartbeats (`<origin> ~`) share the channel: only version bumps are writes.
+  sub.on('message', (_channel: string, text: string) => {
+    if (text.split(' ')[1] !== '~') arrivals.push(performance.timeOrigin + performance.now())
+  })
   await sub.subscribe(`${prefix}:bus`)
   return {
     arrivals: () => [...arrivals],

@@ -1,0 +1,244 @@
+// The contenders of the comparison, all on one PostgreSQL database and one Redis server: plain Prisma, the
+// query-extension floor, prisma-extension-redis, and Strata local-only, Redis-only and two-tier. Each has its own
+// Prisma client, whose SQL is counted below Prisma, so every contender's database traffic is measured the same way.
+import { PrismaPg } from '@prisma/adapter-pg'
+import { Redis } from 'ioredis'
+import { createMetricsCollector, PrismaExtensionRedis } from 'prisma-extension-redis'
+import { type CacheHandle, type CacheOptions, cache } from 'prisma-strata'
+import { PrismaClient } from '../../../../generated/postgres/client/client.ts'
+import { type CountingAdapter, countingAdapter } from '../../../../test/support/counting-adapter.ts'
+import { packageVersion } from '../machine.ts'
+import type { Defer } from './cleanup.ts'
+import type { Services } from './services.ts'
+
+/** The list read: a page of posts with their comments and tags. */
+export const listArgs = (authorId: number) => ({
+  where: { authorId },
+  include: { comments: true, tags: true },
+  orderBy: { id: 'asc' as const },
+})
+
+/** The few `prisma.post` calls the comparison makes. */
+export interface Posts {
+  findUnique(args: { where: { id: number } }): PromiseLike<unknown>
+  findFirst(args: { where: { id: number; views: { lt: number } } }): PromiseLike<unknown>
+  findMany(args: ReturnType<typeof listArgs> | { where: { id: { gte: number; lte: number } } }): PromiseLike<unknown[]>
+  update(args: { where: { id: number }; data: { views?: number; title?: string } }): PromiseLike<unknown>
+}
+
+export type ContenderKey =
+  | 'prisma'
+  | 'floor'
+  | 'extension-redis'
+  | 'strata.local'
+  | 'strata.redis'
+  | 'strata.two-tier'
+  | 'strata.write-through'
+
+export interface CompareContender {
+  key: ContenderKey
+  label: string
+  description: string
+  posts: Posts
+  /** The SQL statements its client sent. */
+  sql: CountingAdapter<unknown>
+  /** Reads the cache answered and reads it sent to the database, as the cache itself counts them. */
+  counters?: () => { hits: number; misses: number; errors: number }
+  resetCounters?: () => void
+  strata?: CacheHandle
+  /** Entries it holds now (local tier and/or Redis). */
+  entries?: () => Promise<number>
+}
+
+export interface Contenders {
+  list: CompareContender[]
+  /** The query-extension floor answers reads with this value when set (a hit), else passes them through. */
+  floorAnswer: { value: unknown }
+  /** prisma-extension-redis's own Redis connection (its own logical database), and its key prefix. */
+  extensionRedis: Redis
+  extensionPrefix: string
+  /**
+   * Caches point reads of these rows in prisma-extension-redis as its own reads would: its `cache()` under the key
+   * its auto-cache gives `findUnique({ where: { id } })` (`getAutoKey`), with the same envelope and TTL.
+   */
+  extensionPut(rows: { id: number }[]): Promise<void>
+  /** The connection Strata uses, and the key prefix of Strata's two-tier and Redis-only instances. */
+  redis: Redis
+  strataPrefixes: { redis: string; twoTier: string }
+  /** One more Strata instance on its own Prisma client (closed with the scenario). */
+  openStrata(options: CacheOptions): Promise<StrataInstance>
+}
+
+export interface StrataInstance {
+  posts: Posts
+  sql: CountingAdapter<unknown>
+  strata: CacheHandle
+}
+
+const MINIMAL = { errorFormat: 'minimal' as const }
+/** Long enough that nothing expires during the run, for every cache. */
+export const TTL_SECONDS = 600
+
+/** Keys under `match` on one connection (SCAN, so it never blocks the server). */
+export async function countKeys(redis: Redis, match: string): Promise<number> {
+  let n = 0
+  let cursor = '0'
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', match, 'COUNT', 1000)
+    n += keys.length
+    cursor = next
+  } while (cursor !== '0')
+  return n
+}
+
+/** Strata's counters as `CompareContender.counters`: a coalesced read is a hit (it sent no query of its own). */
+export function strataCounters(handle: CacheHandle) {
+  return () => {
+    const s = handle.stats()
+    const errors = Object.values(s.errors).reduce((a, b) => a + b, 0)
+    return { hits: s.localHits + s.redisHits + s.coalesced, misses: s.misses, errors }
+  }
+}
+
+export async function openContenders(services: Services, defer: Defer): Promise<Contenders> {
+  const newClient = () => {
+    const sql = countingAdapter(new PrismaPg({ connectionString: services.db.url }))
+    const client = new PrismaClient({ adapter: sql.adapter, ...MINIMAL })
+    defer(() => client.$disconnect())
+    return { client, sql }
+  }
+  const posts = (client: unknown) => (client as { post: Posts }).post
+
+  const redis = new Redis(services.redisUrl, { maxRetriesPerRequest: 2 })
+  defer(() => redis.disconnect())
+  // Its own logical database: its write invalidation SCANs the whole keyspace, so this is its best case.
+  const extensionRedis = new Redis(services.redisUrl, { db: 1, maxRetriesPerRequest: 2 })
+  defer(() => extensionRedis.disconnect())
+  const extensionPrefix = `${services.prefix.replace(/-/g, '_')}_x`
+  defer(async () => {
+    let cursor = '0'
+    do {
+      const [next, keys] = await extensionRedis.scan(cursor, 'MATCH', `${extensionPrefix}*`, 'COUNT', 1000)
+      if (keys.length) await extensionRedis.unlink(...keys)
+      cursor = next
+    } while (cursor !== '0')
+  })
+
+  const plain = newClient()
+  const floor = newClient()
+  const floorAnswer: { value: unknown } = { value: undefined }
+  const floorClient = floor.client.$extends({
+    query: {
+      $allModels: {
+        $allOperations({ args, query }) {
+          return floorAnswer.value === undefined ? query(args) : (floorAnswer.value as never)
+        },
+      },
+    },
+  })
+
+  const extension = newClient()
+  const metrics = createMetricsCollector()
+  const extensionClient = extension.client.$extends(
+    PrismaExtensionRedis({
+      client: extensionRedis,
+      config: {
+        type: 'STRING',
+        ttl: TTL_SECONDS,
+        stale: 0,
+        auto: { invalidateOnWrite: true, ttl: TTL_SECONDS },
+        cacheKey: { prefix: extensionPrefix },
+        metricsCollector: metrics,
+      },
+    }),
+  )
+  const extensionPut = async (rows: { id: number }[]) => {
+    let next = 0
+    const lane = async () => {
+      while (next < rows.length) {
+        const row = rows[next++] as { id: number }
+        const args = { where: { id: row.id } }
+        const key = extensionClient.getAutoKey({ args, model: 'Post', operation: 'findUnique' })
+        await extensionClient.cache({ key, value: row, ttl: TTL_SECONDS })
+      }
+    }
+    await Promise.all(Array.from({ length: 32 }, lane))
+  }
+
+  const strataPrefixes = { redis: `${services.prefix}-r`, twoTier: `${services.prefix}-t` }
+  const openStrata = async (options: CacheOptions): Promise<StrataInstance> => {
+    const { client, sql } = newClient()
+    const cached = client.$extends(cache({ ttl: TTL_SECONDS, ...options }))
+    defer(() => cached.$cache.close())
+    if (!(await cached.$cache.whenReady(10_000))) throw new Error('Strata: the invalidation bus did not subscribe')
+    return { posts: posts(cached), sql, strata: cached.$cache }
+  }
+  const local = await openStrata({})
+  const redisOnly = await openStrata({ redis, prefix: strataPrefixes.redis, local: false })
+  const twoTier = await openStrata({ redis, prefix: strataPrefixes.twoTier })
+  // Entry keys are `<prefix>:…`; version and lease keys start with `{<prefix>}`.
+  const redisEntries = (prefix: string) => () => countKeys(redis, `${prefix}:*`)
+
+  const list: CompareContender[] = [
+    {
+      key: 'prisma',
+      label: 'Prisma, uncached',
+      description: 'Prisma 7 + @prisma/adapter-pg, errorFormat minimal: what every cache is compared with.',
+      posts: posts(plain.client),
+      sql: plain.sql,
+    },
+    {
+      key: 'floor',
+      label: 'query-extension floor',
+      description:
+        'An empty `$extends({ query: { $allModels: { $allOperations } } })`: on a hit scenario it returns the ' +
+        'expected result at once (the fastest hit any query-component cache can serve), elsewhere it passes the ' +
+        'query through (the least such a cache adds).',
+      posts: posts(floorClient),
+      sql: floor.sql,
+    },
+    {
+      key: 'extension-redis',
+      label: 'prisma-extension-redis',
+      description:
+        `prisma-extension-redis ${packageVersion('prisma-extension-redis')}: auto-cache every read in Redis (type STRING, JSON text), ` +
+        '`invalidateOnWrite: true` (a write SCANs for the model’s keys and UNLINKs them).',
+      posts: posts(extensionClient),
+      sql: extension.sql,
+      counters: () => {
+        const m = metrics.getMetrics()
+        return { hits: m.hits + m.staleHits, misses: m.misses, errors: m.errors }
+      },
+      resetCounters: () => metrics.reset(),
+      entries: () => countKeys(extensionRedis, `${extensionPrefix}*`),
+    },
+    {
+      key: 'strata.local',
+      label: 'Strata local-only',
+      description: '`cache()` without Redis: the in-process LRU tier alone.',
+      ...local,
+      counters: strataCounters(local.strata),
+      resetCounters: () => local.strata.resetStats(),
+      entries: async () => local.strata.stats().local.entries,
+    },
+    {
+      key: 'strata.redis',
+      label: 'Strata Redis-only',
+      description: '`cache({ redis, local: false })`: every hit is a Redis GET.',
+      ...redisOnly,
+      counters: strataCounters(redisOnly.strata),
+      resetCounters: () => redisOnly.strata.resetStats(),
+      entries: redisEntries(strataPrefixes.redis),
+    },
+    {
+      key: 'strata.two-tier',
+      label: 'Strata two-tier',
+      description: '`cache({ redis })`: the local tier in front of Redis.',
+      ...twoTier,
+      counters: strataCounters(twoTier.strata),
+      resetCounters: () => twoTier.strata.resetStats(),
+      entries: redisEntries(strataPrefixes.twoTier),
+    },
+  ]
+  return { list, floorAnswer, extensionRedis, extensionPrefix, extensionPut, redis, strataPrefixes, openStrata }
+}

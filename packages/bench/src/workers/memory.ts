@@ -1,0 +1,110 @@
+// One process of the memory scenario, so its RSS is its own: a SQLite database of `queries` (+ 1,000) posts, a Prisma client,
+// and for Strata `cache({ local: { maxBytes } })` (the local tier alone). `run` reads every post once by id, 100
+// reads in flight at a time (Prisma batches them), so each read is a distinct query: a miss that fills an entry
+// until the bound is reached, then evicts. RSS and the local tier's bytes are sampled as it goes.
+import { cache } from 'prisma-strata'
+import { PrismaClient } from '../../../../generated/sqlite/client/client.ts'
+import { createSqliteDatabase } from '../../../../prisma/database.ts'
+import { fullGc } from '../measure.ts'
+import { serve, workerConfig } from './protocol.ts'
+
+export interface MemoryConfig {
+  mode: 'prisma' | 'strata'
+  queries: number
+  maxBytes: number
+}
+
+export interface MemoryReport {
+  mode: MemoryConfig['mode']
+  queries: number
+  /** MiB after setup and 1,000 warm-up reads, after a full GC. */
+  baselineRssMiB: number
+  baselineHeapMiB: number
+  /** [queries done, RSS MiB, local tier bytes] every 5% of the run. */
+  series: [number, number, number][]
+  /** The highest RSS sampled (every 1,000 queries), and the OS's own peak for the whole process. */
+  peakRssMiB: number
+  maxRssMiB: number
+  /** The highest local-tier size seen (bytes as the tier accounts them) and its entries at the end. */
+  maxLocalBytes: number
+  localEntries: number
+  /** After the run and a full GC: heap still held, and RSS. */
+  endHeapMiB: number
+  endRssMiB: number
+  misses: number
+  seconds: number
+}
+
+const config = workerConfig<MemoryConfig>()
+const MiB = 2 ** 20
+
+const db = await createSqliteDatabase()
+const base = new PrismaClient({ adapter: db.adapter(), errorFormat: 'minimal' })
+await base.$executeRawUnsafe(
+  `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${config.queries + 1000}) ` +
+    `INSERT INTO "Post" (id, title, published, views) SELECT i, 'Post number ' || i, 1, i FROM n`,
+)
+const strata = config.mode === 'strata' ? base.$extends(cache({ local: { maxBytes: config.maxBytes } })) : undefined
+const posts = (strata ?? base).post as unknown as { findUnique(args: { where: { id: number } }): Promise<unknown> }
+const localBytes = () => strata?.$cache.stats().local.bytes ?? 0
+
+async function run(): Promise<MemoryReport> {
+  const read = async (from: number, to: number) => {
+    const batch: Promise<unknown>[] = []
+    for (let id = from; id < to; id++) batch.push(posts.findUnique({ where: { id } }))
+    await Promise.all(batch)
+  }
+  await read(config.queries + 1, config.queries + 1001) // warm-up on rows the run does not read
+  strata?.$cache.resetStats()
+  fullGc() // baseline and end measure what is held, not garbage
+  const baseline = process.memoryUsage()
+  const series: MemoryReport['series'] = []
+  let peakRss = baseline.rss
+  let maxLocalBytes = localBytes()
+  const start = performance.now()
+  const step = Math.max(1000, Math.floor(config.queries / 20))
+  let nextSample = step
+  for (let done = 0; done < config.queries; ) {
+    const to = Math.min(done + 100, config.queries)
+    await read(done + 1, to + 1)
+    done = to
+    if (done % 1000 === 0) {
+      peakRss = Math.max(peakRss, process.memoryUsage.rss())
+      maxLocalBytes = Math.max(maxLocalBytes, localBytes())
+    }
+    if (done >= nextSample || done === config.queries) {
+      series.push([done, round(process.memoryUsage.rss() / MiB), localBytes()])
+      nextSample += step
+    }
+  }
+  const seconds = (performance.now() - start) / 1000
+  peakRss = Math.max(peakRss, process.memoryUsage.rss())
+  maxLocalBytes = Math.max(maxLocalBytes, localBytes())
+  fullGc()
+  const end = process.memoryUsage()
+  return {
+    mode: config.mode,
+    queries: config.queries,
+    baselineRssMiB: round(baseline.rss / MiB),
+    baselineHeapMiB: round(baseline.heapUsed / MiB),
+    series,
+    peakRssMiB: round(peakRss / MiB),
+    maxRssMiB: round((process.resourceUsage().maxRSS * 1024) / MiB),
+    maxLocalBytes,
+    localEntries: strata?.$cache.stats().local.entries ?? 0,
+    endHeapMiB: round(end.heapUsed / MiB),
+    endRssMiB: round(end.rss / MiB),
+    misses: strata?.$cache.stats().misses ?? 0,
+    seconds: round(seconds),
+  }
+}
+
+function round(value: number): number {
+  return Math.round(value * 10) / 10
+}
+
+await serve({ run }, async () => {
+  await strata?.$cache.close()
+  await base.$disconnect()
+  await db.drop()
+})
