@@ -23,7 +23,7 @@ export interface RowSlot {
   text: string
   /** The row hash field of this partition's entry. */
   field: string
-  rowName: string
+  readonly rowName: string
   partition: string | undefined
   policy: EffectivePolicy
 }
@@ -36,13 +36,18 @@ export function rowSlot(
   policy: EffectivePolicy,
 ): RowSlot {
   const scope = partition === undefined ? '' : `${JSON.stringify(partition)}|`
+  let rowName: string | undefined
   return {
     model,
     info,
     idText,
     text: `${scope}row|${model}|${idText}`,
     field: partition === undefined ? 'd' : `d|${partition}`,
-    rowName: rowVersionName(model, idText),
+    // A hash: computed only off the hit path (a local hit checks the versions its entry stores).
+    get rowName() {
+      rowName ??= rowVersionName(model, idText)
+      return rowName
+    },
     partition,
     policy,
   }
