@@ -348,6 +348,7 @@ describe('faults', () => {
     const { prisma, errors } = await client({
       redis: { host: '127.0.0.1', port: redis.port, username: 'strata', password: 's3cret' },
       prefix: 'acl',
+      redisTimeout: 2000, // an error here must be a refused command, not a slow machine
     })
     await load(prisma, 20)
     await prisma.user.findMany()
