@@ -73,6 +73,7 @@ export class Engine {
   readonly context: (() => string | number | undefined) | undefined
   private readonly bus: Bus | undefined
   private readonly ownedClient: RedisClient | undefined
+  private detach: (() => void) | undefined
   private readonly versionNames = new Map<string, string>()
   private readonly readyWaiters: Array<(ready: boolean) => void> = []
   /** Fills and refreshes still writing to Redis: `close()` lets them finish. */
@@ -130,6 +131,14 @@ export class Engine {
         ? new Leases(this.redis, this.keys, options.lease.timeout, options.lease.wait)
         : undefined
     if (redisClient) {
+      // Bumps owed while the command connection was down go out as soon as it is back: other instances are stale
+      // until they land.
+      const flush = () => {
+        this.redis?.recovered()
+        this.versions.flushOwedSoon()
+      }
+      redisClient.on('ready', flush)
+      this.detach = () => redisClient.off('ready', flush)
       this.bus = new Bus(
         redisClient,
         this.keys.channel,
@@ -257,6 +266,7 @@ export class Engine {
     const pending = Promise.allSettled([...this.background])
     await Promise.race([pending, new Promise((resolve) => setTimeout(resolve, 2000).unref())])
     this.versions.close()
+    this.detach?.()
     await this.bus?.close()
     this.ownedClient?.disconnect()
     this.local?.clear()

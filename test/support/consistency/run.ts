@@ -337,8 +337,8 @@ export async function runConsistency(options: RunOptions): Promise<RunReport> {
             } else what = `CLIENT KILL TYPE pubsub (${await redis.client('KILL', 'TYPE', 'pubsub')})`
             // Each process reconnects and resubscribes on its own; Redis tells when all have (each trusts its local
             // tier again only once it has read the SUBSCRIBE reply, which comes after). A bump that failed while its
-            // process's command connection was down is sent again by that process's next cache miss (see the report
-            // on owed bumps), so the command connections must be back too.
+            // process's command connection was down is sent again once that connection is ready (and every 50 ms
+            // until it lands), so the command connections must be back too.
             const dropped = workers.length - (await subscribed())
             let restored: number | undefined
             while (restored === undefined && now() - t < 10_000) {

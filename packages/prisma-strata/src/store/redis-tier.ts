@@ -29,6 +29,13 @@ export class RedisTier {
     private readonly report: Reporter,
   ) {}
 
+  /** The connection is ready again: close the breaker now instead of waiting for its next trial call. */
+  recovered(): void {
+    this.failures = 0
+    this.openUntil = 0
+    this.openFor = BREAKER_MIN_OPEN_MS
+  }
+
   /** False while the breaker is open: callers skip Redis without waiting. */
   get available(): boolean {
     return this.openUntil <= Date.now()

@@ -9,8 +9,11 @@ import type { KeySpace } from './keys'
 import { FAILED, type RedisTier } from './redis-tier'
 import { bumpVersions, readVersions } from './scripts'
 
-/** How often a bump that could not reach Redis is tried again. */
-const OWED_RETRY_MS = 250
+/**
+ * How often a bump that could not reach Redis is tried again (also at once when the connection is ready again).
+ * While Redis stays away the circuit breaker answers these tries without touching the network.
+ */
+const OWED_RETRY_MS = 50
 /**
  * Most versions kept in memory. Rows of write-through models each have one, so the map is bounded: past this, the
  * oldest tenth is forgotten. With Redis a forgotten version is asked again; without, see `forget`.
