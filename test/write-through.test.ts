@@ -188,6 +188,42 @@ describe.each(matrix)('write-through: $provider / $tiers', (c) => {
   })
 })
 
+describe('write-through: stale-while-revalidate and grace', () => {
+  it('past its TTL a row is served stale while one refresh runs, and within grace when the database fails', async () => {
+    let failing = false
+    const s = await setupCase(
+      matrix[0]!,
+      { jitter: 0, models: { User: { strategy: 'write-through', ttl: 0.2, swr: 0.4, grace: 30 } } },
+      {
+        beforeQuery: (sql) => {
+          if (failing && /select/i.test(sql)) throw new Error('database unavailable')
+        },
+      },
+    )
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+    const name = async () => (await s.prisma.user.findUnique({ where: { id: 1 } }))?.name
+    try {
+      await s.raw.user.create({ data: { id: 1, email: 'a@x', name: 'first' } })
+      expect(await name()).toBe('first')
+      await s.raw.user.update({ where: { id: 1 }, data: { name: 'second' } }) // behind the cache's back
+      await sleep(250) // past the TTL, inside swr
+      s.counting.reset()
+      expect(await name()).toBe('first') // at once, stale
+      expect(await name()).toBe('first')
+      await sleep(100)
+      expect(s.counting.count()).toBe(1) // one refresh for both stale reads
+      expect(await name()).toBe('second')
+      await sleep(700) // past TTL + swr: only grace may serve it now
+      failing = true
+      expect(await name()).toBe('second')
+      expect(s.prisma.$cache.stats().models.User?.stale).toBeGreaterThanOrEqual(3)
+    } finally {
+      failing = false
+      await s.close()
+    }
+  })
+})
+
 describe('write-through: options', () => {
   it('takes the strategy from a /// @cache annotation in the generated module', async () => {
     const annotated = {

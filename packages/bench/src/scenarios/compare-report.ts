@@ -62,6 +62,24 @@ export function summaryTable(r: CompareResults, entries: number): string {
       percent(mix?.hitRatio),
     ]
   })
+  // Contenders that ran only the mix (Strata write-through): their mix columns, '-' for the cases they did not run.
+  for (const m of r.mix) {
+    if (r.pointHit.some((p) => p.key === m.key)) continue
+    rows.push([
+      m.label,
+      '-',
+      '-',
+      '-',
+      '-',
+      '-',
+      '-',
+      '-',
+      '-',
+      count(m.opsPerSec),
+      times(m.ratioToPrisma),
+      percent(m.hitRatio),
+    ])
+  }
   return markdownTable(header, rows)
 }
 

@@ -111,7 +111,7 @@ async function slowRowRead(
     if (age !== EXPIRED && answers(info, local.value, target)) {
       return served(engine, call, slot, target, local.value as Row | null, 'local', age)
     }
-    if (age === EXPIRED) grace = local.value as Row | null
+    if (age === EXPIRED && answers(info, local.value, target)) grace = local.value as Row | null
   }
   const found = frame && fromRedis(engine, slot, frame, versions)
   if (found) {
@@ -119,7 +119,7 @@ async function slowRowRead(
     if (age !== EXPIRED && answers(info, found.row, target)) {
       return served(engine, call, slot, target, found.row, 'redis', age, started)
     }
-    if (age === EXPIRED) grace ??= found.row
+    if (age === EXPIRED && answers(info, found.row, target)) grace ??= found.row
   }
   const flightKey = `${slot.text}@${versions.row},${versions.rows},${versions.model}|${target.uniqueText ?? ''}`
   const waiting = engine.inflight.get(flightKey)
