@@ -163,12 +163,18 @@ describe.each(matrix)('write-through: $provider / $tiers', (c) => {
     expect((await s.prisma.post.findUnique({ where: { id: post.id } }))?.authorId).toBeNull()
   })
 
-  it('an interactive transaction: rows are current after commit, unchanged after rollback', async () => {
+  it('an interactive transaction: its rows are put after commit, unchanged after rollback, others kept', async () => {
     await s.prisma.user.findUnique({ where: { id: 1 } })
+    await s.prisma.user.findUnique({ where: { id: 2 } })
     await writer.$transaction(async (tx) => {
-      await tx.user.update({ where: { id: 1 }, data: { name: 'in tx' } })
+      await tx.user.update({ where: { id: 1 }, data: { name: 'in tx' }, select: { name: true } })
+      // Inside, reads see the transaction's own writes (they never use the cache).
+      expect((await tx.user.findUnique({ where: { id: 1 } }))?.name).toBe('in tx')
     })
+    s.counting.reset()
     expect((await s.prisma.user.findUnique({ where: { id: 1 } }))?.name).toBe('in tx')
+    expect((await s.prisma.user.findUnique({ where: { id: 2 } }))?.name).toBe('user 2')
+    expect(sql()).toBe(0) // row 1 was put once the transaction committed; row 2's entry was never dropped
     await writer
       .$transaction(async (tx) => {
         await tx.user.update({ where: { id: 1 }, data: { name: 'rolled back' } })

@@ -12,6 +12,7 @@ import type { Engine } from '../engine'
 import type { EffectivePolicy } from '../policy/policy'
 import type { ModelInfo } from '../schema/model-graph'
 import { rowsVersionName } from '../store/keys'
+import type { PendingRow } from '../transaction/pending-transactions'
 import type { WriteParams } from '../write/write-path'
 import { rowSlot, storeRow } from './row-entry'
 import { idWhere, rowIdText, wholeRow } from './row-target'
@@ -54,37 +55,42 @@ function withKeyFields(engine: Engine, model: string, info: ModelInfo, args: Arg
   return { sent: sentOmit ? { ...args, omit: sentOmit } : args, added }
 }
 
+/**
+ * Runs the write; then, outside a transaction, bumps `names` and puts the row. Inside an interactive transaction
+ * (`txId`, one of ours), both wait for it to settle.
+ */
 export async function writeThrough(
   engine: Engine,
   params: WriteParams,
   info: ModelInfo,
   names: string[],
+  txId?: string,
 ): Promise<unknown> {
   const model = params.model as string
   const { sent, added } = withKeyFields(engine, model, info, (params.args ?? {}) as Args)
+  const everyRow = [...names, rowsVersionName(model)]
   let result: unknown
   try {
     result = await params.query(sent)
   } catch (error) {
     // It may have committed all the same (a timeout): which row it touched is unknown, so every row goes.
-    await engine.bump([...names, rowsVersionName(model)])
+    if (txId === undefined) await engine.bump(everyRow)
+    else engine.transactions.defer(txId, everyRow)
     throw error
   }
   const idText = rowIdText(info, result)
-  if (idText === undefined) await engine.bump([...names, rowsVersionName(model)])
-  else await Promise.all([engine.bump(names), putRow(engine, model, info, result as Args, idText, params.operation)])
+  const row = idText === undefined ? undefined : { model, idText, where: idWhere(info, result as Args) }
+  if (txId !== undefined) engine.transactions.defer(txId, row ? names : everyRow, row)
+  else if (row === undefined) await engine.bump(everyRow)
+  else await Promise.all([engine.bump(names), putRow(engine, row, params.operation === 'delete')])
   for (const field of added) delete (result as Args)[field]
   return result
 }
 
-async function putRow(
-  engine: Engine,
-  model: string,
-  info: ModelInfo,
-  result: Args,
-  idText: string,
-  operation: string,
-): Promise<void> {
+/** Bumps the row (dropping its entries everywhere), then reads it back and puts it under the new version. */
+export async function putRow(engine: Engine, pending: PendingRow, deleted = false): Promise<void> {
+  const { model, idText } = pending
+  const info = engine.graph.models.get(model) as ModelInfo
   const policy = engine.policies.of(model) as EffectivePolicy
   const lifetime = policy.ttlMs + Math.max(policy.swrMs, policy.graceMs)
   const version = await engine.bumpRow(model, idText, lifetime)
@@ -93,7 +99,7 @@ async function putRow(
     await engine.bump([rowsVersionName(model)])
     return
   }
-  if (operation === 'delete') return
+  if (deleted) return
   const partition = engine.context ? engine.context() : undefined
   if (engine.context && (partition === undefined || partition === null)) return
   const slot = rowSlot(model, info, idText, partition === undefined ? undefined : String(partition), policy)
@@ -101,7 +107,7 @@ async function putRow(
   if (versions === undefined) return
   let row: unknown
   try {
-    row = await engine.loadRow(model, { where: idWhere(info, result), select: wholeRow(info) })
+    row = await engine.loadRow(model, { where: pending.where, select: wholeRow(info) })
   } catch {
     return // the database failed after the write: the row's entry stays empty and the next read fills it
   }

@@ -8,6 +8,7 @@
  * callback carries this extension too.
  */
 import type { Engine } from '../engine'
+import { putRow } from '../row/row-write'
 import { belowStrata } from './client-below'
 
 /** Prisma marks its interactive transaction clients with this symbol (Prisma 7). */
@@ -37,7 +38,11 @@ export function transactionOverride(engine: Engine) {
       if (id) engine.transactions.open(id)
       return (input as (tx: unknown) => unknown)(tx)
     }
-    const settle = () => (id ? engine.bump(engine.transactions.close(id)) : undefined)
+    const settle = () => {
+      if (!id) return undefined
+      const { names, rows } = engine.transactions.close(id)
+      return Promise.all([engine.bump(names), ...rows.map((row) => putRow(engine, row))])
+    }
     return prismaTransaction.call(this, callback, options).finally(settle)
   }
 }

@@ -54,17 +54,19 @@ export function modelWrite(engine: Engine) {
     const model = params.model as string
     const effect = writeEffects(engine.graph, model, params.operation, params.args as never)
     const info = engine.graph.models.get(model)
-    // A write to one row of a write-through model, outside an interactive transaction, puts the new row.
+    const tx = params.__internalParams?.transaction
+    const txId = tx?.kind === 'itx' ? String(tx.id) : undefined
+    // A write to one row of a write-through model puts the new row (in an interactive transaction, once it settles).
     const put =
       engine.policies.writesThrough(model) &&
       info !== undefined &&
       rowWrites.has(params.operation) &&
-      params.__internalParams?.transaction?.kind !== 'itx' &&
+      (txId === undefined || engine.transactions.isOpen(txId)) &&
       !movesKey(info, params.operation, params.args)
     const rowsGone = new Set(effect.elsewhere)
     if (manyRows.has(params.operation) || (rowWrites.has(params.operation) && !put)) rowsGone.add(model)
     const names = engine.namesFor(effect.models, rowsGone)
-    return put ? writeThrough(engine, params, info, names) : bumpAround(engine, params, names)
+    return put ? writeThrough(engine, params, info, names, txId) : bumpAround(engine, params, names)
   }
 }
 
