@@ -79,18 +79,20 @@ describe.each(matrix)('write-through: $provider / $tiers', (c) => {
     await writer.user.update({ where: { id: 1 }, data: { name: 'x' } })
     await writer.user.upsert({ where: { id: 1 }, create: { email: 'no@x' }, update: { name: 'y' } })
     await writer.user.create({ data: { id: 4, email: 'u4@x' } })
+    // A post linked to user 1: the key is the post's, no user row changes.
+    await writer.post.create({ data: { title: 'linked', author: { connect: { id: 1 } } } })
     s.counting.reset()
     expect((await s.prisma.user.findUnique({ where: { id: 2 } }))?.name).toBe('user 2')
     expect(await s.prisma.user.findUnique({ where: { id: 3 }, select: { email: true } })).toEqual({ email: 'u3@x' })
     expect(sql()).toBe(0)
     // A delete too, on a model no referential action leads back to (deleting a User may SetNull other Users).
-    const posts = await Promise.all([1, 2].map((id) => s.raw.post.create({ data: { id, title: `p${id}` } })))
+    const posts = await Promise.all([11, 12].map((id) => s.raw.post.create({ data: { id, title: `p${id}` } })))
     for (const post of posts) await s.prisma.post.findUnique({ where: { id: post.id } })
-    await writer.post.delete({ where: { id: 1 } })
+    await writer.post.delete({ where: { id: 11 } })
     s.counting.reset()
-    expect((await s.prisma.post.findUnique({ where: { id: 2 } }))?.title).toBe('p2')
+    expect((await s.prisma.post.findUnique({ where: { id: 12 } }))?.title).toBe('p12')
     expect(sql()).toBe(0)
-    expect(await s.prisma.post.findUnique({ where: { id: 1 } })).toBeNull() // the deleted row: read, not served
+    expect(await s.prisma.post.findUnique({ where: { id: 11 } })).toBeNull() // the deleted row: read, not served
     expect(sql()).toBe(1)
   })
 

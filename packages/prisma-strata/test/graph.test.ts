@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { readDependencies } from '../src/read/dependencies'
 import { readSchemaText } from '../src/schema/schema-text'
-import { affectedModels } from '../src/write/affected-models'
+import { affectedModels, writeEffects } from '../src/write/affected-models'
 import { isReadOnlySql, rawSqlModels, sqlText } from '../src/write/raw-sql'
 import { conservativeGraph, preciseGraph, schemaText } from './fixtures'
 
@@ -132,5 +132,45 @@ describe('raw SQL', () => {
   it('reads the SQL of tagged templates and of unsafe calls', () => {
     expect(sqlText({ strings: ['UPDATE "User" SET a = ', ''], values: [1] })).toBe('UPDATE "User" SET a = ?')
     expect(sqlText(['DELETE FROM "User"', 1])).toBe('DELETE FROM "User"')
+  })
+})
+
+describe('rows a write changes besides the one it names (write-through)', () => {
+  const elsewhere = (model: string, operation: string, args: Record<string, unknown>) =>
+    [...writeEffects(preciseGraph, model, operation, args).elsewhere].sort()
+
+  it('a key held by the written row itself moves no other row', () => {
+    expect(elsewhere('User', 'update', { where: { id: 1 }, data: { name: 'x' } })).toEqual([])
+    expect(elsewhere('Post', 'create', { data: { title: 't', author: { connect: { id: 1 } } } })).toEqual([])
+    expect(elsewhere('User', 'update', { where: { id: 5 }, data: { invitedBy: { connect: { id: 3 } } } })).toEqual([])
+    // New rows are nobody else's: a nested create, even holding the key.
+    expect(elsewhere('User', 'update', { where: { id: 1 }, data: { posts: { create: { title: 'n' } } } })).toEqual([])
+  })
+
+  it('a key held by the other side, nested updates and deletes, and referential actions do', () => {
+    expect(elsewhere('User', 'update', { where: { id: 5 }, data: { invitees: { connect: { id: 7 } } } })).toEqual([
+      'User',
+    ])
+    expect(elsewhere('User', 'update', { where: { id: 1 }, data: { posts: { disconnect: { id: 2 } } } })).toEqual([
+      'Post',
+    ])
+    expect(elsewhere('User', 'update', { where: { id: 1 }, data: { profile: { update: { bio: 'b' } } } })).toEqual([
+      'Profile',
+    ])
+    expect(elsewhere('User', 'delete', { where: { id: 1 } })).toEqual(
+      expect.arrayContaining(['Comment', 'Membership', 'Post', 'Profile', 'User']),
+    )
+  })
+
+  it('a many-to-many link changes the join table, not the rows', () => {
+    expect(elsewhere('Post', 'update', { where: { id: 1 }, data: { tags: { connect: { id: 1 } } } })).toEqual([])
+  })
+
+  it('without foreign keys every connected model is taken', () => {
+    const deleted = writeEffects(conservativeGraph, 'User', 'delete', { where: { id: 1 } }).elsewhere
+    expect([...deleted].sort()).toEqual(['Comment', 'Membership', 'Post', 'Profile', 'Tag', 'Team', 'User'])
+    // Even a link whose key the written row holds: which side holds it is unknown.
+    const linked = writeEffects(conservativeGraph, 'Post', 'create', { data: { author: { connect: { id: 1 } } } })
+    expect(linked.elsewhere.has('User')).toBe(true)
   })
 })

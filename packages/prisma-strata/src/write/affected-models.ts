@@ -4,7 +4,7 @@
  * can change, transitively. With foreign keys known (schema text or generator) this is exact; without, every
  * model connected to a deleted or updated one is taken.
  */
-import { connectedModels, type ModelGraph } from '../schema/model-graph'
+import { connectedModels, type ModelGraph, type RelationField } from '../schema/model-graph'
 
 type Args = Record<string, unknown>
 
@@ -75,57 +75,83 @@ class WriteEffects {
     for (const name of connectedModels(this.graph, model)) this.add(name)
   }
 
-  /** Create/update data on `model`: scalars it sets, and nested writes into its relations. */
-  data(model: string, data: unknown, isUpdate: boolean, root = false): void {
+  /**
+   * Create/update data on `model`: scalars it sets, and nested writes into its relations. `covered`: the rows
+   * written are the one the write names or new ones, not other existing rows.
+   */
+  data(model: string, data: unknown, isUpdate: boolean, covered = false): void {
     each(data, (item) => {
       const info = this.graph.models.get(model)
       const scalars: string[] = []
       for (const [key, value] of Object.entries(item)) {
         const rel = info?.relations.get(key)
-        if (rel) this.nested(model, rel.target, value, root)
+        if (rel) this.nested(model, rel, value, covered)
         else if (value !== undefined) scalars.push(key)
       }
-      if (isUpdate && scalars.length) this.updated(model, scalars, new Set(), root)
+      if (isUpdate && scalars.length) this.updated(model, scalars, new Set(), covered)
     })
   }
 
-  /** A nested write from `parent` into relation target `model`: `{ create, connect, update, delete, ... }`. */
-  private nested(parent: string, model: string, ops: unknown, parentIsRoot: boolean): void {
-    this.add(parent, parentIsRoot)
-    this.add(model) // both sides: connect/disconnect/set move a foreign key or a join-table row
-    for (const table of this.graph.joinTables.keys()) {
-      const pair = this.graph.joinTables.get(table)
-      if (pair?.includes(parent) && pair.includes(model)) this.joinTable(table)
+  /** Which side of `rel` (a relation field of `parent`) holds the foreign key; undefined when unknown. */
+  private keySide(parent: string, rel: RelationField): 'parent' | 'target' | 'join' | undefined {
+    const keys = this.graph.foreignKeysTo
+    if (!keys) return undefined
+    if (keys.get(rel.target)?.some((fk) => fk.child === parent && fk.childField === rel.name)) return 'parent'
+    const target = this.graph.models.get(rel.target)
+    const onTarget = keys
+      .get(parent)
+      ?.some((fk) => fk.child === rel.target && target?.relations.get(fk.childField)?.relationName === rel.relationName)
+    if (onTarget) return 'target'
+    return this.graph.joinTables.has(`_${rel.relationName}`) ? 'join' : undefined
+  }
+
+  /** A nested write from `parent` through `rel`: `{ create, connect, update, delete, ... }`. */
+  private nested(parent: string, rel: RelationField, ops: unknown, parentCovered: boolean): void {
+    const model = rel.target
+    const side = this.keySide(parent, rel)
+    // Reads of both sides change. Rows: the parent's when it holds the key, existing target rows when they do
+    // (connect, disconnect, set move it) or when they are updated or deleted; new rows are nobody else's.
+    this.add(parent, parentCovered || side !== 'parent')
+    this.add(model, true)
+    if (side === 'join') this.joinTable(`_${rel.relationName}`)
+    else if (side === undefined) {
+      for (const [table, pair] of this.graph.joinTables)
+        if (pair.includes(parent) && pair.includes(model)) this.joinTable(table)
     }
+    const linksMoveTargetRows = side === 'target' || side === undefined
     if (!isObject(ops)) return
     for (const [op, value] of Object.entries(ops)) {
       switch (op) {
         case 'create':
-          this.data(model, value, false)
+          this.data(model, value, false, true)
           break
         case 'createMany':
-          each(value, (v) => this.data(model, v.data, false))
+          each(value, (v) => this.data(model, v.data, false, true))
           break
         case 'connectOrCreate':
-          each(value, (v) => this.data(model, v.create, false))
+          if (linksMoveTargetRows) this.add(model)
+          each(value, (v) => this.data(model, v.create, false, true))
           break
         case 'upsert':
           each(value, (v) => {
-            this.data(model, v.create, false)
+            this.data(model, v.create, false, true)
             this.data(model, v.update, true)
           })
+          this.add(model)
           break
         case 'update':
         case 'updateMany':
           // `{ where, data }` or, on a to-one relation, the data itself.
           each(value, (v) => this.data(model, 'data' in v && isObject(v.data) ? v.data : v, true))
+          this.add(model)
           break
         case 'delete':
         case 'deleteMany':
           this.deleted(model)
           break
         default:
-          break // connect, disconnect, set: both sides are already taken
+          // connect, disconnect, set: the key moves on whichever side holds it.
+          if (linksMoveTargetRows) this.add(model)
       }
     }
   }
