@@ -32,6 +32,17 @@ describe('schema text', () => {
     expect(() => readSchemaText(text)).toThrow(/model A.*ttl.*positive number/)
     expect(() => readSchemaText('/// @cache(tll: 3)\nmodel A {\n  id Int @id\n}\n')).toThrow(/tll.*Allowed: ttl/)
   })
+
+  it('reads the write-through strategy and the keys it needs from the schema text alone', () => {
+    const text =
+      '/// @cache(ttl: 300, strategy: "write-through")\nmodel A {\n  id Int @id\n  code String @unique\n  b Int\n  c Int\n\n  @@unique([b, c], name: "pair")\n}\n'
+    const facts = readSchemaText(text)
+    expect(facts?.policies.A).toEqual({ ttl: 300, strategy: 'write-through' })
+    expect(facts?.keys.A).toEqual({ id: ['id'], uniques: [['id'], ['code'], ['b', 'c']] })
+    expect(() => readSchemaText('/// @cache(strategy: "write-behind")\nmodel A {\n  id Int @id\n}\n')).toThrow(
+      /model A.*strategy.*"invalidate" or "write-through"/,
+    )
+  })
 })
 
 describe('read dependencies', () => {
