@@ -196,6 +196,34 @@ describe.each(matrix)('write-through: $provider / $tiers', (c) => {
   })
 })
 
+describe('write-through: leases', () => {
+  it('with lease, a row missing in every instance is read from the database once; the others wait for it', async () => {
+    let hold: ((sql: string) => Promise<void> | undefined) | undefined
+    const s = await setupCase(
+      matrix[1]!,
+      { lease: { wait: 5000 }, models: { User: { strategy: 'write-through' } } },
+      { afterQuery: (sql) => hold?.(sql) },
+    )
+    try {
+      await s.raw.user.create({ data: { id: 1, email: 'a@x', name: 'leased' } })
+      const other = await s.instance()
+      const held = holdNextSelect('User')
+      hold = held.hook
+      const first = s.prisma.user.findUnique({ where: { id: 1 } }).then((r) => r)
+      await held.held // this instance holds the lease and is reading the row
+      const second = other.user.findUnique({ where: { id: 1 } }).then((r) => r)
+      await new Promise((resolve) => setTimeout(resolve, 50)) // the other instance is waiting on the lease
+      held.release()
+      expect((await first)?.name).toBe('leased')
+      expect((await second)?.name).toBe('leased')
+      expect(other.$cache.stats().models.User).toMatchObject({ redisHits: 1, misses: 0 })
+    } finally {
+      hold = undefined
+      await s.close()
+    }
+  })
+})
+
 describe('write-through: stale-while-revalidate and grace', () => {
   it('past its TTL a row is served stale while one refresh runs, and within grace when the database fails', async () => {
     let failing = false

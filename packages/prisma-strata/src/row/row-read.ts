@@ -11,11 +11,12 @@
  */
 import type { Engine } from '../engine'
 import { RefreshFailedError, StrataError } from '../errors'
-import { answer, EXPIRED, freshness, type Outcome, type ReadCall, STALE } from '../read/read-call'
+import { answer, EXPIRED, FRESH, freshness, type Outcome, type ReadCall, STALE } from '../read/read-call'
 import { cachedRead, hit } from '../read/read-path'
 import type { ModelInfo } from '../schema/model-graph'
 import { decodeEntry, decodeValue } from '../store/codec'
 import { rowsVersionName } from '../store/keys'
+import { HELD_ELSEWHERE } from '../store/leases'
 import { aliasText, type RowSlot, type RowVersions, rowSlot, storeRow } from './row-entry'
 import { project, type RowTarget, rowHasKey, rowIdText, rowTarget, wholeRow } from './row-target'
 
@@ -128,16 +129,60 @@ async function slowRowRead(
     counters.coalesced++
     return answerRow(engine, call, outcome.master as Row | null)
   }
-  const flight = fillRow(engine, call, slot, target, versions, grace)
+  const flight = leasedFill(engine, call, { slot, target, versions, grace }, deadline)
   engine.inflight.set(flightKey, flight)
   try {
     const outcome = await flight
-    if (outcome.stale) counters.stale++
+    if (outcome.fromRedis) {
+      counters.redisHits++
+      if (engine.hooks.onHit) hit(engine, call, 'redis', false, performance.now() - started)
+    } else if (outcome.stale) counters.stale++
     else counters.misses++
     return answerRow(engine, call, outcome.master as Row | null)
   } finally {
     engine.inflight.delete(flightKey)
   }
+}
+
+/** A row read that missed: which row, under which versions, and an expired row to serve if the database fails. */
+interface RowMiss {
+  slot: RowSlot
+  target: RowTarget
+  versions: RowVersions
+  grace: Row | null | undefined
+}
+
+/**
+ * With `lease`, one instance fills a missing row while the others wait (up to `lease.wait`) for its entry. No
+ * version check is needed at the store: the row's put is refused anyway if a write moved the row meanwhile.
+ */
+async function leasedFill(engine: Engine, call: ReadCall, miss: RowMiss, deadline: number): Promise<Outcome> {
+  const { leases, rows } = engine
+  const { slot, target, versions } = miss
+  if (!leases || !rows) return fillRow(engine, call, miss)
+  const lease = await leases.acquire(slot.text, deadline)
+  if (typeof lease === 'string') {
+    const outcome = await fillRow(engine, call, miss).catch((error) => {
+      void leases.release(slot.text, lease)
+      throw error
+    })
+    engine.inBackground((outcome.stored ?? Promise.resolve()).then(() => leases.release(slot.text, lease)))
+    return outcome
+  }
+  if (lease === HELD_ELSEWHERE) {
+    const until = performance.now() + leases.waitMs
+    const step = Math.max(2, Math.min(20, leases.waitMs / 10))
+    while (performance.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, step))
+      const reply = await rows.read(slot.model, slot.idText, slot.field, 1000, until)
+      if (reply === undefined || reply.version !== versions.row) break // Redis away, or a write moved the row
+      const found = reply.frame && fromRedis(engine, slot, reply.frame, versions)
+      if (found && freshness(found.times) === FRESH && answers(slot.info, found.row, target)) {
+        return { value: found.row, master: found.row, cached: true, fromRedis: true }
+      }
+    }
+  }
+  return fillRow(engine, call, miss)
 }
 
 /**
@@ -148,11 +193,8 @@ async function slowRowRead(
 async function fillRow(
   engine: Engine,
   call: ReadCall,
-  slot: RowSlot,
-  target: RowTarget,
-  versions: RowVersions,
-  grace: Row | null | undefined,
-): Promise<Outcome> {
+  { slot, target, versions, grace }: RowMiss,
+): Promise<Outcome & { stored?: Promise<unknown> }> {
   const started = performance.now()
   let row: Row | null
   try {
@@ -165,15 +207,17 @@ async function fillRow(
   if (onMiss)
     engine.hook(onMiss, { model: call.model, operation: call.operation, durationMs: performance.now() - started })
   const rowId = row === null ? undefined : rowIdText(slot.info, row)
+  let stored: Promise<unknown> | undefined
   if (row === null ? target.idText !== undefined : rowId === slot.idText) {
     engine.stats.fills++
-    engine.inBackground(storeRow(engine, slot, row, versions).stored)
+    stored = storeRow(engine, slot, row, versions).stored
+    engine.inBackground(stored)
   } else if (target.uniqueText !== undefined) {
     // The alias led to a row that no longer has this key: point it at the row that has it, or drop it.
     if (rowId !== undefined) setAlias(engine, call, target.uniqueText, rowId)
     else dropAlias(engine, call, target.uniqueText)
   }
-  return { value: row, master: row, cached: false }
+  return { value: row, master: row, cached: false, stored }
 }
 
 /** The versions a row entry is checked against: the model's, the row epoch's, and the row's own (from Redis). */
@@ -303,7 +347,7 @@ function refreshRow(engine: Engine, call: ReadCall, slot: RowSlot, target: RowTa
   const refresh = (async () => {
     try {
       const snapshot = await rowSnapshot(engine, slot, performance.now() + (engine.redis?.timeoutMs ?? 0))
-      if (snapshot) await fillRow(engine, call, slot, target, snapshot.versions, undefined)
+      if (snapshot) await fillRow(engine, call, { slot, target, versions: snapshot.versions, grace: undefined })
     } catch (error) {
       engine.report(error instanceof StrataError ? error : new RefreshFailedError(error))
     } finally {
