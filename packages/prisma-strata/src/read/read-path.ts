@@ -136,25 +136,15 @@ async function lookupOrLoad(engine: Engine, call: ReadCall, target: FillTarget, 
     }
     if (lease === HELD_ELSEWHERE) {
       // Another instance is filling this entry: wait a little for it rather than query the database too.
-      const filled = await waitForFill(engine, redisKey, target)
-      if (filled) return { value: copyResult(filled), master: filled, cached: true, fromRedis: true }
+      // (A `null` result is a fill too: "no such row" was cached.)
+      const filled = await engine.leases.waitFor(async (until) => {
+        const entry = await redisLookup(engine, redisKey, text, deps, versions, until)
+        return entry && freshness(entry.times) === FRESH ? entry : undefined
+      })
+      if (filled) return { value: copyResult(filled.master), master: filled.master, cached: true, fromRedis: true }
     }
   }
   return load(engine, call, target)
-}
-
-async function waitForFill(engine: Engine, redisKey: string, target: FillTarget): Promise<unknown> {
-  const leases = engine.leases
-  if (!leases) return undefined
-  // Bounded by the lease wait, a configured choice to wait for another instance's fill rather than query too.
-  const deadline = performance.now() + leases.waitMs
-  const step = Math.max(2, Math.min(20, leases.waitMs / 10))
-  while (performance.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, step))
-    const found = await redisLookup(engine, redisKey, target.text, target.deps, target.versions, deadline)
-    if (found && freshness(found.times) === FRESH) return found.master
-  }
-  return undefined
 }
 
 /** Same dependencies, and every version at least the one this read snapshotted. */

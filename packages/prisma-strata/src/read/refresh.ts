@@ -9,26 +9,30 @@ import { load } from './fill'
 import type { ReadCall } from './read-call'
 
 export function refreshInBackground(engine: Engine, call: ReadCall, text: string, deps: string[]): void {
-  if (engine.refreshing.has(text)) return
-  engine.refreshing.add(text)
-  const refresh = (async () => {
-    try {
-      const versions = await engine.versions.snapshot(deps)
-      if (versions === undefined) return
-      const redisKey = engine.redis ? engine.keys.entry(call.model, text) : undefined
-      let lease: string | undefined
-      if (engine.leases && redisKey) {
-        const acquired = await engine.leases.acquire(text)
-        if (typeof acquired !== 'string') return // another instance refreshes it, or Redis is away
-        lease = acquired
-      }
-      engine.stats.refreshes++
-      await load(engine, call, { text, deps, versions, redisKey, lease })
-    } catch (error) {
-      engine.report(error instanceof StrataError ? error : new RefreshFailedError(error))
-    } finally {
-      engine.refreshing.delete(text)
+  refreshOnce(engine, text, async () => {
+    const versions = await engine.versions.snapshot(deps)
+    if (versions === undefined) return
+    const redisKey = engine.redis ? engine.keys.entry(call.model, text) : undefined
+    let lease: string | undefined
+    if (engine.leases && redisKey) {
+      const acquired = await engine.leases.acquire(text)
+      if (typeof acquired !== 'string') return // another instance refreshes it, or Redis is away
+      lease = acquired
     }
-  })()
+    engine.stats.refreshes++
+    await load(engine, call, { text, deps, versions, redisKey, lease })
+  })
+}
+
+/**
+ * Runs `work` in the background unless a refresh of `key` is already under way in this process; a failure is
+ * reported, never thrown. Shared by query entries and write-through rows.
+ */
+export function refreshOnce(engine: Engine, key: string, work: () => Promise<void>): void {
+  if (engine.refreshing.has(key)) return
+  engine.refreshing.add(key)
+  const refresh = work()
+    .catch((error) => engine.report(error instanceof StrataError ? error : new RefreshFailedError(error)))
+    .finally(() => engine.refreshing.delete(key))
   engine.inBackground(refresh)
 }

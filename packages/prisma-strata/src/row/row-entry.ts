@@ -123,11 +123,24 @@ function storeAliases(engine: Engine, slot: RowSlot, row: Row, ttlMs: number): P
       unique.map((f) => row[f]),
     )
     if (text === undefined) continue
-    const alias = aliasText(slot.model, slot.partition, text)
-    const now = Date.now()
-    const times = { freshUntil: now + ttlMs, staleUntil: now + ttlMs, expiresAt: now + ttlMs }
-    engine.local?.set(alias, { value: slot.idText, encodedBytes: slot.idText.length, deps: [], versions: [] }, times)
-    if (engine.rows) stores.push(engine.rows.setAlias(slot.model, alias, slot.idText, ttlMs))
+    stores.push(storeAlias(engine, slot.model, slot.partition, text, slot.idText, ttlMs))
   }
   return Promise.all(stores)
+}
+
+/** Records, in both tiers, that the row with primary key `idText` has the unique key value `uniqueText`. */
+export function storeAlias(
+  engine: Engine,
+  model: string,
+  partition: string | undefined,
+  uniqueText: string,
+  idText: string,
+  ttlMs: number,
+): Promise<unknown> {
+  const alias = aliasText(model, partition, uniqueText)
+  const now = Date.now()
+  const times = { freshUntil: now + ttlMs, staleUntil: now + ttlMs, expiresAt: now + ttlMs }
+  // An alias is a hint checked against the row it names: it depends on no version.
+  engine.local?.set(alias, { value: idText, encodedBytes: idText.length, deps: [], versions: [] }, times)
+  return engine.rows ? engine.rows.setAlias(model, alias, idText, ttlMs) : Promise.resolve()
 }

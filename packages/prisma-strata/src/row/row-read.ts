@@ -10,14 +10,14 @@
  * that learns the alias.
  */
 import type { Engine } from '../engine'
-import { RefreshFailedError, StrataError } from '../errors'
 import { answer, EXPIRED, FRESH, freshness, type Outcome, type ReadCall, STALE } from '../read/read-call'
 import { cachedRead, hit } from '../read/read-path'
+import { refreshOnce } from '../read/refresh'
 import type { ModelInfo } from '../schema/model-graph'
 import { decodeEntry, decodeValue } from '../store/codec'
 import { rowsVersionName } from '../store/keys'
-import { HELD_ELSEWHERE } from '../store/leases'
-import { aliasText, type RowSlot, type RowVersions, rowSlot, storeRow } from './row-entry'
+import { HELD_ELSEWHERE, STOP } from '../store/leases'
+import { aliasText, type RowSlot, type RowVersions, rowSlot, storeAlias, storeRow } from './row-entry'
 import { project, type RowTarget, rowHasKey, rowIdText, rowTarget, wholeRow } from './row-target'
 
 type Row = Record<string, unknown>
@@ -170,17 +170,13 @@ async function leasedFill(engine: Engine, call: ReadCall, miss: RowMiss, deadlin
     return outcome
   }
   if (lease === HELD_ELSEWHERE) {
-    const until = performance.now() + leases.waitMs
-    const step = Math.max(2, Math.min(20, leases.waitMs / 10))
-    while (performance.now() < until) {
-      await new Promise((resolve) => setTimeout(resolve, step))
+    const filled = await leases.waitFor(async (until) => {
       const reply = await rows.read(slot.model, slot.idText, slot.field, 1000, until)
-      if (reply === undefined || reply.version !== versions.row) break // Redis away, or a write moved the row
+      if (reply === undefined || reply.version !== versions.row) return STOP // Redis away, or a write moved the row
       const found = reply.frame && fromRedis(engine, slot, reply.frame, versions)
-      if (found && freshness(found.times) === FRESH && answers(slot.info, found.row, target)) {
-        return { value: found.row, master: found.row, cached: true, fromRedis: true }
-      }
-    }
+      return found && freshness(found.times) === FRESH && answers(slot.info, found.row, target) ? found : undefined
+    })
+    if (filled) return { value: filled.row, master: filled.row, cached: true, fromRedis: true }
   }
   return fillRow(engine, call, miss)
 }
@@ -303,12 +299,7 @@ async function redisAlias(
 }
 
 function setAlias(engine: Engine, call: ReadCall, uniqueText: string, idText: string): void {
-  const text = aliasText(call.model, call.partition, uniqueText)
-  const ttl = call.policy.ttlMs
-  const now = Date.now()
-  const times = { freshUntil: now + ttl, staleUntil: now + ttl, expiresAt: now + ttl }
-  engine.local?.set(text, { value: idText, encodedBytes: idText.length, deps: [], versions: [] }, times)
-  if (engine.rows) engine.inBackground(engine.rows.setAlias(call.model, text, idText, ttl))
+  engine.inBackground(storeAlias(engine, call.model, call.partition, uniqueText, idText, call.policy.ttlMs))
 }
 
 function dropAlias(engine: Engine, call: ReadCall, uniqueText: string): void {
@@ -341,18 +332,10 @@ function learnAlias(engine: Engine, call: ReadCall, info: ModelInfo, target: Row
 
 /** Stale-while-revalidate for a row: one background fill per row entry in this process. */
 function refreshRow(engine: Engine, call: ReadCall, slot: RowSlot, target: RowTarget): void {
-  if (engine.refreshing.has(slot.text)) return
-  engine.refreshing.add(slot.text)
-  engine.stats.refreshes++
-  const refresh = (async () => {
-    try {
-      const snapshot = await rowSnapshot(engine, slot, performance.now() + (engine.redis?.timeoutMs ?? 0))
-      if (snapshot) await fillRow(engine, call, { slot, target, versions: snapshot.versions, grace: undefined })
-    } catch (error) {
-      engine.report(error instanceof StrataError ? error : new RefreshFailedError(error))
-    } finally {
-      engine.refreshing.delete(slot.text)
-    }
-  })()
-  engine.inBackground(refresh)
+  refreshOnce(engine, slot.text, async () => {
+    const snapshot = await rowSnapshot(engine, slot, performance.now() + (engine.redis?.timeoutMs ?? 0))
+    if (snapshot === undefined) return
+    engine.stats.refreshes++
+    await fillRow(engine, call, { slot, target, versions: snapshot.versions, grace: undefined })
+  })
 }

@@ -11,6 +11,9 @@ import { leaseAllowsFill, releaseLease } from './scripts'
 /** Another instance holds the lease: wait for its fill. */
 export const HELD_ELSEWHERE: unique symbol = Symbol('strata.lease-held-elsewhere')
 
+/** Returned by a `waitFor` probe: the fill will not come (a write moved on, Redis is away); stop waiting. */
+export const STOP: unique symbol = Symbol('strata.lease-stop-waiting')
+
 export class Leases {
   constructor(
     private readonly redis: RedisTier,
@@ -39,6 +42,22 @@ export class Leases {
       [token, ...versions.map(String)],
     )
     return reply === 1
+  }
+
+  /**
+   * Polls `probe` for the lease holder's fill until it returns one, or `STOP`, or `waitMs` has passed: a configured
+   * choice to wait for another instance's fill rather than query the database too. `until`: the probe's deadline.
+   */
+  async waitFor<T>(probe: (until: number) => Promise<T | undefined | typeof STOP>): Promise<T | undefined> {
+    const until = performance.now() + this.waitMs
+    const step = Math.max(2, Math.min(20, this.waitMs / 10))
+    while (performance.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, step))
+      const found = await probe(until)
+      if (found === STOP) return undefined
+      if (found !== undefined) return found
+    }
+    return undefined
   }
 
   release(query: string, token: string): Promise<unknown> {
