@@ -10,7 +10,7 @@
  * database fails, within `grace`. An entry a write made stale is never served.
  */
 import type { Engine } from '../engine'
-import { decodeEntry, decodeValue } from '../store/codec'
+import { decodeEntry, decodeValue, type StoredEntry } from '../store/codec'
 import { copyResult } from '../store/copy'
 import { tagVersionName } from '../store/keys'
 import { HELD_ELSEWHERE } from '../store/leases'
@@ -189,21 +189,14 @@ export async function redisLookup(
 ): Promise<{ master: unknown; times: { freshUntil: number; staleUntil: number } } | undefined> {
   const frame = await engine.redis?.get(key, deadline)
   if (!frame || frame === FAILED) return undefined
-  if (frame.length > engine.maxEntryBytes + 1024) {
-    engine.reportTooLarge(frame.length)
-    return undefined
-  }
-  let entry: ReturnType<typeof decodeEntry>
-  let master: unknown
-  try {
-    entry = decodeEntry(frame)
-    // Another query under a colliding hash, or an entry filled under older versions: not an answer.
-    if (entry.query !== text || !notOlder(entry.deps, entry.versions, deps, versions)) return undefined
-    master = decodeValue(entry.value)
-  } catch (error) {
-    engine.reportCodec('an entry under one of our keys could not be read', error)
-    return undefined
-  }
+  // Another query under a colliding hash, or an entry filled under older versions: not an answer.
+  const read = readEntry(
+    engine,
+    frame,
+    (entry) => entry.query === text && notOlder(entry.deps, entry.versions, deps, versions),
+  )
+  if (!read) return undefined
+  const { entry, value: master } = read
   // Filled under newer versions than this read knows: another instance saw a write whose bus message has not
   // reached us yet. Its fill was made after that write, so it answers this read, and teaches us the versions.
   if (!sameVersions(entry.versions, versions)) engine.versions.apply(deps, entry.versions)
@@ -213,4 +206,26 @@ export async function redisLookup(
     entry,
   )
   return { master, times: entry }
+}
+
+/**
+ * The entry of a frame read from Redis and its decoded value, if it is one of ours, within `maxEntryBytes`, and
+ * `accept`ed; anything unreadable is reported (never thrown) and reads as a miss.
+ */
+export function readEntry(
+  engine: Engine,
+  frame: Buffer,
+  accept: (entry: StoredEntry) => boolean,
+): { entry: StoredEntry; value: unknown } | undefined {
+  if (frame.length > engine.maxEntryBytes + 1024) {
+    engine.reportTooLarge(frame.length)
+    return undefined
+  }
+  try {
+    const entry = decodeEntry(frame)
+    return accept(entry) ? { entry, value: decodeValue(entry.value) } : undefined
+  } catch (error) {
+    engine.reportCodec('an entry under one of our keys could not be read', error)
+    return undefined
+  }
 }

@@ -11,10 +11,10 @@
  */
 import type { Engine } from '../engine'
 import { answer, EXPIRED, FRESH, freshness, type Outcome, type ReadCall, STALE } from '../read/read-call'
-import { cachedRead, hit } from '../read/read-path'
+import { cachedRead, hit, readEntry } from '../read/read-path'
 import { refreshOnce } from '../read/refresh'
 import type { ModelInfo } from '../schema/model-graph'
-import { decodeEntry, decodeValue } from '../store/codec'
+import type { StoredEntry } from '../store/codec'
 import { rowsVersionName } from '../store/keys'
 import { HELD_ELSEWHERE, STOP } from '../store/leases'
 import { aliasText, type RowSlot, type RowVersions, rowSlot, storeAlias, storeRow } from './row-entry'
@@ -251,27 +251,18 @@ function fromRedis(
   frame: Buffer,
   versions: RowVersions,
 ): { row: Row | null; times: { freshUntil: number; staleUntil: number } } | undefined {
-  if (frame.length > engine.maxEntryBytes + 1024) {
-    engine.reportTooLarge(frame.length)
-    return undefined
-  }
-  let row: Row | null
-  let entry: ReturnType<typeof decodeEntry>
-  try {
-    entry = decodeEntry(frame)
-    if (entry.query !== slot.text) return undefined
-    for (let i = 0; i < entry.deps.length; i++) {
-      const name = entry.deps[i] as string
+  // The row's own version must be this one; the model's may be newer (a write this process has not heard of).
+  const current = (entry: StoredEntry) =>
+    entry.query === slot.text &&
+    entry.deps.every((name, i) => {
       const expected = versionOf(slot, name, versions)
       const version = entry.versions[i] as number
-      // The row's own version must be this one; the model's may be newer (a write this process has not heard of).
-      if (name === slot.rowName ? version !== expected : version < expected) return undefined
-    }
-    row = decodeValue(entry.value) as Row | null
-  } catch (error) {
-    engine.reportCodec('a row entry under one of our keys could not be read', error)
-    return undefined
-  }
+      return name === slot.rowName ? version === expected : version >= expected
+    })
+  const read = readEntry(engine, frame, current)
+  if (!read) return undefined
+  const { entry } = read
+  const row = read.value as Row | null
   engine.versions.apply(entry.deps, entry.versions)
   engine.local?.set(
     slot.text,

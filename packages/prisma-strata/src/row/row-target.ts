@@ -19,7 +19,7 @@ export interface RowTarget {
   values: unknown[]
 }
 
-function isPlainObject(value: unknown): value is Args {
+export function isPlainObject(value: unknown): value is Args {
   if (typeof value !== 'object' || value === null) return false
   const proto = Object.getPrototypeOf(value)
   return proto === Object.prototype || proto === null

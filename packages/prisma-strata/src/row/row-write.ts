@@ -15,25 +15,23 @@ import { rowsVersionName } from '../store/keys'
 import type { PendingRow } from '../transaction/pending-transactions'
 import type { WriteParams } from '../write/write-path'
 import { rowSlot, storeRow } from './row-entry'
-import { idWhere, rowIdText, wholeRow } from './row-target'
+import { idWhere, isPlainObject, rowIdText, wholeRow } from './row-target'
 
 type Args = Record<string, unknown>
-
-const isObject = (value: unknown): value is Args => typeof value === 'object' && value !== null
 
 /** Single-row writes whose row is known once they return. */
 export const rowWrites = new Set(['update', 'upsert', 'delete'])
 
 /** Whether the write can change the row's primary key (then the row it started from is not the one it returns). */
 export function movesKey(info: ModelInfo, operation: string, args: unknown): boolean {
-  const data = isObject(args) ? (operation === 'upsert' ? args.update : args.data) : undefined
-  return isObject(data) && info.id.some((field) => data[field] !== undefined)
+  const data = isPlainObject(args) ? (operation === 'upsert' ? args.update : args.data) : undefined
+  return isPlainObject(data) && info.id.some((field) => data[field] !== undefined)
 }
 
 /** The write's arguments with the primary key selected (so the row is known), and the fields added for that. */
 function withKeyFields(engine: Engine, model: string, info: ModelInfo, args: Args): { sent: Args; added: string[] } {
   const added: string[] = []
-  if (isObject(args.select)) {
+  if (isPlainObject(args.select)) {
     const select: Args = { ...args.select }
     for (const field of info.id) {
       if (select[field] !== true) {
