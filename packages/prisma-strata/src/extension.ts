@@ -45,7 +45,10 @@ export interface CacheHandle {
   readonly ready: boolean
   /** Resolves `true` once `ready`, or `false` after `timeoutMs` (default 5000) without it. */
   whenReady(timeoutMs?: number): Promise<boolean>
-  /** Closes the connections Strata opened (the bus, and Redis when it was given as options or a URL). */
+  /**
+   * Closes the connections Strata opened (the bus, and Redis when it was given as options or a URL). `$disconnect()`
+   * calls it too; a Redis client you passed in stays open.
+   */
   close(): Promise<void>
 }
 
@@ -231,6 +234,13 @@ export function cache(options: CacheOptions = {}) {
         $cache: handle,
         // Typed as Prisma's own: the override changes when versions are bumped, not what `$transaction` is.
         ...({ $transaction: transactionOverride(engine) } as Record<never, never>),
+        // A script that disconnects must exit: the bus connection and Redis connections Strata opened go too.
+        ...({
+          async $disconnect() {
+            await engine.close()
+            await (client as unknown as { $disconnect(): Promise<void> }).$disconnect()
+          },
+        } as Record<never, never>),
       },
     })
   })
