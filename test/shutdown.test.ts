@@ -13,8 +13,12 @@ describe('shutdown', () => {
     })
     let stdout = ''
     let stderr = ''
-    child.stdout.on('data', (chunk) => (stdout += chunk))
-    child.stderr.on('data', (chunk) => (stderr += chunk))
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk
+    })
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk
+    })
     // A process kept alive by a handle never exits: the test's own timeout is what catches that hang.
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve))
     await db.drop()
