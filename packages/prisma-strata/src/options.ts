@@ -1,6 +1,7 @@
-import type { Cluster, Redis, RedisOptions } from 'ioredis'
+import type { RedisOptions } from 'ioredis'
 import { type StrataError, StrataOptionsError } from './errors'
 import type { StrataSchema } from './schema/model-graph'
+import type { RedisClient } from './store/redis-client'
 
 /** Caching policy of one model. Set in `schema.prisma` (`/// @cache(ttl: 300)`) or in `cache({ models })`. */
 export interface ModelPolicy {
@@ -41,8 +42,11 @@ export interface LocalTierOptions {
 
 /** Options of `cache(...)`. Every field is optional: `cache()` alone runs on the in-process tier. */
 export interface CacheOptions {
-  /** An ioredis `Redis`/`Cluster`, ioredis options, or a `redis://` URL. Absent: the in-process tier only. */
-  redis?: Redis | Cluster | RedisOptions | string
+  /**
+   * An ioredis `Redis`/`Cluster` (ioredis 5 or 6), ioredis options, or a `redis://` URL. Absent: the in-process tier
+   * only.
+   */
+  redis?: RedisClient | RedisOptions | string
   /** Namespace of every Redis key and channel. Default: `'strata'`. */
   prefix?: string
   /** Default seconds an entry lives; every entry expires. Default: 60. */

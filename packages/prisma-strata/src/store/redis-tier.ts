@@ -4,11 +4,11 @@
  * thrown: the caller gets `FAILED` and answers from the database (DESIGN invariant 7).
  */
 import { createHash } from 'node:crypto'
-import type { Cluster, Redis } from 'ioredis'
 import { RedisUnavailableError } from '../errors'
 import type { Reporter } from '../metrics/report'
+import type { RedisClient } from './redis-client'
 
-export type RedisClient = Redis | Cluster
+export type { RedisClient } from './redis-client'
 
 /** Returned instead of a result when Redis failed, timed out or was skipped. */
 export const FAILED: unique symbol = Symbol('strata.redis-failed')
