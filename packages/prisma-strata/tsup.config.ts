@@ -5,7 +5,7 @@ export default defineConfig({
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,
-  sourcemap: true,
+  sourcemap: false,
   target: 'node20',
   external: ['@prisma/client', 'ioredis', 'prom-client', '@opentelemetry/api'],
 })

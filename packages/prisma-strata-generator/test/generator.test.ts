@@ -2,6 +2,7 @@
 // client's schema text, and `prisma generate` failing on malformed annotations with the model, line and what to fix.
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -32,6 +33,12 @@ describe('emitted module (prisma/models.prisma, after `pnpm generate`)', () => {
     expect(
       schema.foreignKeys.find((fk: { child: string }) => fk.child === 'Comment' && fk.parent === 'Post')?.onDelete,
     ).toBe('Cascade')
+  })
+
+  it('loads from CommonJS as well: require() of the output folder gives the same schema', async () => {
+    const dir = join(root, 'generated', 'sqlite', 'strata')
+    const { schema } = await import(join(dir, 'index.js'))
+    expect(createRequire(import.meta.url)(dir).schema).toEqual(schema)
   })
 
   it('agrees with what the extension reads from the schema text when there is no module', async () => {
