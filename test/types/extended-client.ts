@@ -28,6 +28,9 @@ async function main() {
   const e: string | undefined = sel?.email
   // @ts-expect-error cache.ttl must be a number
   await p.user.findMany({ cache: { ttl: '1' } })
+  await p.post.findMany({ cacheStrategy: { ttl: 60, swr: 10, tags: ['feed'] } })
+  // @ts-expect-error cacheStrategy.ttl must be a number (Accelerate's shape)
+  await p.post.findMany({ cacheStrategy: { ttl: '1' } })
   const c: number = await p.user.count({ cache: { tags: ['x'] } })
   const g = await p.post.groupBy({ by: ['authorId'], _count: true })
   const gc: number = g[0]?._count ?? 0

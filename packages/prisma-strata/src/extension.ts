@@ -8,7 +8,13 @@ import { Engine, type PrismaInternals } from './engine'
 import { ContextMissingError, NotOutermostError, StrataOptionsError } from './errors'
 import type { FluentRead } from './fluent-types'
 import type { StatsSnapshot } from './metrics/stats'
-import { type CacheOptions, type QueryCacheArg, resolveOptions, validateQueryCache } from './options'
+import {
+  type CacheOptions,
+  type QueryCacheArg,
+  type QueryCacheOptions,
+  resolveOptions,
+  validateQueryCache,
+} from './options'
 import type { EffectivePolicy } from './policy/policy'
 import { type Delegate, fluentClass, LazyRead } from './read/lazy-read'
 import type { Args } from './read/read-path'
@@ -56,6 +62,23 @@ export interface CacheHandle {
 export interface CacheArgument {
   /** Per-query policy, or `false` to bypass the cache. See `QueryCacheOptions`. */
   cache?: QueryCacheArg
+  /** Prisma Accelerate's name for `cache` (`{ ttl, swr, tags }`), accepted so code written for it runs unchanged. */
+  cacheStrategy?: Pick<QueryCacheOptions, 'ttl' | 'swr' | 'tags'>
+}
+
+/** The per-query policy of a call: `cache`, or Accelerate's `cacheStrategy`; both at once is a mistake. */
+function queryCacheOf(input: CacheArgument): QueryCacheArg | undefined {
+  if ('cache' in input && 'cacheStrategy' in input) {
+    throw new StrataOptionsError('pass `cache` or `cacheStrategy` (its Prisma Accelerate name), not both.')
+  }
+  if (!('cacheStrategy' in input)) return validateQueryCache(input.cache)
+  const strategy = input.cacheStrategy
+  if (strategy !== undefined && (typeof strategy !== 'object' || strategy === null || 'key' in strategy)) {
+    throw new StrataOptionsError(
+      '`cacheStrategy` must be an object `{ ttl?, swr?, tags? }` (seconds, as in Accelerate).',
+    )
+  }
+  return validateQueryCache(strategy)
 }
 
 const fluentOperations = new Set(['findUnique', 'findUniqueOrThrow', 'findFirst', 'findFirstOrThrow'])
@@ -113,9 +136,9 @@ function readMethod(engine: Engine, operation: string, facts: WeakMap<object, De
     const { model, delegate, policy } = known
     let args: Args | undefined = input
     let query: QueryCacheArg | undefined
-    if (input !== undefined && 'cache' in input) {
-      query = validateQueryCache(input.cache)
-      const { cache: _cache, ...rest } = input
+    if (input !== undefined && ('cache' in input || 'cacheStrategy' in input)) {
+      query = queryCacheOf(input)
+      const { cache: _cache, cacheStrategy: _strategy, ...rest } = input
       args = rest
     }
     let partition: string | undefined
