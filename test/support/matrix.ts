@@ -71,12 +71,17 @@ export async function waitForBus(client: CachedClient): Promise<void> {
   if (!(await client.$cache.whenReady(5000))) throw new Error('the invalidation bus did not subscribe within 5 s')
 }
 
+/**
+ * A fresh cached client (own key prefix) and oracle on a database: a new one, or `shared`, which the caller made,
+ * emptied (`resetDatabase`) and drops itself; `close()` then leaves it in place.
+ */
 export async function setupCase(
   c: Case,
   options: CacheOptions = {},
   countingOptions: CountingOptions = {},
+  shared?: TestDatabase,
 ): Promise<Setup> {
-  const db = await newDatabase(c.provider)
+  const db = shared ?? (await newDatabase(c.provider))
   const prefix = `t${process.pid}x${Date.now().toString(36)}x${seq++}`
   const url = c.tiers === 'two-tier' ? await redisUrl() : undefined
   const redis = url ? new Redis(url) : undefined
@@ -114,7 +119,7 @@ export async function setupCase(
       }
       for (const client of clients) await client.$disconnect()
       redis?.disconnect()
-      await db.drop()
+      if (!shared) await db.drop()
     },
   }
 }
