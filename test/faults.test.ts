@@ -340,7 +340,7 @@ describe('faults', () => {
   it('a Redis ACL user limited to the prefix (keys and channels) is all Strata needs', async () => {
     // The commands Strata sends, directly or from its scripts, and nothing else.
     const acl =
-      'user strata on >s3cret resetkeys ~acl:* ~{acl}:* resetchannels &acl:* -@all +@connection +info +get +set +incr +time +evalsha +eval +publish +subscribe'
+      'user strata on >s3cret resetkeys ~acl:* ~{acl}:* resetchannels &acl:* -@all +@connection +info +get +set +incr +pttl +pexpire +time +evalsha +eval +publish +subscribe'
     const redis = await server()
     const admin = new Redis(redis.url)
     cleanups.push(() => admin.disconnect())

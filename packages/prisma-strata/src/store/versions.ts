@@ -146,7 +146,7 @@ export class Versions {
     const epoch = this.epoch
     const values = await this.fetch(deps, deadline)
     if (!values || values.some((v, i) => v !== versions[i])) return false
-    deps.forEach((name, i) => this.keep(name, values[i] as number, epoch))
+    for (let i = 0; i < deps.length; i++) this.keep(deps[i] as string, values[i] as number, epoch)
     return true
   }
 
