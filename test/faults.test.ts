@@ -340,7 +340,7 @@ describe('faults', () => {
   it('a Redis ACL user limited to the prefix (keys and channels) is all Strata needs', async () => {
     // The commands Strata sends, directly or from its scripts, and nothing else.
     const acl =
-      'user strata on >s3cret resetkeys ~acl:* ~{acl}:* resetchannels &acl:* -@all +@connection +info +get +set +incr +time +evalsha +eval +publish +subscribe'
+      'user strata on >s3cret resetkeys ~acl:* ~{acl}:* resetchannels &acl:* -@all +@connection +info +get +set +incr +pttl +pexpire +time +evalsha +eval +publish +subscribe +hget +hmget +hset +del'
     const redis = await server()
     const admin = new Redis(redis.url)
     cleanups.push(() => admin.disconnect())
@@ -349,10 +349,12 @@ describe('faults', () => {
       redis: { host: '127.0.0.1', port: redis.port, username: 'strata', password: 's3cret' },
       prefix: 'acl',
       redisTimeout: 2000, // an error here must be a refused command, not a slow machine
+      models: { User: { strategy: 'write-through' } }, // row scripts too
     })
     await load(prisma, 20)
     await prisma.user.findMany()
     await prisma.user.findMany()
+    for (const id of ids) await prisma.user.findUnique({ where: { id } })
     expect(errors).toEqual([])
     expect(prisma.$cache.stats().localHits).toBeGreaterThan(0)
   })

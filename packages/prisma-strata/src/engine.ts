@@ -124,7 +124,7 @@ export class Engine {
       redisClient = own
     }
     this.redis = redisClient ? new RedisTier(redisClient, options.redisTimeout, this.report) : undefined
-    this.versions = new Versions(this.redis, this.keys, origin, this.stats)
+    this.versions = new Versions(this.redis, this.keys, origin, this.stats, this.policies.longestLifetimeMs())
     this.rows = this.redis ? new RowStore(this.redis, this.keys, origin) : undefined
     this.leases =
       this.redis && options.lease

@@ -24,6 +24,15 @@ describe('policies', () => {
     expect(times.staleUntil - times.freshUntil).toBe(10_000)
   })
 
+  it('knows the longest an entry lives by configuration, so version keys can outlive it', () => {
+    const p = new Policies(
+      resolveOptions({ ttl: 60, grace: 30, models: { Post: { ttl: 5, swr: 400 } } }),
+      { User: { ttl: 300, negativeTtl: 900 }, AuditLog: false },
+      models,
+    )
+    expect(p.longestLifetimeMs()).toBe((900 + 30) * 1000) // User's negative TTL, then the top-level grace
+  })
+
   it('spreads TTLs by up to `jitter` below the TTL, never above', () => {
     const p = new Policies(resolveOptions({ ttl: 100, jitter: 0.2 }), {}, models)
     const policy = p.of('User')

@@ -61,6 +61,15 @@ export class Policies {
     }
   }
 
+  /** The longest an entry lives by configuration, of any model or `wrap`: its TTL, then its swr or grace window. */
+  longestLifetimeMs(): number {
+    let longest = 0
+    for (const p of [this.defaults, ...this.byModel.values()]) {
+      if (p) longest = Math.max(longest, Math.max(p.ttlMs, p.negativeTtlMs) + Math.max(p.swrMs, p.graceMs))
+    }
+    return longest
+  }
+
   /** Whether the model is cached with `strategy: 'write-through'`. */
   writesThrough(model: string): boolean {
     const policy = this.byModel.get(model)

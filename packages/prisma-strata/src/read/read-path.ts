@@ -198,8 +198,10 @@ export async function redisLookup(
   if (!read) return undefined
   const { entry, value: master } = read
   // Filled under newer versions than this read knows: another instance saw a write whose bus message has not
-  // reached us yet. Its fill was made after that write, so it answers this read, and teaches us the versions.
-  if (!sameVersions(entry.versions, versions)) engine.versions.apply(deps, entry.versions)
+  // reached us yet, or the entry was filled under a bad value. Only if Redis holds those versions does it answer.
+  if (!sameVersions(entry.versions, versions) && !(await engine.versions.confirm(deps, entry.versions, deadline))) {
+    return undefined
+  }
   engine.local?.set(
     text,
     { value: master, encodedBytes: entry.value.byteLength, deps, versions: entry.versions },

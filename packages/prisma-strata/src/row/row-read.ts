@@ -114,7 +114,7 @@ async function slowRowRead(
     }
     if (age === EXPIRED && answers(info, local.value, target)) grace = local.value as Row | null
   }
-  const found = frame && fromRedis(engine, slot, frame, versions)
+  const found = frame && (await fromRedis(engine, slot, frame, versions, deadline))
   if (found) {
     const age = freshness(found.times)
     if (age !== EXPIRED && answers(info, found.row, target)) {
@@ -173,7 +173,7 @@ async function leasedFill(engine: Engine, call: ReadCall, miss: RowMiss, deadlin
     const filled = await leases.waitFor(async (until) => {
       const reply = await rows.read(slot.model, slot.idText, slot.field, 1000, until)
       if (reply === undefined || reply.version !== versions.row) return STOP // Redis away, or a write moved the row
-      const found = reply.frame && fromRedis(engine, slot, reply.frame, versions)
+      const found = reply.frame && (await fromRedis(engine, slot, reply.frame, versions, until))
       return found && freshness(found.times) === FRESH && answers(slot.info, found.row, target) ? found : undefined
     })
     if (filled) return { value: filled.row, master: filled.row, cached: true, fromRedis: true }
@@ -245,12 +245,13 @@ function versionOf(slot: RowSlot, name: string, versions: RowVersions): number {
 }
 
 /** The row of a Redis entry that is current under `versions` (kept locally too), or undefined. */
-function fromRedis(
+async function fromRedis(
   engine: Engine,
   slot: RowSlot,
   frame: Buffer,
   versions: RowVersions,
-): { row: Row | null; times: { freshUntil: number; staleUntil: number } } | undefined {
+  deadline: number,
+): Promise<{ row: Row | null; times: { freshUntil: number; staleUntil: number } } | undefined> {
   // The row's own version must be this one; the model's may be newer (a write this process has not heard of).
   const current = (entry: StoredEntry) =>
     entry.query === slot.text &&
@@ -263,7 +264,15 @@ function fromRedis(
   if (!read) return undefined
   const { entry } = read
   const row = read.value as Row | null
-  engine.versions.apply(entry.deps, entry.versions)
+  // Newer model versions answer only if Redis holds them: an entry's own versions are never taken on trust.
+  const newer = entry.deps.flatMap((name, i) =>
+    name !== slot.rowName && entry.versions[i] !== versionOf(slot, name, versions) ? [i] : [],
+  )
+  if (newer.length > 0) {
+    const names = newer.map((i) => entry.deps[i] as string)
+    const values = newer.map((i) => entry.versions[i] as number)
+    if (!(await engine.versions.confirm(names, values, deadline))) return undefined
+  }
   engine.local?.set(
     slot.text,
     { value: row, encodedBytes: entry.value.byteLength, deps: entry.deps, versions: entry.versions },

@@ -1,12 +1,14 @@
 /**
  * The invalidation bus: Redis pub/sub on `<prefix>:bus`. Bumps are published by the bump script itself, so a
  * message exists exactly when a version changed. Messages carry names and new versions only: applying one twice
- * or out of order is harmless. When the subscription drops, the process forgets its versions and its local
- * entries, and trusts them again only once it is subscribed (DESIGN invariant 6).
+ * or out of order is harmless, and a value that is not a version only makes the process ask Redis. When the
+ * subscription drops, the process forgets its versions and its local entries, and trusts them again only once it
+ * is subscribed (DESIGN invariant 6).
  */
 import { BusError } from '../errors'
 import type { Reporter } from '../metrics/report'
 import type { RedisClient } from './redis-tier'
+import { isVersion } from './versions'
 
 export interface BusHandlers {
   message(names: string[], versions: number[]): void
@@ -87,15 +89,12 @@ export class Bus {
     if (parts[0] === this.origin || parts[1] === HEARTBEAT) return // our own bump (applied already), or a heartbeat
     const names: string[] = []
     const versions: number[] = []
-    for (let i = 1; i + 1 < parts.length; i += 2) {
-      const version = Number(parts[i + 1])
-      if (!Number.isSafeInteger(version)) {
-        this.report(new BusError(`malformed bus message: ${text.slice(0, 80)}`))
-        return
-      }
+    for (let i = 1; i < parts.length; i += 2) {
       names.push(parts[i] as string)
-      versions.push(version)
+      versions.push(Number(parts[i + 1]))
     }
+    // A name whose value is not a version still changed: it is passed on (and forgotten), never dropped.
+    if (!versions.every(isVersion)) this.report(new BusError(`malformed bus message: ${text.slice(0, 80)}`))
     this.handlers.message(names, versions)
   }
 

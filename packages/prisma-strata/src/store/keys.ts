@@ -29,6 +29,8 @@ export function rowsVersionName(model: string): string {
 
 export interface KeySpace {
   version(name: string): string
+  /** Which server run issued the versions (its run id) and the lowest version valid in it; in the versions' slot. */
+  timeline: string
   /** A lease on one query's fill; in the versions' slot, so one script can check both. */
   lease(query: string): string
   entry(model: string, query: string): string
@@ -42,6 +44,7 @@ export interface KeySpace {
 export function keySpace(prefix: string): KeySpace {
   return {
     version: (name) => `{${prefix}}:v:${name}`,
+    timeline: `{${prefix}}:v:timeline`,
     lease: (query) => `{${prefix}}:l:${hash(query)}`,
     entry: (model, query) => `${prefix}:e:${model}:${hash(query)}`,
     row: (model, idText) => `${prefix}:r:${model}:${hash(idText)}`,

@@ -6,6 +6,7 @@
 import type { KeySpace } from './keys'
 import { FAILED, type RedisTier } from './redis-tier'
 import { bumpRow, putRow, readRow } from './scripts'
+import { isVersion } from './versions'
 
 export class RowStore {
   constructor(
@@ -31,7 +32,7 @@ export class RowStore {
     )
     if (reply === FAILED || !Array.isArray(reply)) return undefined
     const version = Number(String(reply[0]))
-    if (!Number.isSafeInteger(version)) return undefined
+    if (!isVersion(version)) return undefined
     return { version, frame: Buffer.isBuffer(reply[1]) ? reply[1] : undefined }
   }
 
@@ -43,7 +44,7 @@ export class RowStore {
       [this.keys.channel, this.origin, name, String(Math.ceil(ttlMs))],
     )
     const version = reply === FAILED ? Number.NaN : Number(reply)
-    return Number.isSafeInteger(version) ? version : undefined
+    return isVersion(version) ? version : undefined
   }
 
   /** Stores an entry read under `version`, unless a write has moved the row past it since. */

@@ -1,51 +1,106 @@
 /**
  * Lua scripts on the version keys. Versions are counters (`INCR`), never clocks; a missing or unreadable version
  * key comes back at Redis `TIME` in microseconds, a value larger than any it held before, so entries filled under
- * an old value can never match again after an eviction, a FLUSHALL or a failover (DESIGN invariant 2).
+ * an old value can never match again after an eviction, a FLUSHALL or a failover.
+ * Versions belong to one Redis timeline, named by the server's run id: a server restarted (even from an older
+ * dump) or a promoted replica has another, and every version the earlier run issued is discarded on first use.
  * Every key of one call shares the `{prefix}` hash tag: one slot in a Redis Cluster.
  */
 
 /** Below this a version is not one of ours (a counter seeded from TIME is ~1.7e15). */
 const SEED_FLOOR = '1000000000000'
+/** µs past Redis TIME beyond which a version is not ours: versions are TIME seeds plus one per bump (one day). */
+const AHEAD = '86400000000'
 
-/** KEYS: version keys. Returns their values, seeding the missing ones. */
-export const readVersions = `
-local out = {}
-local seed
-for i, key in ipairs(KEYS) do
+/** Helpers every script below starts with. */
+const common = `
+local function now()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
+-- Changes with every start of the server, even from a dump, and differs on a promoted replica.
+local function runId()
+  local info = redis.call('INFO', 'server')
+  local at = string.find(info, 'run_id:', 1, true)
+  return string.sub(info, at + 7, at + 46)
+end
+local function text(v)
+  return string.format('%.0f', v)
+end
+-- A version of ours (digits, within [low, high]), or nil: Infinity, NaN, 1e300 or 2^53 + 1 are never adopted.
+local function valid(raw, low, high)
+  if type(raw) ~= 'string' or not string.match(raw, '^%d+$') then return nil end
+  local v = tonumber(raw)
+  if v < low or v > high then return nil end
+  return v
+end
+-- Never shortens a TTL: instances with longer-lived entries may share these keys.
+local function outlive(key, ttl)
+  if redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, ttl) end
+end
+-- The lowest version valid in this server run: TIME when the run began using the key, so every version an
+-- earlier run issued (kept in a dump, or replicated before a failover) is below it.
+local function floor(key, ttl, time)
+  local run = runId()
   local raw = redis.pcall('GET', key)
-  local v = type(raw) == 'string' and tonumber(raw) or nil
-  if not v or v < ${SEED_FLOOR} or v ~= math.floor(v) then
-    if not seed then
-      local t = redis.call('TIME')
-      seed = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  if type(raw) == 'string' and string.sub(raw, 1, 41) == run .. ' ' then
+    local f = valid(string.sub(raw, 42), ${SEED_FLOOR}, time + ${AHEAD})
+    if f then
+      outlive(key, ttl)
+      return f
     end
-    v = seed
-    redis.call('SET', key, string.format('%.0f', v))
   end
-  out[i] = v
+  redis.call('SET', key, run .. ' ' .. text(time), 'PX', ttl)
+  return time
+end
+`
+
+/**
+ * KEYS[1]: the timeline key, KEYS[2..]: version keys. ARGV[1]: ms a version key outlives its last use. Returns
+ * their values, seeding at TIME those missing, not ours, or from an earlier server run.
+ */
+export const readVersions = `${common}
+local time = now()
+local ttl = tonumber(ARGV[1])
+local low = floor(KEYS[1], ttl, time)
+local seed = math.max(time, low)
+local out = {}
+for i = 2, #KEYS do
+  local v = valid(redis.pcall('GET', KEYS[i]), low, seed + ${AHEAD})
+  if v then
+    outlive(KEYS[i], ttl)
+  else
+    v = seed
+    redis.call('SET', KEYS[i], text(v), 'PX', ttl)
+  end
+  out[i - 1] = v
 end
 return out`
 
 /**
- * KEYS: version keys. ARGV[1]: bus channel, ARGV[2]: origin id, ARGV[3..]: the version names, in KEYS order.
- * Sets each to max(its value + 1, TIME in µs), publishes "origin name version ..." and returns the new values.
+ * KEYS[1]: the timeline key, KEYS[2..]: version keys. ARGV[1]: bus channel, ARGV[2]: origin id, ARGV[3]: ms a
+ * version key outlives its last use, ARGV[4..]: the version names, in KEYS order. Sets each to
+ * max(its value + 1, TIME in µs), publishes "origin name version ..." and returns the new values.
  */
-export const bumpVersions = `
-local t = redis.call('TIME')
-local seed = tonumber(t[1]) * 1000000 + tonumber(t[2])
+export const bumpVersions = `${common}
+local time = now()
+local ttl = tonumber(ARGV[3])
+local seed = math.max(time, floor(KEYS[1], ttl, time))
 local out = {}
 local message = { ARGV[2] }
-for i, key in ipairs(KEYS) do
-  local v = redis.pcall('INCR', key)
-  -- Never below TIME: a failover that lost an INCR cannot make a version be issued twice.
-  if type(v) ~= 'number' or v < seed then
+for i = 2, #KEYS do
+  local v = redis.pcall('INCR', KEYS[i])
+  -- Never below TIME (a failover that lost an INCR cannot make a version be issued twice), never past it by more
+  -- than bumps can explain (a value that is not ours would pin whoever adopted it).
+  if type(v) ~= 'number' or v < seed or v > seed + ${AHEAD} then
     v = seed
-    redis.call('SET', key, string.format('%.0f', v))
+    redis.call('SET', KEYS[i], text(v), 'PX', ttl)
+  else
+    outlive(KEYS[i], ttl)
   end
-  out[i] = v
+  out[i - 1] = v
   message[#message + 1] = ARGV[i + 2]
-  message[#message + 1] = string.format('%.0f', v)
+  message[#message + 1] = text(v)
 end
 redis.call('PUBLISH', ARGV[1], table.concat(message, ' '))
 return out`
@@ -68,42 +123,48 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0`
 
 /**
- * Rows of write-through models live in one hash per row: field `v` is the row's version, the other fields its
+ * Rows of write-through models live in one hash per row: field `v` is the row's version, `s` the run id of the
+ * server that set it (rows spread over a Cluster: each node's run is checked on its own), the other fields its
  * entries (one per partition). Seeding and bumping follow the version keys: never below Redis TIME in µs.
  * KEYS[1]: the row hash. ARGV[1]: the entry field, ARGV[2]: ms the hash lives if this call creates it.
  * Returns { version, entry frame or false }.
  */
-export const readRow = `
-local v = tonumber(redis.call('HGET', KEYS[1], 'v'))
+export const readRow = `${common}
+local time = now()
+local run = runId()
+local held = redis.call('HMGET', KEYS[1], 'v', 's')
+local v = held[2] == run and valid(held[1], ${SEED_FLOOR}, time + ${AHEAD})
 if not v then
-  local t = redis.call('TIME')
-  v = tonumber(t[1]) * 1000000 + tonumber(t[2])
-  redis.call('HSET', KEYS[1], 'v', string.format('%.0f', v))
+  -- Left by another server run, or a version that is not ours: its entries may predate writes since.
+  v = time
+  redis.call('DEL', KEYS[1])
+  redis.call('HSET', KEYS[1], 'v', text(v), 's', run)
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
 end
-return { string.format('%.0f', v), redis.call('HGET', KEYS[1], ARGV[1]) }`
+return { text(v), redis.call('HGET', KEYS[1], ARGV[1]) }`
 
 /**
  * KEYS[1]: the row hash. ARGV[1]: bus channel, ARGV[2]: origin id, ARGV[3]: the row's version name, ARGV[4]: ms
  * the hash lives. Drops every entry of the row, sets its version to max(version + 1, TIME in µs), publishes it
  * like a version bump and returns it.
  */
-export const bumpRow = `
-local t = redis.call('TIME')
-local seed = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local v = (tonumber(redis.call('HGET', KEYS[1], 'v')) or 0) + 1
-if v < seed then v = seed end
-local text = string.format('%.0f', v)
+export const bumpRow = `${common}
+local time = now()
+local run = runId()
+local held = redis.call('HMGET', KEYS[1], 'v', 's')
+local v = (held[2] == run and valid(held[1], ${SEED_FLOOR}, time + ${AHEAD}) or 0) + 1
+if v < time then v = time end
 redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'v', text)
+redis.call('HSET', KEYS[1], 'v', text(v), 's', run)
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
-redis.call('PUBLISH', ARGV[1], ARGV[2] .. ' ' .. ARGV[3] .. ' ' .. text)
-return text`
+redis.call('PUBLISH', ARGV[1], ARGV[2] .. ' ' .. ARGV[3] .. ' ' .. text(v))
+return text(v)`
 
 /**
  * KEYS[1]: the row hash. ARGV[1]: the version the row was read under, ARGV[2]: the entry field, ARGV[3]: the
  * frame, ARGV[4]: ms it lives. Stores the entry only while the row is still at that version: a fill or a put that
- * a later write overtook is refused, so an older row never replaces a newer one. 1 when stored.
+ * a later write overtook is refused, so an older row never replaces a newer one. 1 when stored. No run check:
+ * an entry put into a hash left by another server run is dropped by `readRow` before anyone reads it.
  */
 export const putRow = `
 if tonumber(redis.call('HGET', KEYS[1], 'v')) ~= tonumber(ARGV[1]) then return 0 end

@@ -19,6 +19,18 @@ const OWED_RETRY_MS = 50
  * oldest tenth is forgotten. With Redis a forgotten version is asked again; without, see `forget`.
  */
 const MAX_KNOWN = 200_000
+/** Below this a version is not one of ours (versions are seeded from Redis TIME in µs, ~1.7e15). */
+const SEED_FLOOR = 1e12
+/**
+ * Version keys expire this long after their last read or bump, or after the longest configured entry lifetime if
+ * that is longer: per-query and `wrap` TTLs are not known in advance. An expired one comes back seeded at TIME.
+ */
+const MIN_VERSION_TTL_MS = 86_400_000
+
+/** Whether `value` can be a version: an integer that JavaScript holds exactly, at or above a TIME seed. */
+export function isVersion(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= SEED_FLOOR
+}
 
 export class Versions {
   private readonly known = new Map<string, number>()
@@ -34,14 +46,19 @@ export class Versions {
   private localSeed = Date.now() * 1000
   /** Without Redis, the largest version ever given out: a forgotten name comes back above it. */
   private localMax = this.localSeed
+  /** Milliseconds a version key outlives its last read or bump. */
+  private readonly ttlMs: number
 
   constructor(
     private readonly redis: RedisTier | undefined,
     private readonly keys: KeySpace,
     private readonly origin: string,
     private readonly stats: Stats,
+    /** The longest an entry lives by configuration (TTL, then swr or grace). */
+    lifetimeMs = 0,
   ) {
     this.trusted = redis === undefined
+    this.ttlMs = Math.max(MIN_VERSION_TTL_MS, lifetimeMs)
   }
 
   /** The hit-path check: does `versions` still equal what is known for `deps`? */
@@ -99,18 +116,38 @@ export class Versions {
     if (local || !this.redis) return local
     if (this.owed.size > 0 && !(await this.flushOwed())) return undefined
     const epoch = this.epoch
-    const reply = await this.redis.script(
-      readVersions,
-      deps.map((d) => this.keys.version(d)),
-      [],
-      deadline,
-    )
-    if (reply === FAILED || !Array.isArray(reply) || reply.length !== deps.length) return undefined
-    const values = reply.map(Number)
+    const values = await this.fetch(deps, deadline)
+    if (!values) return undefined
     deps.forEach((name, i) => {
       values[i] = this.keep(name, values[i] as number, epoch)
     })
     return values
+  }
+
+  /** The versions Redis holds for `deps` (seeding those missing or not ours); undefined when it cannot answer. */
+  private async fetch(deps: readonly string[], deadline?: number): Promise<number[] | undefined> {
+    const reply = await (this.redis as RedisTier).script(
+      readVersions,
+      [this.keys.timeline, ...deps.map((d) => this.keys.version(d))],
+      [String(this.ttlMs)],
+      deadline,
+    )
+    if (reply === FAILED || !Array.isArray(reply) || reply.length !== deps.length) return undefined
+    const values = reply.map(Number)
+    return values.every(isVersion) ? values : undefined
+  }
+
+  /**
+   * Whether `versions`, which an entry was filled under and this process has not heard of, are the ones Redis
+   * holds for `deps` now; if so they are learned. Redis decides: an entry's own versions are never adopted.
+   */
+  async confirm(deps: readonly string[], versions: readonly number[], deadline?: number): Promise<boolean> {
+    if (!this.redis) return false
+    const epoch = this.epoch
+    const values = await this.fetch(deps, deadline)
+    if (!values || values.some((v, i) => v !== versions[i])) return false
+    for (let i = 0; i < deps.length; i++) this.keep(deps[i] as string, values[i] as number, epoch)
+    return true
   }
 
   /** The trust epoch, to pass to `keep` for a version read from Redis. */
@@ -187,8 +224,8 @@ export class Versions {
     const redis = this.redis as RedisTier
     const reply = await redis.script(
       bumpVersions,
-      names.map((n) => this.keys.version(n)),
-      [this.keys.channel, this.origin, ...names],
+      [this.keys.timeline, ...names.map((n) => this.keys.version(n))],
+      [this.keys.channel, this.origin, String(this.ttlMs), ...names],
     )
     if (reply === FAILED || !Array.isArray(reply)) return false
     this.apply(names, reply.map(Number))
@@ -218,10 +255,16 @@ export class Versions {
 
   /** New versions from a bump (ours or, through the bus, another process's). */
   apply(names: readonly string[], versions: readonly number[]): void {
-    if (!this.trusted && this.redis) return
+    // Without Redis, versions only change through `bump` and `bumpLocal`: forgetting one would lose it.
+    if (!this.redis || !this.trusted) return
     names.forEach((name, i) => {
-      const v = versions[i] as number
-      if (!((this.known.get(name) ?? 0) >= v)) this.set(name, v)
+      const v = versions[i]
+      const known = this.known.get(name)
+      if (v === known) return
+      // A newer version is the change; anything else (not a version, or below what is known: a late message, or
+      // a bad value known before) is forgotten, so Redis decides and no bad value can hide later bumps.
+      if (isVersion(v) && (known === undefined || v > known)) this.set(name, v)
+      else this.known.delete(name)
     })
   }
 
