@@ -180,10 +180,11 @@ export class Engine {
     return this.bump([...new Set(names)].sort())
   }
 
-  /** The version names a change to rows of `models` bumps: each model's, and the row epoch of write-through ones. */
+  /** The version names a change to rows of `models` bumps: each model's, and the row epoch of those in `rows`. */
   namesFor(models: Iterable<string>, rows: Iterable<string> = models): string[] {
     const names = [...models].map((m) => this.modelVersionName(m))
-    for (const model of rows) if (this.policies.writesThrough(model)) names.push(rowsVersionName(model))
+    // Whatever this instance's strategy: another instance of the prefix may keep write-through rows of the model.
+    for (const model of rows) names.push(rowsVersionName(model))
     return names
   }
 
@@ -225,7 +226,7 @@ export class Engine {
     await this.versions.bump(names)
     if (this.hooks.onInvalidate && names.length > 0) {
       const models = names.filter((n) => n.startsWith('m:')).map((n) => n.slice(2))
-      this.hook(this.hooks.onInvalidate, { models, tags: names.length - models.length })
+      this.hook(this.hooks.onInvalidate, { models, tags: names.filter((n) => n.startsWith('t:')).length })
     }
   }
 
