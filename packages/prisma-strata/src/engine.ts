@@ -9,6 +9,7 @@ import { createReporter, type Reporter } from './metrics/report'
 import { Stats } from './metrics/stats'
 import type { ResolvedOptions } from './options'
 import { Policies } from './policy/policy'
+import { omitScope } from './read/read-call'
 import type { Outcome } from './read/read-path'
 import { buildModelGraph, type ModelGraph, type RuntimeDataModel } from './schema/model-graph'
 import { readSchemaText, schemaFacts } from './schema/schema-text'
@@ -71,6 +72,8 @@ export class Engine {
   readonly hooks: Pick<ResolvedOptions, 'onHit' | 'onMiss' | 'onInvalidate'>
   /** The partition of the current read (`options.context`), or undefined when the cache is not partitioned. */
   readonly context: (() => string | number | undefined) | undefined
+  /** The client's global `omit`, as query texts carry it. */
+  readonly omitScope: string
   private readonly bus: Bus | undefined
   private readonly ownedClient: RedisClient | undefined
   private detach: (() => void) | undefined
@@ -91,6 +94,7 @@ export class Engine {
     this.maxEntryBytes = options.maxEntryBytes
     this.hooks = { onHit: options.onHit, onMiss: options.onMiss, onInvalidate: options.onInvalidate }
     this.context = options.context
+    this.omitScope = omitScope(client._globalOmit)
     const models = Object.keys(runtime.models)
     for (const name of Object.keys(options.models)) {
       if (!models.includes(name)) {
