@@ -121,7 +121,7 @@ export async function writeThrough(
     },
     dropEveryRow,
   )
-  // Not a row (another extension below may return anything): nothing of ours to take back out.
+  // Prisma answers `null` when it cannot read the row back after the write: no key fields of ours to take out.
   if (isPlainObject(result)) for (const field of added) delete result[field]
   return result
 }
