@@ -49,6 +49,22 @@ describe.each(matrix)('$cache.wrap: $provider / $tiers', (c) => {
     expect(runs).toBe(3)
   })
 
+  it('a value filled under other dependsOn or tags is another entry: it is made stale by its own', async () => {
+    const users = () => s.raw.user.count()
+    await s.prisma.$cache.wrap('users', users, { dependsOn: ['Post'] })
+    expect(await s.prisma.$cache.wrap('users', users, { dependsOn: ['User'] })).toBe(await users())
+    await s.prisma.user.create({ data: { email: 'wrap@x' } })
+    expect(await s.prisma.$cache.wrap('users', users, { dependsOn: ['User'] })).toBe(await users())
+
+    let runs = 0
+    const counted = () => ++runs
+    await s.prisma.$cache.wrap('tagged', counted, { tags: ['a'] })
+    await s.prisma.$cache.wrap('tagged', counted, { tags: ['b'] })
+    await s.prisma.$cache.invalidate({ tags: ['b'] })
+    expect(await s.prisma.$cache.wrap('tagged', counted, { tags: ['b'] })).toBe(3)
+    expect(await s.prisma.$cache.wrap('tagged', counted, { tags: ['a'] })).toBe(1)
+  })
+
   it('rejects a model it does not know', () => {
     expect(() => s.prisma.$cache.wrap('x', () => 1, { dependsOn: ['Nope'] })).toThrow(/`Nope`, which is not a model/)
   })

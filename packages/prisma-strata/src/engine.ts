@@ -9,6 +9,7 @@ import { createReporter, type Reporter } from './metrics/report'
 import { Stats } from './metrics/stats'
 import type { ResolvedOptions } from './options'
 import { Policies } from './policy/policy'
+import { omitScope } from './read/read-call'
 import type { Outcome } from './read/read-path'
 import { buildModelGraph, type ModelGraph, type RuntimeDataModel } from './schema/model-graph'
 import { readSchemaText, schemaFacts } from './schema/schema-text'
@@ -71,6 +72,8 @@ export class Engine {
   readonly hooks: Pick<ResolvedOptions, 'onHit' | 'onMiss' | 'onInvalidate'>
   /** The partition of the current read (`options.context`), or undefined when the cache is not partitioned. */
   readonly context: (() => string | number | undefined) | undefined
+  /** The client's global `omit`, as query texts carry it. */
+  readonly omitScope: string
   private readonly bus: Bus | undefined
   private readonly ownedClient: RedisClient | undefined
   private detach: (() => void) | undefined
@@ -91,6 +94,7 @@ export class Engine {
     this.maxEntryBytes = options.maxEntryBytes
     this.hooks = { onHit: options.onHit, onMiss: options.onMiss, onInvalidate: options.onInvalidate }
     this.context = options.context
+    this.omitScope = omitScope(client._globalOmit)
     const models = Object.keys(runtime.models)
     for (const name of Object.keys(options.models)) {
       if (!models.includes(name)) {
@@ -180,10 +184,11 @@ export class Engine {
     return this.bump([...new Set(names)].sort())
   }
 
-  /** The version names a change to rows of `models` bumps: each model's, and the row epoch of write-through ones. */
+  /** The version names a change to rows of `models` bumps: each model's, and the row epoch of those in `rows`. */
   namesFor(models: Iterable<string>, rows: Iterable<string> = models): string[] {
     const names = [...models].map((m) => this.modelVersionName(m))
-    for (const model of rows) if (this.policies.writesThrough(model)) names.push(rowsVersionName(model))
+    // Whatever this instance's strategy: another instance of the prefix may keep write-through rows of the model.
+    for (const model of rows) names.push(rowsVersionName(model))
     return names
   }
 
@@ -225,7 +230,7 @@ export class Engine {
     await this.versions.bump(names)
     if (this.hooks.onInvalidate && names.length > 0) {
       const models = names.filter((n) => n.startsWith('m:')).map((n) => n.slice(2))
-      this.hook(this.hooks.onInvalidate, { models, tags: names.length - models.length })
+      this.hook(this.hooks.onInvalidate, { models, tags: names.filter((n) => n.startsWith('t:')).length })
     }
   }
 

@@ -81,6 +81,15 @@ export class NotOutermostError extends StrataError {
   }
 }
 
+/** Something Strata does after a write returned (a bump, a row put) failed; the write's own result stands. */
+export class AfterWriteError extends StrataError {
+  constructor(cause: unknown) {
+    super('E_AFTER_WRITE', 'caching work after a write failed; every cached row of the model was dropped instead', {
+      cause,
+    })
+  }
+}
+
 /** The codes of every Strata error, for matching in `onError`. */
 export const errorCodes = {
   options: 'E_STRATA_OPTIONS',
@@ -92,4 +101,5 @@ export const errorCodes = {
   refreshFailed: 'E_REFRESH_FAILED',
   hook: 'E_HOOK',
   notOutermost: 'E_NOT_OUTERMOST',
+  afterWrite: 'E_AFTER_WRITE',
 } as const

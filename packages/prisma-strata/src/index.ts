@@ -5,6 +5,7 @@
  */
 
 export {
+  AfterWriteError,
   BusError,
   CodecError,
   ContextMissingError,

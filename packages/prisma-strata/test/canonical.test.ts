@@ -47,6 +47,15 @@ describe('canonical query text', () => {
     expect(new Set(variants.map((v) => canonical(v))).size).toBe(variants.length)
   })
 
+  it("keeps the key order of select and include (the order of the result's fields), not of nested arguments", () => {
+    expect(canonical({ select: { id: true, title: true } })).not.toBe(canonical({ select: { title: true, id: true } }))
+    expect(canonical({ include: { posts: true, _count: true } })).not.toBe(
+      canonical({ include: { _count: true, posts: true } }),
+    )
+    const nested = (where: object) => canonical({ select: { posts: { where, select: { id: true } } } })
+    expect(nested({ a: 1, b: 2 })).toBe(nested({ b: 2, a: 1 }))
+  })
+
   it('keeps the key order of Json filter values, which SQLite compares as text', () => {
     const a = canonical({ where: { prefs: { equals: { a: 1, b: 2 } } } })
     const b = canonical({ where: { prefs: { equals: { b: 2, a: 1 } } } })

@@ -42,6 +42,10 @@ describe('rowTarget', () => {
     ['a field that is not unique', { where: { name: 'x' } }],
     ['select and omit together', { where: { id: 1 }, select: { id: true }, omit: { name: true } }],
     ['a non-boolean selection', { where: { id: 1 }, select: { id: 'yes' } }],
+    // Prisma rejects these: it must be Prisma that answers.
+    ['an empty select', { where: { id: 1 }, select: {} }],
+    ['a select of no field', { where: { id: 1 }, select: { id: false, name: false } }],
+    ['an omit of every field', { where: { id: 1 }, omit: Object.fromEntries([...user.scalars].map((f) => [f, true])) }],
   ])('leaves reads with %s to ordinary entries', (_name, args) => {
     expect(rowTarget(user, args as never)).toBeUndefined()
   })
@@ -68,6 +72,8 @@ describe('rows', () => {
 
   it('gives each read its selection, as a copy', () => {
     expect(project(row, { select: { name: true, id: false } }, undefined)).toEqual({ name: 'A' })
+    // In the order selected, as Prisma returns it.
+    expect(Object.keys(project(row, { select: { name: true, id: true } }, undefined))).toEqual(['name', 'id'])
     expect(project(row, { omit: { prefs: true } }, undefined)).toEqual({
       id: 1,
       email: 'a@x',

@@ -16,7 +16,13 @@ const plainKey = /^[A-Za-z_][A-Za-z0-9_]*$/
  */
 const orderedKeys = new Set(['orderBy', 'equals', 'not', 'array_contains', 'array_starts_with', 'array_ends_with'])
 
-export function canonical(value: unknown, keepOrder = false): string {
+/**
+ * Selections whose own key order is the order of the fields in the result (`select: { title, id }` returns
+ * `{ title, id }`), but whose nested arguments (a relation's `where`) are order-free.
+ */
+const selectionKeys = new Set(['select', 'include'])
+
+export function canonical(value: unknown, keepOrder = false, ownOrder = false): string {
   switch (typeof value) {
     case 'string':
       return JSON.stringify(value)
@@ -29,14 +35,14 @@ export function canonical(value: unknown, keepOrder = false): string {
     case 'undefined':
       return 'U'
     case 'object':
-      return value === null ? 'N' : canonicalObject(value, keepOrder)
+      return value === null ? 'N' : canonicalObject(value, keepOrder, ownOrder)
     default:
       // Functions and symbols are not query arguments Prisma accepts; keep them apart from everything else.
       return `?${String(value)}`
   }
 }
 
-function canonicalObject(value: object, keepOrder: boolean): string {
+function canonicalObject(value: object, keepOrder: boolean, ownOrder: boolean): string {
   if (Array.isArray(value)) {
     let out = '['
     for (let i = 0; i < value.length; i++) out += (i ? ',' : '') + canonical(value[i], keepOrder)
@@ -51,14 +57,14 @@ function canonicalObject(value: object, keepOrder: boolean): string {
     // Decimal, Prisma.DbNull/JsonNull/AnyNull, field references: the class name keeps them apart.
     if (Decimal.isDecimal(value)) return `M${(value as InstanceType<typeof Decimal>).toString()}`
     const name = (value as { constructor?: { name?: string } }).constructor?.name ?? 'Object'
-    return `${name}${canonicalFields(value, keepOrder)}`
+    return `${name}${canonicalFields(value, keepOrder, ownOrder)}`
   }
-  return canonicalFields(value, keepOrder)
+  return canonicalFields(value, keepOrder, ownOrder)
 }
 
-function canonicalFields(value: object, keepOrder: boolean): string {
+function canonicalFields(value: object, keepOrder: boolean, ownOrder: boolean): string {
   const keys = Object.keys(value)
-  if (!keepOrder) keys.sort()
+  if (!keepOrder && !ownOrder) keys.sort()
   let out = '{'
   let first = true
   for (const key of keys) {
@@ -66,7 +72,7 @@ function canonicalFields(value: object, keepOrder: boolean): string {
     if (field === undefined) continue // Prisma treats an undefined argument as absent
     // Argument names are identifiers; only other keys (Json paths, odd field names) need quoting.
     const name = plainKey.test(key) ? key : JSON.stringify(key)
-    out += `${first ? '' : ','}${name}:${canonical(field, keepOrder || orderedKeys.has(key))}`
+    out += `${first ? '' : ','}${name}:${canonical(field, keepOrder || orderedKeys.has(key), selectionKeys.has(key))}`
     first = false
   }
   return `${out}}`

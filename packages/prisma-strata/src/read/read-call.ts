@@ -45,13 +45,34 @@ function sharedOperation(operation: string): string {
   return orThrow(operation) ? operation.slice(0, -'OrThrow'.length) : operation
 }
 
-/** The canonical text of a read: the local key, and what a Redis entry must store to answer it. */
-export function queryText(call: Pick<ReadCall, 'model' | 'operation' | 'args' | 'query' | 'partition'>): string {
+/**
+ * The canonical text of a read: the local key, and what a Redis entry must store to answer it. `omit` is the
+ * client's global `omit` (`omitScope`): clients that omit other fields get other results from the same query.
+ */
+export function queryText(
+  call: Pick<ReadCall, 'model' | 'operation' | 'args' | 'query' | 'partition' | 'deps'>,
+  omit = '',
+): string {
   const scope = call.partition === undefined ? '' : `${JSON.stringify(call.partition)}|`
   // Tags are dependencies: the same query under other tags is another entry, or invalidating one would miss it.
   const tags = call.query?.tags?.length ? `|tags:${JSON.stringify([...new Set(call.query.tags)].sort())}` : ''
-  if (call.query?.key !== undefined) return `${scope}${call.model}|key|${JSON.stringify(call.query.key)}${tags}`
-  return `${scope}${call.model}|${sharedOperation(call.operation)}|${canonical(call.args)}${tags}`
+  const operation = sharedOperation(call.operation)
+  if (call.query?.key !== undefined) {
+    // Stated dependencies (`$cache.wrap`) are part of a named entry, as tags are: one filled under others is not it.
+    const deps = call.deps ? `|deps:${call.deps.join(',')}` : ''
+    return `${scope}${call.model}|${operation}|key|${JSON.stringify(call.query.key)}${omit}${tags}${deps}`
+  }
+  return `${scope}${call.model}|${operation}|${canonical(call.args)}${omit}${tags}`
+}
+
+/** The text `queryText` adds for a client's global `omit`: empty when it omits nothing. */
+export function omitScope(globalOmit: Record<string, Record<string, unknown>> | undefined): string {
+  const omitted: Record<string, string[]> = {}
+  for (const [model, fields] of Object.entries(globalOmit ?? {})) {
+    const names = Object.keys(fields ?? {}).filter((f) => fields[f] === true)
+    if (names.length > 0) omitted[model] = names.sort()
+  }
+  return Object.keys(omitted).length === 0 ? '' : `|omit:${canonical(omitted)}`
 }
 
 /** The caller's answer: the value, or for `*OrThrow` on "no such row", Prisma's not-found error. */

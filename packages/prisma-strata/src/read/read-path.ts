@@ -34,7 +34,7 @@ import { refreshInBackground } from './refresh'
 export type { Args, Outcome, ReadCall } from './read-call'
 
 export function cachedRead(engine: Engine, call: ReadCall): Promise<unknown> {
-  const text = queryText(call)
+  const text = queryText(call, engine.omitScope)
   const local = engine.local?.get(text)
   if (local !== undefined && engine.versions.matches(local.deps, local.versions)) {
     const age = freshness(local.times)

@@ -76,21 +76,29 @@ function sameFields(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((f) => b.includes(f))
 }
 
-/** Boolean flags on scalar fields only (`{ name: true, email: false }`), or absent. */
-function scalarFlags(info: ModelInfo, value: unknown): boolean {
-  if (value === undefined) return true
-  if (!isPlainObject(value)) return false
-  for (const [key, flag] of Object.entries(value)) {
-    if (!info.scalars.has(key) || typeof flag !== 'boolean') return false
+/** How many flags are true, when `value` is boolean flags on scalar fields only (`{ name: true, email: false }`). */
+function trueScalarFlags(info: ModelInfo, value: Args): number | undefined {
+  let count = 0
+  for (const key in value) {
+    const flag = value[key]
+    if (!info.scalars.has(key) || typeof flag !== 'boolean') return undefined
+    if (flag) count++
   }
-  return true
+  return count
 }
 
 export function rowTarget(info: ModelInfo, args: Args | undefined): RowTarget | undefined {
   if (!args || info.id.length === 0) return undefined
   for (const key in args) if (key !== 'where' && key !== 'select' && key !== 'omit') return undefined
-  if (args.select !== undefined && args.omit !== undefined) return undefined
-  if (!scalarFlags(info, args.select) || !scalarFlags(info, args.omit)) return undefined
+  const { select, omit } = args
+  if (select !== undefined) {
+    // `select: {}` or all false, and an `omit` of every field, are Prisma's validation errors: Prisma gives them.
+    if (omit !== undefined || !isPlainObject(select) || !trueScalarFlags(info, select)) return undefined
+  } else if (omit !== undefined) {
+    if (!isPlainObject(omit)) return undefined
+    const omitted = trueScalarFlags(info, omit)
+    if (omitted === undefined || omitted === info.scalars.size) return undefined
+  }
   const where = args.where
   if (!isPlainObject(where)) return undefined
   const keys = Object.keys(where)
@@ -142,14 +150,15 @@ export function idWhere(info: ModelInfo, row: Args): Args {
 }
 
 /**
- * What the read returns, from the whole row: the `select`ed fields, or all but the omitted ones (the query's
- * `omit` over the client's global `omit`). A deep copy: the stored row is never handed out.
+ * What the read returns, from the whole row: the `select`ed fields in the order selected, as Prisma returns them,
+ * or all but the omitted ones (the query's `omit` over the client's global `omit`) in the row's (schema) order.
+ * A deep copy: the stored row is never handed out.
  */
 export function project(row: Args, args: Args | undefined, globalOmit: Args | undefined): Args {
   const out: Args = {}
   const select = args?.select as Args | undefined
   if (select) {
-    for (const key in row) if (select[key] === true) out[key] = copyResult(row[key])
+    for (const key in select) if (select[key] === true && key in row) out[key] = copyResult(row[key])
     return out
   }
   const omit = args?.omit as Args | undefined

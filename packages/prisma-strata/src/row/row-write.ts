@@ -9,8 +9,9 @@
  * replaces a newer one.
  */
 import type { Engine } from '../engine'
+import { AfterWriteError } from '../errors'
 import type { EffectivePolicy } from '../policy/policy'
-import type { ModelInfo } from '../schema/model-graph'
+import type { ModelGraph, ModelInfo } from '../schema/model-graph'
 import { rowsVersionName } from '../store/keys'
 import type { PendingRow } from '../transaction/pending-transactions'
 import type { WriteParams } from '../write/write-path'
@@ -22,10 +23,26 @@ type Args = Record<string, unknown>
 /** Single-row writes whose row is known once they return. */
 export const rowWrites = new Set(['update', 'upsert', 'delete'])
 
-/** Whether the write can change the row's primary key (then the row it started from is not the one it returns). */
-export function movesKey(info: ModelInfo, operation: string, args: unknown): boolean {
+/**
+ * Whether the write can change the row's primary key (then the row it started from is not the one it returns):
+ * by setting a key field, or by linking another row through a relation whose foreign key is part of the key
+ * (`membership.update({ data: { user: { connect: { id: 2 } } } })` moves `userId`).
+ */
+export function movesKey(graph: ModelGraph, info: ModelInfo, operation: string, args: unknown): boolean {
   const data = isPlainObject(args) ? (operation === 'upsert' ? args.update : args.data) : undefined
-  return isPlainObject(data) && info.id.some((field) => data[field] !== undefined)
+  if (!isPlainObject(data)) return false
+  for (const key in data) {
+    if (data[key] === undefined) continue
+    if (info.id.includes(key)) return true
+    const rel = info.relations.get(key)
+    if (rel === undefined) continue
+    const keys = graph.foreignKeysTo?.get(rel.target)
+    // Without foreign keys, any relation may hold part of the key.
+    if (keys === undefined) return true
+    const fk = keys.find((k) => k.child === info.name && k.childField === key)
+    if (fk?.fields.some((field) => info.id.includes(field))) return true
+  }
+  return false
 }
 
 /** The write's arguments with the primary key selected (so the row is known), and the fields added for that. */
@@ -54,6 +71,23 @@ function withKeyFields(engine: Engine, model: string, info: ModelInfo, args: Arg
 }
 
 /**
+ * Runs work that follows a write which has already returned or thrown: the write's outcome is the caller's, so
+ * a failure here is reported and every row of the model is dropped instead (`fallback`), never thrown.
+ */
+async function afterWrite(engine: Engine, work: () => unknown, fallback: () => unknown): Promise<void> {
+  try {
+    await work()
+  } catch (error) {
+    engine.report(new AfterWriteError(error))
+    try {
+      await fallback()
+    } catch (again) {
+      engine.report(new AfterWriteError(again))
+    }
+  }
+}
+
+/**
  * Runs the write; then, outside a transaction, bumps `names` and puts the row. Inside an interactive transaction
  * (`txId`, one of ours), both wait for it to settle.
  */
@@ -67,26 +101,44 @@ export async function writeThrough(
   const model = params.model as string
   const { sent, added } = withKeyFields(engine, model, info, (params.args ?? {}) as Args)
   const everyRow = [...names, rowsVersionName(model)]
+  const dropEveryRow = () => (txId === undefined ? engine.bump(everyRow) : engine.transactions.defer(txId, everyRow))
   let result: unknown
   try {
     result = await params.query(sent)
   } catch (error) {
     // It may have committed all the same (a timeout): which row it touched is unknown, so every row goes.
-    if (txId === undefined) await engine.bump(everyRow)
-    else engine.transactions.defer(txId, everyRow)
+    await afterWrite(engine, dropEveryRow, () => engine.bump(everyRow))
     throw error
   }
-  const idText = rowIdText(info, result)
-  const row = idText === undefined ? undefined : { model, idText, where: idWhere(info, result as Args) }
-  if (txId !== undefined) engine.transactions.defer(txId, row ? names : everyRow, row)
-  else if (row === undefined) await engine.bump(everyRow)
-  else await Promise.all([engine.bump(names), putRow(engine, row, params.operation === 'delete')])
-  for (const field of added) delete (result as Args)[field]
+  await afterWrite(
+    engine,
+    async () => {
+      const idText = rowIdText(info, result)
+      const row = idText === undefined ? undefined : { model, idText, where: idWhere(info, result as Args) }
+      if (txId !== undefined) engine.transactions.defer(txId, row ? names : everyRow, row)
+      else if (row === undefined) await engine.bump(everyRow)
+      else await Promise.all([engine.bump(names), putRow(engine, row, params.operation === 'delete')])
+    },
+    dropEveryRow,
+  )
+  // Prisma answers `null` when it cannot read the row back after the write: no key fields of ours to take out.
+  if (isPlainObject(result)) for (const field of added) delete result[field]
   return result
 }
 
-/** Bumps the row (dropping its entries everywhere), then reads it back and puts it under the new version. */
-export async function putRow(engine: Engine, pending: PendingRow, deleted = false): Promise<void> {
+/**
+ * Bumps the row (dropping its entries everywhere), then reads it back and puts it under the new version. Never
+ * throws: it runs after a write (or a transaction) has returned.
+ */
+export function putRow(engine: Engine, pending: PendingRow, deleted = false): Promise<void> {
+  return afterWrite(
+    engine,
+    () => bumpAndPut(engine, pending, deleted),
+    () => engine.bump([rowsVersionName(pending.model)]),
+  )
+}
+
+async function bumpAndPut(engine: Engine, pending: PendingRow, deleted: boolean): Promise<void> {
   const { model, idText } = pending
   const info = engine.graph.models.get(model) as ModelInfo
   const policy = engine.policies.of(model) as EffectivePolicy

@@ -6,6 +6,7 @@
  * settles only once the batch has committed or rolled back, so bumping then is already after the fact.
  */
 import type { Engine } from '../engine'
+import { AfterWriteError } from '../errors'
 import { movesKey, rowWrites, writeThrough } from '../row/row-write'
 import { writeEffects } from './affected-models'
 import { isReadOnlySql, rawSqlModels, sqlText } from './raw-sql'
@@ -31,18 +32,27 @@ export const writeOperations = [
   'deleteMany',
 ] as const
 
+/** A bump around a write: a failure in it is reported, never turned into the write's own failure. */
+async function bumpSafely(engine: Engine, names: readonly string[]): Promise<void> {
+  try {
+    await engine.bump(names)
+  } catch (error) {
+    engine.report(new AfterWriteError(error))
+  }
+}
+
 async function bumpAround(engine: Engine, params: WriteParams, names: readonly string[]): Promise<unknown> {
   const tx = params.__internalParams?.transaction
   if (tx?.kind === 'itx') {
     if (engine.transactions.defer(String(tx.id), names)) return params.query(params.args)
     // A transaction started where Strata could not see it begin: bump now, and again once it must have ended.
-    await engine.bump(names)
-    setTimeout(() => void engine.bump(names), 10_000).unref()
+    await bumpSafely(engine, names)
+    setTimeout(() => void bumpSafely(engine, names), 10_000).unref()
   }
   try {
     return await params.query(params.args)
   } finally {
-    await engine.bump(names)
+    await bumpSafely(engine, names)
   }
 }
 
@@ -62,7 +72,7 @@ export function modelWrite(engine: Engine) {
       info !== undefined &&
       rowWrites.has(params.operation) &&
       (txId === undefined || engine.transactions.isOpen(txId)) &&
-      !movesKey(info, params.operation, params.args)
+      !movesKey(engine.graph, info, params.operation, params.args)
     const rowsGone = new Set(effect.elsewhere)
     if (manyRows.has(params.operation) || (rowWrites.has(params.operation) && !put)) rowsGone.add(model)
     const names = engine.namesFor(effect.models, rowsGone)
