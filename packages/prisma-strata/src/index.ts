@@ -7,6 +7,7 @@
 export {
   BusError,
   CodecError,
+  ContextInvalidError,
   ContextMissingError,
   EntryTooLargeError,
   errorCodes,
