@@ -128,9 +128,12 @@ describe('codec: exact values', () => {
       rows: [{ a: 1 }, { a: 2, b: 3 }, { b: 4, a: 5 }, 'not a row'],
     }
     const back = decodeValue(encodeValue(value)) as typeof value
-    expect(back).toEqual(value)
+    expect({ ...back, bytes: [] }).toEqual({ ...value, bytes: [] })
     for (const [i, d] of back.decimals.entries()) expect(d.toString()).toBe(value.decimals[i]?.toString())
-    for (const b of back.bytes) expect(b.constructor).toBe(Uint8Array)
+    for (const [i, b] of back.bytes.entries()) {
+      expect(b.constructor).toBe(Uint8Array)
+      expect(Buffer.from(b).equals(value.bytes[i] as Uint8Array)).toBe(true)
+    }
   })
 
   it('refuses to encode what Prisma never returns, and cycles', () => {
