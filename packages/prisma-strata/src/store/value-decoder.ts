@@ -124,6 +124,16 @@ function readString(length: number): string {
 /** Node's Buffer method behind `toString('latin1', start, end)`, without its argument handling. */
 type LatinBuffer = Buffer & { latin1Slice(start: number, end: number): string }
 
+/** A map or table key: a string, nothing else. */
+function readKey(): string {
+  const token = src[take(1)] as number
+  if (token >= 0xa0 && token < 0xc0) return readString(token & 0x1f)
+  if (token === 0xd9) return readString(src[take(1)] as number)
+  if (token === 0xda) return readString(src.readUInt16BE(take(2)))
+  if (token === 0xdb) return readString(src.readUInt32BE(take(4)))
+  return fail('a key that is not a string')
+}
+
 function readUtf8(at: number, length: number): string {
   try {
     return utf8.decode(src.subarray(at, at + length))
@@ -152,8 +162,7 @@ function readMap(count: number, depth: number): Record<string, unknown> {
   if (count * 2 > end - pos) fail('truncated value')
   const out: Record<string, unknown> = {}
   for (let i = 0; i < count; i++) {
-    const key = read(depth + 1)
-    if (typeof key !== 'string') fail('a map key that is not a string')
+    const key = readKey()
     const value = read(depth + 1)
     if (key === '__proto__') ownProto(out, value)
     else out[key] = value
@@ -168,8 +177,7 @@ function readTable(depth: number): Record<string, unknown>[] {
   const names: string[] = new Array(keys)
   let proto = false
   for (let i = 0; i < keys; i++) {
-    const name = read(depth + 1)
-    if (typeof name !== 'string') fail('a table key that is not a string')
+    const name = readKey()
     names[i] = name
     proto ||= name === '__proto__'
   }
