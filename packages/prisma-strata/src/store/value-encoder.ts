@@ -2,8 +2,9 @@
  * Writes a value in the one encoding Strata reads back (see value-decoder.ts): a strict subset of MessagePack
  * (nil, booleans, 32-bit integers, float64, UTF-8 strings, binary, arrays, maps with string keys) plus the types
  * Prisma returns that MessagePack lacks: Date, BigInt (int64), Decimal, and `undefined` for `$cache.wrap` values.
- * No references and no records, so the decoded value is never larger than its bytes suggest. Anything else (a
- * Map, a class instance, a cycle, nesting deeper than `MAX_DEPTH`) throws `CodecError`: it is not cached.
+ * No references and no msgpackr records (rows of one shape form a table that names its keys once, inside the
+ * value), so the decoded value is never larger than its bytes suggest. Anything else (a Map, a class instance, a
+ * cycle, nesting deeper than `MAX_DEPTH`) throws `CodecError`: it is not cached.
  */
 import { Decimal } from '@prisma/client/runtime/client'
 import { CodecError } from '../errors'
