@@ -136,6 +136,13 @@ describe('codec: exact values', () => {
     }
   })
 
+  it('decodes every key to itself, however many names share a slot of the key table', () => {
+    const object: Record<string, number> = {}
+    for (let i = 0; i < 10_000; i++) object[`k${i.toString(36)}${i % 3 ? 'é' : ''}`] = i
+    const back = decodeValue(encodeValue([object, object, { ...object, extra: 1 }])) as Array<Record<string, number>>
+    expect(back).toEqual([object, object, { ...object, extra: 1 }])
+  })
+
   it('refuses to encode what Prisma never returns, and cycles', () => {
     const cyclic: Record<string, unknown> = {}
     cyclic.self = cyclic

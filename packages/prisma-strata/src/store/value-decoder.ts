@@ -112,7 +112,10 @@ function read(depth: number): unknown {
 }
 
 function readString(length: number): string {
-  const at = take(length)
+  return text(take(length), length)
+}
+
+function text(at: number, length: number): string {
   if (length < 64) {
     // ASCII (field names, most values) needs no UTF-8 decoder.
     for (let i = at; i < at + length; i++) if ((src[i] as number) >= 0x80) return readUtf8(at, length)
@@ -127,11 +130,36 @@ type LatinBuffer = Buffer & { latin1Slice(start: number, end: number): string }
 /** A map or table key: a string, nothing else. */
 function readKey(): string {
   const token = src[take(1)] as number
-  if (token >= 0xa0 && token < 0xc0) return readString(token & 0x1f)
-  if (token === 0xd9) return readString(src[take(1)] as number)
-  if (token === 0xda) return readString(src.readUInt16BE(take(2)))
-  if (token === 0xdb) return readString(src.readUInt32BE(take(4)))
-  return fail('a key that is not a string')
+  let length: number
+  if (token >= 0xa0 && token < 0xc0) length = token & 0x1f
+  else if (token === 0xd9) length = src[take(1)] as number
+  else if (token === 0xda) length = src.readUInt16BE(take(2))
+  else if (token === 0xdb) length = src.readUInt32BE(take(4))
+  else return fail('a key that is not a string')
+  const at = take(length)
+  return length <= MAX_CACHED_KEY ? cachedKey(at, length) : text(at, length)
+}
+
+// Field names repeat in every row: one string per name is reused (a bounded table, replaced on collision).
+const MAX_CACHED_KEY = 32
+const KEY_SLOTS = 4096
+const keyBytes: Array<Uint8Array | undefined> = new Array(KEY_SLOTS)
+const keyTexts: string[] = new Array(KEY_SLOTS)
+
+function cachedKey(at: number, length: number): string {
+  let hash = length
+  for (let i = at; i < at + length; i++) hash = (hash * 31 + (src[i] as number)) | 0
+  const slot = hash & (KEY_SLOTS - 1)
+  const known = keyBytes[slot]
+  if (known !== undefined && known.length === length) {
+    let i = 0
+    while (i < length && known[i] === src[at + i]) i++
+    if (i === length) return keyTexts[slot] as string
+  }
+  const key = text(at, length)
+  keyBytes[slot] = new Uint8Array(src.subarray(at, at + length))
+  keyTexts[slot] = key
+  return key
 }
 
 function readUtf8(at: number, length: number): string {
