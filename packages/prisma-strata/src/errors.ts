@@ -57,6 +57,17 @@ export class ContextMissingError extends StrataError {
   }
 }
 
+/** `context` returned something other than a string or a number: the read went to the database, uncached. */
+export class ContextInvalidError extends StrataError {
+  constructor(model: string, what: string, cause?: unknown) {
+    super(
+      'E_CONTEXT_INVALID',
+      `context() ${what} for a ${model} read; it was answered by the database and not cached. Return a string or a number (e.g. the tenant id), synchronously.`,
+      { cause },
+    )
+  }
+}
+
 /** A background refresh (stale-while-revalidate) failed; the stale entry stays until `swr`/`grace` end. */
 export class RefreshFailedError extends StrataError {
   constructor(cause: unknown) {
@@ -98,6 +109,7 @@ export const errorCodes = {
   bus: 'E_BUS',
   entryTooLarge: 'E_ENTRY_TOO_LARGE',
   contextMissing: 'E_CONTEXT_MISSING',
+  contextInvalid: 'E_CONTEXT_INVALID',
   refreshFailed: 'E_REFRESH_FAILED',
   hook: 'E_HOOK',
   notOutermost: 'E_NOT_OUTERMOST',

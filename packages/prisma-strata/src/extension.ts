@@ -5,7 +5,7 @@
  */
 import { Prisma } from '@prisma/client/extension'
 import { Engine, type PrismaInternals } from './engine'
-import { ContextMissingError, NotOutermostError, StrataOptionsError } from './errors'
+import { NotOutermostError, StrataOptionsError } from './errors'
 import type { FluentRead } from './fluent-types'
 import type { StatsSnapshot } from './metrics/stats'
 import {
@@ -17,6 +17,7 @@ import {
 } from './options'
 import type { EffectivePolicy } from './policy/policy'
 import { type Delegate, fluentClass, LazyRead } from './read/lazy-read'
+import { partitionOf } from './read/partition'
 import type { Args } from './read/read-path'
 import { type WrapOptions, wrap } from './read/wrap'
 import { belowStrata } from './transaction/client-below'
@@ -143,11 +144,8 @@ function readMethod(engine: Engine, operation: string, facts: WeakMap<object, De
     }
     let partition: string | undefined
     if (engine.context && query !== false && policy !== false && !known.inTransaction) {
-      const value = engine.context()
-      if (value === undefined || value === null) {
-        engine.report(new ContextMissingError(model))
-        query = false
-      } else partition = String(value)
+      partition = partitionOf(engine, model)
+      if (partition === undefined) query = false
     }
     if (query === false || policy === false || known.inTransaction) {
       engine.stats.of(model, operation).bypasses++

@@ -8,6 +8,7 @@ export {
   AfterWriteError,
   BusError,
   CodecError,
+  ContextInvalidError,
   ContextMissingError,
   EntryTooLargeError,
   errorCodes,

@@ -89,8 +89,9 @@ export interface CacheOptions {
   maxEntryBytes?: number
   /**
    * Partitions the cache, e.g. by tenant: `() => tenantStorage.getStore()?.tenantId`. Results read under one
-   * context are never served under another. A read for which it returns `undefined` is not cached (it goes to
-   * the database) and is reported as `E_CONTEXT_MISSING`: a forgotten context never shares an entry.
+   * context are never served under another; a string and a number are two (`'1'` is not `1`). A read for which
+   * it returns `undefined` is not cached (it goes to the database) and is reported as `E_CONTEXT_MISSING`: a
+   * forgotten context never shares an entry. Any other value (an object, a Promise) or a throw: `E_CONTEXT_INVALID`.
    * Default: none (one shared cache).
    */
   context?: () => string | number | undefined

@@ -1,4 +1,5 @@
 import { Decimal } from '@prisma/client/runtime/client'
+import { Packr } from 'msgpackr'
 import { describe, expect, it } from 'vitest'
 import { CodecError } from '../src/errors'
 import { decodeEntry, decodeValue, encodeEntry, encodeValue, FORMAT_VERSION } from '../src/store/codec'
@@ -70,6 +71,167 @@ describe('codec', () => {
       Buffer.concat([frame.subarray(0, 2), Buffer.from([0xc1, 0xc1])]),
     ]) {
       expect(() => decodeEntry(bad)).toThrow(CodecError)
+    }
+  })
+})
+
+/** A frame of ours around `value` bytes: what an attacker with write access to our keys can forge. */
+const frameOf = (value: Uint8Array) =>
+  encodeEntry({ query: 'q', deps: [], versions: [], freshUntil: 1, staleUntil: 1, expiresAt: 1, value })
+
+const codecError = (bytes: Uint8Array): CodecError => {
+  try {
+    decodeValue(bytes)
+  } catch (error) {
+    expect(error).toBeInstanceOf(CodecError)
+    return error as CodecError
+  }
+  throw new Error('decoded bytes it should have refused')
+}
+
+describe('codec: exact values', () => {
+  it('keeps -0, NaN, the infinities and integers at every width boundary', () => {
+    const numbers = [-0, 0, Number.NaN, Infinity, -Infinity, 0.1, -1.5e300, 5e-324]
+    for (const n of [0x7f, 0x80, 0xff, 0x100, 0xffff, 0x10000, 0xffffffff, 0x100000000, 2 ** 53 - 1, 2 ** 53 + 2])
+      numbers.push(n, -n, n - 1, -n - 1)
+    const back = decodeValue(encodeValue({ numbers, nested: { score: -0 } })) as { numbers: number[]; nested: object }
+    for (const [i, n] of back.numbers.entries()) expect(Object.is(n, numbers[i]), `${numbers[i]}`).toBe(true)
+    expect(Object.is((back.nested as { score: number }).score, -0)).toBe(true)
+  })
+
+  it('keeps an own __proto__ key as an own property, in objects and in tables of rows', () => {
+    const prefs = JSON.parse('{"__proto__":{"isAdmin":true},"theme":"dark"}')
+    const rows = [
+      { id: 1, prefs },
+      { id: 2, prefs },
+    ]
+    for (const value of [prefs, rows, JSON.parse('[{"__proto__":1},{"__proto__":2}]')]) {
+      const back = decodeValue(encodeValue(value))
+      expect(back).toEqual(value)
+      const objects = Array.isArray(back) ? back.map((row) => row.prefs ?? row) : [back]
+      for (const object of objects) {
+        expect(Object.getPrototypeOf(object)).toBe(Object.prototype)
+        expect(Object.hasOwn(object, '__proto__')).toBe(true)
+        expect(object.isAdmin).toBeUndefined()
+      }
+    }
+  })
+
+  it('round-trips strings, bytes, decimals, BigInts and dates of every size and form', () => {
+    const value = {
+      strings: ['', 'a', 'é', '日本語', 'x'.repeat(31), 'x'.repeat(64), 'ü'.repeat(200), 'y'.repeat(70_000)],
+      bytes: [new Uint8Array(0), new Uint8Array(300).fill(7), new Uint8Array(70_000).fill(9)],
+      decimals: ['0', '-1.5', '1e-30', '-9.99e+40', 'NaN', 'Infinity', '-Infinity'].map((d) => new Decimal(d)),
+      bigints: [0n, -1n, 2n ** 63n - 1n, -(2n ** 63n)],
+      dates: [new Date(0), new Date(-1), new Date(8.64e15)],
+      empty: [[], {}, null, undefined, true, false],
+      rows: [{ a: 1 }, { a: 2, b: 3 }, { b: 4, a: 5 }, 'not a row'],
+    }
+    const back = decodeValue(encodeValue(value)) as typeof value
+    expect({ ...back, bytes: [] }).toEqual({ ...value, bytes: [] })
+    for (const [i, d] of back.decimals.entries()) expect(d.toString()).toBe(value.decimals[i]?.toString())
+    for (const [i, b] of back.bytes.entries()) {
+      expect(b.constructor).toBe(Uint8Array)
+      expect(Buffer.from(b).equals(value.bytes[i] as Uint8Array)).toBe(true)
+    }
+  })
+
+  it('decodes every key to itself, however many names share a slot of the key table', () => {
+    const object: Record<string, number> = {}
+    for (let i = 0; i < 10_000; i++) object[`k${i.toString(36)}${i % 3 ? 'é' : ''}`] = i
+    const back = decodeValue(encodeValue([object, object, { ...object, extra: 1 }])) as Array<Record<string, number>>
+    expect(back).toEqual([object, object, { ...object, extra: 1 }])
+  })
+
+  it('refuses to encode what Prisma never returns, and cycles', () => {
+    const cyclic: Record<string, unknown> = {}
+    cyclic.self = cyclic
+    class Point {}
+    for (const value of [
+      new Map(),
+      new Set([1]),
+      /x/,
+      new Error('e'),
+      new Point(),
+      () => 1,
+      Symbol('s'),
+      cyclic,
+      2n ** 64n,
+    ])
+      expect(() => encodeValue({ value })).toThrow(CodecError)
+  })
+})
+
+describe('codec: hostile bytes', () => {
+  it('refuses msgpackr structured-clone references: a cycle and a reference bomb decode to nothing', () => {
+    const cyclic: Record<string, unknown> = { id: 1 }
+    cyclic.self = cyclic
+    let bomb: unknown = { id: 1 }
+    for (let i = 0; i < 40; i++) bomb = [bomb, bomb] // 2^40 paths through shared references, in under 1 KB
+    const clone = new Packr({ structuredClone: true })
+    for (const value of [cyclic, bomb]) {
+      const bytes = clone.pack(value)
+      expect(bytes.length).toBeLessThan(1024)
+      expect(codecError(bytes).message).toMatch(/not in Strata's encoding/)
+      expect(() => decodeEntry(frameOf(bytes))).not.toThrow() // a well-formed frame: the value is what is refused
+    }
+  })
+
+  it('refuses msgpackr records, Set, RegExp, Error, typed arrays and timestamps; a map is only ever an object', () => {
+    const more = new Packr({ moreTypes: true, structuredClone: true })
+    const records = new Packr({ useRecords: true })
+    expect(Object.getPrototypeOf(decodeValue(more.pack(new Map([['isAdmin', true]]))))).toBe(Object.prototype)
+    for (const bytes of [
+      records.pack([{ id: 1, name: 'a' }]),
+      more.pack(new Set([1])),
+      more.pack(/admin/),
+      more.pack(new Error('boom')),
+      more.pack(new Float64Array([1])),
+      new Packr().pack(new Date()), // MessagePack's timestamp extension: not ours
+      Buffer.from([0xca, 0, 0, 0, 0]), // float32
+      Buffer.from([0xcf, 0, 0, 0, 0, 0, 0, 0, 1]), // uint64
+    ]) {
+      codecError(bytes)
+    }
+  })
+
+  it('refuses counts the bytes cannot hold before allocating anything', () => {
+    for (const bytes of [
+      [0xdd, 0xff, 0xff, 0xff, 0xff], // array of 4 billion items
+      [0xdf, 0xff, 0xff, 0xff, 0xff], // map of 4 billion entries
+      [0xdb, 0xff, 0xff, 0xff, 0xff], // string of 4 GB
+      [0xc6, 0xff, 0xff, 0xff, 0xff], // bytes of 4 GB
+      [0xc1, 0x91, 0xa1, 0x61, 0xdd, 0xff, 0xff, 0xff, 0xff, 0x01], // table of 4 billion rows
+      [0xc1, 0x90, 0xdd, 0xff, 0xff, 0xff, 0xff], // table of rows without keys
+    ]) {
+      expect(codecError(Buffer.from(bytes)).message).toMatch(/truncated|without keys/)
+    }
+  })
+
+  it('refuses nesting deeper than the limit, in arrays, maps and tables', () => {
+    const deep = (open: number[]) => Buffer.from([...Array.from({ length: 10_000 }, () => open).flat(), 0xc0])
+    for (const bytes of [deep([0x91]), deep([0x81, 0xa1, 0x61]), deep([0xc1, 0x91, 0xa1, 0x61, 0x91])]) {
+      expect(codecError(bytes).message).toMatch(/nested deeper than 100/)
+    }
+    // The encoder and the decoder agree on the limit: 100 levels are written and read, 101 neither.
+    let nested: unknown = null
+    for (let i = 0; i < 100; i++) nested = [nested]
+    expect(decodeValue(encodeValue(nested))).toEqual(nested)
+    expect(() => encodeValue([nested])).toThrow(CodecError)
+    expect(codecError(Buffer.from([0x91, ...encodeValue(nested)])).message).toMatch(/nested deeper than 100/)
+  })
+
+  it('refuses malformed text, keys, decimals and trailing bytes', () => {
+    for (const bytes of [
+      [0xa2, 0xc3, 0x28], // invalid UTF-8
+      [0x81, 0x01, 0x02], // a map key that is not a string
+      [0xc7, 0x03, 0x44, 0x61, 0x62, 0x63], // a decimal "abc"
+      [0xd7, 0x54, 0, 0, 0], // a truncated date
+      [0xd4, 0x55, 0x01], // undefined with a payload
+      [0xc0, 0xc0], // trailing bytes
+      [0xc1, 0x91, 0x01, 0x91, 0xc0], // a table key that is not a string
+    ]) {
+      codecError(Buffer.from(bytes))
     }
   })
 })

@@ -10,6 +10,7 @@
  * database fails, within `grace`. An entry a write made stale is never served.
  */
 import type { Engine } from '../engine'
+import { CodecError } from '../errors'
 import { decodeEntry, decodeValue, type StoredEntry } from '../store/codec'
 import { copyResult } from '../store/copy'
 import { tagVersionName } from '../store/keys'
@@ -30,6 +31,7 @@ import {
   sameVersions,
 } from './read-call'
 import { refreshInBackground } from './refresh'
+import { fitsOperation } from './result-shape'
 
 export type { Args, Outcome, ReadCall } from './read-call'
 
@@ -110,7 +112,7 @@ async function slowRead(engine: Engine, call: ReadCall, text: string, seen: Loca
 async function lookupOrLoad(engine: Engine, call: ReadCall, target: FillTarget, deadline: number): Promise<Outcome> {
   const { text, deps, versions, redisKey } = target
   if (!redisKey) return load(engine, call, target)
-  const found = await redisLookup(engine, redisKey, text, deps, versions, deadline)
+  const found = await redisLookup(engine, call.operation, redisKey, text, deps, versions, deadline)
   if (found) {
     const age = freshness(found.times)
     if (age !== EXPIRED) {
@@ -127,7 +129,7 @@ async function lookupOrLoad(engine: Engine, call: ReadCall, target: FillTarget, 
     const lease = await engine.leases.acquire(text, deadline)
     if (typeof lease === 'string') {
       // The previous holder may have stored its fill and released between our lookup and our lease: look again.
-      const filled = await redisLookup(engine, redisKey, text, deps, versions, deadline)
+      const filled = await redisLookup(engine, call.operation, redisKey, text, deps, versions, deadline)
       if (filled && freshness(filled.times) === FRESH) {
         void engine.leases.release(text, lease)
         return { value: copyResult(filled.master), master: filled.master, cached: true, fromRedis: true }
@@ -138,7 +140,7 @@ async function lookupOrLoad(engine: Engine, call: ReadCall, target: FillTarget, 
       // Another instance is filling this entry: wait a little for it rather than query the database too.
       // (A `null` result is a fill too: "no such row" was cached.)
       const filled = await engine.leases.waitFor(async (until) => {
-        const entry = await redisLookup(engine, redisKey, text, deps, versions, until)
+        const entry = await redisLookup(engine, call.operation, redisKey, text, deps, versions, until)
         return entry && freshness(entry.times) === FRESH ? entry : undefined
       })
       if (filled) return { value: copyResult(filled.master), master: filled.master, cached: true, fromRedis: true }
@@ -181,6 +183,7 @@ function dependencyNames(engine: Engine, call: ReadCall): string[] {
  */
 export async function redisLookup(
   engine: Engine,
+  operation: string,
   key: string,
   text: string,
   deps: string[],
@@ -194,6 +197,7 @@ export async function redisLookup(
     engine,
     frame,
     (entry) => entry.query === text && notOlder(entry.deps, entry.versions, deps, versions),
+    (value) => fitsOperation(operation, value),
   )
   if (!read) return undefined
   const { entry, value: master } = read
@@ -211,13 +215,14 @@ export async function redisLookup(
 }
 
 /**
- * The entry of a frame read from Redis and its decoded value, if it is one of ours, within `maxEntryBytes`, and
- * `accept`ed; anything unreadable is reported (never thrown) and reads as a miss.
+ * The entry of a frame read from Redis and its decoded value, if it is one of ours, within `maxEntryBytes`,
+ * `accept`ed, and a value that `fits` the read; anything unreadable is reported (never thrown) and reads as a miss.
  */
 export function readEntry(
   engine: Engine,
   frame: Buffer,
   accept: (entry: StoredEntry) => boolean,
+  fits: (value: unknown) => boolean,
 ): { entry: StoredEntry; value: unknown } | undefined {
   if (frame.length > engine.maxEntryBytes + 1024) {
     engine.reportTooLarge(frame.length)
@@ -225,7 +230,10 @@ export function readEntry(
   }
   try {
     const entry = decodeEntry(frame)
-    return accept(entry) ? { entry, value: decodeValue(entry.value) } : undefined
+    if (!accept(entry)) return undefined
+    const value = decodeValue(entry.value)
+    if (!fits(value)) throw new CodecError('an entry holds a value of another shape than its read returns')
+    return { entry, value }
   } catch (error) {
     engine.reportCodec('an entry under one of our keys could not be read', error)
     return undefined

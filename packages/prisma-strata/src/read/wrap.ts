@@ -5,8 +5,9 @@
  * models, or `$cache.invalidate({ tags })`, makes it stale everywhere.
  */
 import type { Engine } from '../engine'
-import { ContextMissingError, StrataOptionsError } from '../errors'
+import { StrataOptionsError } from '../errors'
 import { tagVersionName } from '../store/keys'
+import { partitionOf } from './partition'
 import { cachedRead } from './read-path'
 
 /** Options of `$cache.wrap`. */
@@ -43,18 +44,15 @@ export function wrap<T>(
     ...(options.dependsOn ?? []).map((m) => engine.modelVersionName(m)),
     ...(options.tags ?? []).map(tagVersionName),
   ]
-  const partition = engine.context?.()
-  if (engine.context && (partition === undefined || partition === null)) {
-    // A forgotten context never shares an entry: the loader answers, uncached.
-    engine.report(new ContextMissingError(WRAP))
-    return Promise.resolve(loader())
-  }
+  const partition = engine.context ? partitionOf(engine, WRAP) : undefined
+  // A forgotten or unusable context never shares an entry: the loader answers, uncached.
+  if (engine.context && partition === undefined) return Promise.resolve(loader())
   return cachedRead(engine, {
     model: WRAP,
     operation: 'wrap',
     args: undefined,
     query: { key, ttl: options.ttl, swr: options.swr },
-    partition: partition === undefined || partition === null ? undefined : String(partition),
+    partition,
     policy: engine.policies.defaults,
     deps: [...new Set(deps)].sort(),
     execute: async () => loader(),

@@ -13,6 +13,7 @@ import type { Engine } from '../engine'
 import { answer, EXPIRED, FRESH, freshness, type Outcome, type ReadCall, STALE } from '../read/read-call'
 import { cachedRead, hit, readEntry } from '../read/read-path'
 import { refreshOnce } from '../read/refresh'
+import { isRecord } from '../read/result-shape'
 import type { ModelInfo } from '../schema/model-graph'
 import type { StoredEntry } from '../store/codec'
 import { rowsVersionName } from '../store/keys'
@@ -260,7 +261,7 @@ async function fromRedis(
       const version = entry.versions[i] as number
       return name === slot.rowName ? version === expected : version >= expected
     })
-  const read = readEntry(engine, frame, current)
+  const read = readEntry(engine, frame, current, isRecord)
   if (!read) return undefined
   const { entry } = read
   const row = read.value as Row | null

@@ -11,6 +11,7 @@
 import type { Engine } from '../engine'
 import { AfterWriteError } from '../errors'
 import type { EffectivePolicy } from '../policy/policy'
+import { partitionOf } from '../read/partition'
 import type { ModelGraph, ModelInfo } from '../schema/model-graph'
 import { rowsVersionName } from '../store/keys'
 import type { PendingRow } from '../transaction/pending-transactions'
@@ -150,9 +151,9 @@ async function bumpAndPut(engine: Engine, pending: PendingRow, deleted: boolean)
     return
   }
   if (deleted) return
-  const partition = engine.context ? engine.context() : undefined
-  if (engine.context && (partition === undefined || partition === null)) return
-  const slot = rowSlot(model, info, idText, partition === undefined ? undefined : String(partition), policy)
+  const partition = engine.context ? partitionOf(engine, model, false) : undefined
+  if (engine.context && partition === undefined) return
+  const slot = rowSlot(model, info, idText, partition, policy)
   const versions = await engine.versions.snapshot([engine.modelVersionName(model), rowsVersionName(model)])
   if (versions === undefined) return
   let row: unknown

@@ -1,25 +1,17 @@
 /**
- * Values as bytes (msgpackr), exact for every Prisma type: Date, BigInt, Decimal, Bytes (as `Uint8Array`, copied
- * out so a caller mutating it cannot touch the cache), Json, null. An entry in Redis is a small frame: a magic
- * byte, a format version (a future encoding can never misread old entries), then the query text it answers,
- * its dependencies, the versions it was filled under, its expiry and the value.
+ * Values as bytes, exact for every Prisma type: Date, BigInt, Decimal, Bytes (as `Uint8Array`, copied out so a
+ * caller mutating it cannot touch the cache), Json (an own `__proto__` key included), -0, null. An entry in Redis
+ * is a small frame: a magic byte, a format version (a future encoding can never misread old entries), then the
+ * query text it answers, its dependencies, the versions it was filled under, its expiry and the value.
+ * Decoding accepts only what encoding writes (value-decoder.ts): foreign or hostile bytes are a `CodecError`.
  */
-import { Decimal } from '@prisma/client/runtime/client'
-import { addExtension, Packr } from 'msgpackr'
 import { CodecError } from '../errors'
-
-addExtension({
-  Class: Decimal,
-  type: 0x44,
-  write: (value: InstanceType<typeof Decimal>) => value.toString(),
-  read: (text: string) => new Decimal(text),
-})
-
-const packr = new Packr({ moreTypes: true, int64AsType: 'bigint', useRecords: true })
+import { decode } from './value-decoder'
+import { encode } from './value-encoder'
 
 const MAGIC = 0x53 // 'S'
 /** Bump when the frame or the value encoding changes: entries of another format read as misses. */
-export const FORMAT_VERSION = 1
+export const FORMAT_VERSION = 2
 
 /** What a Redis entry holds besides the value. */
 export interface EntryMeta {
@@ -40,16 +32,18 @@ export interface StoredEntry extends EntryMeta {
   value: Uint8Array
 }
 
+/** Throws `CodecError` for a value Prisma never returns (a Map, a class instance, a cycle...). */
 export function encodeValue(value: unknown): Uint8Array {
-  return packr.pack(value)
+  return encode(value)
 }
 
+/** Throws `CodecError` for bytes `encodeValue` did not write. */
 export function decodeValue(bytes: Uint8Array): unknown {
-  return packr.unpack(bytes)
+  return decode(bytes)
 }
 
 export function encodeEntry(entry: StoredEntry): Buffer {
-  const body = packr.pack([
+  const body = encode([
     entry.query,
     entry.deps,
     entry.versions,
@@ -61,7 +55,7 @@ export function encodeEntry(entry: StoredEntry): Buffer {
   const frame = Buffer.allocUnsafe(body.length + 2)
   frame[0] = MAGIC
   frame[1] = FORMAT_VERSION
-  body.copy(frame, 2)
+  frame.set(body, 2)
   return frame
 }
 
@@ -72,7 +66,7 @@ export function decodeEntry(frame: Buffer): StoredEntry {
     throw new CodecError(`entry of format ${frame[1]}, this version reads ${FORMAT_VERSION}`)
   let parts: unknown
   try {
-    parts = packr.unpack(frame.subarray(2))
+    parts = decode(frame.subarray(2))
   } catch (error) {
     throw new CodecError('corrupt or truncated entry', error)
   }
@@ -83,12 +77,14 @@ export function decodeEntry(frame: Buffer): StoredEntry {
     !Array.isArray(deps) ||
     !Array.isArray(versions) ||
     deps.length !== versions.length ||
-    typeof freshUntil !== 'number' ||
-    typeof staleUntil !== 'number' ||
-    typeof expiresAt !== 'number' ||
+    !deps.every((name) => typeof name === 'string') ||
+    !versions.every(Number.isFinite) ||
+    !Number.isFinite(freshUntil) ||
+    !Number.isFinite(staleUntil) ||
+    !Number.isFinite(expiresAt) ||
     !(value instanceof Uint8Array)
   ) {
     throw new CodecError('entry has the wrong shape')
   }
-  return { query, deps, versions, freshUntil, staleUntil, expiresAt, value }
+  return { query, deps, versions, freshUntil, staleUntil, expiresAt, value } as StoredEntry
 }

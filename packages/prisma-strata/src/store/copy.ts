@@ -1,6 +1,5 @@
 /**
- * A deep copy of a Prisma result, for every local hit: a caller may mutate what it gets (DESIGN invariant 8),
- * so the local tier keeps a master copy it never hands out. Written for the shapes Prisma returns (plain objects,
+ * A deep copy of a Prisma result, for every local hit: a caller may mutate what it gets, so the local tier keeps a master copy it never hands out. Written for the shapes Prisma returns (plain objects,
  * arrays, Date, Uint8Array, Decimal, bigint, strings, numbers, null): it allocates the copy without parsing the
  * bytes again or going through `structuredClone`. Decimal instances are immutable (every operation returns a new one), so they
  * are shared, not copied.
@@ -15,7 +14,13 @@ export function copyResult<T>(value: T): T {
   const proto = Object.getPrototypeOf(value)
   if (proto === Object.prototype || proto === null) {
     const out: Record<string, unknown> = {}
-    for (const key in value) out[key] = copyResult((value as Record<string, unknown>)[key])
+    for (const key in value) {
+      const item = copyResult((value as Record<string, unknown>)[key])
+      // Json may hold an own `__proto__` key: assigning it would set the copy's prototype to a shared object.
+      if (key === '__proto__')
+        Object.defineProperty(out, key, { value: item, writable: true, enumerable: true, configurable: true })
+      else out[key] = item
+    }
     return out as T
   }
   if (value instanceof Date) return new Date(value.getTime()) as T
