@@ -145,6 +145,8 @@ export class Engine {
         origin,
         {
           message: (names, versions) => this.versions.apply(names, versions),
+          dirty: (names) => this.versions.markDirty(names),
+          quiet: () => this.versions.distrust(),
           down: () => {
             this.versions.distrust()
             this.local?.clear()
@@ -157,6 +159,7 @@ export class Engine {
         },
         this.report,
         options.heartbeat,
+        options.staleness,
       )
       this.bus.start()
     }

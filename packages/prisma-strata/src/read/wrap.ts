@@ -6,7 +6,7 @@
  */
 import type { Engine } from '../engine'
 import { ContextMissingError, StrataOptionsError } from '../errors'
-import { tagVersionName } from '../store/keys'
+import { tagVersionNames } from '../store/keys'
 import { cachedRead } from './read-path'
 
 /** Options of `$cache.wrap`. */
@@ -41,7 +41,7 @@ export function wrap<T>(
   }
   const deps = [
     ...(options.dependsOn ?? []).map((m) => engine.modelVersionName(m)),
-    ...(options.tags ?? []).map(tagVersionName),
+    ...tagVersionNames(options.tags ?? []),
   ]
   const partition = engine.context?.()
   if (engine.context && (partition === undefined || partition === null)) {
