@@ -18,8 +18,10 @@ export class Breaker {
     return this.openUntil <= performance.now()
   }
 
+  /** A call answered (a trial, or an urgent call through the open breaker): the node is back. */
   succeeded(): void {
     this.failures = 0
+    this.openUntil = 0
     this.openFor = MIN_OPEN_MS
   }
 

@@ -79,9 +79,12 @@ export class RedisTier {
       breaker.succeeded()
       return result
     } catch (error) {
-      breaker.failed(started)
-      // An urgent call through an open breaker retries a failure already reported.
-      if (!open) this.report(new RedisUnavailableError(operation, error))
+      // An urgent call through an open breaker retries a failure already counted and reported: it must not
+      // stretch the breaker's backoff either.
+      if (!open) {
+        breaker.failed(started)
+        this.report(new RedisUnavailableError(operation, error))
+      }
       return FAILED
     } finally {
       clearTimeout(timer)
