@@ -147,8 +147,8 @@ describe('faults', () => {
   })
 
   /**
-   * Two instances; `b` holds `id` locally; `inject` starts a fault with reads in flight on both and returns once `a`
-   * wrote `written` (the fault may still be under way). Then `b` is read until it answers `written`: every stale
+   * Two instances; `b` holds `id` locally; `inject` starts a fault, sends reads that wait on it from both instances
+   * (`reads`) and returns once `a` wrote `written` (the fault may still be under way). Then `b` is read until it answers `written`: every stale
    * answer it gives after the bound has elapsed (on its own clock, from the write's completion) is counted.
    */
   async function staleAfterWrite(
@@ -156,19 +156,25 @@ describe('faults', () => {
     b: CachedClient,
     id: number,
     written: string,
-    inject: (write: () => Promise<unknown>) => Promise<void>,
+    inject: (write: () => Promise<unknown>, reads: () => void) => Promise<void>,
   ) {
     const read = async () => (await b.user.findUniqueOrThrow({ where: { id } })).name
     const before = b.$cache.stats().localHits
     await read()
     await read()
     expect(b.$cache.stats().localHits).toBeGreaterThan(before) // b serves the old row from memory
-    const inFlight = Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).user.findMany({ where: { id } }))
+    const inFlight: Promise<unknown>[] = []
+    // Distinct queries, so each asks Redis and none is coalesced: they fail together when it stalls.
+    const reads = () => {
+      // (`then` starts them: a read does nothing until it is awaited.)
+      for (let i = 0; i < 20; i++) inFlight.push((i % 2 ? a : b).user.findMany({ where: { id, name: `r${i}` } }).then())
+    }
     let writtenAt = 0
-    await inject(async () => {
+    const write = async () => {
       await a.user.update({ where: { id }, data: { name: written } })
       writtenAt = Date.now()
-    })
+    }
+    await inject(write, reads)
     let stale = 0
     let staleAfterBound = 0
     for (let name = await read(); name !== written; name = await read()) {
@@ -196,24 +202,23 @@ describe('faults', () => {
     const id = ids[2] as number
     await a.prisma.user.update({ where: { id }, data: { name: `before ${fault}` } })
     const written = `after ${fault}`
-    const result = await staleAfterWrite(a.prisma, b.prisma, id, written, async (write) => {
+    const result = await staleAfterWrite(a.prisma, b.prisma, id, written, async (write, reads) => {
       if (fault.startsWith('DEBUG')) {
-        const sleeping = admin.call('DEBUG', 'SLEEP', '1').catch(() => undefined)
-        await sleep(50)
-        await write()
-        void sleeping
+        void admin.call('DEBUG', 'SLEEP', '1').catch(() => undefined)
+        await sleep(20)
       } else if (fault.startsWith('SIGSTOP')) {
         process.kill(redis.pid, 'SIGSTOP')
         setTimeout(() => process.kill(redis.pid, 'SIGCONT'), 1000)
-        await write()
       } else {
         const port = redis.port
         process.kill(redis.pid, 'SIGKILL')
         setTimeout(async () => {
           redis = await server(['--port', String(port)])
         }, 1000)
-        await write()
       }
+      reads()
+      await sleep(2 * redisTimeout) // the reads time out together
+      await write()
     })
     console.log(`${fault}: ${result.stale} stale answers from b, the last ${result.ms} ms after the write`)
     expect(result.staleAfterBound).toBe(0)
@@ -264,10 +269,11 @@ describe('faults', () => {
     const id = ids[3] as number
     await a.prisma.user.update({ where: { id }, data: { name: 'before the full Redis' } })
     const filler = 'x'.repeat(64 * 1024)
-    const result = await staleAfterWrite(a.prisma, b.prisma, id, 'written into a full Redis', async (write) => {
+    const result = await staleAfterWrite(a.prisma, b.prisma, id, 'written into a full Redis', async (write, reads) => {
       // Used memory above maxmemory: Redis refuses every command that may grow it, INCR of a version key included.
       for (let i = 0; i < 40; i++) await admin.set(`filler:${i}`, filler)
       await admin.config('SET', 'maxmemory', '1mb')
+      reads()
       await write()
     })
     expect(a.errors).toContain('E_REDIS_UNAVAILABLE') // the bump was refused
