@@ -225,6 +225,35 @@ describe('faults', () => {
     record(`${fault}, two instances, staleness ${bound} ms`, result.stale + 1, result.ms, [...a.errors, ...b.errors])
   })
 
+  it('a reader cut off from Redis (a partition that closes nothing) stops serving its local rows within the bound', async () => {
+    const redis = await server()
+    // A proxy in front of Redis for the reader alone that can stop forwarding while keeping every socket open.
+    let frozen = false
+    const proxy = createServer((client) => {
+      const upstream = connect(redis.port, '127.0.0.1')
+      for (const socket of [client, upstream]) socket.on('error', () => {})
+      client.on('data', (d) => frozen || upstream.write(d))
+      upstream.on('data', (d) => frozen || client.write(d))
+      client.on('close', () => upstream.destroy())
+      upstream.on('close', () => client.destroy())
+    })
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
+    cleanups.push(() => new Promise<void>((resolve) => proxy.close(() => resolve())))
+    const port = (proxy.address() as { port: number }).port
+    const a = await client({ redis: redis.url, prefix: 'partition', staleness: bound })
+    const b = await client({ redis: { host: '127.0.0.1', port }, prefix: 'partition', staleness: bound })
+    const id = ids[0] as number
+    await a.prisma.user.update({ where: { id }, data: { name: 'before the partition' } })
+    const result = await staleAfterWrite(a.prisma, b.prisma, id, 'written during the partition', async (write, reads) => {
+      frozen = true
+      reads()
+      await write()
+    })
+    frozen = false
+    expect(result.staleAfterBound).toBe(0)
+    record('reader partitioned (nothing closes), staleness 3000 ms', result.stale + 1, result.ms, b.errors)
+  })
+
   it('FLUSHALL under load: no stale row comes back', async () => {
     const redis = await server()
     const admin = new Redis(redis.url)
