@@ -107,7 +107,9 @@ describe('Redis Cluster (3 masters)', () => {
     const versionsNode = a.cluster.slots[slot]?.[0]
     const masters = a.cluster.nodes('master')
     const entries = await Promise.all(masters.map((node) => node.keys(`${prefix}:e:*`)))
-    const victim = masters.findIndex((node, i) => `127.0.0.1:${node.options.port}` !== versionsNode && entries[i]?.length)
+    const victim = masters.findIndex(
+      (node, i) => `127.0.0.1:${node.options.port}` !== versionsNode && entries[i]?.length,
+    )
     expect(victim).toBeGreaterThanOrEqual(0)
     const survivors = entries.filter((_, i) => i !== victim).reduce((n, keys) => n + keys.length, 0)
     expect(survivors).toBeGreaterThan(0)
@@ -118,7 +120,8 @@ describe('Redis Cluster (3 masters)', () => {
     let hits = 0
     for (let round = 0; round < 6; round++) {
       const before = b.client.$cache.stats().redisHits
-      for (const u of users) expect(await read(b.client, u.id)).toEqual(await raw.user.findUnique({ where: { id: u.id } }))
+      for (const u of users)
+        expect(await read(b.client, u.id)).toEqual(await raw.user.findUnique({ where: { id: u.id } }))
       hits = b.client.$cache.stats().redisHits - before
     }
     expect(hits).toBe(survivors)

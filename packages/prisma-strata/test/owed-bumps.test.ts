@@ -49,7 +49,9 @@ describe('owed bumps', () => {
     redis.up = true
     const deadline = Date.now() + 5000
     while (redis.bumps.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
-    expect(redis.bumps.map((keys) => [...keys].sort())).toEqual([['{u}:v:m:Post', '{u}:v:m:User', `{u}:v:${EVERY_TAG}`]])
+    expect(redis.bumps.map((keys) => [...keys].sort())).toEqual([
+      ['{u}:v:m:Post', '{u}:v:m:User', `{u}:v:${EVERY_TAG}`],
+    ])
     expect(await versions.snapshot(['m:User'])).toEqual([1_700_000_000_000_000])
     versions.close()
   })

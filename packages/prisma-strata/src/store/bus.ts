@@ -122,7 +122,10 @@ export class Bus {
       return
     }
     if (parts[0] === this.origin) return // our own bump, applied already
-    if (parts[1] === DIRTY) return this.handlers.dirty(parts.slice(2))
+    if (parts[1] === DIRTY) {
+      this.handlers.dirty(parts.slice(2))
+      return
+    }
     const names: string[] = []
     const versions: number[] = []
     for (let i = 1; i + 1 < parts.length; i += 2) {

@@ -71,7 +71,12 @@ export class RowStore {
 
   setAlias(model: string, text: string, idText: string, ttlMs: number): Promise<unknown> {
     const key = this.keys.alias(model, text)
-    return this.redis.guard('SET', () => this.redis.client.set(key, idText, 'PX', Math.max(1, Math.ceil(ttlMs))), undefined, key)
+    return this.redis.guard(
+      'SET',
+      () => this.redis.client.set(key, idText, 'PX', Math.max(1, Math.ceil(ttlMs))),
+      undefined,
+      key,
+    )
   }
 
   dropAlias(model: string, text: string): Promise<unknown> {
