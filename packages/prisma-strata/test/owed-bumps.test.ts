@@ -55,4 +55,22 @@ describe('owed bumps', () => {
     expect(await versions.snapshot(['m:User'])).toEqual([1_700_000_000_000_000])
     versions.close()
   })
+
+  it('a name another instance could not bump answers from the database until a bump of it lands, from anyone', async () => {
+    const redis = fakeRedis()
+    const versions = new Versions(redis as unknown as RedisTier, keySpace('u'), 'me', new Stats())
+    versions.trust()
+    expect(await versions.snapshot(['m:User'])).toEqual([1_700_000_000_000_000])
+    redis.up = false
+    versions.markDirty(['m:User', tagVersionName('a')])
+    expect(versions.peek(['m:User'])).toBeUndefined() // the hit path no longer trusts it
+    redis.up = true // Redis answers reads, but still holds the version from before the refused bump
+    redis.bumps.length = 0
+    expect(await versions.snapshot(['m:User'])).toBeUndefined()
+    versions.apply(['m:User'], [1_700_000_000_000_001]) // another instance's bump, through the bus
+    versions.apply([EVERY_TAG], [1_700_000_000_000_001]) // settles every dirty tag
+    expect(await versions.snapshot(['m:User'])).toEqual([1_700_000_000_000_001])
+    expect(await versions.snapshot([tagVersionName('a')])).toEqual([1_700_000_000_000_000])
+    versions.close()
+  })
 })

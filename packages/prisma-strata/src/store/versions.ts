@@ -243,7 +243,6 @@ export class Versions {
     )
     if (reply === FAILED || !Array.isArray(reply)) return false
     this.apply(names, reply.map(Number))
-    for (const name of names) this.dirty.delete(name)
     return true
   }
 
