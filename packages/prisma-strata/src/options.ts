@@ -74,8 +74,9 @@ export interface CacheOptions {
   /** Milliseconds a Redis call may take before it counts as failed and the database answers. Default: 200. */
   redisTimeout?: number
   /**
-   * Milliseconds between heartbeats on the invalidation channel. An instance that hears nothing on it (not even its
-   * own heartbeat) for 3 of them drops its local state and reconnects the bus. Default: 2000.
+   * Milliseconds between heartbeats on a quiet invalidation channel (at most `staleness / 4`). An instance that
+   * hears nothing on it (not even its own heartbeat) for 3 of them drops its local state and reconnects the bus.
+   * Default: 2000.
    */
   heartbeat?: number
   /**
