@@ -14,6 +14,11 @@ import { bumpVersions, readVersions } from './scripts'
  * whatever the circuit breaker says: other instances are stale until it lands, so it never waits out a backoff.
  */
 const OWED_RETRY_MS = 50
+/**
+ * Every how many retries an instance bumps the names another one could not (dirty): rarely, since their writer is
+ * retrying them every 50 ms already; this only clears them if that writer is gone.
+ */
+const ADOPT_EVERY = 20
 /** Names per bump call: a backlog goes out in calls Redis answers within the timeout, and no spread overflows. */
 export const BUMP_CHUNK = 500
 /** Past this many names, tag bumps go out as one bump of `EVERY_TAG`, which every tagged entry depends on. */
@@ -38,6 +43,7 @@ export class Versions {
    */
   private readonly dirty = new Set<string>()
   private retryTimer: NodeJS.Timeout | undefined
+  private retries = 0
   private closed = false
   /** Without Redis, versions start here: never a value an earlier process used for its (local) entries. */
   private localSeed = Date.now() * 1000
@@ -201,7 +207,7 @@ export class Versions {
     if (this.closed || this.retryTimer || (this.owed.size === 0 && this.dirty.size === 0)) return
     this.retryTimer = setInterval(() => {
       if (this.owed.size === 0 && this.dirty.size === 0) return this.stopRetry()
-      void this.flushOwed()
+      void this.flushOwed(++this.retries % ADOPT_EVERY === 0)
     }, OWED_RETRY_MS)
     this.retryTimer.unref()
   }
@@ -213,7 +219,7 @@ export class Versions {
 
   /** Sends owed bumps now (the bus is back); the timer keeps trying if Redis is still away. */
   flushOwedSoon(): void {
-    if (this.owed.size > 0 || this.dirty.size > 0) void this.flushOwed()
+    if (this.owed.size > 0) void this.flushOwed(false)
   }
 
   /** Replaces owed tag bumps by one of `EVERY_TAG`: the backlog stays bounded and one call can clear it. */
@@ -246,16 +252,15 @@ export class Versions {
     return true
   }
 
-  private flushing: Promise<boolean> | undefined
+  private flushing: Promise<void> | undefined
 
-  /** One flush at a time: the timer, the bus coming back and a read may all ask at once. */
-  private flushOwed(): Promise<boolean> {
+  /** One flush at a time: the timer, the bus coming back and a read may all ask at once. `adopt`: dirty names too. */
+  private flushOwed(adopt: boolean): Promise<void> {
     this.flushing ??= (async () => {
       const owed = [...this.owed]
       const unsent = new Set(await this.sendBumps(owed, true))
       for (const name of owed) if (!unsent.has(name)) this.owed.delete(name)
-      if (unsent.size === 0 && this.dirty.size > 0) await this.sendBumps(coarsen([...this.dirty]), true)
-      return this.owed.size === 0 && this.dirty.size === 0
+      if (adopt && unsent.size === 0 && this.dirty.size > 0) await this.sendBumps(coarsen([...this.dirty]), true)
     })().finally(() => {
       this.flushing = undefined
     })
