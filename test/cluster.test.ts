@@ -1,9 +1,9 @@
 // DESIGN invariant 10: cluster-safe from day one. A Redis Cluster of three masters, started from local binaries:
 // version scripts touch one slot (the `{prefix}` hash tag), entries spread over the masters, and the bus carries
-// bumps between two instances.
+// bumps between two instances. A master that dies turns off only the entries it holds.
 import { execFileSync } from 'node:child_process'
 import { Cluster } from 'ioredis'
-import { cache } from 'prisma-strata'
+import { type CacheOptions, cache } from 'prisma-strata'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { TestDatabase } from '../prisma/database.ts'
 import { type CachedClient, newClient, newDatabase, type RawClient, waitForBus } from './support/matrix.ts'
@@ -16,17 +16,19 @@ describe('Redis Cluster (3 masters)', () => {
   let db: TestDatabase
   let raw: RawClient
 
-  const instance = async () => {
+  const instance = async (options: CacheOptions = {}) => {
     const cluster = new Cluster(servers.map((s) => ({ host: '127.0.0.1', port: s.port })))
     clusters.push(cluster)
-    const client = newClient('sqlite', db.adapter()).$extends(cache({ redis: cluster, prefix: 'cl' }))
+    const client = newClient('sqlite', db.adapter()).$extends(cache({ redis: cluster, prefix: 'cl', ...options }))
     clients.push(client)
     await waitForBus(client)
     return { client, cluster }
   }
 
   beforeAll(async () => {
-    for (let i = 0; i < 3; i++) servers.push(await startRedisServer({ args: ['--cluster-enabled', 'yes'] }))
+    // Without full coverage required, the masters left keep serving their slots when one dies (no replica here).
+    const args = ['--cluster-enabled', 'yes', '--cluster-require-full-coverage', 'no']
+    for (let i = 0; i < 3; i++) servers.push(await startRedisServer({ args }))
     execFileSync('redis-cli', [
       '--cluster',
       'create',
@@ -90,5 +92,38 @@ describe('Redis Cluster (3 masters)', () => {
     }
     expect(seen?.posts.map((p) => p.title)).toEqual(['cluster'])
     expect(a.client.$cache.stats().errors).toEqual({})
+  })
+
+  it('one master down (not the versions slot): entries on the others are still Redis hits, answers stay correct', async () => {
+    const prefix = 'cl-down'
+    const a = await instance({ prefix })
+    const b = await instance({ prefix, local: false, redisTimeout: 100 })
+    const users = await Promise.all(
+      Array.from({ length: 24 }, (_, i) => raw.user.create({ data: { email: `d${i}@x`, name: `d${i}` } })),
+    )
+    const read = (client: CachedClient, id: number) => client.user.findUnique({ where: { id } })
+    for (const u of users) await read(a.client, u.id)
+    const slot = Number(await a.cluster.call('CLUSTER', 'KEYSLOT', `{${prefix}}`))
+    const versionsNode = a.cluster.slots[slot]?.[0]
+    const masters = a.cluster.nodes('master')
+    const entries = await Promise.all(masters.map((node) => node.keys(`${prefix}:e:*`)))
+    const victim = masters.findIndex(
+      (node, i) => `127.0.0.1:${node.options.port}` !== versionsNode && entries[i]?.length,
+    )
+    expect(victim).toBeGreaterThanOrEqual(0)
+    const survivors = entries.filter((_, i) => i !== victim).reduce((n, keys) => n + keys.length, 0)
+    expect(survivors).toBeGreaterThan(0)
+    const server = servers.find((s) => s.port === masters[victim]?.options.port) as LocalServer
+    process.kill(server.pid, 'SIGKILL')
+
+    // A few rounds, so the dead node's breaker opens; then a round counted: every entry on a live master hits.
+    let hits = 0
+    for (let round = 0; round < 6; round++) {
+      const before = b.client.$cache.stats().redisHits
+      for (const u of users)
+        expect(await read(b.client, u.id)).toEqual(await raw.user.findUnique({ where: { id: u.id } }))
+      hits = b.client.$cache.stats().redisHits - before
+    }
+    expect(hits).toBe(survivors)
   })
 })

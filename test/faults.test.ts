@@ -12,7 +12,12 @@ import { type CachedClient, newClient, newDatabase, type RawClient, waitForBus }
 import { type LocalServer, startRedisServer } from './support/services.ts'
 
 const redisTimeout = 100
+/** The staleness bound of the tests about it: seconds, so a loaded machine's delays stay far inside it. */
+const bound = 3000
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const costs: Array<{ fault: string; calls: number; worst: number; errors: string }> = []
+/** Per fault with two instances: the stale answers the one that did not write gave, and the last one's lateness. */
+const staleness: Array<{ fault: string; stale: number; last: number; errors: string }> = []
 
 describe('faults', () => {
   let db: TestDatabase
@@ -34,6 +39,10 @@ describe('faults', () => {
         '| fault | calls | slowest call (ms) | errors counted |',
         '|---|---:|---:|---|',
         ...costs.map((c) => `| ${c.fault} | ${c.calls} | ${c.worst.toFixed(0)} | ${c.errors} |`),
+        '',
+        `| fault (two instances, \`staleness: ${bound}\`) | stale answers after the write | the last, ms after it | errors counted |`,
+        '|---|---:|---:|---|',
+        ...staleness.map((c) => `| ${c.fault} | ${c.stale} | ${c.stale ? c.last : '-'} | ${c.errors} |`),
       ].join('\n'),
     )
   })
@@ -92,11 +101,15 @@ describe('faults', () => {
     }
   }
 
-  function record(fault: string, calls: number, worst: number, errors: string[]) {
+  function tally(errors: string[]) {
     const counts = Object.entries(
       errors.reduce<Record<string, number>>((acc, code) => ({ ...acc, [code]: (acc[code] ?? 0) + 1 }), {}),
     )
-    costs.push({ fault, calls, worst, errors: counts.map(([code, n]) => `${code} ×${n}`).join(', ') || 'none' })
+    return counts.map(([code, n]) => `${code} ×${n}`).join(', ') || 'none'
+  }
+
+  function record(fault: string, calls: number, worst: number, errors: string[]) {
+    costs.push({ fault, calls, worst, errors: tally(errors) })
   }
 
   async function hitsResume(prisma: CachedClient, within: number) {
@@ -143,6 +156,127 @@ describe('faults', () => {
     record('Redis frozen (SIGSTOP), then thawed', 30, worst, errors)
   })
 
+  /**
+   * Two instances; `b` holds `id` locally; `inject` starts a fault, sends reads that wait on it from both instances
+   * (`reads`) and returns once `a` wrote `written` (the fault may still be under way). Then `b` is read until it answers `written`: every stale
+   * answer it gives after the bound has elapsed (on its own clock, from the write's completion) is counted.
+   */
+  async function staleAfterWrite(
+    a: CachedClient,
+    b: CachedClient,
+    id: number,
+    written: string,
+    inject: (write: () => Promise<unknown>, reads: () => void) => Promise<void>,
+  ) {
+    const read = async () => (await b.user.findUniqueOrThrow({ where: { id } })).name
+    const before = b.$cache.stats().localHits
+    await read()
+    await read()
+    expect(b.$cache.stats().localHits).toBeGreaterThan(before) // b serves the old row from memory
+    const inFlight: Promise<unknown>[] = []
+    // Distinct queries, so each asks Redis and none is coalesced: they fail together when it stalls.
+    const reads = () => {
+      // (`then` starts them: a read does nothing until it is awaited.)
+      for (let i = 0; i < 20; i++) inFlight.push((i % 2 ? a : b).user.findMany({ where: { id, name: `r${i}` } }).then())
+    }
+    let writtenAt = 0
+    const write = async () => {
+      await a.user.update({ where: { id }, data: { name: written } })
+      writtenAt = Date.now()
+    }
+    await inject(write, reads)
+    let stale = 0
+    let staleAfterBound = 0
+    let lastStale = writtenAt
+    for (let name = await read(); name !== written; name = await read()) {
+      lastStale = Date.now()
+      stale++
+      if (Date.now() - writtenAt > bound) staleAfterBound++
+      if (Date.now() - writtenAt > 5 * bound)
+        throw new Error(`b still answers "${name}" ${5 * bound} ms after the write`)
+      await sleep(5) // yield to I/O between reads, as a server handling requests does
+    }
+    await Promise.all(inFlight)
+    return { stale, staleAfterBound, ms: lastStale - writtenAt }
+  }
+
+  it.each([
+    ['DEBUG SLEEP 1'],
+    ['SIGSTOP for 1 s'],
+    ['SIGKILL, restarted after 1 s'],
+  ])('after a Redis stall (%s), the other instance stops serving the pre-write row within the staleness bound', async (fault) => {
+    let redis = await server(['--enable-debug-command', 'yes'])
+    const admin = new Redis(redis.url, { maxRetriesPerRequest: 0 })
+    admin.on('error', () => {})
+    cleanups.push(() => admin.disconnect())
+    const prefix = `stall${costs.length}`
+    const a = await client({ redis: redis.url, prefix, staleness: bound })
+    const b = await client({ redis: redis.url, prefix, staleness: bound })
+    const id = ids[2] as number
+    await a.prisma.user.update({ where: { id }, data: { name: `before ${fault}` } })
+    const written = `after ${fault}`
+    const result = await staleAfterWrite(a.prisma, b.prisma, id, written, async (write, reads) => {
+      if (fault.startsWith('DEBUG')) {
+        void admin.call('DEBUG', 'SLEEP', '1').catch(() => undefined)
+        await sleep(20)
+      } else if (fault.startsWith('SIGSTOP')) {
+        process.kill(redis.pid, 'SIGSTOP')
+        setTimeout(() => process.kill(redis.pid, 'SIGCONT'), 1000)
+      } else {
+        const port = redis.port
+        process.kill(redis.pid, 'SIGKILL')
+        setTimeout(async () => {
+          redis = await server(['--port', String(port)])
+        }, 1000)
+      }
+      reads()
+      await sleep(2 * redisTimeout) // the reads time out together
+      await write()
+    })
+    expect(result.staleAfterBound).toBe(0)
+    staleness.push({ fault, stale: result.stale, last: result.ms, errors: tally([...a.errors, ...b.errors]) })
+  })
+
+  it('a reader cut off from Redis (a partition that closes nothing) stops serving its local rows within the bound', async () => {
+    const redis = await server()
+    // A proxy in front of Redis for the reader alone that can stop forwarding while keeping every socket open.
+    let frozen = false
+    const proxy = createServer((client) => {
+      const upstream = connect(redis.port, '127.0.0.1')
+      for (const socket of [client, upstream]) socket.on('error', () => {})
+      client.on('data', (d) => frozen || upstream.write(d))
+      upstream.on('data', (d) => frozen || client.write(d))
+      client.on('close', () => upstream.destroy())
+      upstream.on('close', () => client.destroy())
+    })
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
+    cleanups.push(() => new Promise<void>((resolve) => proxy.close(() => resolve())))
+    const port = (proxy.address() as { port: number }).port
+    const a = await client({ redis: redis.url, prefix: 'partition', staleness: bound })
+    const b = await client({ redis: { host: '127.0.0.1', port }, prefix: 'partition', staleness: bound })
+    const id = ids[0] as number
+    await a.prisma.user.update({ where: { id }, data: { name: 'before the partition' } })
+    const result = await staleAfterWrite(
+      a.prisma,
+      b.prisma,
+      id,
+      'written during the partition',
+      async (write, reads) => {
+        frozen = true
+        reads()
+        await write()
+      },
+    )
+    frozen = false
+    expect(result.staleAfterBound).toBe(0)
+    staleness.push({
+      fault: 'the reader partitioned (nothing closes)',
+      stale: result.stale,
+      last: result.ms,
+      errors: tally(b.errors),
+    })
+  })
+
   it('FLUSHALL under load: no stale row comes back', async () => {
     const redis = await server()
     const admin = new Redis(redis.url)
@@ -176,6 +310,61 @@ describe('faults', () => {
     const worst = await load(prisma, 30)
     expect(errors).toContain('E_REDIS_UNAVAILABLE')
     record('full Redis (OOM, noeviction)', 30, worst, errors)
+  })
+
+  it('a full Redis refuses a bump: the other instance stops trusting what it invalidated, and the cache resumes when Redis has room', async () => {
+    const redis = await server(['--maxmemory-policy', 'noeviction'])
+    const admin = new Redis(redis.url)
+    cleanups.push(() => admin.disconnect())
+    const a = await client({ redis: redis.url, prefix: 'oom2', staleness: bound })
+    const b = await client({ redis: redis.url, prefix: 'oom2', staleness: bound })
+    const id = ids[3] as number
+    await a.prisma.user.update({ where: { id }, data: { name: 'before the full Redis' } })
+    const filler = 'x'.repeat(64 * 1024)
+    const result = await staleAfterWrite(a.prisma, b.prisma, id, 'written into a full Redis', async (write, reads) => {
+      // Used memory above maxmemory: Redis refuses every command that may grow it, INCR of a version key included.
+      for (let i = 0; i < 40; i++) await admin.set(`filler:${i}`, filler)
+      await admin.config('SET', 'maxmemory', '1mb')
+      reads()
+      await write()
+    })
+    expect(a.errors).toContain('E_REDIS_UNAVAILABLE') // the bump was refused
+    expect(result.staleAfterBound).toBe(0)
+    // Redis stays full: b keeps answering from the database, never from what it held.
+    for (const until = Date.now() + bound; Date.now() < until; await sleep(50)) {
+      expect((await b.prisma.user.findUniqueOrThrow({ where: { id } })).name).toBe('written into a full Redis')
+    }
+    staleness.push({
+      fault: 'full Redis refuses the bump',
+      stale: result.stale,
+      last: result.ms,
+      errors: tally([...a.errors, ...b.errors]),
+    })
+    await admin.config('SET', 'maxmemory', '0')
+    expect(await hitsResume(b.prisma, 15_000)).toBe(true)
+    expect(await hitsResume(a.prisma, 15_000)).toBe(true)
+  })
+
+  it('100,000 owed tag bumps clear once Redis is back, and reach every entry carrying one of the tags', async () => {
+    const redis = await server()
+    const { prisma, errors } = await client({ redis: redis.url, prefix: 'backlog' })
+    const authorId = ids[4] as number
+    const feed = () => prisma.post.findMany({ where: { authorId }, cache: { tags: ['feed'] } })
+    await feed()
+    await feed()
+    await raw.post.create({ data: { title: 'behind the cache', authorId } }) // only the tag invalidation tells
+    const tags = Array.from({ length: 100_000 }, (_, i) => `tag-${i}`)
+    process.kill(redis.pid, 'SIGSTOP')
+    try {
+      await prisma.$cache.invalidate({ tags: [...tags, 'feed'] })
+    } finally {
+      process.kill(redis.pid, 'SIGCONT')
+    }
+    expect(errors).toContain('E_REDIS_UNAVAILABLE')
+    const expected = await raw.post.findMany({ where: { authorId } })
+    expect(await feed()).toEqual(expected)
+    expect(await hitsResume(prisma, 15_000)).toBe(true)
+    expect(await feed()).toEqual(expected)
   })
 
   it('foreign, truncated and old-format bytes under our keys are misses', async () => {

@@ -149,6 +149,8 @@ export class Engine {
         origin,
         {
           message: (names, versions) => this.versions.apply(names, versions),
+          dirty: (names) => this.versions.markDirty(names),
+          quiet: () => this.versions.distrust(),
           down: () => {
             this.versions.distrust()
             this.local?.clear()
@@ -161,6 +163,7 @@ export class Engine {
         },
         this.report,
         options.heartbeat,
+        options.staleness,
       )
       this.bus.start()
     }

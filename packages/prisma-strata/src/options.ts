@@ -78,10 +78,18 @@ export interface CacheOptions {
   /** Milliseconds a Redis call may take before it counts as failed and the database answers. Default: 200. */
   redisTimeout?: number
   /**
-   * Milliseconds between heartbeats on the invalidation channel. An instance that hears nothing on it (not even its
-   * own heartbeat) for 3 of them drops its local state and reconnects the bus. Default: 2000.
+   * Milliseconds between heartbeats on a quiet invalidation channel (at most `staleness / 4`). An instance that
+   * hears nothing on it (not even its own heartbeat) for 3 of them drops its local state and reconnects the bus.
+   * Default: 2000.
    */
   heartbeat?: number
+  /**
+   * Milliseconds after a write completes within which every other instance stops serving what it made stale,
+   * through Redis stalls, restarts and partitions of any reader: an instance trusts its local versions only while
+   * it hears the invalidation channel (it beats on a quiet channel). Does not hold for a writer cut off from Redis
+   * alone. Default: 1000.
+   */
+  staleness?: number
   /**
    * Largest encoded result kept, in bytes. A larger result is returned but not cached, and a larger value found
    * in Redis is not read: both count as `E_ENTRY_TOO_LARGE`. Default: 1 MiB.
@@ -159,6 +167,7 @@ export interface ResolvedOptions {
   schema: StrataSchema | undefined
   redisTimeout: number
   heartbeat: number
+  staleness: number
   maxEntryBytes: number
   context: (() => string | number | undefined) | undefined
   onError: ((error: StrataError) => void) | undefined
@@ -181,6 +190,7 @@ const topLevelKeys = [
   'schema',
   'redisTimeout',
   'heartbeat',
+  'staleness',
   'maxEntryBytes',
   'context',
   'onError',
@@ -231,6 +241,15 @@ export function validateModelPolicy(value: unknown, path: string): ModelPolicy |
   nonNegative(policy.swr, `${at}swr`)
   nonNegative(policy.grace, `${at}grace`)
   return policy
+}
+
+/** The staleness bound: beats go out every quarter of it, so below 40 ms the channel would carry mostly beats. */
+function staleness(value: unknown): number {
+  if (value === undefined) return 1000
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 40) {
+    fail('staleness', `must be a number of milliseconds, 40 or more, got ${JSON.stringify(value)}.`)
+  }
+  return value
 }
 
 /** Checks every option and applies defaults. Throws `StrataOptionsError` saying what to fix. */
@@ -300,6 +319,7 @@ export function resolveOptions(options: CacheOptions = {}): ResolvedOptions {
     schema,
     redisTimeout: positive(options.redisTimeout, 'redisTimeout') ?? 200,
     heartbeat: positive(options.heartbeat, 'heartbeat') ?? 2000,
+    staleness: staleness(options.staleness),
     maxEntryBytes: positive(options.maxEntryBytes, 'maxEntryBytes') ?? 1024 * 1024,
     context: options.context,
     onError: options.onError,

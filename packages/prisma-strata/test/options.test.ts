@@ -6,6 +6,7 @@ describe('cache(options)', () => {
   it('applies documented defaults', () => {
     const o = resolveOptions()
     expect(o).toMatchObject({ prefix: 'strata', ttl: 60, negativeTtl: 5, jitter: 0.1, redisTimeout: 200 })
+    expect(o.staleness).toBe(1000)
     expect(o.local).toEqual({ maxBytes: 64 * 1024 * 1024, ttl: undefined })
   })
 
@@ -22,6 +23,8 @@ describe('cache(options)', () => {
     [{ redis: 42 }, /`redis` must be an ioredis Redis or Cluster, ioredis options, or a redis:\/\/ URL/],
     [{ redis: 'http://x' }, /`redis` must be/],
     [{ onError: 'log' }, /`onError` must be a function/],
+    [{ staleness: 10 }, /`staleness` must be a number of milliseconds, 40 or more, got 10/],
+    [{ staleness: Number.POSITIVE_INFINITY }, /`staleness` must be a number of milliseconds/],
   ])('rejects %j at cache(...) with a message saying what to fix', (options, message) => {
     expect(() => cache(options as never)).toThrow(StrataOptionsError)
     expect(() => cache(options as never)).toThrow(message)

@@ -13,7 +13,7 @@ import type { Engine } from '../engine'
 import { CodecError } from '../errors'
 import { decodeEntry, decodeValue, type StoredEntry } from '../store/codec'
 import { copyResult } from '../store/copy'
-import { tagVersionName } from '../store/keys'
+import { tagVersionNames } from '../store/keys'
 import { HELD_ELSEWHERE } from '../store/leases'
 import type { LocalEntry } from '../store/local-tier'
 import { FAILED } from '../store/redis-tier'
@@ -173,7 +173,7 @@ export function hit(
 function dependencyNames(engine: Engine, call: ReadCall): string[] {
   const models = readDependencies(engine.graph, call.model, call.args)
   const names = models.map((m) => engine.modelVersionName(m))
-  if (call.query?.tags) for (const tag of call.query.tags) names.push(tagVersionName(tag))
+  if (call.query?.tags) names.push(...tagVersionNames(call.query.tags))
   return names.sort()
 }
 

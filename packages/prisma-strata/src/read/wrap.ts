@@ -6,7 +6,7 @@
  */
 import type { Engine } from '../engine'
 import { StrataOptionsError } from '../errors'
-import { tagVersionName } from '../store/keys'
+import { tagVersionNames } from '../store/keys'
 import { partitionOf } from './partition'
 import { cachedRead } from './read-path'
 
@@ -42,7 +42,7 @@ export function wrap<T>(
   }
   const deps = [
     ...(options.dependsOn ?? []).map((m) => engine.modelVersionName(m)),
-    ...(options.tags ?? []).map(tagVersionName),
+    ...tagVersionNames(options.tags ?? []),
   ]
   const partition = engine.context ? partitionOf(engine, WRAP) : undefined
   // A forgotten or unusable context never shares an entry: the loader answers, uncached.

@@ -17,6 +17,17 @@ export function tagVersionName(tag: string): string {
   return `t:${hash(tag)}`
 }
 
+/**
+ * A version every tagged entry depends on besides its tags: a backlog of owed tag bumps too large to send name by
+ * name is sent as one bump of it.
+ */
+export const EVERY_TAG = 't:*'
+
+/** The version names of an entry's tags: each tag's, and `EVERY_TAG`. */
+export function tagVersionNames(tags: readonly string[]): string[] {
+  return tags.length === 0 ? [] : [...tags.map(tagVersionName), EVERY_TAG]
+}
+
 /** The version of one row of a write-through model (`idText`: the canonical primary key values). */
 export function rowVersionName(model: string, idText: string): string {
   return `r:${model}:${hash(idText)}`

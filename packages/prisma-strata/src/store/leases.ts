@@ -25,10 +25,12 @@ export class Leases {
   /** A token if this instance now holds the lease; `HELD_ELSEWHERE`; or undefined when Redis did not answer. */
   async acquire(query: string, deadline?: number): Promise<string | typeof HELD_ELSEWHERE | undefined> {
     const token = randomUUID()
+    const key = this.keys.lease(query)
     const reply = await this.redis.guard(
       'SET NX',
-      () => this.redis.client.set(this.keys.lease(query), token, 'PX', this.timeoutMs, 'NX'),
+      () => this.redis.client.set(key, token, 'PX', this.timeoutMs, 'NX'),
       deadline,
+      key,
     )
     if (reply === FAILED) return undefined
     return reply === 'OK' ? token : HELD_ELSEWHERE

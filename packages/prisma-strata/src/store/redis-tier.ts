@@ -1,11 +1,13 @@
 /**
- * Every Redis command Strata sends goes through here: each is bounded by a timeout, and a circuit breaker skips
- * Redis while it keeps failing, then lets a call through now and then to notice it is back. A failure is never
- * thrown: the caller gets `FAILED` and answers from the database (DESIGN invariant 7).
+ * Every Redis command Strata sends goes through here: each is bounded by a timeout, and a circuit breaker per node
+ * skips a node while it keeps failing, then lets a call through now and then to notice it is back. A failure is
+ * never thrown: the caller gets `FAILED` and answers from the database (DESIGN invariant 7).
  */
 import { createHash } from 'node:crypto'
+import calculateSlot from 'cluster-key-slot'
 import { RedisUnavailableError } from '../errors'
 import type { Reporter } from '../metrics/report'
+import { Breaker } from './breaker'
 import type { RedisClient } from './redis-client'
 
 export type { RedisClient } from './redis-client'
@@ -13,14 +15,9 @@ export type { RedisClient } from './redis-client'
 /** Returned instead of a result when Redis failed, timed out or was skipped. */
 export const FAILED: unique symbol = Symbol('strata.redis-failed')
 
-const BREAKER_THRESHOLD = 3
-const BREAKER_MIN_OPEN_MS = 500
-const BREAKER_MAX_OPEN_MS = 10_000
-
 export class RedisTier {
-  private failures = 0
-  private openUntil = 0
-  private openFor = BREAKER_MIN_OPEN_MS
+  /** One breaker per node (a standalone Redis is one node): a Cluster node that fails skips that node alone. */
+  private readonly breakers = new Map<string, Breaker>()
   private readonly shas = new Map<string, string>()
 
   constructor(
@@ -29,26 +26,46 @@ export class RedisTier {
     private readonly report: Reporter,
   ) {}
 
-  /** The connection is ready again: close the breaker now instead of waiting for its next trial call. */
+  /** The connection is ready again: close the breakers now instead of waiting for their next trial call. */
   recovered(): void {
-    this.failures = 0
-    this.openUntil = 0
-    this.openFor = BREAKER_MIN_OPEN_MS
+    for (const breaker of this.breakers.values()) breaker.reset()
   }
 
-  /** False while the breaker is open: callers skip Redis without waiting. */
-  get available(): boolean {
-    return this.openUntil <= Date.now()
+  /** The breaker of the node that serves `key` (the node is looked up in the Cluster's slot table). */
+  private breaker(key: string | undefined): Breaker {
+    const cluster = this.client as unknown as { isCluster?: boolean; slots: string[][] }
+    const node = key !== undefined && cluster.isCluster ? (cluster.slots[calculateSlot(key)]?.[0] ?? '') : ''
+    let breaker = this.breakers.get(node)
+    if (!breaker) {
+      breaker = new Breaker()
+      this.breakers.set(node, breaker)
+    }
+    return breaker
+  }
+
+  /** False while the breaker of the node serving `key` is open: callers skip Redis without waiting. */
+  available(key?: string): boolean {
+    return this.breaker(key).available
   }
 
   /**
-   * Runs one Redis command within `timeoutMs`, or within what is left of a call's budget when `deadline` (a
-   * `performance.now()` time) is given: a read that needs several commands still waits on Redis for one
-   * timeout at most in all. A spent budget skips Redis without counting a failure.
+   * Runs one Redis command on the node serving `key` within `timeoutMs`, or within what is left of a call's budget
+   * when `deadline` (a `performance.now()` time) is given: a read that needs several commands still waits on Redis
+   * for one timeout at most in all. A spent budget skips Redis without counting a failure. `urgent` calls (owed
+   * bumps) go out even while the breaker is open: other instances stay stale until they land.
    */
-  async guard<T>(operation: string, run: () => Promise<T>, deadline?: number): Promise<T | typeof FAILED> {
-    if (!this.available) return FAILED
-    const budget = deadline === undefined ? this.timeoutMs : Math.min(this.timeoutMs, deadline - performance.now())
+  async guard<T>(
+    operation: string,
+    run: () => Promise<T>,
+    deadline?: number,
+    key?: string,
+    urgent = false,
+  ): Promise<T | typeof FAILED> {
+    const breaker = this.breaker(key)
+    const open = !breaker.available
+    if (open && !urgent) return FAILED
+    const started = performance.now()
+    const budget = deadline === undefined ? this.timeoutMs : Math.min(this.timeoutMs, deadline - started)
     if (budget <= 0) return FAILED
     let timer: NodeJS.Timeout | undefined
     try {
@@ -59,15 +76,15 @@ export class RedisTier {
       // If the timeout wins, the command may still fail later (e.g. "Connection is closed"): nobody awaits it then.
       command.catch(() => undefined)
       const result = await Promise.race([command, timeout])
-      this.failures = 0
-      this.openFor = BREAKER_MIN_OPEN_MS
+      breaker.succeeded()
       return result
     } catch (error) {
-      if (++this.failures >= BREAKER_THRESHOLD) {
-        this.openUntil = Date.now() + this.openFor
-        this.openFor = Math.min(this.openFor * 2, BREAKER_MAX_OPEN_MS)
+      // An urgent call through an open breaker retries a failure already counted and reported: it must not
+      // stretch the breaker's backoff either.
+      if (!open) {
+        breaker.failed(started)
+        this.report(new RedisUnavailableError(operation, error))
       }
-      this.report(new RedisUnavailableError(operation, error))
       return FAILED
     } finally {
       clearTimeout(timer)
@@ -75,11 +92,11 @@ export class RedisTier {
   }
 
   get(key: string, deadline?: number): Promise<Buffer | null | typeof FAILED> {
-    return this.guard('GET', () => this.client.getBuffer(key), deadline)
+    return this.guard('GET', () => this.client.getBuffer(key), deadline, key)
   }
 
   set(key: string, value: Buffer, ttlMs: number): Promise<unknown> {
-    return this.guard('SET', () => this.client.set(key, value, 'PX', Math.max(1, Math.floor(ttlMs))))
+    return this.guard('SET', () => this.client.set(key, value, 'PX', Math.max(1, Math.floor(ttlMs))), undefined, key)
   }
 
   /**
@@ -92,6 +109,7 @@ export class RedisTier {
     args: Array<string | Buffer>,
     deadline?: number,
     binary = false,
+    urgent = false,
   ): Promise<unknown | typeof FAILED> {
     let sha = this.shas.get(source)
     if (!sha) {
@@ -112,6 +130,13 @@ export class RedisTier {
         }
       },
       deadline,
+      keys[0],
+      urgent,
     )
+  }
+
+  /** PUBLISH, which Redis accepts even when it is out of memory. */
+  publish(channel: string, message: string, urgent = false): Promise<unknown> {
+    return this.guard('PUBLISH', () => this.client.publish(channel, message), undefined, undefined, urgent)
   }
 }

@@ -65,17 +65,23 @@ export class RowStore {
   }
 
   async alias(model: string, text: string, deadline: number): Promise<string | undefined> {
-    const reply = await this.redis.guard('GET', () => this.redis.client.get(this.keys.alias(model, text)), deadline)
+    const key = this.keys.alias(model, text)
+    const reply = await this.redis.guard('GET', () => this.redis.client.get(key), deadline, key)
     return typeof reply === 'string' ? reply : undefined
   }
 
   setAlias(model: string, text: string, idText: string, ttlMs: number): Promise<unknown> {
-    return this.redis.guard('SET', () =>
-      this.redis.client.set(this.keys.alias(model, text), idText, 'PX', Math.max(1, Math.ceil(ttlMs))),
+    const key = this.keys.alias(model, text)
+    return this.redis.guard(
+      'SET',
+      () => this.redis.client.set(key, idText, 'PX', Math.max(1, Math.ceil(ttlMs))),
+      undefined,
+      key,
     )
   }
 
   dropAlias(model: string, text: string): Promise<unknown> {
-    return this.redis.guard('DEL', () => this.redis.client.del(this.keys.alias(model, text)))
+    const key = this.keys.alias(model, text)
+    return this.redis.guard('DEL', () => this.redis.client.del(key), undefined, key)
   }
 }

@@ -5,15 +5,24 @@
  * subscribed. Without Redis, the copy is the truth.
  */
 import type { Stats } from '../metrics/stats'
-import type { KeySpace } from './keys'
+import { EVERY_TAG, type KeySpace } from './keys'
 import { FAILED, type RedisTier } from './redis-tier'
 import { bumpVersions, readVersions } from './scripts'
 
 /**
- * How often a bump that could not reach Redis is tried again (also at once when the connection is ready again).
- * While Redis stays away the circuit breaker answers these tries without touching the network.
+ * How often a bump that could not reach Redis is tried again (also at once when the connection is ready again),
+ * whatever the circuit breaker says: other instances are stale until it lands, so it never waits out a backoff.
  */
 const OWED_RETRY_MS = 50
+/**
+ * Every how many retries an instance bumps the names another one could not (dirty): rarely, since their writer is
+ * retrying them every 50 ms already; this only clears them if that writer is gone.
+ */
+const ADOPT_EVERY = 20
+/** Names per bump call: a backlog goes out in calls Redis answers within the timeout, and no spread overflows. */
+export const BUMP_CHUNK = 500
+/** Past this many names, tag bumps go out as one bump of `EVERY_TAG`, which every tagged entry depends on. */
+export const MAX_BUMP_NAMES = 10_000
 /**
  * Most versions kept in memory. Rows of write-through models each have one, so the map is bounded: past this, the
  * oldest tenth is forgotten. With Redis a forgotten version is asked again; without, see `forget`.
@@ -40,7 +49,13 @@ export class Versions {
   private epoch = 0
   /** Bumps that could not reach Redis: Redis is not used for reads until they are made. */
   private readonly owed = new Set<string>()
+  /**
+   * Names another instance failed to bump (Redis refused it, e.g. out of memory): their version in Redis predates a
+   * write, so reads depending on them go to the database until a bump of them lands (this instance tries too).
+   */
+  private readonly dirty = new Set<string>()
   private retryTimer: NodeJS.Timeout | undefined
+  private retries = 0
   private closed = false
   /** Without Redis, versions start here: never a value an earlier process used for its (local) entries. */
   private localSeed = Date.now() * 1000
@@ -114,7 +129,12 @@ export class Versions {
   async snapshot(deps: readonly string[], deadline?: number): Promise<number[] | undefined> {
     const local = this.peek(deps)
     if (local || !this.redis) return local
-    if (this.owed.size > 0 && !(await this.flushOwed())) return undefined
+    if (this.owed.size > 0) {
+      // Redis still holds versions from before our own write: the retry timer sends it, the database answers.
+      this.flushOwedSoon()
+      return undefined
+    }
+    if (this.dirty.size > 0 && deps.some((d) => this.dirty.has(d))) return undefined
     const epoch = this.epoch
     const values = await this.fetch(deps, deadline)
     if (!values) return undefined
@@ -160,8 +180,9 @@ export class Versions {
     // A bus message may have brought a newer version while the reply travelled: keep the larger one.
     const known = this.known.get(name)
     if (known !== undefined && known > value) return known
-    // A name with an owed bump stays unknown: Redis still holds its version from before our write.
-    if (this.trusted && epoch === this.epoch && !this.owed.has(name)) this.set(name, value)
+    // A name with an owed (or another instance's refused) bump stays unknown: Redis holds its version from before
+    // the write.
+    if (this.trusted && epoch === this.epoch && !this.owed.has(name) && !this.dirty.has(name)) this.set(name, value)
     return value
   }
 
@@ -187,25 +208,43 @@ export class Versions {
     }
     // Until Redis confirms, this process must not trust what it knew of these names.
     for (const name of names) this.known.delete(name)
-    if (!(await this.sendBump(names))) {
-      for (const name of names) {
+    const unsent = await this.sendBumps(coarsen(names), false)
+    if (unsent.length > 0) {
+      for (const name of unsent) {
         this.owed.add(name)
         this.known.delete(name) // a version read while the bump was failing may have come back meanwhile
+      }
+      if (this.owed.size > MAX_BUMP_NAMES) this.coarsenOwed()
+      // PUBLISH needs no memory: a Redis that refuses the bump (full) still tells the others not to trust these.
+      for (let i = 0; i < unsent.length; i += BUMP_CHUNK) {
+        const message = `${this.origin} ! ${unsent.slice(i, i + BUMP_CHUNK).join(' ')}`
+        void this.redis.publish(this.keys.channel, message, true)
       }
       this.retryOwed()
     }
   }
 
+  /** Another instance could not bump `names`: distrust their versions until a bump of them lands. */
+  markDirty(names: readonly string[]): void {
+    if (!this.redis) return
+    for (const name of names) {
+      this.dirty.add(name)
+      this.known.delete(name)
+    }
+    this.retryOwed()
+  }
+
   /**
    * Other instances learn of a write only from its bump: one that could not reach Redis is retried on a timer
    * (and when the bus is back) until it lands, not merely on this process's next read, which a write-only
-   * process (a job, a queue consumer) may never make.
+   * process (a job, a queue consumer) may never make. Dirty names are retried too, so they clear even if the
+   * instance that owes their bump is gone.
    */
   private retryOwed(): void {
-    if (this.closed || this.retryTimer || this.owed.size === 0) return
+    if (this.closed || this.retryTimer || (this.owed.size === 0 && this.dirty.size === 0)) return
     this.retryTimer = setInterval(() => {
-      if (this.owed.size === 0) return this.stopRetry()
-      void this.flushOwed().then((done) => done && this.stopRetry())
+      if (this.owed.size === 0 && this.dirty.size === 0) return this.stopRetry()
+      void this.flushOwed(++this.retries % ADOPT_EVERY === 0)
     }, OWED_RETRY_MS)
     this.retryTimer.unref()
   }
@@ -217,30 +256,48 @@ export class Versions {
 
   /** Sends owed bumps now (the bus is back); the timer keeps trying if Redis is still away. */
   flushOwedSoon(): void {
-    if (this.owed.size > 0) void this.flushOwed()
+    if (this.owed.size > 0) void this.flushOwed(false)
   }
 
-  private async sendBump(names: readonly string[]): Promise<boolean> {
+  /** Replaces owed tag bumps by one of `EVERY_TAG`: the backlog stays bounded and one call can clear it. */
+  private coarsenOwed(): void {
+    const names = coarsen([...this.owed])
+    this.owed.clear()
+    for (const name of names) this.owed.add(name)
+  }
+
+  /** Bumps `names` in chunks, stopping at the first that fails; returns the names not bumped. */
+  private async sendBumps(names: readonly string[], urgent: boolean): Promise<string[]> {
+    for (let i = 0; i < names.length; i += BUMP_CHUNK) {
+      if (!(await this.sendBump(names.slice(i, i + BUMP_CHUNK), urgent))) return names.slice(i)
+    }
+    return []
+  }
+
+  private async sendBump(names: readonly string[], urgent: boolean): Promise<boolean> {
     const redis = this.redis as RedisTier
     const reply = await redis.script(
       bumpVersions,
       [this.keys.timeline, ...names.map((n) => this.keys.version(n))],
       [this.keys.channel, this.origin, String(this.ttlMs), ...names],
+      undefined,
+      false,
+      urgent,
     )
     if (reply === FAILED || !Array.isArray(reply)) return false
     this.apply(names, reply.map(Number))
     return true
   }
 
-  private flushing: Promise<boolean> | undefined
+  private flushing: Promise<void> | undefined
 
-  /** One flush at a time: the timer, the bus coming back and a read may all ask at once. */
-  private flushOwed(): Promise<boolean> {
+  /** One flush at a time: the timer, the bus coming back and a read may all ask at once. `adopt`: dirty names too. */
+  private flushOwed(adopt: boolean): Promise<void> {
     this.flushing ??= (async () => {
-      const names = [...this.owed]
-      const sent = names.length === 0 || (await this.sendBump(names))
-      if (sent) for (const name of names) this.owed.delete(name)
-      return sent && this.owed.size === 0
+      const owed = [...this.owed]
+      const unsent = new Set(await this.sendBumps(owed, true))
+      for (const name of owed) if (!unsent.has(name)) this.owed.delete(name)
+      if (adopt && unsent.size === 0 && this.dirty.size > 0) await this.sendBumps(coarsen([...this.dirty]), true)
     })().finally(() => {
       this.flushing = undefined
     })
@@ -255,6 +312,7 @@ export class Versions {
 
   /** New versions from a bump (ours or, through the bus, another process's). */
   apply(names: readonly string[], versions: readonly number[]): void {
+    if (this.dirty.size > 0) this.settleDirty(names)
     // Without Redis, versions only change through `bump` and `bumpLocal`: forgetting one would lose it.
     if (!this.redis || !this.trusted) return
     names.forEach((name, i) => {
@@ -266,6 +324,14 @@ export class Versions {
       if (isVersion(v) && (known === undefined || v > known)) this.set(name, v)
       else this.known.delete(name)
     })
+  }
+
+  /** A bump of `names` landed: they are no longer dirty (`EVERY_TAG` settles every tag). */
+  private settleDirty(names: readonly string[]): void {
+    for (const name of names) {
+      this.dirty.delete(name)
+      if (name === EVERY_TAG) for (const d of this.dirty) if (d.startsWith('t:')) this.dirty.delete(d)
+    }
   }
 
   /** The bus is down: forget every version, ask Redis until it is back (DESIGN invariant 6). */
@@ -285,4 +351,11 @@ export class Versions {
   get isTrusted(): boolean {
     return this.trusted
   }
+}
+
+/** `names`, with every tag replaced by `EVERY_TAG` when there are more than `MAX_BUMP_NAMES`. */
+function coarsen(names: readonly string[]): string[] {
+  if (names.length <= MAX_BUMP_NAMES) return [...names]
+  const kept = names.filter((n) => !n.startsWith('t:'))
+  return kept.length < names.length ? [...kept, EVERY_TAG] : kept
 }
