@@ -16,8 +16,10 @@ function fakeRedis() {
     timeoutMs: 100,
     async script(source: string, keys: string[]) {
       if (!fake.up) return FAILED
-      if (source === bumpVersions) fake.bumps.push(keys)
-      return keys.map(() => 1_700_000_000_000_000)
+      // Both version scripts take the timeline key first and answer for the names after it.
+      const names = keys.slice(1)
+      if (source === bumpVersions) fake.bumps.push(names)
+      return names.map(() => 1_700_000_000_000_000)
     },
     async publish(_channel: string, message: string) {
       fake.published.push(message)
