@@ -169,7 +169,7 @@ export function hit(
 }
 
 function dependencyNames(engine: Engine, call: ReadCall): string[] {
-  const models = readDependencies(engine.graph, call.model, call.args)
+  const models = engine.policies.withSources(readDependencies(engine.graph, call.model, call.args))
   const names = models.map((m) => engine.modelVersionName(m))
   if (call.query?.tags) for (const tag of call.query.tags) names.push(tagVersionName(tag))
   return names.sort()

@@ -40,7 +40,7 @@ export function wrap<T>(
     }
   }
   const deps = [
-    ...(options.dependsOn ?? []).map((m) => engine.modelVersionName(m)),
+    ...engine.policies.withSources(options.dependsOn ?? []).map((m) => engine.modelVersionName(m)),
     ...(options.tags ?? []).map(tagVersionName),
   ]
   const partition = engine.context?.()
