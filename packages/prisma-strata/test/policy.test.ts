@@ -54,7 +54,10 @@ describe('policies', () => {
     )
     expect(p.of('Stats')).toMatchObject({ ttlMs: 60_000 })
     expect(p.of('Daily')).toMatchObject({ ttlMs: 60_000 })
-    expect(new Policies(resolveOptions(), {}, [...all, 'Plain'], ['Plain']).of('Plain')).toBe(false)
+    const plain = new Policies(resolveOptions(), {}, [...all, 'Plain'], ['Plain'])
+    expect(plain.of('Plain')).toBe(false)
+    // Reached through a relation, a view that names nothing depends on every model.
+    expect(plain.withSources(['User', 'Plain']).sort()).toEqual([...all, 'Plain'].sort())
     expect(p.withSources(['Stats'])).toEqual(['Stats', 'Post'])
     expect(p.withSources(['User', 'Daily'])).toEqual(['User', 'Daily'])
     expect(p.withSources(['User'])).toEqual(['User'])

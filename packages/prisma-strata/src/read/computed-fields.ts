@@ -48,6 +48,11 @@ export class ComputedFields {
     return new ComputedFields(graph, byModel, client._globalOmit as Record<string, Args> | undefined)
   }
 
+  /** Whether `model` itself has computed fields. */
+  has(model: string): boolean {
+    return this.byModel.has(model)
+  }
+
   /**
    * Whether the rows the caller sees cannot compute a field of this read again: it needs a stored field the read
    * leaves out (`select: { fullName: true }`: Prisma fetches and hides it), or it replaces a stored field of the

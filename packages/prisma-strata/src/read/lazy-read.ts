@@ -81,7 +81,7 @@ export class LazyRead implements ReadCall, PromiseLike<unknown> {
         read = Promise.resolve((this.delegate[this.operation] as (args?: unknown) => PrismaPromiseLike)(this.args))
       } else {
         // Rows below computed fields or rewritten arguments are not what per-row entries hold.
-        const rows = this.steps.length === 0 && computed === undefined && this.deps === undefined
+        const rows = this.steps.length === 0 && this.deps === undefined && !computed?.has(this.model)
         read = (rows && pointRead(this.engine, this)) || cachedRead(this.engine, this)
         if (computed) read = read.then((value) => computed.apply(value, this.model, this.args))
       }
