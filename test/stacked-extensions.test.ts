@@ -154,6 +154,8 @@ describe('stacked extensions', () => {
         expect(typeof u.save).toBe('function')
         const [withPosts] = await c.user.findMany({ where: { id: user.id }, include: { posts: true } })
         expect(withPosts?.posts[0]?.slug).toBe('on-engines')
+        const [fluent] = await c.user.findUniqueOrThrow({ where: { id: user.id } }).posts()
+        expect(fluent?.slug).toBe('on-engines')
       }
       // save() acts on the caller's own copy, with the caller's changes, whichever tier answered.
       const fromRedis = await b.user.findUniqueOrThrow({ where: { id: user.id }, cache: { ttl: 30 } })
