@@ -79,7 +79,7 @@ interface DelegateFacts {
   everyModel: string[] | undefined
 }
 
-/** Reads through `layer`, the client below Strata (see transaction/client-below.ts). */
+/** What a read of `model` through `layer`, the client below Strata, needs to know (see transaction/client-below.ts). */
 function factsBelow(
   engine: Engine,
   model: string,
