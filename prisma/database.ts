@@ -47,6 +47,12 @@ function schemaFile(provider: Provider) {
 
 const filters = { externalTables: [], externalEnums: [] }
 
+/** The views of models.prisma: schema push and diff leave views to the database, so they are created here. */
+const views = [
+  `CREATE VIEW "PostStats" AS SELECT "authorId", CAST(COUNT(*) AS INTEGER) AS "posts",
+     CAST(COALESCE(SUM("views"), 0) AS INTEGER) AS "views" FROM "Post" WHERE "authorId" IS NOT NULL GROUP BY "authorId"`,
+]
+
 async function newEngine(provider: Provider, factory: unknown) {
   await loadEngine()
   const file = schemaFile(provider)
@@ -64,6 +70,9 @@ export async function createSqliteDatabase(
   const url = `file:${file}`
   const engine = await newEngine('sqlite', new PrismaBetterSqlite3({ url }))
   await engine.schemaPush({ schema: { files: [schemaFile('sqlite')] }, force: true, filters } as never)
+  const connection = await new PrismaBetterSqlite3({ url }).connect()
+  await connection.executeScript(views.map((v) => `${v};`).join('\n'))
+  await connection.dispose()
   return {
     provider: 'sqlite',
     url,
@@ -96,6 +105,7 @@ export async function createPostgresDatabase(serverUrl: string): Promise<TestDat
   const client = new pg.Client({ connectionString: dbUrl })
   await client.connect()
   await client.query(stdout)
+  for (const view of views) await client.query(view)
   await client.end()
   return {
     provider: 'postgres',

@@ -15,7 +15,7 @@ for (const [name, provider] of Object.entries(providers)) {
   mkdirSync(dir, { recursive: true })
   // Our generator by path: a workspace bin is linked only once it is built, and this runs right after the build.
   const strata = join(root, 'packages', 'prisma-strata-generator', 'dist', 'bin.js')
-  const schema = `datasource db {\n  provider = "${provider}"\n}\n\ngenerator client {\n  provider = "prisma-client"\n  output   = "${join(dir, 'client')}"\n  moduleFormat = "esm"\n}\n\ngenerator strata {\n  provider = "node ${strata}"\n  output   = "${join(dir, 'strata')}"\n}\n\n${models}`
+  const schema = `datasource db {\n  provider = "${provider}"\n}\n\ngenerator client {\n  provider = "prisma-client"\n  output   = "${join(dir, 'client')}"\n  moduleFormat = "esm"\n  previewFeatures = ["views"]\n}\n\ngenerator strata {\n  provider = "node ${strata}"\n  output   = "${join(dir, 'strata')}"\n}\n\n${models}`
   const path = join(dir, 'schema.prisma')
   writeFileSync(path, schema)
   execFileSync(join(root, 'node_modules', '.bin', 'prisma'), ['generate', '--schema', path], {

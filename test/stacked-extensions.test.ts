@@ -3,7 +3,45 @@ import { cache } from 'prisma-strata'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { TestDatabase } from '../prisma/database.ts'
 import { countingAdapter } from './support/counting-adapter.ts'
-import { newClient, newDatabase, type RawClient } from './support/matrix.ts'
+import { newClient, newDatabase, type RawClient, waitForBus } from './support/matrix.ts'
+import { redisUrl } from './support/services.ts'
+
+/** A value of a class of the application's own: a computed field may return one. */
+class Badge {
+  constructor(readonly label: string) {}
+  shout() {
+    return this.label.toUpperCase()
+  }
+}
+
+/** What a caller can see of an answer: its enumerable fields, functions by kind, class instances by class. */
+function shape(value: unknown): unknown {
+  if (typeof value === 'function') return 'function'
+  if (Array.isArray(value)) return value.map(shape)
+  if (value instanceof Badge) return { Badge: value.label }
+  if (typeof value !== 'object' || value === null || value instanceof Date) return value
+  return Object.fromEntries(Object.keys(value).map((key) => [key, shape((value as Record<string, unknown>)[key])]))
+}
+
+/** Computed fields as Prisma's docs write them: a `save()` closure, a string, an array, a class instance. */
+function withComputedFields(client: RawClient) {
+  return client.$extends({
+    result: {
+      user: {
+        save: {
+          needs: { id: true, name: true },
+          compute: (user) => () => client.user.update({ where: { id: user.id }, data: { name: user.name } }),
+        },
+        label: { needs: { email: true, name: true }, compute: (u) => `${u.name ?? '?'} <${u.email}>` },
+        initials: { needs: { name: true }, compute: (u) => (u.name ?? '').split(' ').map((w) => w[0]) },
+        badge: { needs: { role: true }, compute: (u) => new Badge(u.role) },
+      },
+      post: {
+        slug: { needs: { title: true }, compute: (p) => p.title.toLowerCase().replace(/ /g, '-') },
+      },
+    },
+  })
+}
 
 describe('stacked extensions', () => {
   let db: TestDatabase
@@ -72,6 +110,118 @@ describe('stacked extensions', () => {
       })
       await prisma.$transaction([prisma.user.findMany(), prisma.user.count()])
       expect(errors).toEqual([])
+    } finally {
+      await prisma.$cache.close()
+      await prisma.$disconnect()
+    }
+  })
+
+  it("computed fields below cache() are the same from the database, the local tier and another instance's Redis hit", async () => {
+    const url = await redisUrl()
+    const prefix = `computed${process.pid}x${Date.now().toString(36)}`
+    const oracle = withComputedFields(newClient('sqlite', db.adapter()))
+    const a = withComputedFields(newClient('sqlite', db.adapter())).$extends(cache({ redis: url, prefix }))
+    const b = withComputedFields(newClient('sqlite', db.adapter())).$extends(cache({ redis: url, prefix }))
+    try {
+      await waitForBus(a)
+      await waitForBus(b)
+      const user = await raw.user.create({
+        data: { email: 'c@x', name: 'Ada Lovelace', posts: { create: { title: 'On Engines' } } },
+      })
+      const reads = [
+        (c: typeof a) => c.user.findUniqueOrThrow({ where: { id: user.id } }),
+        (c: typeof a) => c.user.findMany({ where: { id: user.id }, include: { posts: true } }),
+        (c: typeof a) => c.post.findFirstOrThrow({ where: { authorId: user.id }, include: { author: true } }),
+        (c: typeof a) => c.user.findMany({ where: { id: user.id }, select: { label: true, email: true, name: true } }),
+        (c: typeof a) => c.user.findMany({ where: { id: user.id }, select: { label: true } }),
+      ]
+      for (const read of reads) {
+        const expected = await read(oracle as never)
+        const fromDatabase = await read(a)
+        const fromLocal = await read(a)
+        const fromRedis = await read(b)
+        for (const answer of [fromDatabase, fromLocal, fromRedis]) {
+          expect(shape(answer)).toEqual(shape(expected))
+        }
+      }
+      expect(a.$cache.stats().localHits).toBeGreaterThan(0)
+      expect(b.$cache.stats().redisHits).toBeGreaterThan(0)
+      for (const c of [a, b]) {
+        const u = await c.user.findUniqueOrThrow({ where: { id: user.id } })
+        expect(u.badge).toBeInstanceOf(Badge)
+        expect(u.badge.shout()).toBe('USER')
+        expect(u.initials).toEqual(['A', 'L'])
+        expect(typeof u.save).toBe('function')
+        const [withPosts] = await c.user.findMany({ where: { id: user.id }, include: { posts: true } })
+        expect(withPosts?.posts[0]?.slug).toBe('on-engines')
+        const [fluent] = await c.user.findUniqueOrThrow({ where: { id: user.id } }).posts()
+        expect(fluent?.slug).toBe('on-engines')
+      }
+      // save() acts on the caller's own copy, with the caller's changes, whichever tier answered.
+      const fromRedis = await b.user.findUniqueOrThrow({ where: { id: user.id }, cache: { ttl: 30 } })
+      fromRedis.name = 'Grace Hopper'
+      await fromRedis.save()
+      expect((await raw.user.findUniqueOrThrow({ where: { id: user.id } })).name).toBe('Grace Hopper')
+      // save() writes through the client below Strata: tell the cache, then read it into the local tier again.
+      await a.$cache.invalidate({ models: ['User'] })
+      await a.user.findUniqueOrThrow({ where: { id: user.id } })
+      const fromLocal = await a.user.findUniqueOrThrow({ where: { id: user.id } })
+      const other = await a.user.findUniqueOrThrow({ where: { id: user.id } })
+      fromLocal.name = 'Ada'
+      await fromLocal.save()
+      expect((await raw.user.findUniqueOrThrow({ where: { id: user.id } })).name).toBe('Ada')
+      expect(other.name).toBe('Grace Hopper')
+    } finally {
+      for (const c of [a, b]) {
+        await c.$cache.close()
+        await c.$disconnect()
+      }
+      await oracle.$disconnect()
+    }
+  })
+
+  it('a query hook below cache() that adds a filter on another model: a write to that model is seen', async () => {
+    const prisma = newClient('sqlite', db.adapter())
+      .$extends({
+        query: {
+          post: {
+            findMany({ args, query }) {
+              return query({ ...args, where: { AND: [args.where ?? {}, { author: { role: 'ADMIN' } }] } })
+            },
+          },
+        },
+      })
+      .$extends(cache())
+    try {
+      const admin = await raw.user.create({ data: { email: 'q@x', posts: { create: { title: 'hooked' } } } })
+      const titles = async () => (await prisma.post.findMany({ where: { title: 'hooked' } })).map((p) => p.title)
+      expect(await titles()).toEqual([])
+      expect(await titles()).toEqual([])
+      expect(prisma.$cache.stats().localHits).toBe(1)
+      await prisma.user.update({ where: { id: admin.id }, data: { role: 'ADMIN' } })
+      expect(await titles()).toEqual(['hooked'])
+    } finally {
+      await prisma.$cache.close()
+      await prisma.$disconnect()
+    }
+  })
+
+  it("a detached read method works as Prisma's does, and is cached", async () => {
+    const counting = countingAdapter(db.adapter() as never)
+    const prisma = newClient('sqlite', counting.adapter).$extends(cache())
+    try {
+      const findMany = prisma.user.findMany
+      const { count } = prisma.user
+      const expected = await raw.user.findMany({ orderBy: { id: 'asc' } })
+      expect(await findMany({ orderBy: { id: 'asc' } })).toEqual(expected)
+      counting.reset()
+      expect(await findMany({ orderBy: { id: 'asc' } })).toEqual(expected)
+      expect(await prisma.user.findMany({ orderBy: { id: 'asc' } })).toEqual(expected)
+      expect(counting.count()).toBe(0)
+      expect(await count()).toBe(expected.length)
+      const findUnique = prisma.user.findUnique
+      const id = expected[0]?.id ?? 0
+      expect(await findUnique({ where: { id } })).toEqual(await raw.user.findUnique({ where: { id } }))
     } finally {
       await prisma.$cache.close()
       await prisma.$disconnect()

@@ -13,10 +13,15 @@ import {
   type StrataSchema,
 } from 'prisma-strata'
 
+/** The line (1-based) of a model's (or view's) declaration in the schema text. */
+function declarationLine(lines: string[], model: string): number {
+  return lines.findIndex((line) => new RegExp(`^\\s*(model|view)\\s+${model}\\b`).test(line))
+}
+
 /** The line (1-based) of a model's `@cache` annotation, or of the model itself, in the schema text. */
 function annotationLine(schemaText: string, model: string): number | undefined {
   const lines = schemaText.split('\n')
-  const at = lines.findIndex((line) => new RegExp(`^\\s*model\\s+${model}\\b`).test(line))
+  const at = declarationLine(lines, model)
   if (at < 0) return undefined
   for (let i = at - 1; i >= 0 && /^\s*\/\/\//.test(lines[i] ?? ''); i--) {
     if (lines[i]?.includes('@cache')) return i + 1
@@ -41,13 +46,26 @@ export function buildSchema(datamodel: DMMF.Datamodel, schemaText = '', schemaPa
   const schema: StrataSchema = { version: 1, models: {}, foreignKeys: [], joinTables: {} }
   const byRelation = new Map<string, string[]>()
   const withKey = new Set<string>()
+  const names = datamodel.models.map((m) => m.name)
+  // The DMMF lists views among the models; only the schema text tells them apart.
+  const lines = schemaText.split('\n')
+  const isView = (model: string) => /^\s*view\b/.test(lines[declarationLine(lines, model)] ?? '')
   for (const model of datamodel.models) {
     let policy: ModelPolicy | false | undefined
+    const fail = (message: string) => {
+      const line = annotationLine(schemaText, model.name)
+      return new AnnotationError(`${schemaPath}${line ? `:${line}` : ''}: ${message}`)
+    }
     try {
       policy = readCacheAnnotation(model.name, model.documentation)
     } catch (error) {
-      const line = annotationLine(schemaText, model.name)
-      throw new AnnotationError(`${schemaPath}${line ? `:${line}` : ''}: ${(error as Error).message}`)
+      throw fail((error as Error).message)
+    }
+    const unknown = policy === false ? undefined : policy?.dependsOn?.find((m) => !names.includes(m))
+    if (unknown !== undefined) {
+      throw fail(
+        `/// @cache(...) on model ${model.name}: dependsOn names \`${unknown}\`, not a model. Models: ${names.join(', ')}.`,
+      )
     }
     const id = [...(model.primaryKey?.fields ?? model.fields.filter((f) => f.isId).map((f) => f.name))]
     const uniques = [
@@ -60,6 +78,7 @@ export function buildSchema(datamodel: DMMF.Datamodel, schemaText = '', schemaPa
       id,
       uniques,
       ...(policy !== undefined && { policy }),
+      ...(isView(model.name) && { view: true }),
     }
     for (const field of model.fields) {
       if (field.kind !== 'object' || !field.relationName) continue

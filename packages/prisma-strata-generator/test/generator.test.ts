@@ -20,6 +20,8 @@ describe('emitted module (prisma/models.prisma, after `pnpm generate`)', () => {
     expect(schema.models.Post.uniques).toEqual([['id'], ['authorId', 'title']])
     expect(schema.models.User).toMatchObject({ uniques: [['id'], ['email']], policy: { ttl: 300 } })
     expect(schema.models.AuditLog.policy).toBe(false)
+    expect(schema.models.PostStats).toMatchObject({ view: true, policy: { dependsOn: ['Post'] } })
+    expect(schema.models.Post.view).toBeUndefined()
     expect(schema.joinTables).toEqual({ _PostToTag: ['Post', 'Tag'] })
     expect(schema.foreignKeys).toContainEqual({
       child: 'User',
@@ -57,7 +59,7 @@ function generate(models: string): string {
     const path = join(dir, 'schema.prisma')
     writeFileSync(
       path,
-      `datasource db {\n  provider = "sqlite"\n}\n\ngenerator strata {\n  provider = "node ${bin}"\n  output   = "${join(dir, 'out')}"\n}\n\n${models}`,
+      `datasource db {\n  provider = "sqlite"\n}\n\ngenerator strata {\n  provider = "node ${bin}"\n  output   = "${join(dir, 'out')}"\n  previewFeatures = ["views"]\n}\n\n${models}`,
     )
     execFileSync(join(root, 'node_modules', '.bin', 'prisma'), ['generate', '--schema', path], {
       env: { ...process.env, PRISMA_SCHEMA_ENGINE_BINARY: process.execPath, PRISMA_HIDE_UPDATE_MESSAGE: '1' },
@@ -83,18 +85,37 @@ describe('prisma generate with annotations', () => {
     expect(module).toContain('"strategy": "write-through"')
   })
 
+  it('emits the models a view depends on, and marks it a view', () => {
+    const module = generate(
+      'model A {\n  id Int @id\n}\n\nmodel B {\n  id Int @id\n}\n\n/// @cache(ttl: 30, dependsOn: ["A", "B"])\nview V {\n  id Int @unique\n}\n',
+    )
+    expect(module).toMatch(/"dependsOn": \[\s*"A",\s*"B"\s*\]/)
+    expect(module).toContain('"view": true')
+  })
+
   it.each([
-    ['/// @cache(ttl: "soon")', /schema\.prisma:10: .*model A.*ttl.*must be a positive number, got "soon"/],
+    [
+      '/// @cache(dependsOn: ["Nope"])',
+      /schema\.prisma:11: .*model A.*dependsOn names `Nope`, not a model\. Models: A/,
+    ],
+    ['/// @cache(dependsOn: "A")', /schema\.prisma:11: .*model A.*dependsOn.*must be a list of model names/],
+    ['/// @cache(dependsOn: [A])', /schema\.prisma:11: .*model A.*a list is written \["Post", "User"\]/],
+  ])('fails on %s with the line, the model and what is allowed', (annotation, message) => {
+    expect(() => generate(`${annotation}\nmodel A {\n  id Int @id\n}\n`)).toThrow(message)
+  })
+
+  it.each([
+    ['/// @cache(ttl: "soon")', /schema\.prisma:11: .*model A.*ttl.*must be a positive number, got "soon"/],
     [
       '/// @cache(tll: 30)',
-      /schema\.prisma:10: .*model A.*`tll` is not an option\. Allowed: ttl, negativeTtl, swr, grace, strategy/,
+      /schema\.prisma:11: .*model A.*`tll` is not an option\. Allowed: ttl, negativeTtl, swr, grace, strategy/,
     ],
     [
       '/// @cache(strategy: "write-back")',
-      /schema\.prisma:10: .*model A.*strategy.*must be "invalidate" or "write-through", got "write-back"/,
+      /schema\.prisma:11: .*model A.*strategy.*must be "invalidate" or "write-through", got "write-back"/,
     ],
-    ['/// @cache(ttl: -1)', /schema\.prisma:10: .*must be a positive number, got -1/],
-    ['/// @cache(ttl 30)', /schema\.prisma:10: .*expected key: value pairs/],
+    ['/// @cache(ttl: -1)', /schema\.prisma:11: .*must be a positive number, got -1/],
+    ['/// @cache(ttl 30)', /schema\.prisma:11: .*expected key: value pairs/],
   ])('fails on %s with the line, the model and what is allowed', (annotation, message) => {
     expect(() => generate(`${annotation}\nmodel A {\n  id Int @id\n}\n`)).toThrow(message)
   })

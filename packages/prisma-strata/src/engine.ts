@@ -104,7 +104,7 @@ export class Engine {
       }
     }
     for (const name of models) this.versionNames.set(name, modelVersionName(name))
-    this.policies = new Policies(options, facts?.policies ?? {}, models)
+    this.policies = new Policies(options, facts?.policies ?? {}, models, facts?.views)
     for (const name of models) {
       if (this.policies.writesThrough(name) && !this.graph.models.get(name)?.id.length) {
         throw new StrataOptionsError(

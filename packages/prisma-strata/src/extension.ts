@@ -16,10 +16,12 @@ import {
   validateQueryCache,
 } from './options'
 import type { EffectivePolicy } from './policy/policy'
+import { ComputedFields } from './read/computed-fields'
 import { type Delegate, fluentClass, LazyRead } from './read/lazy-read'
 import { partitionOf } from './read/partition'
 import type { Args } from './read/read-path'
 import { type WrapOptions, wrap } from './read/wrap'
+import { tagVersionName } from './store/keys'
 import { belowStrata } from './transaction/client-below'
 import { TX_SCOPE, transactionOverride } from './transaction/transaction-override'
 import { modelWrite, rawWrite, writeOperations } from './write/write-path'
@@ -95,46 +97,73 @@ function jsName(model: string): string {
 
 /** What a model delegate needs to know to serve a read; worked out once per delegate object, not per call. */
 interface DelegateFacts {
-  model: string
   delegate: Delegate
   /** An interactive transaction's delegate: reads bypass the cache (they must see uncommitted writes). */
   inTransaction: boolean
   policy: EffectivePolicy | false
+  computed: ComputedFields | undefined
+  /** Every model's version name, when query hooks below Strata run for this read and may rewrite it. */
+  everyModel: string[] | undefined
 }
 
-function readMethod(engine: Engine, operation: string, facts: WeakMap<object, DelegateFacts>) {
+/** What a read of `model` through `layer`, the client below Strata, needs to know (see transaction/client-below.ts). */
+function factsBelow(
+  engine: Engine,
+  model: string,
+  operation: string,
+  layer: Record<string | symbol, unknown>,
+  computed: (layer: Record<string | symbol, unknown>) => ComputedFields | undefined,
+): DelegateFacts {
+  const extensions = layer._extensions as { getAllQueryCallbacks?(model: string, op: string): unknown[] } | undefined
+  // A query hook below may change the arguments (add a filter on another model): what the read depends on can no
+  // longer be read from the caller's arguments, so it depends on every model.
+  const hooked = (extensions?.getAllQueryCallbacks?.(jsName(model), operation)?.length ?? 0) > 0
+  return {
+    delegate: layer[jsName(model)] as Delegate,
+    inTransaction: layer[TX_SCOPE] !== undefined,
+    policy: engine.policies.of(model),
+    computed: computed(layer),
+    everyModel: hooked ? [...engine.graph.models.keys()].map((m) => engine.modelVersionName(m)) : undefined,
+  }
+}
+
+function readMethod(
+  engine: Engine,
+  model: string,
+  operation: string,
+  base: Record<string | symbol, unknown>,
+  computed: (layer: Record<string | symbol, unknown>) => ComputedFields | undefined,
+) {
   const Read = fluentOperations.has(operation) ? undefined : LazyRead
-  return function read(this: ModelContext, input?: Args & CacheArgument): unknown {
-    // Prisma hands every call on `prisma.user` the same delegate object, so the proxy lookups below happen once.
-    let known = facts.get(this)
-    if (known === undefined) {
-      if (this === undefined) {
-        // Extension methods learn their model from `this`; a detached call (`const f = prisma.user.findMany`) has none.
-        throw new StrataOptionsError(
-          `${operation} was called without its model: call it on the delegate (prisma.user.${operation}(...)) or bind it (prisma.user.${operation}.bind(prisma.user)).`,
-        )
-      }
-      const js = jsName(this.$name)
-      const below = belowStrata(
-        this.$parent as never,
-        (layer) => (layer[js] as Record<string, unknown> | undefined)?.[operation],
-        read,
-      )
-      // A transaction client is the extended client rebuilt one level up: that level is Prisma's, not another
-      // extension's, so it is not reported.
-      if (below.layer !== this.$parent && this.$parent[TX_SCOPE] === undefined) {
-        // Called through extensions added after cache(): their read hooks and computed fields never see reads.
-        engine.report(new NotOutermostError())
-      }
-      known = {
-        model: this.$name,
-        delegate: below.layer[js] as Delegate,
-        inTransaction: below.layer[TX_SCOPE] !== undefined,
-        policy: engine.policies.of(this.$name),
-      }
-      facts.set(this, known)
+  const js = jsName(model)
+  const facts = new WeakMap<object, DelegateFacts>()
+  let detached: DelegateFacts | undefined
+  const learn = (context: ModelContext | undefined): DelegateFacts => {
+    // A detached method (`const f = prisma.user.findMany; f()`) has no delegate: it reads through the client
+    // cache() extended, as Prisma's own detached methods do.
+    if (context === undefined || context === null || context.$parent === undefined) {
+      detached ??= factsBelow(engine, model, operation, base, computed)
+      return detached
     }
-    const { model, delegate, policy } = known
+    const below = belowStrata(
+      context.$parent as never,
+      (layer) => (layer[js] as Record<string, unknown> | undefined)?.[operation],
+      read,
+    )
+    // A transaction client is the extended client rebuilt one level up: that level is Prisma's, not another
+    // extension's, so it is not reported.
+    if (below.layer !== context.$parent && context.$parent[TX_SCOPE] === undefined) {
+      // Called through extensions added after cache(): their read hooks and computed fields never see reads.
+      engine.report(new NotOutermostError())
+    }
+    const known = factsBelow(engine, model, operation, below.layer, computed)
+    facts.set(context, known)
+    return known
+  }
+  function read(this: ModelContext | undefined, input?: Args & CacheArgument): unknown {
+    // Prisma hands every call on `prisma.user` the same delegate object, so the proxy lookups happen once.
+    const known = facts.get(this as object) ?? learn(this)
+    const { delegate, policy } = known
     let args: Args | undefined = input
     let query: QueryCacheArg | undefined
     if (input !== undefined && ('cache' in input || 'cacheStrategy' in input)) {
@@ -152,8 +181,15 @@ function readMethod(engine: Engine, operation: string, facts: WeakMap<object, De
       return (delegate[operation] as (a?: unknown) => unknown)(args)
     }
     const Class = Read ?? fluentClass(engine, model)
-    return new Class(engine, delegate, model, operation, args, query || undefined, policy, partition)
+    const lazy = new Class(engine, delegate, model, operation, args, query || undefined, policy, partition)
+    if (known.computed) lazy.computed = known.computed
+    if (known.everyModel) {
+      const tags = query ? (query.tags ?? []).map(tagVersionName) : []
+      lazy.deps = [...new Set([...known.everyModel, ...tags])].sort()
+    }
+    return lazy
   }
+  return read
 }
 
 export type ReadOperation =
@@ -236,13 +272,25 @@ export function cache(options: CacheOptions = {}) {
       whenReady: (timeoutMs = 5000) => engine.whenReady(timeoutMs),
       close: () => engine.close(),
     }
-    const facts = new WeakMap<object, DelegateFacts>()
-    const reads = Object.fromEntries(
-      readOperations.map((op) => [op, readMethod(engine, op, facts)]),
-    ) as unknown as ReadMethods
+    const base = client as unknown as Record<string | symbol, unknown>
+    const computedByList = new WeakMap<object, ComputedFields | undefined>()
+    const computed = (layer: Record<string | symbol, unknown>) => {
+      const list = layer._extensions as object | undefined
+      if (list === undefined) return undefined
+      if (!computedByList.has(list)) computedByList.set(list, ComputedFields.of(engine.graph, layer))
+      return computedByList.get(list)
+    }
+    // One set of read methods per model, each knowing its model: a detached call still knows what it reads.
+    const models = Object.fromEntries(
+      [...engine.graph.models.keys()].map((model) => [
+        jsName(model),
+        Object.fromEntries(readOperations.map((op) => [op, readMethod(engine, model, op, base, computed)])),
+      ]),
+    )
     return client.$extends({
       name: 'prisma-strata',
-      model: { $allModels: reads },
+      // Typed for every model at once; at run time each model gets its own methods.
+      model: models as unknown as { $allModels: ReadMethods },
       query: {
         $allModels: writes,
         $executeRaw: rawWrite(engine, false),

@@ -19,6 +19,12 @@ export interface ModelPolicy {
    * instead of dropping it; writes to one row never evict point reads of other rows.
    */
   strategy?: 'invalidate' | 'write-through'
+  /**
+   * Models whose writes make this model's cached reads stale, besides its own. A `view` is computed by the database
+   * from tables Strata cannot see: it is cached only when this names them (`['Post']`), or is `[]` to cache it
+   * for its TTL alone. Default: none, and a view is not cached.
+   */
+  dependsOn?: string[]
 }
 
 /** Cross-instance stampede protection: one instance fills a missing entry while the others wait for it. */
@@ -231,8 +237,15 @@ export function validateModelPolicy(value: unknown, path: string): ModelPolicy |
   if (value === false) return false
   if (typeof value !== 'object' || value === null) fail(path, 'must be `false` or an object like `{ ttl: 300 }`.')
   const at = path ? `${path}.` : ''
-  checkKeys(value, ['ttl', 'negativeTtl', 'swr', 'grace', 'strategy'], at)
+  checkKeys(value, ['ttl', 'negativeTtl', 'swr', 'grace', 'strategy', 'dependsOn'], at)
   const policy = value as ModelPolicy
+  const { dependsOn } = policy
+  if (dependsOn !== undefined && !(Array.isArray(dependsOn) && dependsOn.every((m) => typeof m === 'string' && m))) {
+    fail(
+      `${at}dependsOn`,
+      `must be a list of model names, e.g. ["Post"], or [] for TTL only; got ${JSON.stringify(dependsOn)}.`,
+    )
+  }
   if (policy.strategy !== undefined && policy.strategy !== 'invalidate' && policy.strategy !== 'write-through') {
     fail(`${at}strategy`, `must be "invalidate" or "write-through", got ${JSON.stringify(policy.strategy)}.`)
   }

@@ -5,7 +5,7 @@ import { affectedModels, writeEffects } from '../src/write/affected-models'
 import { isReadOnlySql, rawSqlModels, sqlText } from '../src/write/raw-sql'
 import { conservativeGraph, preciseGraph, schemaText } from './fixtures'
 
-const all = ['AuditLog', 'Comment', 'Membership', 'Post', 'Profile', 'Tag', 'Team', 'User']
+const all = ['AuditLog', 'Comment', 'Membership', 'Post', 'PostStats', 'Profile', 'Tag', 'Team', 'User']
 
 describe('schema text', () => {
   it('reads foreign keys, referential actions (with Prisma defaults) and @cache annotations', () => {
@@ -20,11 +20,20 @@ describe('schema text', () => {
       onUpdate: 'Cascade',
     })
     expect(facts?.foreignKeys.find((fk) => fk.child === 'Profile')?.onDelete).toBe('Cascade')
-    expect(facts?.policies).toEqual({ User: { ttl: 300 }, AuditLog: false })
+    expect(facts?.policies).toEqual({ User: { ttl: 300 }, PostStats: { dependsOn: ['Post'] }, AuditLog: false })
   })
 
   it('finds the implicit many-to-many join table', () => {
     expect(preciseGraph.joinTables.get('_PostToTag')).toEqual(['Post', 'Tag'])
+  })
+
+  it('reads views and the models they depend on from the schema text', () => {
+    const text =
+      'model A {\n  id Int @id\n}\n\n/// @cache(ttl: 30, dependsOn: ["A", "B"])\nview V {\n  id Int @unique\n}\n\nview W {\n  id Int\n}\n'
+    const facts = readSchemaText(text)
+    expect(facts?.views).toEqual(['V', 'W'])
+    expect(facts?.policies.V).toEqual({ ttl: 30, dependsOn: ['A', 'B'] })
+    expect(facts?.policies.W).toBeUndefined()
   })
 
   it('rejects a malformed annotation with the model and what is allowed', () => {
@@ -113,7 +122,7 @@ describe('models a write changes (precise)', () => {
 describe('models a write changes (conservative, no foreign keys known)', () => {
   it('a delete takes every connected model', () => {
     expect(affectedModels(conservativeGraph, 'Tag', 'delete', { where: { id: 1 } })).toEqual(
-      all.filter((m) => m !== 'AuditLog'),
+      all.filter((m) => m !== 'AuditLog' && m !== 'PostStats'),
     )
   })
 

@@ -20,6 +20,8 @@ describe('cache(options)', () => {
     [{ local: { size: 1 } }, /`local.size` is not an option/],
     [{ models: { User: { ttl: -5 } } }, /`models.User.ttl` must be a positive number/],
     [{ models: { User: true } }, /`models.User` must be `false` or an object/],
+    [{ models: { PostStats: { dependsOn: 'Post' } } }, /`models.PostStats.dependsOn` must be a list of model names/],
+    [{ models: { PostStats: { dependsOn: [''] } } }, /`models.PostStats.dependsOn` must be a list of model names/],
     [{ redis: 42 }, /`redis` must be an ioredis Redis or Cluster, ioredis options, or a redis:\/\/ URL/],
     [{ redis: 'http://x' }, /`redis` must be/],
     [{ onError: 'log' }, /`onError` must be a function/],

@@ -52,4 +52,41 @@ describe('policies', () => {
     expect(Math.round((negative.freshUntil - now) / 1000)).toBe(3)
     expect(Math.round((negative.expiresAt - negative.freshUntil) / 1000)).toBe(30)
   })
+
+  it('does not cache a view unless dependsOn names what it reads (or is [] for TTL alone)', () => {
+    const all = ['User', 'Post', 'Stats', 'Daily']
+    const p = new Policies(
+      resolveOptions({ models: { Daily: { dependsOn: [] } } }),
+      { Stats: { dependsOn: ['Post'] } },
+      all,
+      ['Stats', 'Daily', 'Plain'],
+    )
+    expect(p.of('Stats')).toMatchObject({ ttlMs: 60_000 })
+    expect(p.of('Daily')).toMatchObject({ ttlMs: 60_000 })
+    const plain = new Policies(resolveOptions(), {}, [...all, 'Plain'], ['Plain'])
+    expect(plain.of('Plain')).toBe(false)
+    // Reached through a relation, a view that names nothing depends on every model.
+    expect(plain.withSources(['User', 'Plain']).sort()).toEqual([...all, 'Plain'].sort())
+    expect(p.withSources(['Stats'])).toEqual(['Stats', 'Post'])
+    expect(p.withSources(['User', 'Daily'])).toEqual(['User', 'Daily'])
+    expect(p.withSources(['User'])).toEqual(['User'])
+  })
+
+  it('rejects dependsOn naming no model, and a write-through view', () => {
+    expect(
+      () => new Policies(resolveOptions({ models: { Stats: { dependsOn: ['Nope'] } } }), {}, ['Stats'], ['Stats']),
+    ).toThrow(/`models.Stats`: dependsOn names `Nope`, not a model of this client/)
+    expect(() => new Policies(resolveOptions(), { Stats: { dependsOn: ['Nope'] } }, ['Stats'], ['Stats'])).toThrow(
+      /the @cache annotation of Stats: dependsOn names `Nope`/,
+    )
+    expect(
+      () =>
+        new Policies(
+          resolveOptions({ models: { Stats: { dependsOn: [], strategy: 'write-through' } } }),
+          {},
+          ['Stats'],
+          ['Stats'],
+        ),
+    ).toThrow(/Stats is a view; strategy "write-through"/)
+  })
 })

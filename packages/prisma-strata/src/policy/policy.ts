@@ -2,6 +2,7 @@
  * Which TTL applies to a read, and whether a model is cached at all: schema annotation (`/// @cache(...)`),
  * then `cache({ models })` in code, then the query's own `cache` argument, each overriding the one before.
  */
+import { StrataOptionsError } from '../errors'
 import type { ModelPolicy, QueryCacheOptions, ResolvedOptions } from '../options'
 
 export interface EffectivePolicy {
@@ -25,13 +26,16 @@ const seconds = ['ttl', 'negativeTtl', 'swr', 'grace'] as const
 
 export class Policies {
   private readonly byModel = new Map<string, EffectivePolicy | false>()
+  /** Models a model's reads also depend on (`dependsOn`), and every model for a view that names none. */
+  private readonly sources = new Map<string, readonly string[]>()
   /** The top-level policy, for entries that belong to no model (`$cache.wrap`). */
   readonly defaults: EffectivePolicy
 
   constructor(
     private readonly options: ResolvedOptions,
     schema: Record<string, ModelPolicy | false>,
-    models: Iterable<string>,
+    models: readonly string[],
+    views: readonly string[] = [],
   ) {
     this.defaults = {
       ttlMs: options.ttl * 1000,
@@ -46,9 +50,28 @@ export class Policies {
         if (layer === false) merged = false
         else if (layer !== undefined) merged = { ...(merged || {}), ...layer }
       }
-      if (merged === false) {
+      const view = views.includes(model)
+      const dependsOn = merged === false ? undefined : merged.dependsOn
+      const code = options.models[model]
+      const where = code && code.dependsOn !== undefined ? `\`models.${model}\`` : `the @cache annotation of ${model}`
+      for (const source of dependsOn ?? []) {
+        if (!models.includes(source)) {
+          throw new StrataOptionsError(
+            `cache(): ${where}: dependsOn names \`${source}\`, not a model of this client. Models: ${models.join(', ')}.`,
+          )
+        }
+      }
+      if (dependsOn) this.sources.set(model, dependsOn)
+      // A view changes with tables Strata cannot see: reached through a relation, it depends on every model.
+      else if (view) this.sources.set(model, models)
+      if (merged === false || (view && dependsOn === undefined)) {
         this.byModel.set(model, false)
         continue
+      }
+      if (view && merged.strategy === 'write-through') {
+        throw new StrataOptionsError(
+          `cache(): ${where}: ${model} is a view; strategy "write-through" needs writes to its rows, and a view has none.`,
+        )
       }
       const value = (key: (typeof seconds)[number]) => ((merged as ModelPolicy)[key] ?? options[key]) * 1000
       this.byModel.set(model, {
@@ -68,6 +91,14 @@ export class Policies {
       if (p) longest = Math.max(longest, Math.max(p.ttlMs, p.negativeTtlMs) + Math.max(p.swrMs, p.graceMs))
     }
     return longest
+  }
+
+  /** The models a read of `models` depends on: each, and the models their `dependsOn` names. */
+  withSources(models: string[]): string[] {
+    if (this.sources.size === 0) return models
+    const all = new Set(models)
+    for (const model of models) for (const source of this.sources.get(model) ?? []) all.add(source)
+    return all.size === models.length ? models : [...all]
   }
 
   /** Whether the model is cached with `strategy: 'write-through'`. */

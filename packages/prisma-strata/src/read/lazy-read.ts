@@ -10,6 +10,7 @@ import type { Engine } from '../engine'
 import type { QueryCacheOptions } from '../options'
 import type { EffectivePolicy } from '../policy/policy'
 import { pointRead } from '../row/row-read'
+import type { ComputedFields } from './computed-fields'
 import { type Args, cachedRead, type ReadCall } from './read-path'
 
 /** A Prisma model delegate of the client one level below this extension (or of a transaction). */
@@ -46,6 +47,10 @@ export class LazyRead implements ReadCall, PromiseLike<unknown> {
   private promise: Promise<unknown> | undefined
   /** The arguments sent (with the fluent path as a nested select). */
   readonly args: Args | undefined
+  /** Computed fields of result extensions below Strata: the cache holds rows without them. */
+  computed: ComputedFields | undefined
+  /** Every model's version, when query hooks below Strata may rewrite this read (see extension.ts). */
+  deps: string[] | undefined
 
   constructor(
     private readonly engine: Engine,
@@ -62,12 +67,24 @@ export class LazyRead implements ReadCall, PromiseLike<unknown> {
   }
 
   execute(): PromiseLike<unknown> {
-    return (this.delegate[this.operation] as (args?: unknown) => PrismaPromiseLike)(this.args)
+    const result = (this.delegate[this.operation] as (args?: unknown) => PrismaPromiseLike)(this.args)
+    const computed = this.computed
+    return computed ? result.then((value) => computed.strip(value, this.model, this.args)) : result
   }
 
   private run(): Promise<unknown> {
     if (this.promise === undefined) {
-      const read = (this.steps.length === 0 && pointRead(this.engine, this)) || cachedRead(this.engine, this)
+      const { computed } = this
+      let read: Promise<unknown>
+      if (computed?.cannotRepeat(this.model, this.args)) {
+        this.engine.stats.of(this.model, this.operation).bypasses++
+        read = Promise.resolve((this.delegate[this.operation] as (args?: unknown) => PrismaPromiseLike)(this.args))
+      } else {
+        // Rows below computed fields or rewritten arguments are not what per-row entries hold.
+        const rows = this.steps.length === 0 && this.deps === undefined && !computed?.has(this.model)
+        read = (rows && pointRead(this.engine, this)) || cachedRead(this.engine, this)
+        if (computed) read = read.then((value) => computed.apply(value, this.model, this.args))
+      }
       this.promise = this.steps.length === 0 ? read : read.then((value) => followPath(value, this.steps))
     }
     return this.promise
@@ -107,7 +124,7 @@ export class LazyRead implements ReadCall, PromiseLike<unknown> {
     const target = this.engine.graph.models.get(this.model)?.relations.get(field)?.target
     const Fluent = fluentClass(this.engine, target ?? this.model)
     const steps = [...this.steps, [field, args] as const]
-    return new Fluent(
+    const next = new Fluent(
       this.engine,
       this.delegate,
       this.model,
@@ -118,6 +135,9 @@ export class LazyRead implements ReadCall, PromiseLike<unknown> {
       this.partition,
       steps,
     )
+    next.computed = this.computed
+    next.deps = this.deps
+    return next
   }
 }
 

@@ -171,7 +171,7 @@ export function hit(
 }
 
 function dependencyNames(engine: Engine, call: ReadCall): string[] {
-  const models = readDependencies(engine.graph, call.model, call.args)
+  const models = engine.policies.withSources(readDependencies(engine.graph, call.model, call.args))
   const names = models.map((m) => engine.modelVersionName(m))
   if (call.query?.tags) names.push(...tagVersionNames(call.query.tags))
   return names.sort()

@@ -41,7 +41,7 @@ export function wrap<T>(
     }
   }
   const deps = [
-    ...(options.dependsOn ?? []).map((m) => engine.modelVersionName(m)),
+    ...engine.policies.withSources(options.dependsOn ?? []).map((m) => engine.modelVersionName(m)),
     ...tagVersionNames(options.tags ?? []),
   ]
   const partition = engine.context ? partitionOf(engine, WRAP) : undefined

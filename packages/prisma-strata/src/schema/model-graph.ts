@@ -82,6 +82,8 @@ export interface StrataSchema {
       uniques: string[][]
       /** The `/// @cache(...)` policy, if the model has one. */
       policy?: ModelPolicy | false
+      /** A `view`: computed by the database from tables Strata cannot see. */
+      view?: boolean
     }
   >
   foreignKeys: ForeignKey[]

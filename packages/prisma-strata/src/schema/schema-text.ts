@@ -19,6 +19,8 @@ export interface SchemaFacts {
   keys: Record<string, ModelKeys>
   /** Policies from `/// @cache(...)` lines above a model. */
   policies: Record<string, ModelPolicy | false>
+  /** Views (`view Name { ... }`): the database computes them from tables Strata cannot see. */
+  views: string[]
 }
 
 const actions = new Set(['Cascade', 'SetNull', 'SetDefault', 'Restrict', 'NoAction'])
@@ -51,18 +53,32 @@ function balanced(text: string, open: number): string {
   throw new Error('unbalanced parentheses')
 }
 
-/** Parses `@cache(false)` or `@cache(ttl: 300, negativeTtl: 5)` into a policy, or throws saying what is allowed. */
+/** A number, a string (quoted or not) or a list of quoted strings. */
+function annotationValue(raw: string, where: string): unknown {
+  if (/^-?\d+(\.\d+)?$/.test(raw)) return Number(raw)
+  if (!raw.startsWith('[')) return raw.replace(/^"(.*)"$/, '$1')
+  try {
+    return JSON.parse(raw)
+  } catch {
+    throw new StrataOptionsError(`${where}: a list is written ["Post", "User"], got ${raw}.`)
+  }
+}
+
+/**
+ * Parses `@cache(false)` or `@cache(ttl: 300, dependsOn: ["Post"])` into a policy, or throws saying what is
+ * allowed.
+ */
 export function parseCacheAnnotation(model: string, body: string): ModelPolicy | false {
   const where = `/// @cache(${body}) on model ${model}`
   if (body.trim() === 'false') return false
   if (body.trim() === 'true' || body.trim() === '') return {}
   const policy: Record<string, unknown> = {}
-  for (const part of body.split(',')) {
+  // Commas inside a list (`dependsOn: ["Post", "User"]`) do not separate pairs.
+  for (const part of body.split(/,(?![^[]*\])/)) {
     const match = /^\s*(\w+)\s*:\s*(.+?)\s*$/.exec(part)
     if (!match) throw new StrataOptionsError(`${where}: expected key: value pairs, e.g. @cache(ttl: 300).`)
     const [, key = '', raw = ''] = match
-    const value = /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw.replace(/^"(.*)"$/, '$1')
-    policy[key] = value
+    policy[key] = annotationValue(raw, where)
   }
   try {
     return validateModelPolicy(policy, '')
@@ -112,11 +128,12 @@ function modelKeys(body: string): ModelKeys {
 /** Reads foreign keys and `@cache` policies; `undefined` if the text is not a schema it understands. */
 export function readSchemaText(text: string | undefined): SchemaFacts | undefined {
   if (!text) return undefined
-  const facts: SchemaFacts = { foreignKeys: [], keys: {}, policies: {} }
-  const blocks = /((?:^[ \t]*\/\/\/.*\n)*)^[ \t]*model\s+(\w+)\s*\{([\s\S]*?)^\s*\}/gm
+  const facts: SchemaFacts = { foreignKeys: [], keys: {}, policies: {}, views: [] }
+  const blocks = /((?:^[ \t]*\/\/\/.*\n)*)^[ \t]*(model|view)\s+(\w+)\s*\{([\s\S]*?)^\s*\}/gm
   try {
     for (let m = blocks.exec(text); m; m = blocks.exec(text)) {
-      const [, docs = '', model = '', body = ''] = m
+      const [, docs = '', kind = '', model = '', body = ''] = m
+      if (kind === 'view') facts.views.push(model)
       const policy = readCacheAnnotation(model, docs.replace(/^[ \t]*\/\/\/ ?/gm, ''))
       if (policy !== undefined) facts.policies[model] = policy
       facts.keys[model] = modelKeys(body)
@@ -155,5 +172,6 @@ export function schemaFacts(schema: StrataSchema): SchemaFacts {
     if (info.policy !== undefined) policies[model] = info.policy
   const keys: SchemaFacts['keys'] = {}
   for (const [model, info] of Object.entries(schema.models)) keys[model] = { id: info.id, uniques: info.uniques }
-  return { foreignKeys: schema.foreignKeys, keys, policies }
+  const views = Object.keys(schema.models).filter((model) => schema.models[model]?.view === true)
+  return { foreignKeys: schema.foreignKeys, keys, policies, views }
 }
