@@ -82,16 +82,6 @@ export class HookError extends StrataError {
   }
 }
 
-/** A read came through extensions added after `cache()`: their read hooks do not apply to cached reads. */
-export class NotOutermostError extends StrataError {
-  constructor() {
-    super(
-      'E_NOT_OUTERMOST',
-      'reads go through extensions added after cache(): their query hooks and result extensions do not apply to cached reads (Strata answers them). Make cache() the last $extends.',
-    )
-  }
-}
-
 /** Something Strata does after a write returned (a bump, a row put) failed; the write's own result stands. */
 export class AfterWriteError extends StrataError {
   constructor(cause: unknown) {
@@ -112,6 +102,5 @@ export const errorCodes = {
   contextInvalid: 'E_CONTEXT_INVALID',
   refreshFailed: 'E_REFRESH_FAILED',
   hook: 'E_HOOK',
-  notOutermost: 'E_NOT_OUTERMOST',
   afterWrite: 'E_AFTER_WRITE',
 } as const

@@ -5,7 +5,7 @@
  */
 import { Prisma } from '@prisma/client/extension'
 import { Engine, type PrismaInternals } from './engine'
-import { NotOutermostError, StrataOptionsError } from './errors'
+import { StrataOptionsError } from './errors'
 import type { FluentRead } from './fluent-types'
 import type { StatsSnapshot } from './metrics/stats'
 import {
@@ -20,6 +20,7 @@ import { ComputedFields } from './read/computed-fields'
 import { type Delegate, fluentClass, LazyRead } from './read/lazy-read'
 import { partitionOf } from './read/partition'
 import type { Args } from './read/read-path'
+import { HookedRead, type HookedTarget, hookedClass, type QueryHook } from './read/upper-hooks'
 import { type WrapOptions, wrap } from './read/wrap'
 import { tagVersionName } from './store/keys'
 import { belowStrata } from './transaction/client-below'
@@ -104,6 +105,15 @@ interface DelegateFacts {
   computed: ComputedFields | undefined
   /** Every model's version name, when query hooks below Strata run for this read and may rewrite it. */
   everyModel: string[] | undefined
+  /** Query hooks of extensions added after cache(), which Strata runs around its read. */
+  upperHooks?: QueryHook[]
+}
+
+type QueryCallbacks = { getAllQueryCallbacks?(model: string, op: string): unknown[] } | undefined
+
+/** The query callbacks for `model`/`operation` of a client: Prisma lists them from the first extension added. */
+function queryCallbacks(layer: Record<string | symbol, unknown>, model: string, operation: string): unknown[] {
+  return (layer._extensions as QueryCallbacks)?.getAllQueryCallbacks?.(jsName(model), operation) ?? []
 }
 
 /** What a read of `model` through `layer`, the client below Strata, needs to know (see transaction/client-below.ts). */
@@ -114,10 +124,9 @@ function factsBelow(
   layer: Record<string | symbol, unknown>,
   computed: (layer: Record<string | symbol, unknown>) => ComputedFields | undefined,
 ): DelegateFacts {
-  const extensions = layer._extensions as { getAllQueryCallbacks?(model: string, op: string): unknown[] } | undefined
   // A query hook below may change the arguments (add a filter on another model): what the read depends on can no
   // longer be read from the caller's arguments, so it depends on every model.
-  const hooked = (extensions?.getAllQueryCallbacks?.(jsName(model), operation)?.length ?? 0) > 0
+  const hooked = queryCallbacks(layer, model, operation).length > 0
   return {
     delegate: layer[jsName(model)] as Delegate,
     inTransaction: layer[TX_SCOPE] !== undefined,
@@ -133,6 +142,7 @@ function readMethod(
   operation: string,
   base: Record<string | symbol, unknown>,
   computed: (layer: Record<string | symbol, unknown>) => ComputedFields | undefined,
+  outerClients: WeakMap<object, Record<string | symbol, unknown>>,
 ) {
   const Read = fluentOperations.has(operation) ? undefined : LazyRead
   const js = jsName(model)
@@ -150,13 +160,16 @@ function readMethod(
       (layer) => (layer[js] as Record<string, unknown> | undefined)?.[operation],
       read,
     )
-    // A transaction client is the extended client rebuilt one level up: that level is Prisma's, not another
-    // extension's, so it is not reported.
-    if (below.layer !== context.$parent && context.$parent[TX_SCOPE] === undefined) {
-      // Called through extensions added after cache(): their read hooks and computed fields never see reads.
-      engine.report(new NotOutermostError())
-    }
     const known = factsBelow(engine, model, operation, below.layer, computed)
+    // Called through extensions added after cache(): their computed fields and query hooks apply to every read, hit
+    // or miss. (A delegate knows only the client below its own level; `$extends` recorded which client it is of.)
+    const outer = outerClients.get(context as object)
+    if (outer !== undefined) {
+      known.computed = computed(outer)
+      const all = queryCallbacks(outer, model, operation)
+      const upper = all.slice(queryCallbacks(below.layer, model, operation).length) as QueryHook[]
+      if (upper.length > 0) known.upperHooks = upper
+    }
     facts.set(context, known)
     return known
   }
@@ -181,13 +194,26 @@ function readMethod(
       return (delegate[operation] as (a?: unknown) => unknown)(args)
     }
     const Class = Read ?? fluentClass(engine, model)
-    const lazy = new Class(engine, delegate, model, operation, args, query || undefined, policy, partition)
-    if (known.computed) lazy.computed = known.computed
-    if (known.everyModel) {
-      const tags = query ? (query.tags ?? []).map(tagVersionName) : []
-      lazy.deps = [...new Set([...known.everyModel, ...tags])].sort()
+    const lazyRead = (readArgs: Args | undefined) => {
+      const lazy = new Class(engine, delegate, model, operation, readArgs, query || undefined, policy, partition)
+      if (known.computed) lazy.computed = known.computed
+      if (known.everyModel) {
+        const tags = query ? (query.tags ?? []).map(tagVersionName) : []
+        lazy.deps = [...new Set([...known.everyModel, ...tags])].sort()
+      }
+      return lazy
     }
-    return lazy
+    if (!known.upperHooks) return lazyRead(args)
+    const Hooked = Read ? HookedRead : hookedClass(engine.graph, model)
+    const target: HookedTarget = {
+      hooks: known.upperHooks,
+      model,
+      operation,
+      graph: engine.graph,
+      cached: (a) => lazyRead(a),
+      below: (a) => (delegate[operation] as (a?: unknown) => ReturnType<Delegate[string]>)(a),
+    }
+    return new Hooked(target, args)
   }
   return read
 }
@@ -280,11 +306,16 @@ export function cache(options: CacheOptions = {}) {
       if (!computedByList.has(list)) computedByList.set(list, ComputedFields.of(engine.graph, layer))
       return computedByList.get(list)
     }
+    // The client each model delegate belongs to, for clients extended after cache() (see `$extends` below).
+    const outerClients = new WeakMap<object, Record<string | symbol, unknown>>()
+    const prismaExtends = base.$extends as (this: unknown, extension: unknown) => Record<string | symbol, unknown>
     // One set of read methods per model, each knowing its model: a detached call still knows what it reads.
     const models = Object.fromEntries(
       [...engine.graph.models.keys()].map((model) => [
         jsName(model),
-        Object.fromEntries(readOperations.map((op) => [op, readMethod(engine, model, op, base, computed)])),
+        Object.fromEntries(
+          readOperations.map((op) => [op, readMethod(engine, model, op, base, computed, outerClients)]),
+        ),
       ]),
     )
     return client.$extends({
@@ -303,6 +334,17 @@ export function cache(options: CacheOptions = {}) {
         $cache: handle,
         // Typed as Prisma's own: the override changes when versions are bumped, not what `$transaction` is.
         ...({ $transaction: transactionOverride(engine) } as Record<never, never>),
+        // Extensions added after cache() still apply to every read: remember which client each delegate is of.
+        ...({
+          $extends(this: unknown, extension: unknown) {
+            const next = prismaExtends.call(this, extension)
+            for (const model of engine.graph.models.keys()) {
+              const delegate = next[jsName(model)]
+              if (typeof delegate === 'object' && delegate !== null) outerClients.set(delegate, next)
+            }
+            return next
+          },
+        } as Record<never, never>),
         // A script that disconnects must exit: the bus connection and Redis connections Strata opened go too.
         ...({
           async $disconnect() {

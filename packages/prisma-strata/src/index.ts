@@ -13,7 +13,6 @@ export {
   EntryTooLargeError,
   errorCodes,
   HookError,
-  NotOutermostError,
   RedisUnavailableError,
   RefreshFailedError,
   StrataError,

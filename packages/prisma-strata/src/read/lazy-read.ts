@@ -21,7 +21,7 @@ interface PrismaPromiseLike extends PromiseLike<unknown> {
   [relation: string]: unknown
 }
 
-type FluentStep = readonly [field: string, args: unknown]
+export type FluentStep = readonly [field: string, args: unknown]
 
 function fluentSelect(steps: readonly FluentStep[], i: number): Args {
   const [field, args] = steps[i] as FluentStep
@@ -29,12 +29,18 @@ function fluentSelect(steps: readonly FluentStep[], i: number): Args {
   return { [field]: { ...(args as Args | undefined), select: fluentSelect(steps, i + 1) } }
 }
 
+/** The arguments a fluent call sends: the root query, with the relation path as a nested select. */
+export function fluentArgs(rootArgs: Args | undefined, steps: readonly FluentStep[]): Args | undefined {
+  return steps.length === 0 ? rootArgs : { ...withoutSelection(rootArgs), select: fluentSelect(steps, 0) }
+}
+
 function withoutSelection(args: Args | undefined): Args {
   const { select: _select, include: _include, omit: _omit, ...rest } = args ?? {}
   return rest
 }
 
-function followPath(value: unknown, steps: readonly FluentStep[]): unknown {
+/** The answer along a fluent path (`findUnique(...).author().posts()`): null where the chain breaks. */
+export function followPath(value: unknown, steps: readonly FluentStep[]): unknown {
   let current = value
   for (const [field] of steps) {
     if (current === null || current === undefined) return null
@@ -63,7 +69,7 @@ export class LazyRead implements ReadCall, PromiseLike<unknown> {
     readonly partition: string | undefined,
     private readonly steps: readonly FluentStep[] = [],
   ) {
-    this.args = steps.length === 0 ? rootArgs : { ...withoutSelection(rootArgs), select: fluentSelect(steps, 0) }
+    this.args = fluentArgs(rootArgs, steps)
   }
 
   execute(): PromiseLike<unknown> {

@@ -1,0 +1,120 @@
+/**
+ * Query hooks of extensions added after `cache()` (`prisma.$extends(cache()).$extends({ query })`). Prisma never
+ * runs them for a read Strata answers from memory, so Strata runs them itself, around its cached read: a hook sees
+ * every read, hit or miss, and the arguments it passes on (a tenant filter it adds) are what the cache keys and
+ * the database get. Lower hooks (below `cache()`) still run only when the query reaches the database. Fluent
+ * calls run the hooks on the root query with the relation path as a nested select, as Prisma does.
+ */
+import type { ModelGraph } from '../schema/model-graph'
+import { type FluentStep, fluentArgs, followPath } from './lazy-read'
+import type { Args } from './read-call'
+
+/** A `query` extension callback, as Prisma calls it. */
+export type QueryHook = (params: {
+  model: string
+  operation: string
+  args: Args
+  query: (args: Args) => PromiseLike<unknown>
+}) => unknown
+
+interface Batched extends PromiseLike<unknown> {
+  requestTransaction(transaction: unknown): PromiseLike<unknown>
+}
+
+/** What a hooked read runs once the hooks have passed the arguments on. */
+export interface HookedTarget {
+  hooks: readonly QueryHook[]
+  model: string
+  operation: string
+  graph: ModelGraph
+  /** The cached read of the arguments the last hook passed on. */
+  cached(args: Args): PromiseLike<unknown>
+  /** Prisma's own promise below Strata, for a batch transaction (never answered from the cache). */
+  below(args: Args): Batched
+}
+
+export class HookedRead implements PromiseLike<unknown> {
+  private promise: Promise<unknown> | undefined
+
+  constructor(
+    private readonly target: HookedTarget,
+    private readonly rootArgs: Args | undefined,
+    private readonly steps: readonly FluentStep[] = [],
+  ) {}
+
+  private run(last: (args: Args) => PromiseLike<unknown>): Promise<unknown> {
+    const { hooks, model, operation } = this.target
+    const step = (i: number, args: Args): Promise<unknown> => {
+      const hook = hooks[i]
+      if (hook === undefined) return Promise.resolve(last(args))
+      try {
+        const query = (next: Args) => step(i + 1, next)
+        return Promise.resolve(hook({ model, operation, args, query }))
+      } catch (error) {
+        return Promise.reject(error)
+      }
+    }
+    const done = step(0, fluentArgs(this.rootArgs, this.steps) ?? {})
+    return this.steps.length === 0 ? done : done.then((value) => followPath(value, this.steps))
+  }
+
+  // biome-ignore lint/suspicious/noThenProperty: a PrismaPromise is a thenable by contract
+  then<A = unknown, B = never>(
+    onFulfilled?: ((value: unknown) => A | PromiseLike<A>) | null,
+    onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
+  ): Promise<A | B> {
+    this.promise ??= this.run((args) => this.target.cached(args))
+    return this.promise.then(onFulfilled, onRejected)
+  }
+
+  catch<B = never>(onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<unknown> {
+    return this.then(undefined, onRejected)
+  }
+
+  finally(onFinally?: (() => void) | null): Promise<unknown> {
+    return this.then().finally(onFinally)
+  }
+
+  requestTransaction(transaction: unknown): PromiseLike<unknown> {
+    return this.run((args) => this.target.below(args).requestTransaction(transaction))
+  }
+
+  get [Symbol.toStringTag](): string {
+    return 'PrismaPromise'
+  }
+
+  /** A fluent relation call: the same root query, one step further along the relation path. */
+  protected fluent(field: string, args: unknown): HookedRead {
+    const { graph } = this.target
+    let model = this.target.model
+    for (const [name] of this.steps) model = graph.models.get(model)?.relations.get(name)?.target ?? model
+    const next = graph.models.get(model)?.relations.get(field)?.target ?? model
+    const Fluent = hookedClass(graph, next)
+    return new Fluent(this.target, this.rootArgs, [...this.steps, [field, args] as const])
+  }
+}
+
+const classes = new WeakMap<ModelGraph, Map<string, typeof HookedRead>>()
+
+/** A HookedRead with one method per relation of `model` (Prisma's fluent API), built once per model. */
+export function hookedClass(graph: ModelGraph, model: string): typeof HookedRead {
+  let byModel = classes.get(graph)
+  if (!byModel) {
+    byModel = new Map()
+    classes.set(graph, byModel)
+  }
+  let Class = byModel.get(model)
+  if (!Class) {
+    const Fluent = class extends HookedRead {}
+    for (const field of graph.models.get(model)?.relations.keys() ?? []) {
+      Object.defineProperty(Fluent.prototype, field, {
+        value(this: HookedRead, args?: unknown) {
+          return (this as unknown as { fluent(f: string, a: unknown): HookedRead }).fluent(field, args)
+        },
+      })
+    }
+    Class = Fluent
+    byModel.set(model, Fluent)
+  }
+  return Class
+}
