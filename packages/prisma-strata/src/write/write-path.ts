@@ -62,7 +62,8 @@ export function modelWrite(engine: Engine) {
       info !== undefined &&
       rowWrites.has(params.operation) &&
       (txId === undefined || engine.transactions.isOpen(txId)) &&
-      !movesKey(info, params.operation, params.args)
+      !movesKey(info, params.operation, params.args) &&
+      !info.id.some((field) => effect.rootFields.has(field))
     const rowsGone = new Set(effect.elsewhere)
     if (manyRows.has(params.operation) || (rowWrites.has(params.operation) && !put)) rowsGone.add(model)
     const names = engine.namesFor(effect.models, rowsGone)
