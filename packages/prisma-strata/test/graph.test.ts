@@ -2,10 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { readDependencies } from '../src/read/dependencies'
 import { readSchemaText } from '../src/schema/schema-text'
 import { affectedModels, writeEffects } from '../src/write/affected-models'
-import { isReadOnlySql, rawSqlModels, sqlText } from '../src/write/raw-sql'
 import { conservativeGraph, preciseGraph, schemaText } from './fixtures'
-
-const all = [...preciseGraph.models.keys()].sort()
 
 describe('schema text', () => {
   it('reads foreign keys, referential actions (with Prisma defaults) and @cache annotations', () => {
@@ -183,30 +180,6 @@ describe('models a write changes (conservative, no foreign keys known)', () => {
 
   it('a create with no relations still changes only its model', () => {
     expect(affectedModels(conservativeGraph, 'AuditLog', 'create', { data: { action: 'x' } })).toEqual(['AuditLog'])
-  })
-})
-
-describe('raw SQL', () => {
-  it('names the target tables of writes, quoted or not, with what referential actions reach', () => {
-    expect(rawSqlModels(preciseGraph, 'UPDATE "Tag" SET name = $1')).toEqual(['Post', 'Tag'])
-    expect(rawSqlModels(preciseGraph, 'update audit_x set a = 1')).toEqual(all)
-    expect(rawSqlModels(preciseGraph, 'DELETE FROM `Comment` WHERE id = ?')).toEqual(['Comment'])
-    expect(rawSqlModels(preciseGraph, 'insert into "_PostToTag" ("A","B") values (1,2)')).toEqual(['Post', 'Tag'])
-  })
-
-  it('takes every model when no target can be read', () => {
-    expect(rawSqlModels(preciseGraph, 'SELECT do_something()')).toEqual(all)
-    expect(rawSqlModels(preciseGraph, undefined)).toEqual(all)
-  })
-
-  it('tells plain reads from writes, ignoring string literals', () => {
-    expect(isReadOnlySql(`SELECT * FROM "User" WHERE name = 'delete me'`)).toBe(true)
-    expect(isReadOnlySql('WITH x AS (DELETE FROM "User" RETURNING *) SELECT * FROM x')).toBe(false)
-  })
-
-  it('reads the SQL of tagged templates and of unsafe calls', () => {
-    expect(sqlText({ strings: ['UPDATE "User" SET a = ', ''], values: [1] })).toBe('UPDATE "User" SET a = ?')
-    expect(sqlText(['DELETE FROM "User"', 1])).toBe('DELETE FROM "User"')
   })
 })
 

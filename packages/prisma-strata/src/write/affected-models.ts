@@ -97,7 +97,10 @@ class WriteEffects {
   }
 
   /** The foreign key behind `rel` (a relation field of `parent`) and which side holds it; undefined when unknown. */
-  private keyOf(parent: string, rel: RelationField): { side: 'parent' | 'target'; fk: ForeignKey } | 'join' | undefined {
+  private keyOf(
+    parent: string,
+    rel: RelationField,
+  ): { side: 'parent' | 'target'; fk: ForeignKey } | 'join' | undefined {
     const keys = this.graph.foreignKeysTo
     if (!keys) return undefined
     const own = keys.get(rel.target)?.find((fk) => fk.child === parent && fk.childField === rel.name)
@@ -114,7 +117,13 @@ class WriteEffects {
    * A nested write from `parent` through `rel`: `{ create, connect, update, delete, ... }`. `parentExists`: the
    * parent row was there before this write (an update), so keys pointing at it can follow.
    */
-  private nested(parent: string, rel: RelationField, ops: unknown, parentCovered: boolean, parentExists: boolean): void {
+  private nested(
+    parent: string,
+    rel: RelationField,
+    ops: unknown,
+    parentCovered: boolean,
+    parentExists: boolean,
+  ): void {
     const model = rel.target
     const key = this.keyOf(parent, rel)
     const side = typeof key === 'object' ? key.side : key

@@ -6,9 +6,12 @@
  * settles only once the batch has committed or rolled back, so bumping then is already after the fact.
  */
 import type { Engine } from '../engine'
+import { StrataError } from '../errors'
 import { movesKey, rowWrites, writeThrough } from '../row/row-write'
 import { writeEffects } from './affected-models'
-import { isReadOnlySql, rawSqlModels, sqlText } from './raw-sql'
+import { postgresParserFailure } from './postgres-sql'
+import { rawSqlModels, sqlDialect, sqlText } from './raw-sql'
+import type { SqlDialect } from './sql-dialect'
 
 /** The fields of a query-extension call Strata reads. `__internalParams` is Prisma's, not public API. */
 export interface WriteParams {
@@ -71,12 +74,32 @@ export function modelWrite(engine: Engine) {
   }
 }
 
-/** `$executeRaw*` always writes; `$queryRaw*` only when its statement is not a plain read. */
-export function rawWrite(engine: Engine, mayRead: boolean) {
+/** One parser per client, whichever raw method asks first; its failure to load is reported once. */
+const dialects = new WeakMap<Engine, SqlDialect | undefined>()
+
+function dialectOf(engine: Engine): SqlDialect | undefined {
+  if (dialects.has(engine)) return dialects.get(engine)
+  const dialect = sqlDialect(engine.provider)
+  dialects.set(engine, dialect)
+  void dialect?.loaded.then(() => {
+    const cause = postgresParserFailure()
+    if (cause)
+      engine.report(
+        new StrataError('E_SQL_PARSER', 'the SQL parser did not load: raw SQL bumps every model', { cause }),
+      )
+  })
+  return dialect
+}
+
+/**
+ * `$executeRaw*` and `$queryRaw*` alike: a statement proven to only read goes straight to Prisma; any other bumps
+ * the models it can change (every model until the parser is loaded). The parser starts loading with the client.
+ */
+export function rawWrite(engine: Engine, _query = false) {
+  const dialect = dialectOf(engine)
   return (params: WriteParams): PromiseLike<unknown> => {
-    const sql = sqlText(params.args)
-    if (mayRead && sql !== undefined && isReadOnlySql(sql)) return params.query(params.args)
-    const models = rawSqlModels(engine.graph, sql)
+    const models = rawSqlModels(engine.graph, dialect, sqlText(params.args, dialect?.placeholder))
+    if (models.length === 0) return params.query(params.args)
     return bumpAround(engine, params, engine.namesFor(models))
   }
 }

@@ -1,0 +1,110 @@
+/**
+ * Raw SQL read by PostgreSQL's own parser (libpg-query, compiled to WebAssembly): comments, dollar quotes and
+ * escaped strings are read as PostgreSQL reads them, so no write hides behind them. Loaded once per process, in
+ * the background; until it is ready, every statement counts as unknown (it bumps every model).
+ */
+
+import { readOnlyFunctions } from './read-only-functions'
+import type { SqlDialect } from './sql-dialect'
+
+type Parser = { parseSync(sql: string): { stmts?: Array<{ stmt?: Node }> } }
+type Node = Record<string, unknown>
+
+let parser: Parser | undefined
+let loading: Promise<void> | undefined
+let failure: unknown
+
+function load(): Promise<void> {
+  loading ??= import('libpg-query')
+    .then(async (module) => {
+      await module.loadModule()
+      parser = module
+    })
+    .catch((error: unknown) => {
+      failure = error
+    })
+  return loading
+}
+
+/** Why the parser did not load, once `loaded` settled; undefined when it did. */
+export function postgresParserFailure(): unknown {
+  return failure
+}
+
+/** Statement kinds that can change rows: their target tables are written. */
+const writes = ['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt']
+
+class Unknown extends Error {}
+
+function isNode(value: unknown): value is Node {
+  return typeof value === 'object' && value !== null
+}
+
+/** Adds every table `node` writes to `tables`; throws `Unknown` at anything it cannot prove harmless. */
+function visit(node: unknown, tables: Set<string>): void {
+  if (Array.isArray(node)) {
+    for (const item of node) visit(item, tables)
+    return
+  }
+  if (!isNode(node)) return
+  for (const [key, value] of Object.entries(node)) {
+    if (writes.includes(key)) {
+      const relname = ((value as Node).relation as Node | undefined)?.relname
+      if (typeof relname !== 'string') throw new Unknown()
+      tables.add(relname)
+    } else if (key === 'FuncCall') {
+      // A function may be user-defined and write: only built-ins known to be read-only are.
+      const names = (((value as Node).funcname as Node[] | undefined) ?? []).map((n) => (n.String as Node)?.sval)
+      const [schema, name] = names.length === 2 ? names : ['pg_catalog', names[0]]
+      if (names.length > 2 || schema !== 'pg_catalog' || !readOnlyFunctions.has(String(name).toLowerCase())) {
+        throw new Unknown()
+      }
+    } else if (key === 'SelectStmt' && (value as Node).intoClause) {
+      throw new Unknown() // SELECT ... INTO creates a table
+    }
+    visit(value, tables)
+  }
+}
+
+/** The tables one top-level statement writes, or throws `Unknown`. */
+function statementTables(stmt: Node, tables: Set<string>): void {
+  const [kind, body] = Object.entries(stmt)[0] ?? []
+  if (kind === 'TruncateStmt') {
+    for (const rel of ((body as Node).relations as Node[] | undefined) ?? []) {
+      const relname = (rel.RangeVar as Node | undefined)?.relname
+      if (typeof relname !== 'string') throw new Unknown()
+      tables.add(relname)
+    }
+  } else if (kind === 'SelectStmt' || kind === 'ExplainStmt' || writes.includes(kind ?? '')) {
+    // EXPLAIN ANALYZE runs its statement: taken as if it ran.
+    visit(stmt, tables)
+  } else if (kind !== 'VariableShowStmt') {
+    throw new Unknown() // CALL, DO, COPY, DDL, anything else
+  }
+}
+
+/**
+ * PostgreSQL's dialect; `questionMarks` for SQLite, whose `?` placeholders are read as PostgreSQL's `$n` (its SQL
+ * that PostgreSQL's grammar does not parse counts as unknown).
+ */
+export function postgresDialect(questionMarks = false): SqlDialect {
+  return {
+    placeholder: questionMarks ? () => '?' : (n) => `$${n}`,
+    loaded: load(),
+    writtenTables(sql) {
+      if (!parser) return undefined
+      let n = 0
+      const text = questionMarks ? sql.replace(/\?(\d*)/g, (_, i: string) => `$${i || ++n}`) : sql
+      const tables = new Set<string>()
+      try {
+        for (const { stmt } of parser.parseSync(text).stmts ?? []) {
+          if (!stmt) throw new Unknown()
+          statementTables(stmt, tables)
+        }
+      } catch {
+        return undefined
+      }
+      return [...tables]
+    },
+  }
+}
