@@ -4,12 +4,12 @@
 // Passport's primary key is its foreign key to Person, referenced by Stamp.passportId (Cascade).
 import { afterAll, beforeEach, describe, expect, it } from 'vitest'
 import { schema } from '../generated/sqlite/strata/index.js'
-import { matrix, type RawClient, type Setup, setupCase } from './support/matrix.ts'
+import { type Case, matrix, type RawClient, type Setup, setupCase } from './support/matrix.ts'
 
 const writeThrough = { strategy: 'write-through' } as const
 const cases = [
   ...matrix.map((c) => ({ ...c, source: 'schema text' })),
-  ...[matrix[1], matrix[2]].map((c) => ({ ...c!, source: 'write-through' })),
+  ...[matrix[1], matrix[2]].map((c) => ({ ...(c as Case), source: 'write-through' })),
 ]
 const optionsOf = (source: string) =>
   source === 'write-through'

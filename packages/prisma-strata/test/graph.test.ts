@@ -178,6 +178,12 @@ describe('models a write changes (conservative, no foreign keys known)', () => {
     ])
   })
 
+  it('a key moved by a relation operation takes every model connected to the relation', () => {
+    expect(
+      affectedModels(conservativeGraph, 'Crate', 'update', { where: { id: 1 }, data: { box: { connect: { id: 2 } } } }),
+    ).toEqual(['Box', 'Crate', 'Item'])
+  })
+
   it('a create with no relations still changes only its model', () => {
     expect(affectedModels(conservativeGraph, 'AuditLog', 'create', { data: { action: 'x' } })).toEqual(['AuditLog'])
   })

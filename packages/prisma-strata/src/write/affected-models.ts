@@ -144,6 +144,9 @@ class WriteEffects {
       if (typeof key === 'object' && movesKey(op, key.side)) {
         if (key.side === 'parent' && parentExists) this.updated(parent, key.fk.fields, new Set(), parentCovered)
         if (key.side === 'target') this.updated(model, key.fk.fields)
+      } else if (key === undefined && movesKey(op, 'parent')) {
+        // Which side holds the key, and what references it, is unknown: whatever its actions can reach.
+        for (const name of connectedModels(this.graph, model)) this.add(name)
       }
       switch (op) {
         case 'create':

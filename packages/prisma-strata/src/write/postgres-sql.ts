@@ -11,24 +11,20 @@ type Parser = { parseSync(sql: string): { stmts?: Array<{ stmt?: Node }> } }
 type Node = Record<string, unknown>
 
 let parser: Parser | undefined
-let loading: Promise<void> | undefined
-let failure: unknown
+let loading: Promise<unknown> | undefined
 
-function load(): Promise<void> {
+/** Resolves to undefined once the parser is loaded, or to why it could not be. */
+function load(): Promise<unknown> {
   loading ??= import('libpg-query')
     .then(async (module) => {
       await module.loadModule()
       parser = module
     })
-    .catch((error: unknown) => {
-      failure = error
-    })
+    .then(
+      () => undefined,
+      (error: unknown) => error,
+    )
   return loading
-}
-
-/** Why the parser did not load, once `loaded` settled; undefined when it did. */
-export function postgresParserFailure(): unknown {
-  return failure
 }
 
 /** Statement kinds that can change rows: their target tables are written. */

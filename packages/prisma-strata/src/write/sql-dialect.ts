@@ -6,8 +6,11 @@
 export interface SqlDialect {
   /** How the n-th value of a tagged template appears in this dialect's SQL text (`$1`, `?`). */
   placeholder(n: number): string
-  /** Settles once the parser is usable or failed to load; until then no statement is proven to read only. */
-  readonly loaded: Promise<void>
+  /**
+   * Resolves once the parser is usable (to undefined) or failed to load (to why); until then no statement is proven
+   * to only read.
+   */
+  readonly loaded: Promise<unknown>
   /**
    * Tables every statement of `sql` can write (empty: it only reads), or `undefined` when the parser cannot prove
    * what it does (not loaded yet, a syntax it does not know, a function it does not know to be read-only).

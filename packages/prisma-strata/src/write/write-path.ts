@@ -9,7 +9,6 @@ import type { Engine } from '../engine'
 import { StrataError } from '../errors'
 import { movesKey, rowWrites, writeThrough } from '../row/row-write'
 import { writeEffects } from './affected-models'
-import { postgresParserFailure } from './postgres-sql'
 import { rawSqlModels, sqlDialect, sqlText } from './raw-sql'
 import type { SqlDialect } from './sql-dialect'
 
@@ -81,8 +80,7 @@ function dialectOf(engine: Engine): SqlDialect | undefined {
   if (dialects.has(engine)) return dialects.get(engine)
   const dialect = sqlDialect(engine.provider)
   dialects.set(engine, dialect)
-  void dialect?.loaded.then(() => {
-    const cause = postgresParserFailure()
+  void dialect?.loaded.then((cause) => {
     if (cause)
       engine.report(
         new StrataError('E_SQL_PARSER', 'the SQL parser did not load: raw SQL bumps every model', { cause }),
@@ -92,8 +90,9 @@ function dialectOf(engine: Engine): SqlDialect | undefined {
 }
 
 /**
- * `$executeRaw*` and `$queryRaw*` alike: a statement proven to only read goes straight to Prisma; any other bumps
- * the models it can change (every model until the parser is loaded). The parser starts loading with the client.
+ * `$executeRaw*` and `$queryRaw*` (`_query`) alike: a statement proven to only read goes straight to Prisma; any
+ * other bumps the models it can change (every model until the parser is loaded). The parser starts loading with the
+ * client.
  */
 export function rawWrite(engine: Engine, _query = false) {
   const dialect = dialectOf(engine)
