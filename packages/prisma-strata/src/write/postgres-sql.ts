@@ -84,23 +84,38 @@ function statementTables(stmt: Node, tables: Set<string>): void {
  * that PostgreSQL's grammar does not parse counts as unknown).
  */
 export function postgresDialect(questionMarks = false): SqlDialect {
+  // Parsing costs up to a few hundred microseconds; an application sends the same few statement texts again and
+  // again (a tagged template is one text whatever its values).
+  const known = new Map<string, string[] | undefined>()
   return {
     placeholder: questionMarks ? () => '?' : (n) => `$${n}`,
     loaded: load(),
     writtenTables(sql) {
       if (!parser) return undefined
-      let n = 0
-      const text = questionMarks ? sql.replace(/\?(\d*)/g, (_, i: string) => `$${i || ++n}`) : sql
-      const tables = new Set<string>()
-      try {
-        for (const { stmt } of parser.parseSync(text).stmts ?? []) {
-          if (!stmt) throw new Unknown()
-          statementTables(stmt, tables)
-        }
-      } catch {
-        return undefined
-      }
-      return [...tables]
+      if (known.has(sql)) return known.get(sql)
+      const tables = tablesOf(parser, questionMarks ? numbered(sql) : sql)
+      if (known.size >= 1000) known.clear()
+      known.set(sql, tables)
+      return tables
     },
   }
+}
+
+/** SQLite's `?` and `?NNN` placeholders as PostgreSQL's `$n`. */
+function numbered(sql: string): string {
+  let n = 0
+  return sql.replace(/\?(\d*)/g, (_, i: string) => `$${i || ++n}`)
+}
+
+function tablesOf(parser: Parser, sql: string): string[] | undefined {
+  const tables = new Set<string>()
+  try {
+    for (const { stmt } of parser.parseSync(sql).stmts ?? []) {
+      if (!stmt) throw new Unknown()
+      statementTables(stmt, tables)
+    }
+  } catch {
+    return undefined
+  }
+  return [...tables]
 }
