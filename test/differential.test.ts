@@ -12,8 +12,8 @@
 //
 // The harness is tested too, without a database: the shrinker finds the minimal sequence that a deliberately wrong
 // oracle fails on (and stops on its budget), and the generator really produces every write, transaction and read
-// form. Helpers: test/support/differential/ (random, steps, generator, schema-map, raw-sql, normalize, runner,
-// shrinker).
+// form. Helpers: test/support/differential/ (random, steps, generator, key-moves, schema-map, raw-sql, normalize,
+// runner, shrinker).
 import { readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'

@@ -81,6 +81,13 @@ export class NotOutermostError extends StrataError {
   }
 }
 
+/** The SQL parser could not load: every raw statement bumps every model (correct, only less precise). */
+export class SqlParserError extends StrataError {
+  constructor(cause: unknown) {
+    super('E_SQL_PARSER', 'the SQL parser did not load: raw SQL bumps every model', { cause })
+  }
+}
+
 /** The codes of every Strata error, for matching in `onError`. */
 export const errorCodes = {
   options: 'E_STRATA_OPTIONS',
@@ -92,4 +99,5 @@ export const errorCodes = {
   refreshFailed: 'E_REFRESH_FAILED',
   hook: 'E_HOOK',
   notOutermost: 'E_NOT_OUTERMOST',
+  sqlParser: 'E_SQL_PARSER',
 } as const

@@ -14,6 +14,7 @@ export {
   NotOutermostError,
   RedisUnavailableError,
   RefreshFailedError,
+  SqlParserError,
   StrataError,
   StrataOptionsError,
 } from './errors'

@@ -6,7 +6,7 @@
  * settles only once the batch has committed or rolled back, so bumping then is already after the fact.
  */
 import type { Engine } from '../engine'
-import { StrataError } from '../errors'
+import { SqlParserError } from '../errors'
 import { movesKey, rowWrites, writeThrough } from '../row/row-write'
 import { writeEffects } from './affected-models'
 import { rawSqlModels, sqlDialect, sqlText } from './raw-sql'
@@ -81,10 +81,7 @@ function dialectOf(engine: Engine): SqlDialect | undefined {
   const dialect = sqlDialect(engine.provider)
   dialects.set(engine, dialect)
   void dialect?.loaded.then((cause) => {
-    if (cause)
-      engine.report(
-        new StrataError('E_SQL_PARSER', 'the SQL parser did not load: raw SQL bumps every model', { cause }),
-      )
+    if (cause) engine.report(new SqlParserError(cause))
   })
   return dialect
 }
