@@ -33,7 +33,7 @@ import { PendingTransactions } from './transaction/pending-transactions'
 /** The parts of a Prisma client the engine reads (internal fields, stable across Prisma 7). */
 export interface PrismaInternals {
   _runtimeDataModel: RuntimeDataModel
-  _engineConfig?: { inlineSchema?: string }
+  _engineConfig?: { inlineSchema?: string; activeProvider?: string }
   _clientVersion?: string
   /** The client's `omit` option, by model delegate name. */
   _globalOmit?: Record<string, Record<string, unknown>>
@@ -68,6 +68,8 @@ export class Engine {
   readonly transactions = new PendingTransactions()
   /** Whether the model graph knows foreign keys (schema text read) or invalidates conservatively. */
   readonly precise: boolean
+  /** The database's provider (`postgresql`, `sqlite`...): which SQL parser reads raw statements. */
+  readonly provider: string | undefined
   readonly maxEntryBytes: number
   readonly hooks: Pick<ResolvedOptions, 'onHit' | 'onMiss' | 'onInvalidate'>
   /** The partition of the current read (`options.context`), or undefined when the cache is not partitioned. */
@@ -91,6 +93,7 @@ export class Engine {
     const facts = options.schema ? schemaFacts(options.schema) : readSchemaText(client._engineConfig?.inlineSchema)
     this.graph = buildModelGraph(runtime, facts?.foreignKeys, facts?.keys)
     this.precise = this.graph.foreignKeysTo !== undefined
+    this.provider = client._engineConfig?.activeProvider
     this.maxEntryBytes = options.maxEntryBytes
     this.hooks = { onHit: options.onHit, onMiss: options.onMiss, onInvalidate: options.onInvalidate }
     this.context = options.context

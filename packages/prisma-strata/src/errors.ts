@@ -91,6 +91,13 @@ export class AfterWriteError extends StrataError {
   }
 }
 
+/** The SQL parser could not load: every raw statement bumps every model (correct, only less precise). */
+export class SqlParserError extends StrataError {
+  constructor(cause: unknown) {
+    super('E_SQL_PARSER', 'the SQL parser did not load: raw SQL bumps every model', { cause })
+  }
+}
+
 /** The codes of every Strata error, for matching in `onError`. */
 export const errorCodes = {
   options: 'E_STRATA_OPTIONS',
@@ -103,4 +110,5 @@ export const errorCodes = {
   refreshFailed: 'E_REFRESH_FAILED',
   hook: 'E_HOOK',
   afterWrite: 'E_AFTER_WRITE',
+  sqlParser: 'E_SQL_PARSER',
 } as const

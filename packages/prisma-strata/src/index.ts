@@ -15,6 +15,7 @@ export {
   HookError,
   RedisUnavailableError,
   RefreshFailedError,
+  SqlParserError,
   StrataError,
   StrataOptionsError,
 } from './errors'

@@ -2,10 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { readDependencies } from '../src/read/dependencies'
 import { readSchemaText } from '../src/schema/schema-text'
 import { affectedModels, writeEffects } from '../src/write/affected-models'
-import { isReadOnlySql, rawSqlModels, sqlText } from '../src/write/raw-sql'
 import { conservativeGraph, preciseGraph, schemaText } from './fixtures'
-
-const all = ['AuditLog', 'Comment', 'Membership', 'Post', 'PostStats', 'Profile', 'Tag', 'Team', 'User']
 
 describe('schema text', () => {
   it('reads foreign keys, referential actions (with Prisma defaults) and @cache annotations', () => {
@@ -119,39 +116,85 @@ describe('models a write changes (precise)', () => {
   })
 })
 
+describe('keys moved by relation operations follow their referential actions', () => {
+  it('a connect on the side that holds the key cascades to keys referencing that column', () => {
+    // Crate.boxId moves to 2; Item.crateBoxId references it with onUpdate: Cascade.
+    expect(
+      affectedModels(preciseGraph, 'Crate', 'update', { where: { id: 10 }, data: { box: { connect: { id: 2 } } } }),
+    ).toEqual(['Box', 'Crate', 'Item'])
+    expect(
+      affectedModels(preciseGraph, 'Crate', 'update', {
+        where: { id: 10 },
+        data: { box: { create: { id: 3, label: 'c' } } },
+      }),
+    ).toEqual(['Box', 'Crate', 'Item'])
+  })
+
+  it('a primary key that is the foreign key: the rows referencing it follow, and the written row moves', () => {
+    const effect = writeEffects(preciseGraph, 'Passport', 'update', {
+      where: { personId: 1 },
+      data: { person: { connect: { id: 3 } } },
+    })
+    expect(effect.models).toEqual(['Passport', 'Person', 'Stamp'])
+    expect([...effect.rootFields]).toEqual(['personId'])
+  })
+
+  it("a connect from the other side moves the target rows' key, and what references it", () => {
+    expect(
+      affectedModels(preciseGraph, 'Box', 'update', { where: { id: 1 }, data: { crates: { connect: { id: 10 } } } }),
+    ).toEqual(['Box', 'Crate', 'Item'])
+    expect(
+      affectedModels(preciseGraph, 'Person', 'update', {
+        where: { id: 1 },
+        data: { passport: { connect: { personId: 2 } } },
+      }),
+    ).toEqual(['Passport', 'Person', 'Stamp'])
+  })
+
+  it('at any depth of nested writes, and through onDelete', () => {
+    const nested = affectedModels(preciseGraph, 'Box', 'update', {
+      where: { id: 1 },
+      data: { crates: { update: { where: { id: 10 }, data: { box: { connect: { id: 3 } } } } } },
+    })
+    expect(nested).toEqual(['Box', 'Crate', 'Item'])
+    const upserted = affectedModels(preciseGraph, 'Person', 'upsert', {
+      where: { id: 1 },
+      create: { id: 1, name: 'a' },
+      update: { passport: { update: { person: { connect: { id: 4 } } } } },
+    })
+    expect(upserted).toEqual(['Passport', 'Person', 'Stamp'])
+    expect(affectedModels(preciseGraph, 'Box', 'delete', { where: { id: 1 } })).toEqual(['Box', 'Crate', 'Item'])
+  })
+
+  it('a new row links without moving any existing key', () => {
+    expect(affectedModels(preciseGraph, 'Crate', 'create', { data: { id: 11, box: { connect: { id: 2 } } } })).toEqual([
+      'Box',
+      'Crate',
+    ])
+  })
+})
+
 describe('models a write changes (conservative, no foreign keys known)', () => {
   it('a delete takes every connected model', () => {
-    expect(affectedModels(conservativeGraph, 'Tag', 'delete', { where: { id: 1 } })).toEqual(
-      all.filter((m) => m !== 'AuditLog' && m !== 'PostStats'),
-    )
+    expect(affectedModels(conservativeGraph, 'Tag', 'delete', { where: { id: 1 } })).toEqual([
+      'Comment',
+      'Membership',
+      'Post',
+      'Profile',
+      'Tag',
+      'Team',
+      'User',
+    ])
+  })
+
+  it('a key moved by a relation operation takes every model connected to the relation', () => {
+    expect(
+      affectedModels(conservativeGraph, 'Crate', 'update', { where: { id: 1 }, data: { box: { connect: { id: 2 } } } }),
+    ).toEqual(['Box', 'Crate', 'Item'])
   })
 
   it('a create with no relations still changes only its model', () => {
     expect(affectedModels(conservativeGraph, 'AuditLog', 'create', { data: { action: 'x' } })).toEqual(['AuditLog'])
-  })
-})
-
-describe('raw SQL', () => {
-  it('names the target tables of writes, quoted or not, with what referential actions reach', () => {
-    expect(rawSqlModels(preciseGraph, 'UPDATE "Tag" SET name = $1')).toEqual(['Post', 'Tag'])
-    expect(rawSqlModels(preciseGraph, 'update audit_x set a = 1')).toEqual(all)
-    expect(rawSqlModels(preciseGraph, 'DELETE FROM `Comment` WHERE id = ?')).toEqual(['Comment'])
-    expect(rawSqlModels(preciseGraph, 'insert into "_PostToTag" ("A","B") values (1,2)')).toEqual(['Post', 'Tag'])
-  })
-
-  it('takes every model when no target can be read', () => {
-    expect(rawSqlModels(preciseGraph, 'SELECT do_something()')).toEqual(all)
-    expect(rawSqlModels(preciseGraph, undefined)).toEqual(all)
-  })
-
-  it('tells plain reads from writes, ignoring string literals', () => {
-    expect(isReadOnlySql(`SELECT * FROM "User" WHERE name = 'delete me'`)).toBe(true)
-    expect(isReadOnlySql('WITH x AS (DELETE FROM "User" RETURNING *) SELECT * FROM x')).toBe(false)
-  })
-
-  it('reads the SQL of tagged templates and of unsafe calls', () => {
-    expect(sqlText({ strings: ['UPDATE "User" SET a = ', ''], values: [1] })).toBe('UPDATE "User" SET a = ?')
-    expect(sqlText(['DELETE FROM "User"', 1])).toBe('DELETE FROM "User"')
   })
 })
 

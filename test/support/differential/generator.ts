@@ -11,8 +11,9 @@
 // Inside transactions, creates always carry their ids and timestamps: the runner replays a transaction on the oracle
 // (rolled back) before running it for real, and both runs must produce the same rows.
 import type { Provider } from '../../../prisma/database.ts'
+import { KeyMoves } from './key-moves.ts'
 import { Rng } from './random.ts'
-import { type StatementName, statementNames, statements } from './raw-sql.ts'
+import { formsOf, type StatementName, statements, statementsFor } from './raw-sql.ts'
 import { readModels, stepModels } from './schema-map.ts'
 import {
   type BatchItem,
@@ -88,10 +89,15 @@ interface Ctx {
 class Generator {
   private readonly recent: ReadSpec[] = []
 
+  /** Models whose keys relation operations move (Box/Crate/Item, Person/Passport/Stamp). */
+  private readonly keys: KeyMoves
+
   constructor(
     private readonly r: Rng,
     private readonly provider: Provider,
-  ) {}
+  ) {
+    this.keys = new KeyMoves(r)
+  }
 
   // -------------------------------------------------------------------------------------------------------------
   // Ids and values.
@@ -495,16 +501,19 @@ class Generator {
   }
 
   write(ctx: Ctx): WriteSpec {
-    const model = this.r.weighted<WriteSpec['model']>([
-      [8, 'user'],
-      [7, 'post'],
-      [3, 'comment'],
-      [2, 'tag'],
-      [2, 'team'],
-      [3, 'membership'],
-      [2, 'profile'],
-      [1, 'auditLog'],
-    ])
+    if (this.r.chance(0.25)) return this.keys.write()
+    const model = this.r.weighted<'user' | 'post' | 'comment' | 'tag' | 'team' | 'membership' | 'profile' | 'auditLog'>(
+      [
+        [8, 'user'],
+        [7, 'post'],
+        [3, 'comment'],
+        [2, 'tag'],
+        [2, 'team'],
+        [3, 'membership'],
+        [2, 'profile'],
+        [1, 'auditLog'],
+      ],
+    )
     return this[`${model}Write` as const](ctx)
   }
 
@@ -883,7 +892,7 @@ class Generator {
   }
 
   raw(): RawSpec {
-    const statement = this.r.pick(statementNames) as StatementName
+    const statement = this.r.pick(statementsFor(this.provider)) as StatementName
     const value = {
       user: this.user,
       post: this.post,
@@ -892,10 +901,11 @@ class Generator {
       text: () => this.r.pick(['raw', 'sql', 'owner']),
     }
     const values = (statements[statement].params as ReadonlyArray<keyof typeof value>).map((kind) => value[kind]())
+    const forms = formsOf(statement)
     const form = this.r.weighted<RawSpec['form']>([
       [4, 'unsafe'],
       [4, 'tagged'],
-      [1, 'query'],
+      [forms.includes('query') ? 1 : 0, 'query'],
     ])
     return { form, statement, values }
   }
@@ -1309,6 +1319,10 @@ class Generator {
         op: 'findMany',
         args: { where: { user: { is: { invitedById: { not: null } } } }, orderBy: { id: 'asc' } },
       }),
+      // Keys moved by relation operations.
+      () => this.keys.read(),
+      () => this.keys.read(),
+      () => this.keys.read(),
       // AuditLog is `@cache(false)`: the bypass path.
       () => ({ model: 'auditLog', op: 'findMany', args: { orderBy: { id: 'desc' }, take: 3 } }),
     ]
@@ -1424,6 +1438,7 @@ class Generator {
         op: 'count',
         args: { where: { members: { every: { user: { role: 'USER' } } } } },
       },
+      ...this.keys.globalReads(),
     ]
   }
 
@@ -1515,6 +1530,7 @@ class Generator {
         },
       })
     }
+    steps.push(...this.keys.seed())
     return steps
   }
 

@@ -16,6 +16,10 @@ type Values = Array<string | number>
 interface Statement {
   /** What each value is, for the generator. */
   params: ReadonlyArray<'user' | 'post' | 'team' | 'text' | 'small'>
+  /** The databases whose syntax it uses (both when absent). */
+  providers?: readonly Provider[]
+  /** The forms it can take (all three when absent; `query` appends `RETURNING`). */
+  forms?: ReadonlyArray<RawSpec['form']>
   sql(p: (n: number) => string): string
   tagged(client: TaggedClient, v: Values): PromiseLike<number>
 }
@@ -108,11 +112,91 @@ export const statements = {
     sql: (p) => `UPDATE "Profile" SET "bio" = ${p(1)} WHERE "userId" = ${p(2)}`,
     tagged: (c, [bio, id]) => c.$executeRaw`UPDATE "Profile" SET "bio" = ${bio} WHERE "userId" = ${id}`,
   },
+  // Writes a regular-expression reading of SQL missed: behind an apostrophe in a comment, a dollar-quoted or
+  // escaped string; the second target of a CTE; every table of a TRUNCATE. Some move keys that others reference.
+  renameItemAfterComment: {
+    params: ['text', 'small'],
+    sql: (p) => `-- don't skip this\nUPDATE "Item" SET "name" = ${p(1)} WHERE "id" = ${p(2)}`,
+    tagged: (c, [name, id]) => c.$executeRaw`-- don't skip this
+UPDATE "Item" SET "name" = ${name} WHERE "id" = ${id}`,
+  },
+  moveCrate: {
+    // Crate.boxId moves: Item.crateBoxId follows (ON UPDATE CASCADE).
+    params: ['small', 'small'],
+    sql: (p) => `/* it's moving */ UPDATE "Crate" SET "boxId" = ${p(1)} WHERE "id" = ${p(2)}`,
+    tagged: (c, [box, id]) => c.$executeRaw`/* it's moving */ UPDATE "Crate" SET "boxId" = ${box} WHERE "id" = ${id}`,
+  },
+  shiftPersonId: {
+    // Passport.personId (its primary key) follows, and Stamp.passportId after it.
+    params: ['small'],
+    sql: (p) => `UPDATE "Person" SET "id" = "id" + 10 WHERE "id" = ${p(1)}`,
+    tagged: (c, [id]) => c.$executeRaw`UPDATE "Person" SET "id" = "id" + 10 WHERE "id" = ${id}`,
+  },
+  emptyCrateWith: {
+    params: ['small'],
+    sql: (p) =>
+      `WITH doomed AS (SELECT "id" FROM "Item" WHERE "crateBoxId" = ${p(1)}) DELETE FROM "Item" WHERE "id" IN (SELECT "id" FROM doomed)`,
+    tagged: (c, [box]) =>
+      c.$executeRaw`WITH doomed AS (SELECT "id" FROM "Item" WHERE "crateBoxId" = ${box}) DELETE FROM "Item" WHERE "id" IN (SELECT "id" FROM doomed)`,
+  },
+  relabelDollarQuoted: {
+    providers: ['postgres'],
+    params: ['small'],
+    sql: (p) =>
+      `WITH t AS (SELECT $$it's$$ AS a) UPDATE "Box" SET "label" = 'x' || (SELECT a FROM t) WHERE "id" = ${p(1)}`,
+    tagged: (c, [id]) =>
+      c.$executeRaw`WITH t AS (SELECT $$it's$$ AS a) UPDATE "Box" SET "label" = 'x' || (SELECT a FROM t) WHERE "id" = ${id}`,
+  },
+  stampEscaped: {
+    providers: ['postgres'],
+    params: ['small'],
+    sql: (p) =>
+      `WITH t AS (SELECT E'\\'' AS a) UPDATE "Stamp" SET "country" = 'q' || (SELECT a FROM t) WHERE "id" = ${p(1)}`,
+    tagged: (c, [id]) =>
+      c.$executeRaw`WITH t AS (SELECT E'\\'' AS a) UPDATE "Stamp" SET "country" = 'q' || (SELECT a FROM t) WHERE "id" = ${id}`,
+  },
+  moveCrateAndDropStamp: {
+    // Two data-modifying targets: the CTE's (which cascades to Item) and the statement's.
+    providers: ['postgres'],
+    params: ['small', 'small', 'small'],
+    sql: (p) =>
+      `WITH moved AS (UPDATE "Crate" SET "boxId" = ${p(1)} WHERE "id" = ${p(2)} RETURNING "id") DELETE FROM "Stamp" WHERE "id" = ${p(3)}`,
+    tagged: (c, [box, id, stamp]) =>
+      c.$executeRaw`WITH moved AS (UPDATE "Crate" SET "boxId" = ${box} WHERE "id" = ${id} RETURNING "id") DELETE FROM "Stamp" WHERE "id" = ${stamp}`,
+  },
+  truncateLeaves: {
+    providers: ['postgres'],
+    forms: ['unsafe', 'tagged'],
+    params: [],
+    sql: () => `TRUNCATE "Stamp", "Item"`,
+    tagged: (c) => c.$executeRaw`TRUNCATE "Stamp", "Item"`,
+  },
+  truncateCascade: {
+    // CASCADE empties every table that references these: Crate, Item, Passport, Stamp.
+    providers: ['postgres'],
+    forms: ['unsafe', 'tagged'],
+    params: [],
+    sql: () => `TRUNCATE "Box", "Person" CASCADE`,
+    tagged: (c) => c.$executeRaw`TRUNCATE "Box", "Person" CASCADE`,
+  },
 } satisfies Record<string, Statement>
 
 export type StatementName = keyof typeof statements
 
 export const statementNames = Object.keys(statements) as StatementName[]
+
+/** The statements a provider's syntax allows. */
+export function statementsFor(provider: Provider): StatementName[] {
+  return statementNames.filter((name) => {
+    const providers = (statements[name] as Statement).providers
+    return providers === undefined || providers.includes(provider)
+  })
+}
+
+/** The forms a statement can take. */
+export function formsOf(name: StatementName): ReadonlyArray<RawSpec['form']> {
+  return (statements[name] as Statement).forms ?? ['unsafe', 'tagged', 'query']
+}
 
 export function placeholders(provider: Provider): (n: number) => string {
   return provider === 'sqlite' ? () => '?' : (n) => `$${n}`

@@ -499,7 +499,21 @@ export const cacheOptions = { redisTimeout: 5000 }
 /** A matrix case, with every model `invalidate` (schema text read at run time) or `write-through` (generated module). */
 export type DifferentialCase = Case & { strategy: 'invalidate' | 'write-through' }
 
-const writeThroughModels = ['User', 'Profile', 'Post', 'Comment', 'Tag', 'Team', 'Membership']
+const writeThroughModels = [
+  'User',
+  'Profile',
+  'Post',
+  'Comment',
+  'Tag',
+  'Team',
+  'Membership',
+  'Box',
+  'Crate',
+  'Item',
+  'Person',
+  'Passport',
+  'Stamp',
+]
 
 /** The cached clients' options for a case. */
 export function caseOptions(c: DifferentialCase): CacheOptions {

@@ -21,6 +21,12 @@ export const relations: Record<ModelKey, Record<string, ModelKey>> = {
   team: { members: 'membership' },
   membership: { user: 'user', team: 'team' },
   auditLog: {},
+  box: { crates: 'crate' },
+  crate: { box: 'box', items: 'item' },
+  item: { crate: 'crate' },
+  person: { passport: 'passport' },
+  passport: { person: 'person', stamps: 'stamp' },
+  stamp: { passport: 'passport' },
 }
 
 /**
@@ -36,6 +42,12 @@ const referential: Record<ModelKey, ModelKey[]> = {
   team: ['membership'],
   membership: [],
   auditLog: [],
+  box: ['crate', 'item'],
+  crate: ['item'],
+  item: [],
+  person: ['passport', 'stamp'],
+  passport: ['stamp'],
+  stamp: [],
 }
 
 /** Keys that structure arguments without naming a relation: their values stay on the same model. */
@@ -92,14 +104,20 @@ export function stepModels(step: Step): { roots: Set<ModelKey>; all: Set<ModelKe
       if (target) all.add(target)
       if ((key === 'delete' || key === 'deleteMany') && inner) reach(m)
       if (key === 'id' && typeof inner === 'number') reach(m) // a new primary key, or a row selected by id
+      // Linking rows moves the key of the side that holds it, and what references that key follows.
+      if (['connect', 'connectOrCreate', 'create', 'set', 'disconnect'].includes(key)) {
+        reach(m)
+        for (const target of Object.values(relations[m])) reach(target)
+      }
     })
   }
   const raw = (statement: string) => {
     const sql = (statements as Record<string, { sql(p: (n: number) => string): string }>)[statement]?.sql(() => '?')
-    for (const match of sql?.matchAll(/\b(?:update|delete\s+from)\s+"(\w+)"/gi) ?? []) {
+    // Over-approximates freely: every quoted table the statement names (TRUNCATE lists, CTE targets).
+    for (const match of sql?.matchAll(/"(\w+)"/g) ?? []) {
       const table = match[1] as string
-      const models: ModelKey[] =
-        table === '_PostToTag' ? ['post', 'tag'] : [(table.charAt(0).toLowerCase() + table.slice(1)) as ModelKey]
+      const key = (table.charAt(0).toLowerCase() + table.slice(1)) as ModelKey
+      const models: ModelKey[] = table === '_PostToTag' ? ['post', 'tag'] : key in relations ? [key] : []
       for (const model of models) {
         roots.add(model)
         reach(model)

@@ -9,7 +9,21 @@ export type Json = string | number | boolean | null | Json[] | { [key: string]: 
 export type JsonObject = { [key: string]: Json }
 
 /** Prisma client delegates (the camel-case model names). */
-export type ModelKey = 'user' | 'profile' | 'post' | 'comment' | 'tag' | 'team' | 'membership' | 'auditLog'
+export type ModelKey =
+  | 'user'
+  | 'profile'
+  | 'post'
+  | 'comment'
+  | 'tag'
+  | 'team'
+  | 'membership'
+  | 'auditLog'
+  | 'box'
+  | 'crate'
+  | 'item'
+  | 'person'
+  | 'passport'
+  | 'stamp'
 
 export type ReadOp =
   | 'findUnique'

@@ -4,7 +4,7 @@
  * can change, transitively. With foreign keys known (schema text or generator) this is exact; without, every
  * model connected to a deleted or updated one is taken.
  */
-import { connectedModels, type ModelGraph, type RelationField } from '../schema/model-graph'
+import { connectedModels, type ForeignKey, type ModelGraph, type RelationField } from '../schema/model-graph'
 
 type Args = Record<string, unknown>
 
@@ -21,6 +21,8 @@ class WriteEffects {
   readonly touched = new Set<string>()
   /** Models with rows changed other than the one row a single-row write names (`update`, `upsert`, `delete`). */
   readonly elsewhere = new Set<string>()
+  /** Columns of the row the write names that it changes, set directly or moved by a relation operation. */
+  readonly rootFields = new Set<string>()
   constructor(private readonly graph: ModelGraph) {}
 
   /** `root`: the change is to the row the write itself names, not to other rows of `model`. */
@@ -49,6 +51,7 @@ class WriteEffects {
   /** `fields` of rows of `model` change: follow `onUpdate` of the keys that reference those fields. */
   updated(model: string, fields: Iterable<string>, seen = new Set<string>(), root = false): void {
     this.add(model, root)
+    if (root) for (const field of fields) this.rootFields.add(field)
     const keys = this.graph.foreignKeysTo
     if (!keys) {
       this.conservative(model)
@@ -77,7 +80,8 @@ class WriteEffects {
 
   /**
    * Create/update data on `model`: scalars it sets, and nested writes into its relations. `covered`: the rows
-   * written are the one the write names or new ones, not other existing rows.
+   * written are the one the write names or new ones, not other existing rows. `isUpdate`: the rows exist already,
+   * so keys that point at them can follow a change.
    */
   data(model: string, data: unknown, isUpdate: boolean, covered = false): void {
     each(data, (item) => {
@@ -85,30 +89,44 @@ class WriteEffects {
       const scalars: string[] = []
       for (const [key, value] of Object.entries(item)) {
         const rel = info?.relations.get(key)
-        if (rel) this.nested(model, rel, value, covered)
+        if (rel) this.nested(model, rel, value, covered, isUpdate)
         else if (value !== undefined) scalars.push(key)
       }
       if (isUpdate && scalars.length) this.updated(model, scalars, new Set(), covered)
     })
   }
 
-  /** Which side of `rel` (a relation field of `parent`) holds the foreign key; undefined when unknown. */
-  private keySide(parent: string, rel: RelationField): 'parent' | 'target' | 'join' | undefined {
+  /** The foreign key behind `rel` (a relation field of `parent`) and which side holds it; undefined when unknown. */
+  private keyOf(
+    parent: string,
+    rel: RelationField,
+  ): { side: 'parent' | 'target'; fk: ForeignKey } | 'join' | undefined {
     const keys = this.graph.foreignKeysTo
     if (!keys) return undefined
-    if (keys.get(rel.target)?.some((fk) => fk.child === parent && fk.childField === rel.name)) return 'parent'
+    const own = keys.get(rel.target)?.find((fk) => fk.child === parent && fk.childField === rel.name)
+    if (own) return { side: 'parent', fk: own }
     const target = this.graph.models.get(rel.target)
-    const onTarget = keys
+    const theirs = keys
       .get(parent)
-      ?.some((fk) => fk.child === rel.target && target?.relations.get(fk.childField)?.relationName === rel.relationName)
-    if (onTarget) return 'target'
+      ?.find((fk) => fk.child === rel.target && target?.relations.get(fk.childField)?.relationName === rel.relationName)
+    if (theirs) return { side: 'target', fk: theirs }
     return this.graph.joinTables.has(`_${rel.relationName}`) ? 'join' : undefined
   }
 
-  /** A nested write from `parent` through `rel`: `{ create, connect, update, delete, ... }`. */
-  private nested(parent: string, rel: RelationField, ops: unknown, parentCovered: boolean): void {
+  /**
+   * A nested write from `parent` through `rel`: `{ create, connect, update, delete, ... }`. `parentExists`: the
+   * parent row was there before this write (an update), so keys pointing at it can follow.
+   */
+  private nested(
+    parent: string,
+    rel: RelationField,
+    ops: unknown,
+    parentCovered: boolean,
+    parentExists: boolean,
+  ): void {
     const model = rel.target
-    const side = this.keySide(parent, rel)
+    const key = this.keyOf(parent, rel)
+    const side = typeof key === 'object' ? key.side : key
     // Reads of both sides change. Rows: the parent's when it holds the key, existing target rows when they do
     // (connect, disconnect, set move it) or when they are updated or deleted; new rows are nobody else's.
     this.add(parent, parentCovered || side !== 'parent')
@@ -121,6 +139,15 @@ class WriteEffects {
     const linksMoveTargetRows = side === 'target' || side === undefined
     if (!isObject(ops)) return
     for (const [op, value] of Object.entries(ops)) {
+      // Linking moves the key columns of whichever side holds them: keys that reference those columns follow
+      // their onUpdate action, as when `data` sets the columns.
+      if (typeof key === 'object' && movesKey(op, key.side)) {
+        if (key.side === 'parent' && parentExists) this.updated(parent, key.fk.fields, new Set(), parentCovered)
+        if (key.side === 'target') this.updated(model, key.fk.fields)
+      } else if (key === undefined && movesKey(op, 'parent')) {
+        // Which side holds the key, and what references it, is unknown: whatever its actions can reach.
+        for (const name of connectedModels(this.graph, model)) this.add(name)
+      }
       switch (op) {
         case 'create':
           this.data(model, value, false, true)
@@ -157,6 +184,15 @@ class WriteEffects {
   }
 }
 
+/**
+ * Whether nested operation `op` can set the key columns on `side`: on the parent's side anything that links it to
+ * another row (a to-one `delete` leaves that to the onDelete action); on the target's side, linking existing rows.
+ */
+function movesKey(op: string, side: 'parent' | 'target'): boolean {
+  if (side === 'parent') return ['connect', 'disconnect', 'create', 'connectOrCreate', 'upsert', 'set'].includes(op)
+  return ['connect', 'disconnect', 'set', 'connectOrCreate'].includes(op)
+}
+
 export interface WriteEffect {
   /** Every model the write can change, sorted. */
   models: string[]
@@ -165,6 +201,8 @@ export interface WriteEffect {
    * and referential actions. For write-through models, their row entries cannot be kept.
    */
   elsewhere: Set<string>
+  /** Columns of the row the write names that it can change (a write-through row whose key moves is not put). */
+  rootFields: Set<string>
 }
 
 /** Every model a write of `operation` on `model` with `args` can change. */
@@ -195,7 +233,7 @@ export function writeEffects(graph: ModelGraph, model: string, operation: string
       // An operation this version of Strata does not know: take everything it could reach.
       for (const name of connectedModels(graph, model)) effects.add(name)
   }
-  return { models: [...effects.touched].sort(), elsewhere: effects.elsewhere }
+  return { models: [...effects.touched].sort(), elsewhere: effects.elsewhere, rootFields: effects.rootFields }
 }
 
 export function affectedModels(graph: ModelGraph, model: string, operation: string, args: Args | undefined): string[] {

@@ -6,10 +6,11 @@
  * settles only once the batch has committed or rolled back, so bumping then is already after the fact.
  */
 import type { Engine } from '../engine'
-import { AfterWriteError } from '../errors'
+import { AfterWriteError, SqlParserError } from '../errors'
 import { movesKey, rowWrites, writeThrough } from '../row/row-write'
 import { writeEffects } from './affected-models'
-import { isReadOnlySql, rawSqlModels, sqlText } from './raw-sql'
+import { rawSqlModels, sqlDialect, sqlText } from './raw-sql'
+import type { SqlDialect } from './sql-dialect'
 
 /** The fields of a query-extension call Strata reads. `__internalParams` is Prisma's, not public API. */
 export interface WriteParams {
@@ -72,7 +73,8 @@ export function modelWrite(engine: Engine) {
       info !== undefined &&
       rowWrites.has(params.operation) &&
       (txId === undefined || engine.transactions.isOpen(txId)) &&
-      !movesKey(engine.graph, info, params.operation, params.args)
+      !movesKey(engine.graph, info, params.operation, params.args) &&
+      !info.id.some((field) => effect.rootFields.has(field))
     const rowsGone = new Set(effect.elsewhere)
     if (manyRows.has(params.operation) || (rowWrites.has(params.operation) && !put)) rowsGone.add(model)
     const names = engine.namesFor(effect.models, rowsGone)
@@ -80,12 +82,29 @@ export function modelWrite(engine: Engine) {
   }
 }
 
-/** `$executeRaw*` always writes; `$queryRaw*` only when its statement is not a plain read. */
-export function rawWrite(engine: Engine, mayRead: boolean) {
+/** One parser per client, whichever raw method asks first; its failure to load is reported once. */
+const dialects = new WeakMap<Engine, SqlDialect | undefined>()
+
+function dialectOf(engine: Engine): SqlDialect | undefined {
+  if (dialects.has(engine)) return dialects.get(engine)
+  const dialect = sqlDialect(engine.provider)
+  dialects.set(engine, dialect)
+  void dialect?.loaded.then((cause) => {
+    if (cause) engine.report(new SqlParserError(cause))
+  })
+  return dialect
+}
+
+/**
+ * `$executeRaw*` and `$queryRaw*` (`_query`) alike: a statement proven to only read goes straight to Prisma; any
+ * other bumps the models it can change (every model until the parser is loaded). The parser starts loading with the
+ * client.
+ */
+export function rawWrite(engine: Engine, _query = false) {
+  const dialect = dialectOf(engine)
   return (params: WriteParams): PromiseLike<unknown> => {
-    const sql = sqlText(params.args)
-    if (mayRead && sql !== undefined && isReadOnlySql(sql)) return params.query(params.args)
-    const models = rawSqlModels(engine.graph, sql)
+    const models = rawSqlModels(engine.graph, dialect, sqlText(params.args, dialect?.placeholder))
+    if (models.length === 0) return params.query(params.args)
     return bumpAround(engine, params, engine.namesFor(models))
   }
 }
