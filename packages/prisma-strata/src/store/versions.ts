@@ -8,6 +8,7 @@ import type { Stats } from '../metrics/stats'
 import type { KeySpace } from './keys'
 import { FAILED, type RedisTier } from './redis-tier'
 import { bumpVersions, readVersions } from './scripts'
+import { type Budget, TurnBatch } from './turn-batch'
 
 /**
  * How often a bump that could not reach Redis is tried again (also at once when the connection is ready again).
@@ -42,6 +43,7 @@ export class Versions {
     private readonly stats: Stats,
   ) {
     this.trusted = redis === undefined
+    this.reads = new TurnBatch(redis?.timeoutMs ?? 0, (requests, deadline) => this.readUnion(requests, deadline))
   }
 
   /** The hit-path check: does `versions` still equal what is known for `deps`? */
@@ -93,10 +95,29 @@ export class Versions {
     return out
   }
 
-  /** The current versions of `deps`, asking Redis for what is not known; `undefined` when Redis cannot answer. */
-  async snapshot(deps: readonly string[], deadline?: number): Promise<number[] | undefined> {
+  /**
+   * The current versions of `deps`, asking Redis for what is not known; `undefined` when Redis cannot answer.
+   * Every snapshot asked for in one turn of the event loop shares one script call for the union of their names.
+   */
+  snapshot(deps: readonly string[], budget?: Budget): Promise<number[] | undefined> {
     const local = this.peek(deps)
-    if (local || !this.redis) return local
+    if (local || !this.redis) return Promise.resolve(local)
+    return this.reads.request('', deps, budget)
+  }
+
+  private readonly reads: TurnBatch<readonly string[], number[]>
+
+  /** One readVersions call for every name `requests` ask for; each request gets its own slice. */
+  private async readUnion(requests: Array<readonly string[]>, deadline: number): Promise<number[][] | undefined> {
+    const at = new Map<string, number>()
+    for (const deps of requests) for (const name of deps) if (!at.has(name)) at.set(name, at.size)
+    const names = [...at.keys()]
+    const values = await this.read(names, deadline)
+    return values && requests.map((deps) => deps.map((name) => values[at.get(name) as number] as number))
+  }
+
+  private async read(deps: readonly string[], deadline: number): Promise<number[] | undefined> {
+    if (!this.redis) return undefined
     if (this.owed.size > 0 && !(await this.flushOwed())) return undefined
     const epoch = this.epoch
     const reply = await this.redis.script(
