@@ -3,9 +3,10 @@
  * 1. a local entry whose versions are all current answers (no I/O; a deep copy of the kept result);
  * 2. otherwise the versions of every dependency are snapshotted *before* any SQL is sent;
  * 3. a Redis entry that answers this very query under that snapshot answers, and is kept locally;
- * 4. otherwise one database query per query text and snapshot (single flight; with leases, one per cluster)
- *    fills both tiers under the snapshot.
- * A fill made under a snapshot that a write has since bumped can never match again (DESIGN invariant 2).
+ * 4. otherwise one database query per query text (single flight, see flights.ts; with leases, one per cluster)
+ *    fills both tiers under the snapshot. When Redis gives no snapshot, identical reads still share one query,
+ *    and nothing is stored.
+ * A fill made under a snapshot that a write has since bumped can never match again.
  * Past its TTL, a version-current entry is still served within `swr` (while one refresh runs) and, when the
  * database fails, within `grace`. An entry a write made stale is never served.
  */

@@ -101,7 +101,7 @@ async function slowRowRead(
   if (idText === undefined) return learnAlias(engine, call, info, target)
   const slot = rowSlot(call.model, info, idText, call.partition, call.policy)
   const snapshot = await rowSnapshot(engine, slot, budget)
-  if (snapshot === undefined) return uncachedRowRead(engine, call, slot, target)
+  if (snapshot === undefined) return uncachedRowRead(engine, call, slot, target, started)
   const { versions, frame } = snapshot
   let grace: Row | null | undefined
   const local = engine.local?.get(slot.text)
@@ -150,10 +150,16 @@ function rowDeps(engine: Engine, slot: RowSlot): string[] {
  * A point read Redis gave no versions for: identical ones still share one read of the row, but nothing is
  * stored (no snapshot to store it under) and no alias is learned.
  */
-async function uncachedRowRead(engine: Engine, call: ReadCall, slot: RowSlot, target: RowTarget): Promise<unknown> {
+async function uncachedRowRead(
+  engine: Engine,
+  call: ReadCall,
+  slot: RowSlot,
+  target: RowTarget,
+  began: number,
+): Promise<unknown> {
   const counters = engine.stats.of(call.model, call.operation)
   const flightKey = `${slot.text}|${target.uniqueText ?? ''}`
-  const waiting = engine.flights.join(flightKey, rowDeps(engine, slot), undefined, performance.now())
+  const waiting = engine.flights.join(flightKey, rowDeps(engine, slot), undefined, began)
   if (waiting) {
     const outcome = await waiting
     counters.coalesced++
