@@ -24,13 +24,12 @@ const MAX_STAMPS = 10_000
 
 export class Flights {
   private readonly byKey = new Map<string, Flight>()
-
-  /** `keepMs`: how long an answered flight stays for reads begun before it (the Redis budget of a read). */
-  constructor(private readonly keepMs: number) {}
-
   private writes = 0
   /** Version name → the write count of this process's latest write to it. */
   private readonly stamps = new Map<string, number>()
+
+  /** `keepMs`: how long an answered flight stays for reads begun before it (the Redis budget of a read). */
+  constructor(private readonly keepMs: number) {}
 
   /** This process's write to `names` has returned: flights started before it no longer answer reads of them. */
   wrote(names: Iterable<string>): void {
