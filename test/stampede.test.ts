@@ -1,15 +1,29 @@
-// Stampede across processes: 3 OS processes, each with 1,000 concurrent reads of one expired hot key, at once.
-// Counted below Prisma in each process: with leases, one database query in total; without, one per process.
+// Stampede across processes: 3 OS processes, each with 1,000 concurrent reads of one expired hot key, at once, with
+// default options and no version known beforehand. Counted below Prisma in each process, and by the Redis server:
+// with leases, one database query in total; without, at most one per process, and a few Redis calls per process,
+// not one per read, whether Redis answers at once, slowly, or not at all.
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
+import { Redis } from 'ioredis'
 import { cache } from 'prisma-strata'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { TestDatabase } from '../prisma/database.ts'
+import { delayProxy } from './support/delay-proxy.ts'
 import { newClient, newDatabase, type RawClient } from './support/matrix.ts'
-import { redisUrl } from './support/services.ts'
+import { type LocalServer, startRedisServer } from './support/services.ts'
 
 const PROCESSES = 3
 const READS = 1000
+
+interface Report {
+  queries: number
+  errors: Record<string, number>
+  views: unknown[]
+  misses: number
+  coalesced: number
+  bypasses: number
+  redisHits: number
+}
 
 function worker(env: Record<string, string>): { child: ChildProcessWithoutNullStreams; lines: AsyncIterator<string> } {
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/stampede-worker.ts'], {
@@ -28,53 +42,128 @@ async function nextLine(lines: AsyncIterator<string>): Promise<string> {
 describe('stampede across processes', () => {
   let db: TestDatabase
   let raw: RawClient
-  let redis: string
+  // A server of this file's own: its command counts are this file's alone, and it can be frozen.
+  let server: LocalServer
+  let admin: Redis
 
   beforeAll(async () => {
-    redis = await redisUrl()
+    server = await startRedisServer()
+    admin = new Redis(server.url)
     db = await newDatabase('postgres')
     raw = newClient('postgres', db.adapter())
     await raw.post.create({ data: { title: 'hot', views: 7 } })
   })
   afterAll(async () => {
+    admin?.disconnect()
+    await server?.stop()
     await raw?.$disconnect()
     await db?.drop()
   })
 
-  async function race(lease: boolean): Promise<number[]> {
+  /** Calls of each command the server ran since the last CONFIG RESETSTAT. */
+  async function commands(): Promise<Record<string, number>> {
+    const info = await admin.info('commandstats')
+    const counts: Record<string, number> = {}
+    for (const [, name, calls] of info.matchAll(/cmdstat_(\w+):calls=(\d+)/g)) counts[name as string] = Number(calls)
+    return counts
+  }
+
+  /**
+   * Fills the hot key, lets it expire, then every worker fires its reads at once. `redis`: the URL the workers use
+   * (the server, or a proxy in front of it); `during`: what happens to the server while they read.
+   */
+  async function race(
+    lease: boolean,
+    options: { redis?: string; during?: { before(): void; after(): void } } = {},
+  ): Promise<{ reports: Report[]; calls: Record<string, number> }> {
     const prefix = `stampede${lease ? 'L' : 'N'}${Date.now()}`
     // Fill the hot key, then let it expire: the race is for an expired key, not a cold one.
-    const filler = newClient('postgres', db.adapter()).$extends(cache({ redis, prefix }))
+    const filler = newClient('postgres', db.adapter()).$extends(cache({ redis: server.url, prefix }))
     await filler.$cache.whenReady()
     await filler.post.findFirst({ where: { title: 'hot' }, cache: { ttl: 1 } })
     await filler.$cache.close()
     await filler.$disconnect()
-    const workers = Array.from({ length: PROCESSES }, () =>
-      worker({ DB_URL: db.url, REDIS: redis, PREFIX: prefix, LEASE: lease ? '1' : '0', READS: String(READS) }),
-    )
+    const env = { DB_URL: db.url, REDIS: options.redis ?? server.url, PREFIX: prefix, READS: String(READS) }
+    const workers = Array.from({ length: PROCESSES }, () => worker({ ...env, LEASE: lease ? '1' : '0' }))
     try {
       for (const w of workers) expect(await nextLine(w.lines)).toBe('ready')
       await new Promise((r) => setTimeout(r, 1100)) // past the TTL
-      for (const w of workers) w.child.stdin.write('go\n')
-      const reports = await Promise.all(workers.map(async (w) => JSON.parse(await nextLine(w.lines))))
-      for (const r of reports) {
-        expect(r.views).toEqual([7])
-        expect(r.errors).toEqual({})
+      await admin.config('RESETSTAT')
+      options.during?.before()
+      let reports: Report[]
+      try {
+        for (const w of workers) w.child.stdin.write('go\n')
+        reports = await Promise.all(workers.map(async (w) => JSON.parse(await nextLine(w.lines))))
+      } finally {
+        options.during?.after()
       }
-      return reports.map((r) => r.queries)
+      const calls = await commands()
+      for (const r of reports) expect(r.views).toEqual([7])
+      return { reports, calls }
     } finally {
       for (const w of workers) w.child.kill()
     }
   }
 
-  it('with leases, one database query in total', async () => {
-    const queries = await race(true)
-    expect(queries.reduce((a, b) => a + b, 0)).toBe(1)
+  /** At most one query per process; a Redis failure only ever shows as E_REDIS_UNAVAILABLE, never as a bypass. */
+  function expectSingleFlight(reports: Report[]) {
+    for (const r of reports) {
+      expect(r.queries).toBeLessThanOrEqual(1)
+      expect(Object.keys(r.errors).filter((code) => code !== 'E_REDIS_UNAVAILABLE')).toEqual([])
+      expect(r.bypasses).toBe(0)
+      expect(r.misses + r.redisHits + r.coalesced).toBe(READS)
+    }
+  }
+
+  /**
+   * Per process, one readVersions script for its 1,000 snapshots and the single flight's one GET. Commandstats
+   * count the GET a script runs as well: three calls per process.
+   */
+  function expectFewRedisCalls(calls: Record<string, number>) {
+    const reads = (calls.evalsha ?? 0) + (calls.eval ?? 0) + (calls.get ?? 0)
+    expect(reads).toBeLessThanOrEqual(3 * PROCESSES)
+  }
+
+  it('with leases, one database query in total while Redis answers in time, never more than one per process', async () => {
+    const { reports } = await race(true)
+    expectSingleFlight(reports)
+    // A lease call that runs out of its budget (a loaded machine can starve a process that long) leaves that
+    // process to query on its own: single flight still holds there.
+    if (reports.every((r) => r.errors.E_REDIS_UNAVAILABLE === undefined)) {
+      expect(reports.reduce((sum, r) => sum + r.queries, 0)).toBe(1)
+    }
   })
 
-  it('without leases, at most one per process (single flight inside each)', async () => {
-    const queries = await race(false)
-    for (const q of queries) expect(q).toBeLessThanOrEqual(1)
-    expect(queries.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(PROCESSES)
+  it('without leases, at most one per process, and one version read and one GET per process', async () => {
+    const { reports, calls } = await race(false)
+    expectSingleFlight(reports)
+    expectFewRedisCalls(calls)
+  })
+
+  it('Redis slow (150 ms round trips): at most one query per process, no more Redis calls', async () => {
+    const proxy = await delayProxy(server.port, 75)
+    try {
+      const { reports, calls } = await race(false, { redis: proxy.url })
+      expectSingleFlight(reports)
+      expectFewRedisCalls(calls)
+    } finally {
+      await proxy.close()
+    }
+  })
+
+  it('Redis frozen (SIGSTOP) during the burst: one query per process, counted as a miss', async () => {
+    const frozen = {
+      before: () => process.kill(server.pid, 'SIGSTOP'),
+      after: () => process.kill(server.pid, 'SIGCONT'),
+    }
+    const { reports } = await race(false, { during: frozen })
+    expectSingleFlight(reports)
+    for (const r of reports) {
+      expect(r.queries).toBe(1)
+      expect(r.errors.E_REDIS_UNAVAILABLE).toBeGreaterThan(0)
+      // The database answered because Redis could not: a miss, which the hit ratio counts.
+      expect(r.misses).toBe(1)
+      expect(r.coalesced).toBe(READS - 1)
+    }
   })
 })

@@ -9,8 +9,8 @@ import { createReporter, type Reporter } from './metrics/report'
 import { Stats } from './metrics/stats'
 import type { ResolvedOptions } from './options'
 import { Policies } from './policy/policy'
+import { Flights } from './read/flights'
 import { omitScope } from './read/read-call'
-import type { Outcome } from './read/read-path'
 import { buildModelGraph, type ModelGraph, type RuntimeDataModel } from './schema/model-graph'
 import { readSchemaText, schemaFacts } from './schema/schema-text'
 import { Bus } from './store/bus'
@@ -58,8 +58,8 @@ export class Engine {
   readonly local: LocalTier | undefined
   readonly redis: RedisTier | undefined
   readonly versions: Versions
-  /** Database queries under way, by query text and snapshot: concurrent identical misses share one. */
-  readonly inflight = new Map<string, Promise<Outcome>>()
+  /** Lookups and database queries under way: concurrent identical misses share one (single flight). */
+  readonly flights: Flights
   /** Query texts with a background refresh under way (stale-while-revalidate). */
   readonly refreshing = new Set<string>()
   readonly leases: Leases | undefined
@@ -116,6 +116,7 @@ export class Engine {
       }
     }
     this.report = createReporter(this.stats, options.onError)
+    this.flights = new Flights(options.redisTimeout)
     this.keys = keySpace(options.prefix)
     this.local = options.local ? new LocalTier(options.local.maxBytes, options.local.ttl) : undefined
     const origin = randomUUID().slice(0, 8)
@@ -214,6 +215,7 @@ export class Engine {
   /** Gives a row of a write-through model a new version (dropping its entries); undefined if Redis failed. */
   async bumpRow(model: string, idText: string, ttlMs: number): Promise<number | undefined> {
     const name = rowVersionName(model, idText)
+    this.flights.wrote([name])
     if (!this.rows) return this.versions.bumpLocal(name)
     this.versions.unsettle(name)
     const version = await this.rows.bump(model, idText, name, ttlMs)
@@ -233,6 +235,8 @@ export class Engine {
 
   /** Bumps version names (`m:Model`, `t:<hash>`), then tells `onInvalidate`. */
   async bump(names: readonly string[]): Promise<void> {
+    // Before any await: a read started once this write has returned must not share a query sent before it.
+    this.flights.wrote(names)
     await this.versions.bump(names)
     if (this.hooks.onInvalidate && names.length > 0) {
       const models = names.filter((n) => n.startsWith('m:')).map((n) => n.slice(2))

@@ -9,13 +9,13 @@ export interface ModelCounters {
   localHits: number
   /** Reads answered by Redis. */
   redisHits: number
-  /** Reads the database answered (then cached). */
+  /** Reads the database answered: cached, unless Redis could not give the versions to cache them under. */
   misses: number
   /** Reads that waited for an identical read already on its way to Redis or the database, and shared its answer. */
   coalesced: number
   /** Of the hits, those answered by an entry past its TTL: within `swr` (a refresh ran) or `grace` (the database failed). */
   stale: number
-  /** Reads that did not use the cache: bypassed (`cache: false`, transactions) or the cache was unavailable. */
+  /** Reads that did not use the cache: `cache: false`, transactions, a missing `context`. */
   bypasses: number
 }
 

@@ -24,28 +24,44 @@ export interface FillTarget {
 }
 
 export async function load(engine: Engine, call: ReadCall, target: FillTarget): Promise<Outcome> {
-  let value: unknown
-  let notFound: unknown
+  let result: { value: unknown; notFound?: unknown }
+  try {
+    result = await query(engine, call)
+  } catch (error) {
+    if (target.lease) void engine.leases?.release(target.text, target.lease)
+    if (target.grace === undefined) throw error
+    engine.stats.of(call.model, call.operation).stale++
+    return { value: copyResult(target.grace), master: target.grace, cached: true, stale: true }
+  }
+  const { value, notFound } = result
+  const master = store(engine, call, target, value)
+  // Followers of the flight share the answer even when it could not be cached.
+  return { value, master: master === undefined ? copyResult(value) : master, cached: master !== undefined, notFound }
+}
+
+/**
+ * A miss Redis gave no versions for: the database answers, and nothing is stored, for there is no snapshot taken
+ * before the SQL to store it under.
+ */
+export async function loadUncached(engine: Engine, call: ReadCall): Promise<Outcome> {
+  const { value, notFound } = await query(engine, call)
+  return { value, master: copyResult(value), cached: false, notFound }
+}
+
+/** Runs the read in the database; "no such row" of an `*OrThrow` read is a `null` result with Prisma's error. */
+async function query(engine: Engine, call: ReadCall): Promise<{ value: unknown; notFound?: unknown }> {
   const started = performance.now()
   try {
-    value = await call.execute()
+    const value = await call.execute()
     const onMiss = engine.hooks.onMiss
     if (onMiss) {
       engine.hook(onMiss, { model: call.model, operation: call.operation, durationMs: performance.now() - started })
     }
+    return { value }
   } catch (error) {
-    if (orThrow(call.operation) && isNotFoundError(error)) {
-      value = null
-      notFound = error
-    } else {
-      if (target.lease) void engine.leases?.release(target.text, target.lease)
-      if (target.grace === undefined) throw error
-      engine.stats.of(call.model, call.operation).stale++
-      return { value: copyResult(target.grace), master: target.grace, cached: true, stale: true }
-    }
+    if (orThrow(call.operation) && isNotFoundError(error)) return { value: null, notFound: error }
+    throw error
   }
-  const master = store(engine, call, target, value)
-  return { value, master, cached: master !== undefined, notFound }
 }
 
 /** Stores `value` in both tiers; returns the master copy kept, or undefined when it could not be cached. */

@@ -3,9 +3,10 @@
  * 1. a local entry whose versions are all current answers (no I/O; a deep copy of the kept result);
  * 2. otherwise the versions of every dependency are snapshotted *before* any SQL is sent;
  * 3. a Redis entry that answers this very query under that snapshot answers, and is kept locally;
- * 4. otherwise one database query per query text and snapshot (single flight; with leases, one per cluster)
- *    fills both tiers under the snapshot.
- * A fill made under a snapshot that a write has since bumped can never match again (DESIGN invariant 2).
+ * 4. otherwise one database query per query text (single flight, see flights.ts; with leases, one per cluster)
+ *    fills both tiers under the snapshot. When Redis gives no snapshot, identical reads still share one query,
+ *    and nothing is stored.
+ * A fill made under a snapshot that a write has since bumped can never match again.
  * Past its TTL, a version-current entry is still served within `swr` (while one refresh runs) and, when the
  * database fails, within `grace`. An entry a write made stale is never served.
  */
@@ -18,7 +19,7 @@ import { HELD_ELSEWHERE } from '../store/leases'
 import type { LocalEntry } from '../store/local-tier'
 import { FAILED } from '../store/redis-tier'
 import { readDependencies } from './dependencies'
-import { type FillTarget, load } from './fill'
+import { type FillTarget, load, loadUncached } from './fill'
 import {
   answer,
   EXPIRED,
@@ -60,19 +61,15 @@ export function cachedRead(engine: Engine, call: ReadCall): Promise<unknown> {
 
 async function slowRead(engine: Engine, call: ReadCall, text: string, seen: LocalEntry | undefined): Promise<unknown> {
   const started = performance.now()
-  // One Redis budget for the whole read, however many commands it takes (DESIGN invariant 7).
-  const deadline = started + (engine.redis?.timeoutMs ?? 0)
+  // One Redis budget for the whole read, however many commands it takes.
+  const budget = { deadline: started + (engine.redis?.timeoutMs ?? 0) }
   const counters = engine.stats.of(call.model, call.operation)
   const deps = seen?.deps ?? call.deps ?? dependencyNames(engine, call)
-  const versions = await engine.versions.snapshot(deps, deadline)
-  if (versions === undefined) {
-    counters.bypasses++
-    return call.execute()
-  }
-  // Looked up again: an identical read may have filled it while this one was waiting for the snapshot.
-  const local = engine.local?.get(text)
+  const versions = await engine.versions.snapshot(deps, budget)
   let grace: unknown
-  if (local !== undefined && sameVersions(local.versions, versions)) {
+  // Looked up again: an identical read may have filled it while this one was waiting for the snapshot.
+  const local = versions && engine.local?.get(text)
+  if (versions !== undefined && local !== undefined && sameVersions(local.versions, versions)) {
     const age = freshness(local.times)
     if (age !== EXPIRED) {
       counters.localHits++
@@ -85,28 +82,30 @@ async function slowRead(engine: Engine, call: ReadCall, text: string, seen: Loca
     }
     grace = local.value
   }
-  const flightKey = `${text}@${versions.join(',')}`
-  const waiting = engine.inflight.get(flightKey)
+  const stamp = versions?.join(',')
+  const waiting = engine.flights.join(text, deps, stamp, started)
   if (waiting) {
-    // Same query, same snapshot, already on its way to Redis or the database: share its answer.
+    // The same query already on its way to Redis or the database.
     const outcome = await waiting
     counters.coalesced++
-    const value = outcome.cached ? copyResult(outcome.master) : await call.execute()
-    return answer(call, value)
+    return answer(call, copyResult(outcome.master))
   }
-  const redisKey = engine.redis ? engine.keys.entry(call.model, text) : undefined
-  const flight = lookupOrLoad(engine, call, { text, deps, versions, redisKey, grace }, deadline)
-  engine.inflight.set(flightKey, flight)
-  try {
-    const outcome = await flight
-    if (outcome.fromRedis) {
-      counters.redisHits++
-      if (engine.hooks.onHit) hit(engine, call, 'redis', outcome.stale === true, performance.now() - started)
-    } else counters.misses++
-    return answer(call, outcome.value, outcome.notFound)
-  } finally {
-    engine.inflight.delete(flightKey)
-  }
+  // Without a snapshot (Redis failed or is skipped) the read still shares its query, but stores nothing.
+  const flight =
+    versions === undefined
+      ? loadUncached(engine, call)
+      : lookupOrLoad(
+          engine,
+          call,
+          { text, deps, versions, redisKey: engine.redis && engine.keys.entry(call.model, text), grace },
+          budget.deadline,
+        )
+  const outcome = await engine.flights.start(text, stamp, flight)
+  if (outcome.fromRedis) {
+    counters.redisHits++
+    if (engine.hooks.onHit) hit(engine, call, 'redis', outcome.stale === true, performance.now() - started)
+  } else counters.misses++
+  return answer(call, outcome.value, outcome.notFound)
 }
 
 async function lookupOrLoad(engine: Engine, call: ReadCall, target: FillTarget, deadline: number): Promise<Outcome> {

@@ -18,6 +18,7 @@ import type { ModelInfo } from '../schema/model-graph'
 import type { StoredEntry } from '../store/codec'
 import { rowsVersionName } from '../store/keys'
 import { HELD_ELSEWHERE, STOP } from '../store/leases'
+import type { Budget } from '../store/turn-batch'
 import { aliasText, type RowSlot, type RowVersions, rowSlot, storeAlias, storeRow } from './row-entry'
 import { project, type RowTarget, rowHasKey, rowIdText, rowTarget, wholeRow } from './row-target'
 
@@ -95,16 +96,13 @@ async function slowRowRead(
   knownId: string | undefined,
 ): Promise<unknown> {
   const started = performance.now()
-  const deadline = started + (engine.redis?.timeoutMs ?? 0)
+  const budget = { deadline: started + (engine.redis?.timeoutMs ?? 0) }
   const counters = engine.stats.of(call.model, call.operation)
-  const idText = knownId ?? (await redisAlias(engine, call, target, deadline))
+  const idText = knownId ?? (await redisAlias(engine, call, target, budget))
   if (idText === undefined) return learnAlias(engine, call, info, target)
   const slot = rowSlot(call.model, info, idText, call.partition, call.policy)
-  const snapshot = await rowSnapshot(engine, slot, deadline)
-  if (snapshot === undefined) {
-    counters.bypasses++
-    return call.execute()
-  }
+  const snapshot = await rowSnapshot(engine, slot, budget)
+  if (snapshot === undefined) return uncachedRowRead(engine, call, slot, target, started)
   const { versions, frame } = snapshot
   let grace: Row | null | undefined
   const local = engine.local?.get(slot.text)
@@ -115,7 +113,7 @@ async function slowRowRead(
     }
     if (age === EXPIRED && answers(info, local.value, target)) grace = local.value as Row | null
   }
-  const found = frame && (await fromRedis(engine, slot, frame, versions, deadline))
+  const found = frame && (await fromRedis(engine, slot, frame, versions, budget.deadline))
   if (found) {
     const age = freshness(found.times)
     if (age !== EXPIRED && answers(info, found.row, target)) {
@@ -123,26 +121,65 @@ async function slowRowRead(
     }
     if (age === EXPIRED && answers(info, found.row, target)) grace ??= found.row
   }
-  const flightKey = `${slot.text}@${versions.row},${versions.rows},${versions.model}|${target.uniqueText ?? ''}`
-  const waiting = engine.inflight.get(flightKey)
+  const flightKey = `${slot.text}|${target.uniqueText ?? ''}`
+  const stamp = `${versions.row},${versions.rows},${versions.model}`
+  const waiting = engine.flights.join(flightKey, rowDeps(engine, slot), stamp, started)
   if (waiting) {
     const outcome = await waiting
     counters.coalesced++
     return answerRow(engine, call, outcome.master as Row | null)
   }
-  const flight = leasedFill(engine, call, { slot, target, versions, grace }, deadline)
-  engine.inflight.set(flightKey, flight)
-  try {
-    const outcome = await flight
-    if (outcome.fromRedis) {
-      counters.redisHits++
-      if (engine.hooks.onHit) hit(engine, call, 'redis', false, performance.now() - started)
-    } else if (outcome.stale) counters.stale++
-    else counters.misses++
+  const outcome = await engine.flights.start(
+    flightKey,
+    stamp,
+    leasedFill(engine, call, { slot, target, versions, grace }, budget.deadline),
+  )
+  if (outcome.fromRedis) {
+    counters.redisHits++
+    if (engine.hooks.onHit) hit(engine, call, 'redis', false, performance.now() - started)
+  } else if (outcome.stale) counters.stale++
+  else counters.misses++
+  return answerRow(engine, call, outcome.master as Row | null)
+}
+
+/** The version names a row entry depends on: a write to one of them ends this process's sharing of older reads. */
+function rowDeps(engine: Engine, slot: RowSlot): string[] {
+  return [engine.modelVersionName(slot.model), rowsVersionName(slot.model), slot.rowName]
+}
+
+/**
+ * A point read Redis gave no versions for: identical ones still share one read of the row, but nothing is
+ * stored (no snapshot to store it under) and no alias is learned.
+ */
+async function uncachedRowRead(
+  engine: Engine,
+  call: ReadCall,
+  slot: RowSlot,
+  target: RowTarget,
+  began: number,
+): Promise<unknown> {
+  const counters = engine.stats.of(call.model, call.operation)
+  const flightKey = `${slot.text}|${target.uniqueText ?? ''}`
+  const waiting = engine.flights.join(flightKey, rowDeps(engine, slot), undefined, began)
+  if (waiting) {
+    const outcome = await waiting
+    counters.coalesced++
     return answerRow(engine, call, outcome.master as Row | null)
-  } finally {
-    engine.inflight.delete(flightKey)
   }
+  const load = async (): Promise<Outcome> => {
+    const started = performance.now()
+    const row = (await engine.loadRow(call.model, {
+      where: call.args?.where,
+      select: wholeRow(slot.info),
+    })) as Row | null
+    const onMiss = engine.hooks.onMiss
+    if (onMiss)
+      engine.hook(onMiss, { model: call.model, operation: call.operation, durationMs: performance.now() - started })
+    return { value: row, master: row, cached: false }
+  }
+  const outcome = await engine.flights.start(flightKey, undefined, load())
+  counters.misses++
+  return answerRow(engine, call, outcome.master as Row | null)
 }
 
 /** A row read that missed: which row, under which versions, and an expired row to serve if the database fails. */
@@ -172,7 +209,7 @@ async function leasedFill(engine: Engine, call: ReadCall, miss: RowMiss, deadlin
   }
   if (lease === HELD_ELSEWHERE) {
     const filled = await leases.waitFor(async (until) => {
-      const reply = await rows.read(slot.model, slot.idText, slot.field, 1000, until)
+      const reply = await rows.read(slot.model, slot.idText, slot.field, 1000, { deadline: until })
       if (reply === undefined || reply.version !== versions.row) return STOP // Redis away, or a write moved the row
       const found = reply.frame && (await fromRedis(engine, slot, reply.frame, versions, until))
       return found && freshness(found.times) === FRESH && answers(slot.info, found.row, target) ? found : undefined
@@ -221,11 +258,11 @@ async function fillRow(
 async function rowSnapshot(
   engine: Engine,
   slot: RowSlot,
-  deadline: number,
+  budget: Budget,
 ): Promise<{ versions: RowVersions; frame: Buffer | undefined } | undefined> {
   const names = [engine.modelVersionName(slot.model), rowsVersionName(slot.model)]
   const epoch = engine.versions.currentEpoch
-  const models = await engine.versions.snapshot(names, deadline)
+  const models = await engine.versions.snapshot(names, budget)
   if (models === undefined) return undefined
   const [model = 0, rows = 0] = models
   if (!engine.rows) {
@@ -233,7 +270,7 @@ async function rowSnapshot(
     return own && { versions: { model, rows, row: own[0] as number }, frame: undefined }
   }
   const { ttlMs, swrMs, graceMs } = slot.policy
-  const reply = await engine.rows.read(slot.model, slot.idText, slot.field, ttlMs + Math.max(swrMs, graceMs), deadline)
+  const reply = await engine.rows.read(slot.model, slot.idText, slot.field, ttlMs + Math.max(swrMs, graceMs), budget)
   if (reply === undefined) return undefined
   const row = engine.versions.keep(slot.rowName, reply.version, epoch)
   // A bus message brought a later version while the reply travelled: the entry read is not current.
@@ -291,12 +328,12 @@ async function redisAlias(
   engine: Engine,
   call: ReadCall,
   target: RowTarget,
-  deadline: number,
+  budget: Budget,
 ): Promise<string | undefined> {
   const local = localAlias(engine, call, target)
   if (local !== undefined || !engine.rows) return local
   const text = aliasText(call.model, call.partition, target.uniqueText as string)
-  return engine.rows.alias(call.model, text, deadline)
+  return engine.rows.alias(call.model, text, budget)
 }
 
 function setAlias(engine: Engine, call: ReadCall, uniqueText: string, idText: string): void {
@@ -334,7 +371,7 @@ function learnAlias(engine: Engine, call: ReadCall, info: ModelInfo, target: Row
 /** Stale-while-revalidate for a row: one background fill per row entry in this process. */
 function refreshRow(engine: Engine, call: ReadCall, slot: RowSlot, target: RowTarget): void {
   refreshOnce(engine, slot.text, async () => {
-    const snapshot = await rowSnapshot(engine, slot, performance.now() + (engine.redis?.timeoutMs ?? 0))
+    const snapshot = await rowSnapshot(engine, slot, { deadline: performance.now() + (engine.redis?.timeoutMs ?? 0) })
     if (snapshot === undefined) return
     engine.stats.refreshes++
     await fillRow(engine, call, { slot, target, versions: snapshot.versions, grace: undefined })

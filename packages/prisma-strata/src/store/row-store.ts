@@ -6,23 +6,46 @@
 import type { KeySpace } from './keys'
 import { FAILED, type RedisTier } from './redis-tier'
 import { bumpRow, putRow, readRow } from './scripts'
+import { type Budget, TurnBatch } from './turn-batch'
 import { isVersion } from './versions'
 
+type RowReply = { version: number; frame: Buffer | undefined }
+
 export class RowStore {
+  /** Reads of one row's entry in one turn of the event loop share one call; so do lookups of one alias. */
+  private readonly rowReads: TurnBatch<{ model: string; idText: string; field: string; ttlMs: number }, RowReply>
+  private readonly aliasReads: TurnBatch<{ model: string; text: string }, string>
+
   constructor(
     private readonly redis: RedisTier,
     private readonly keys: KeySpace,
     private readonly origin: string,
-  ) {}
+  ) {
+    this.rowReads = new TurnBatch(redis.timeoutMs, async (requests, deadline) => {
+      const { model, idText, field } = requests[0] as (typeof requests)[0]
+      const reply = await this.readNow(model, idText, field, Math.max(...requests.map((r) => r.ttlMs)), deadline)
+      return requests.map(() => reply)
+    })
+    this.aliasReads = new TurnBatch(redis.timeoutMs, async (requests, deadline) => {
+      const { model, text } = requests[0] as (typeof requests)[0]
+      const key = this.keys.alias(model, text)
+      const reply = await this.redis.guard('GET', () => this.redis.client.get(key), deadline, key)
+      return requests.map(() => (typeof reply === 'string' ? reply : undefined))
+    })
+  }
 
   /** The row's version (seeded if the row has none) and its entry under `field`, if any. */
-  async read(
+  read(model: string, idText: string, field: string, ttlMs: number, budget: Budget): Promise<RowReply | undefined> {
+    return this.rowReads.request(`${model}|${idText}|${field}`, { model, idText, field, ttlMs }, budget)
+  }
+
+  private async readNow(
     model: string,
     idText: string,
     field: string,
     ttlMs: number,
     deadline: number,
-  ): Promise<{ version: number; frame: Buffer | undefined } | undefined> {
+  ): Promise<RowReply | undefined> {
     const reply = await this.redis.script(
       readRow,
       [this.keys.row(model, idText)],
@@ -64,10 +87,8 @@ export class RowStore {
     return reply === 1
   }
 
-  async alias(model: string, text: string, deadline: number): Promise<string | undefined> {
-    const key = this.keys.alias(model, text)
-    const reply = await this.redis.guard('GET', () => this.redis.client.get(key), deadline, key)
-    return typeof reply === 'string' ? reply : undefined
+  alias(model: string, text: string, budget: Budget): Promise<string | undefined> {
+    return this.aliasReads.request(`${model}|${text}`, { model, text }, budget)
   }
 
   setAlias(model: string, text: string, idText: string, ttlMs: number): Promise<unknown> {

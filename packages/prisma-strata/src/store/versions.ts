@@ -8,6 +8,7 @@ import type { Stats } from '../metrics/stats'
 import { EVERY_TAG, type KeySpace } from './keys'
 import { FAILED, type RedisTier } from './redis-tier'
 import { bumpVersions, readVersions } from './scripts'
+import { type Budget, TurnBatch } from './turn-batch'
 
 /**
  * How often a bump that could not reach Redis is tried again (also at once when the connection is ready again),
@@ -74,6 +75,7 @@ export class Versions {
   ) {
     this.trusted = redis === undefined
     this.ttlMs = Math.max(MIN_VERSION_TTL_MS, lifetimeMs)
+    this.reads = new TurnBatch(redis?.timeoutMs ?? 0, (requests, deadline) => this.readUnion(requests, deadline))
   }
 
   /** The hit-path check: does `versions` still equal what is known for `deps`? */
@@ -125,16 +127,36 @@ export class Versions {
     return out
   }
 
-  /** The current versions of `deps`, asking Redis for what is not known; `undefined` when Redis cannot answer. */
-  async snapshot(deps: readonly string[], deadline?: number): Promise<number[] | undefined> {
+  /**
+   * The current versions of `deps`, asking Redis for what is not known; `undefined` when Redis cannot answer.
+   * Every snapshot asked for in one turn of the event loop shares one script call for the union of their names.
+   */
+  snapshot(deps: readonly string[], budget?: Budget): Promise<number[] | undefined> {
     const local = this.peek(deps)
-    if (local || !this.redis) return local
+    if (local || !this.redis) return Promise.resolve(local)
     if (this.owed.size > 0) {
       // Redis still holds versions from before our own write: the retry timer sends it, the database answers.
       this.flushOwedSoon()
-      return undefined
+      return Promise.resolve(undefined)
     }
-    if (this.dirty.size > 0 && deps.some((d) => this.dirty.has(d))) return undefined
+    if (this.dirty.size > 0 && deps.some((d) => this.dirty.has(d))) return Promise.resolve(undefined)
+    return this.reads.request('', deps, budget)
+  }
+
+  private readonly reads: TurnBatch<readonly string[], number[]>
+
+  /** One readVersions call for every name `requests` ask for; each request gets its own slice. */
+  private async readUnion(requests: Array<readonly string[]>, deadline: number): Promise<number[][] | undefined> {
+    const at = new Map<string, number>()
+    for (const deps of requests) for (const name of deps) if (!at.has(name)) at.set(name, at.size)
+    const names = [...at.keys()]
+    const values = await this.read(names, deadline)
+    return values && requests.map((deps) => deps.map((name) => values[at.get(name) as number] as number))
+  }
+
+  private async read(deps: readonly string[], deadline: number): Promise<number[] | undefined> {
+    // A bump owed meanwhile: Redis still holds versions from before our own write (the retry timer sends it).
+    if (!this.redis || this.owed.size > 0) return undefined
     const epoch = this.epoch
     const values = await this.fetch(deps, deadline)
     if (!values) return undefined

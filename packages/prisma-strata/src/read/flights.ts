@@ -1,0 +1,86 @@
+/**
+ * Single flight: identical reads under way in this process share one Redis lookup and one database query, whether
+ * Redis answered their snapshot, or was slow, or down. Read-your-writes still holds: a read never joins a flight
+ * started before this process's latest write to one of its dependencies, and every write stamps what it bumps.
+ * A flight's answer outlives it briefly: a read that began before the flight started, and was held up longer (its
+ * turn's Redis call timed out later), still takes it, since its query was sent after that read began.
+ */
+import type { Outcome } from './read-call'
+
+interface Flight {
+  promise: Promise<Outcome>
+  /** The write count when the flight started: writes stamped later were not seen by its query. */
+  since: number
+  /** When it started (`performance.now()`): its query is sent later still. */
+  started: number
+  /** The snapshot it was started under, or undefined when Redis did not give one. */
+  versions: string | undefined
+  /** Answered: only reads begun before it started may still take its answer. */
+  settled: boolean
+}
+
+/** Past this many stamped names, those older than every flight under way are forgotten. */
+const MAX_STAMPS = 10_000
+
+export class Flights {
+  private readonly byKey = new Map<string, Flight>()
+  private writes = 0
+  /** Version name → the write count of this process's latest write to it. */
+  private readonly stamps = new Map<string, number>()
+
+  /** `keepMs`: how long an answered flight stays for reads begun before it (the Redis budget of a read). */
+  constructor(private readonly keepMs: number) {}
+
+  /** This process's write to `names` has returned: flights started before it no longer answer reads of them. */
+  wrote(names: Iterable<string>): void {
+    const stamp = ++this.writes
+    for (const name of names) this.stamps.set(name, stamp)
+    if (this.stamps.size > MAX_STAMPS) this.forget()
+  }
+
+  /**
+   * The flight a read of `key` (depending on `deps`, begun at `began`) may share: one started since the read
+   * began (its query is then as recent as the read's own would be, even if answered already), or one under way
+   * under the same versions, or under way at all when Redis gave the read no versions. Never one started before
+   * this process's last write to `deps`.
+   */
+  join(
+    key: string,
+    deps: readonly string[],
+    versions: string | undefined,
+    began: number,
+  ): Promise<Outcome> | undefined {
+    const flight = this.byKey.get(key)
+    if (flight === undefined) return undefined
+    if (flight.started < began && (flight.settled || (versions !== undefined && flight.versions !== versions))) {
+      return undefined
+    }
+    for (const name of deps) if ((this.stamps.get(name) ?? 0) > flight.since) return undefined
+    return flight.promise
+  }
+
+  /** Makes `work` the flight of `key`: identical reads may join it (see `join`). */
+  start(key: string, versions: string | undefined, work: Promise<Outcome>): Promise<Outcome> {
+    const flight: Flight = { promise: work, since: this.writes, started: performance.now(), versions, settled: false }
+    this.byKey.set(key, flight)
+    const drop = () => {
+      if (this.byKey.get(key) === flight) this.byKey.delete(key)
+    }
+    work.then(() => {
+      flight.settled = true
+      setTimeout(drop, this.keepMs).unref()
+    }, drop)
+    return work
+  }
+
+  /** A stamp no later than every flight's start can never keep a read from joining: drop those. */
+  private forget(): void {
+    let oldest = this.writes
+    for (const flight of this.byKey.values()) if (flight.since < oldest) oldest = flight.since
+    for (const [name, stamp] of this.stamps) if (stamp <= oldest) this.stamps.delete(name)
+    if (this.stamps.size <= MAX_STAMPS / 2) return
+    // A flight that has been under way through thousands of writes: new reads start their own instead.
+    this.byKey.clear()
+    this.stamps.clear()
+  }
+}
