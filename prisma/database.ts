@@ -1,5 +1,5 @@
 // Creates an empty database with the tables of prisma/models.prisma, offline (no schema-engine download):
-// SQLite through `schemaPush`, PostgreSQL through `diff` (DDL run with `pg`). See TOOLCHAIN.md.
+// SQLite through `schemaPush`, PostgreSQL through `diff` (DDL run with `pg`). See docs/design.md, "Toolchain facts".
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'

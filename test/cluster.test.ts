@@ -1,4 +1,4 @@
-// DESIGN invariant 10: cluster-safe from day one. A Redis Cluster of three masters, started from local binaries:
+// design invariant 10, docs/design.md: cluster-safe from day one. A Redis Cluster of three masters, started from local binaries:
 // version scripts touch one slot (the `{prefix}` hash tag), entries spread over the masters, and the bus carries
 // bumps between two instances. A master that dies turns off only the entries it holds.
 import { execFileSync } from 'node:child_process'

@@ -1,4 +1,4 @@
-// DESIGN invariant 7 with real faults: Redis killed, frozen, flushed, read-only, full; foreign bytes under our
+// design invariant 7, docs/design.md with real faults: Redis killed, frozen, flushed, read-only, full; foreign bytes under our
 // keys; isolation between prefixes, contexts and a Redis ACL user limited to the prefix. In every case each call
 // returns what the database holds (compared with an uncached client), none fails, and the fault is counted.
 // Each test runs its own redis-server and stops it. The table of what each fault cost is printed at the end.

@@ -1,4 +1,4 @@
-// DESIGN invariant 7: the cache is never a hard dependency. Redis dies under load: every call still returns the
+// design invariant 7, docs/design.md: the cache is never a hard dependency. Redis dies under load: every call still returns the
 // database's answer, none waits much longer than the Redis timeout, and once Redis is back the cache is used again.
 
 import { cache } from 'prisma-strata'

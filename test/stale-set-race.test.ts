@@ -1,4 +1,4 @@
-// The stale-set race (DESIGN invariant 2), made deterministic: a reader misses and reads the old row; before it
+// The stale-set race (design invariant 2, docs/design.md), made deterministic: a reader misses and reads the old row; before it
 // can fill the cache, a writer commits and bumps; then the reader fills. The old row must never be served after.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { holdNextSelect } from './support/hold-statement.ts'

@@ -1,4 +1,4 @@
-// DESIGN invariant 5: transactions and the cache. Interactive transactions never read or fill the cache, their
+// design invariant 5, docs/design.md: transactions and the cache. Interactive transactions never read or fill the cache, their
 // writes are bumped after commit, a rollback leaves no trace; batch transactions run every item and complete.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { matrix, type Setup, setupCase } from './support/matrix.ts'

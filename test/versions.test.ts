@@ -1,4 +1,4 @@
-// DESIGN invariant 2: a version key that disappears (eviction, FLUSHALL, failover) or holds foreign bytes comes
+// design invariant 2, docs/design.md: a version key that disappears (eviction, FLUSHALL, failover) or holds foreign bytes comes
 // back at a value never used before, so no entry filled under an old value can match again.
 import { Redis } from 'ioredis'
 import { cache } from 'prisma-strata'

@@ -1,4 +1,4 @@
-// Where integration tests get Redis and PostgreSQL. Order (shared/TOOLCHAIN.md):
+// Where integration tests get Redis and PostgreSQL. Order (docs/design.md, "Toolchain facts"):
 //   1. an explicit URL (REDIS_URL, DATABASE_URL): CI and anyone with their own servers;
 //   2. Testcontainers, when a container runtime answers: how most contributors will run these tests;
 //   3. throwaway servers started from local binaries on free ports: machines without a container runtime;

@@ -1,7 +1,7 @@
 /**
  * Every error Strata creates, each with a stable `code`. Only `StrataOptionsError` is ever thrown to the caller
  * (at `cache(...)`); the others describe cache-side faults, which are reported through `onError` and
- * `$cache.stats()` and never reach a query's caller (DESIGN invariant 7).
+ * `$cache.stats()` and never reach a query's caller (design invariant 7, docs/design.md).
  */
 export class StrataError extends Error {
   readonly code: string

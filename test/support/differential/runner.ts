@@ -203,7 +203,7 @@ function withTimeout<T>(promise: PromiseLike<T>, ms: number): Promise<T> {
 }
 
 /**
- * Mutates a result in place, everywhere it can (DESIGN invariant 8: a caller may mutate what it got without
+ * Mutates a result in place, everywhere it can (design invariant 8, docs/design.md: a caller may mutate what it got without
  * affecting the cache or other callers). Decimals are left alone: immutable by contract, Strata shares them.
  */
 function spoil(value: unknown, depth = 0): void {

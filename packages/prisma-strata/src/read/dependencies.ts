@@ -1,5 +1,5 @@
 /**
- * The models a read depends on (DESIGN invariant 3): the model itself, every model reached through
+ * The models a read depends on (design invariant 3, docs/design.md): the model itself, every model reached through
  * `include`/`select` (nested, `_count`), and every model named by relation filters in `where` and relation
  * ordering in `orderBy`. A write to any of them must make the cached result unreachable.
  */

@@ -3,7 +3,7 @@
  * message exists exactly when a version changed. Messages carry names and new versions only: applying one twice
  * or out of order is harmless, and a value that is not a version only makes the process ask Redis. When the
  * subscription drops, the process forgets its versions and its local entries, and trusts them again only once it
- * is subscribed (DESIGN invariant 6). A process that has heard nothing on the channel for half the staleness bound
+ * is subscribed (design invariant 6, docs/design.md). A process that has heard nothing on the channel for half the staleness bound
  * stops trusting its versions until it hears its own beat again.
  */
 import { BusError } from '../errors'

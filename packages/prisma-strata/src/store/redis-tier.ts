@@ -1,7 +1,7 @@
 /**
  * Every Redis command Strata sends goes through here: each is bounded by a timeout, and a circuit breaker per node
  * skips a node while it keeps failing, then lets a call through now and then to notice it is back. A failure is
- * never thrown: the caller gets `FAILED` and answers from the database (DESIGN invariant 7).
+ * never thrown: the caller gets `FAILED` and answers from the database (design invariant 7, docs/design.md).
  */
 import { createHash } from 'node:crypto'
 import calculateSlot from 'cluster-key-slot'

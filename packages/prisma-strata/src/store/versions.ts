@@ -1,6 +1,6 @@
 /**
  * The version of every model and tag, as this process knows it. A cached result is current only while every
- * version it was filled under is still the current one (DESIGN invariant 2). With Redis, the truth is the version
+ * version it was filled under is still the current one (design invariant 2, docs/design.md). With Redis, the truth is the version
  * keys in Redis; this process keeps a copy that the bus keeps fresh, and trusts it only while the bus is
  * subscribed. Without Redis, the copy is the truth.
  */
@@ -356,7 +356,7 @@ export class Versions {
     }
   }
 
-  /** The bus is down: forget every version, ask Redis until it is back (DESIGN invariant 6). */
+  /** The bus is down: forget every version, ask Redis until it is back (design invariant 6, docs/design.md). */
   distrust(): void {
     this.trusted = false
     this.epoch++

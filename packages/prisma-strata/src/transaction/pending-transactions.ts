@@ -1,6 +1,6 @@
 /**
  * Writes inside an interactive transaction change nothing others can see until it commits, and nothing at all
- * if it rolls back. So their bumps wait here, by transaction id, until `$transaction` settles (DESIGN invariant 5),
+ * if it rolls back. So their bumps wait here, by transaction id, until `$transaction` settles (design invariant 5, docs/design.md),
  * and so do the rows written to write-through models, which are then put (read back after the commit).
  * Nested transactions share the id of the outermost one, and so its bumps.
  */

@@ -1,5 +1,5 @@
 /**
- * The models a write can change (DESIGN invariant 4): its target, every model its nested writes reach, both
+ * The models a write can change (design invariant 4, docs/design.md): its target, every model its nested writes reach, both
  * sides of the relations whose keys it sets, and every model that referential actions (`onDelete`/`onUpdate`)
  * can change, transitively. With foreign keys known (schema text or generator) this is exact; without, every
  * model connected to a deleted or updated one is taken.
