@@ -116,12 +116,13 @@ describe('stampede across processes', () => {
   }
 
   /**
-   * Per process, one readVersions script for its 1,000 snapshots and the single flight's one GET. Commandstats
-   * count the GET a script runs as well: three calls per process.
+   * Per process, one readVersions script for its 1,000 snapshots and the single flight's one GET of the entry.
+   * Commandstats count the GETs a script runs as well (the timeline key and the version key): four per process,
+   * where 1,000 readers asking each would make thousands.
    */
   function expectFewRedisCalls(calls: Record<string, number>) {
     const reads = (calls.evalsha ?? 0) + (calls.eval ?? 0) + (calls.get ?? 0)
-    expect(reads).toBeLessThanOrEqual(3 * PROCESSES)
+    expect(reads).toBeLessThanOrEqual(4 * PROCESSES)
   }
 
   it('with leases, one database query in total while Redis answers in time, never more than one per process', async () => {
