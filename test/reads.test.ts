@@ -101,7 +101,11 @@ describe.each(matrix)('reads: $provider / $tiers', (c) => {
     expect(s.counting.count()).toBe(0)
     const fromPrisma = await s.raw.user.findUniqueOrThrow({ where }).catch((e: unknown) => e)
     expect(fromCache).toBeInstanceOf(Prisma.PrismaClientKnownRequestError)
-    expect(fromCache).toMatchObject({ code: 'P2025', meta: (fromPrisma as { meta: unknown }).meta })
+    expect(fromCache).toMatchObject({
+      code: 'P2025',
+      meta: (fromPrisma as { meta: unknown }).meta,
+      clientVersion: (fromPrisma as { clientVersion: string }).clientVersion,
+    })
     expect((fromCache as Error).constructor).toBe((fromPrisma as Error).constructor)
     await expect(s.prisma.user.findFirstOrThrow({ where: { email: 'nobody' } })).rejects.toMatchObject({
       code: 'P2025',

@@ -10,7 +10,9 @@ import { Stats } from './metrics/stats'
 import type { ResolvedOptions } from './options'
 import { Policies } from './policy/policy'
 import { Flights } from './read/flights'
+import { setClientVersion } from './read/not-found'
 import { omitScope } from './read/read-call'
+import { delegateName } from './schema/delegate-name'
 import { buildModelGraph, type ModelGraph, type RuntimeDataModel } from './schema/model-graph'
 import { readSchemaText, schemaFacts } from './schema/schema-text'
 import { Bus } from './store/bus'
@@ -40,10 +42,6 @@ export interface PrismaInternals {
 }
 
 type Args = Record<string, unknown>
-
-function delegateName(model: string): string {
-  return model.charAt(0).toLowerCase() + model.slice(1)
-}
 
 function isClient(value: unknown): value is RedisClient {
   return typeof (value as { getBuffer?: unknown })?.getBuffer === 'function'
@@ -89,6 +87,8 @@ export class Engine {
     private readonly client: PrismaInternals,
   ) {
     const runtime = client._runtimeDataModel
+    // A cached "no such row" answers `*OrThrow` with Prisma's error, which names the client's version.
+    setClientVersion(client._clientVersion)
     // The generator's module when given; else what the client's schema text says; else conservative.
     const facts = options.schema ? schemaFacts(options.schema) : readSchemaText(client._engineConfig?.inlineSchema)
     this.graph = buildModelGraph(runtime, facts?.foreignKeys, facts?.keys)

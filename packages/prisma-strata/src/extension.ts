@@ -22,6 +22,7 @@ import { partitionOf } from './read/partition'
 import type { Args } from './read/read-path'
 import { HookedRead, type HookedTarget, hookedClass, type QueryHook } from './read/upper-hooks'
 import { type WrapOptions, wrap } from './read/wrap'
+import { delegateName } from './schema/delegate-name'
 import { tagVersionName } from './store/keys'
 import { belowStrata } from './transaction/client-below'
 import { TX_SCOPE, transactionOverride } from './transaction/transaction-override'
@@ -92,10 +93,6 @@ interface ModelContext {
   $parent: Record<string | symbol, unknown>
 }
 
-function jsName(model: string): string {
-  return model.charAt(0).toLowerCase() + model.slice(1)
-}
-
 /** What a model delegate needs to know to serve a read; worked out once per delegate object, not per call. */
 interface DelegateFacts {
   delegate: Delegate
@@ -113,7 +110,7 @@ type QueryCallbacks = { getAllQueryCallbacks?(model: string, op: string): unknow
 
 /** The query callbacks for `model`/`operation` of a client: Prisma lists them from the first extension added. */
 function queryCallbacks(layer: Record<string | symbol, unknown>, model: string, operation: string): unknown[] {
-  return (layer._extensions as QueryCallbacks)?.getAllQueryCallbacks?.(jsName(model), operation) ?? []
+  return (layer._extensions as QueryCallbacks)?.getAllQueryCallbacks?.(delegateName(model), operation) ?? []
 }
 
 /** What a read of `model` through `layer`, the client below Strata, needs to know (see transaction/client-below.ts). */
@@ -128,7 +125,7 @@ function factsBelow(
   // longer be read from the caller's arguments, so it depends on every model.
   const hooked = queryCallbacks(layer, model, operation).length > 0
   return {
-    delegate: layer[jsName(model)] as Delegate,
+    delegate: layer[delegateName(model)] as Delegate,
     inTransaction: layer[TX_SCOPE] !== undefined,
     policy: engine.policies.of(model),
     computed: computed(layer),
@@ -145,7 +142,7 @@ function readMethod(
   outerClients: WeakMap<object, Record<string | symbol, unknown>>,
 ) {
   const Read = fluentOperations.has(operation) ? undefined : LazyRead
-  const js = jsName(model)
+  const js = delegateName(model)
   const facts = new WeakMap<object, DelegateFacts>()
   let detached: DelegateFacts | undefined
   const learn = (context: ModelContext | undefined): DelegateFacts => {
@@ -312,7 +309,7 @@ export function cache(options: CacheOptions = {}) {
     // One set of read methods per model, each knowing its model: a detached call still knows what it reads.
     const models = Object.fromEntries(
       [...engine.graph.models.keys()].map((model) => [
-        jsName(model),
+        delegateName(model),
         Object.fromEntries(
           readOperations.map((op) => [op, readMethod(engine, model, op, base, computed, outerClients)]),
         ),
@@ -339,7 +336,7 @@ export function cache(options: CacheOptions = {}) {
           $extends(this: unknown, extension: unknown) {
             const next = prismaExtends.call(this, extension)
             for (const model of engine.graph.models.keys()) {
-              const delegate = next[jsName(model)]
+              const delegate = next[delegateName(model)]
               if (typeof delegate === 'object' && delegate !== null) outerClients.set(delegate, next)
             }
             return next

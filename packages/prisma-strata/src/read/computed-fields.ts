@@ -6,6 +6,7 @@
  * the way Prisma applies them: per object of a model that has them, following `include`/`select`, honouring
  * `select`/`omit` (and the client's global `omit`), lazily, computed on first access.
  */
+import { delegateName } from '../schema/delegate-name'
 import type { ModelGraph } from '../schema/model-graph'
 
 type Args = Record<string, unknown>
@@ -27,8 +28,6 @@ function isObject(value: unknown): value is Args {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
-const jsName = (model: string) => model.charAt(0).toLowerCase() + model.slice(1)
-
 export class ComputedFields {
   private constructor(
     private readonly graph: ModelGraph,
@@ -41,7 +40,7 @@ export class ComputedFields {
     const list = client._extensions as ExtensionList | undefined
     const byModel = new Map<string, ComputedField[]>()
     for (const model of graph.models.keys()) {
-      const fields = list?.getAllComputedFields?.(jsName(model))
+      const fields = list?.getAllComputedFields?.(delegateName(model))
       if (fields && Object.keys(fields).length > 0) byModel.set(model, Object.values(fields))
     }
     if (byModel.size === 0) return undefined
@@ -98,7 +97,7 @@ export class ComputedFields {
     const a = args ?? {}
     for (const field of this.byModel.get(model) ?? []) {
       if (this.applies(model, a, field) && field.needs.every((n) => Object.hasOwn(value, n))) {
-        lazy(value, field, jsName(model))
+        lazy(value, field, delegateName(model))
       }
     }
     for (const [key, sub] of this.relations(model, a)) {
@@ -123,7 +122,7 @@ export class ComputedFields {
   }
 
   private omit(model: string, args: Args): Args {
-    return { ...this.globalOmit?.[jsName(model)], ...(isObject(args.omit) ? args.omit : {}) }
+    return { ...this.globalOmit?.[delegateName(model)], ...(isObject(args.omit) ? args.omit : {}) }
   }
 
   /** Relation fields the read loads (`include`/`select`), with their own arguments. */

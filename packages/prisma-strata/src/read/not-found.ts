@@ -3,6 +3,7 @@
  * the same class, code and meta as Prisma's own (P2025), so callers' error handling cannot tell the difference.
  */
 import { PrismaClientKnownRequestError } from '@prisma/client/runtime/client'
+import { delegateName } from '../schema/delegate-name'
 
 let clientVersion = 'unknown'
 
@@ -15,7 +16,7 @@ export function isNotFoundError(error: unknown): boolean {
 }
 
 export function notFoundError(model: string, operation: string): PrismaClientKnownRequestError {
-  const jsModel = model.charAt(0).toLowerCase() + model.slice(1)
+  const jsModel = delegateName(model)
   const message = `\nInvalid \`prisma.${jsModel}.${operation}()\` invocation:\n\n\nAn operation failed because it depends on one or more records that were required but not found. No record was found for a query.`
   return new PrismaClientKnownRequestError(message, {
     code: 'P2025',
