@@ -1,26 +1,29 @@
 // Creates an empty database with the tables of prisma/models.prisma, offline (no schema-engine download):
-// SQLite through `schemaPush`, PostgreSQL through `diff` (DDL run with `pg`). See docs/design.md, "Toolchain facts".
+// SQLite through `schemaPush`, PostgreSQL and MySQL/MariaDB through `diff` (DDL run with `pg` / the adapter). See
+// docs/design.md, "Toolchain facts".
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
+import { PrismaMariaDb } from '@prisma/adapter-mariadb'
 import { PrismaPg } from '@prisma/adapter-pg'
 import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-utils'
 import * as bg from '@prisma/schema-engine-wasm/schema_engine_bg'
 import pg from 'pg'
+import { mysqlDdl } from './mysql-ddl.ts'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const require = createRequire(import.meta.url)
 
-export type Provider = 'sqlite' | 'postgres'
+export type Provider = 'sqlite' | 'postgres' | 'mysql'
 
 /** A database ready for a Prisma client: its adapter factory and how to drop it. */
 export interface TestDatabase {
   provider: Provider
   url: string
-  adapter: () => PrismaBetterSqlite3 | PrismaPg
+  adapter: () => PrismaBetterSqlite3 | PrismaPg | PrismaMariaDb
   drop(): Promise<void>
 }
 
@@ -116,6 +119,65 @@ export async function createPostgresDatabase(serverUrl: string): Promise<TestDat
       await c.connect()
       await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)
       await c.end()
+    },
+  }
+}
+
+/**
+ * Runs SQL on a MySQL/MariaDB server through the adapter: no client library of our own. The adapter has no
+ * `executeScript` (so no `schemaPush` either), hence one statement at a time; Prisma's DDL ends each with `;`.
+ */
+async function mysqlScript(url: string, sql: string): Promise<void> {
+  const adapter = await new PrismaMariaDb(url).connect()
+  try {
+    for (const statement of sql.split(/;\s*$/m).map((s) => s.trim())) {
+      if (statement.replace(/^--.*$/gm, '').trim())
+        await adapter.executeRaw({ sql: statement, args: [], argTypes: [] } as never)
+    }
+  } finally {
+    await adapter.dispose()
+  }
+}
+
+let mysqlTablesDdl: Promise<string> | undefined
+/**
+ * The tables' DDL, computed once per process. The offline schema engine has no MySQL connector: it diffs the
+ * PostgreSQL schema of the same models (an in-memory SQLite adapter: a diff from empty needs no server) and
+ * prisma/mysql-ddl.ts maps the types.
+ */
+function mysqlTables(): Promise<string> {
+  mysqlTablesDdl ??= (async () => {
+    const engine = await newEngine('postgres', new PrismaBetterSqlite3({ url: ':memory:' }))
+    const { stdout } = (await engine.diff({
+      from: { tag: 'empty' },
+      to: { tag: 'schemaDatamodel', files: [schemaFile('postgres')] },
+      script: true,
+      exitCode: null,
+      filters,
+    } as never)) as { stdout: string }
+    return mysqlDdl(stdout)
+  })()
+  return mysqlTablesDdl
+}
+
+/** A fresh MySQL/MariaDB database (a new one on the server at `serverUrl`) with every table created. */
+export async function createMysqlDatabase(serverUrl: string): Promise<TestDatabase> {
+  const name = `strata_${process.pid}_${Date.now()}_${Math.random().toString(36).slice(2, 8)}`
+  // The driver rejects a URL without a database; the server's own `mysql` database is there to connect to.
+  const admin = new URL(serverUrl)
+  if (admin.pathname.length <= 1) admin.pathname = '/mysql'
+  const adminUrl = admin.toString()
+  await mysqlScript(adminUrl, `CREATE DATABASE \`${name}\``)
+  const url = new URL(adminUrl)
+  url.pathname = `/${name}`
+  const dbUrl = url.toString()
+  await mysqlScript(dbUrl, await mysqlTables())
+  return {
+    provider: 'mysql',
+    url: dbUrl,
+    adapter: () => new PrismaMariaDb(dbUrl),
+    async drop() {
+      await mysqlScript(adminUrl, `DROP DATABASE IF EXISTS \`${name}\``)
     },
   }
 }

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url'
 const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, '..')
 const models = readFileSync(join(here, 'models.prisma'), 'utf8')
-export const providers = { sqlite: 'sqlite', postgres: 'postgresql' }
+export const providers = { sqlite: 'sqlite', postgres: 'postgresql', mysql: 'mysql' }
 
 for (const [name, provider] of Object.entries(providers)) {
   const dir = join(root, 'generated', name)
