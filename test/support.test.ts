@@ -1,11 +1,17 @@
 // The test harness itself: the services resolve, and the counting adapter counts what reaches the database.
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { PrismaClient as MysqlClient } from '../generated/mysql/client/client.ts'
 import { PrismaClient as PostgresClient } from '../generated/postgres/client/client.ts'
 import { PrismaClient as SqliteClient } from '../generated/sqlite/client/client.ts'
-import { createPostgresDatabase, createSqliteDatabase, type TestDatabase } from '../prisma/database.ts'
+import {
+  createMysqlDatabase,
+  createPostgresDatabase,
+  createSqliteDatabase,
+  type TestDatabase,
+} from '../prisma/database.ts'
 import { countingAdapter } from './support/counting-adapter.ts'
-import { postgresUrl, redisUrl, startRedisServer } from './support/services.ts'
+import { mysqlUrl, postgresUrl, redisUrl, startMariadbServer, startRedisServer } from './support/services.ts'
 
 // Both generated clients have the same model API for this model; one type keeps the suite provider-agnostic.
 type Client = SqliteClient
@@ -18,6 +24,10 @@ const providers = {
   postgres: {
     database: async () => createPostgresDatabase(await postgresUrl()),
     client: (adapter: ReturnType<TestDatabase['adapter']>) => new PostgresClient({ adapter }) as unknown as Client,
+  },
+  mysql: {
+    database: async () => createMysqlDatabase(await mysqlUrl()),
+    client: (adapter: ReturnType<TestDatabase['adapter']>) => new MysqlClient({ adapter }) as unknown as Client,
   },
 }
 
@@ -112,6 +122,22 @@ describe('services', () => {
       expect(() => process.kill(server.pid, 0)).not.toThrow()
     } finally {
       redis.disconnect()
+      await server.stop()
+    }
+    expect(() => process.kill(server.pid, 0)).toThrow()
+  })
+
+  it('startMariadbServer() gives a private MariaDB with the tables of the schema, and stop() ends it', async () => {
+    const server = await startMariadbServer()
+    const db = await createMysqlDatabase(server.url)
+    const prisma = new MysqlClient({ adapter: db.adapter() })
+    try {
+      const user = await prisma.user.create({ data: { email: 'local@example.com', karma: 7n, prefs: { a: [1] } } })
+      expect(await prisma.user.findUnique({ where: { id: user.id } })).toEqual(user)
+      expect(() => process.kill(server.pid, 0)).not.toThrow()
+    } finally {
+      await prisma.$disconnect()
+      await db.drop()
       await server.stop()
     }
     expect(() => process.kill(server.pid, 0)).toThrow()

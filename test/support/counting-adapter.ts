@@ -3,7 +3,8 @@
 // Prisma would lie). Wraps a driver adapter *factory* (what `new PrismaClient({ adapter })` takes).
 //
 // Counted: every queryRaw/executeRaw on a connection or on a transaction it opened, which includes the COMMIT or
-// ROLLBACK Prisma sends through executeRaw. Not counted: the BEGIN an adapter issues inside startTransaction, and
+// ROLLBACK Prisma sends through executeRaw, or that commit()/rollback() send when the adapter asks Prisma not to
+// (`usePhantomQuery`: the MariaDB adapter). Not counted: the BEGIN an adapter issues inside startTransaction, and
 // executeScript (migrations only).
 import type { SqlDriverAdapter, SqlDriverAdapterFactory, SqlQuery, SqlQueryable } from '@prisma/driver-adapter-utils'
 
@@ -49,7 +50,17 @@ export function countingAdapter<F extends SqlDriverAdapterFactory>(
       ...counted(conn),
       async startTransaction(isolationLevel?: Parameters<SqlDriverAdapter['startTransaction']>[0]) {
         const tx = await conn.startTransaction(isolationLevel)
-        return intercept(tx, counted(tx))
+        if (!tx.options.usePhantomQuery) return intercept(tx, counted(tx))
+        const ending = (sql: string, end: () => Promise<void>) => async () => {
+          sent.push(sql)
+          await options.beforeQuery?.(sql)
+          return end()
+        }
+        return intercept(tx, {
+          ...counted(tx),
+          commit: ending('COMMIT', tx.commit.bind(tx)),
+          rollback: ending('ROLLBACK', tx.rollback.bind(tx)),
+        })
       },
     })
 

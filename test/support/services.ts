@@ -1,5 +1,5 @@
-// Where integration tests get Redis and PostgreSQL. Order (docs/design.md, "Toolchain facts"):
-//   1. an explicit URL (REDIS_URL, DATABASE_URL): CI and anyone with their own servers;
+// Where integration tests get Redis, PostgreSQL and MySQL/MariaDB. Order (docs/design.md, "Toolchain facts"):
+//   1. an explicit URL (REDIS_URL, DATABASE_URL, MYSQL_URL): CI and anyone with their own servers;
 //   2. Testcontainers, when a container runtime answers: how most contributors will run these tests;
 //   3. throwaway servers started from local binaries on free ports: machines without a container runtime;
 //   4. otherwise an Error saying what to install or set. A test that needs a service never skips silently.
@@ -24,6 +24,7 @@ const log = (message: string) => process.stderr.write(`[test services] ${message
 
 let redis: Promise<string> | undefined
 let postgres: Promise<string> | undefined
+let mysql: Promise<string> | undefined
 
 /** A Redis URL for tests. Tests share it, so each one uses its own key prefix and never FLUSHALLs. */
 export function redisUrl(): Promise<string> {
@@ -51,16 +52,66 @@ export function postgresUrl(): Promise<string> {
   return postgres
 }
 
+/**
+ * A MySQL/MariaDB server URL whose user may CREATE DATABASE (prisma/database.ts makes one database per test).
+ * Between MYSQL_URL and Testcontainers: a server already answering on 127.0.0.1:3306 as root without a password.
+ */
+export function mysqlUrl(): Promise<string> {
+  mysql ??= resolve(
+    'MYSQL_URL',
+    'MySQL/MariaDB',
+    startMariadbContainer,
+    async () => (await startMariadbServer()).url,
+    [
+      'set MYSQL_URL to a server URL whose user may create databases (for example mysql://root@127.0.0.1:3306/mysql)',
+      'or run MariaDB/MySQL on 127.0.0.1:3306 with a passwordless root',
+      'or start Docker/Podman so Testcontainers can run mariadb:11.4',
+      'or install the MariaDB server (Debian/Ubuntu: apt-get install mariadb-server; mariadbd and mariadb-install-db must be on PATH or in /usr/sbin, /usr/bin)',
+    ],
+    defaultMysql,
+  )
+  return mysql
+}
+
+const defaultMysqlUrl = 'mysql://root@127.0.0.1:3306/mysql'
+async function defaultMysql(): Promise<string | undefined> {
+  return (await mysqlAnswers(defaultMysqlUrl)) ? defaultMysqlUrl : undefined
+}
+
+async function mysqlAnswers(url: string): Promise<boolean> {
+  const { PrismaMariaDb } = await import('@prisma/adapter-mariadb')
+  const u = new URL(url)
+  if (!(await tcpAnswers(u.hostname, Number(u.port || 3306)))) return false
+  try {
+    const adapter = await new PrismaMariaDb(`${url}${u.search ? '&' : '?'}connectTimeout=1000`).connect()
+    try {
+      await adapter.queryRaw({ sql: 'SELECT 1', args: [], argTypes: [] } as never)
+      return true
+    } finally {
+      await adapter.dispose()
+    }
+  } catch {
+    return false
+  }
+}
+
 async function resolve(
   envName: string,
   service: string,
   container: () => Promise<string>,
   local: () => Promise<string>,
   remedies: string[],
+  usual?: () => Promise<string | undefined>,
 ): Promise<string> {
   const explicit = process.env[envName]
   if (explicit) return explicit
   const failures: string[] = []
+  const found = await usual?.()
+  if (found) {
+    log(`${service}: the server at ${found} (set ${envName} to use another)`)
+    return found
+  }
+  if (usual) failures.push('nothing answered at the usual address')
   const runtime = await containerRuntime()
   if (runtime) {
     try {
@@ -155,6 +206,13 @@ async function startPostgresContainer(): Promise<string> {
   const container = await new PostgreSqlContainer('postgres:17-alpine').start()
   containers.push(container)
   return container.getConnectionUri()
+}
+
+async function startMariadbContainer(): Promise<string> {
+  const { MariaDbContainer } = await import('@testcontainers/mariadb')
+  const container = await new MariaDbContainer('mariadb:11.4').withRootPassword('strata').start()
+  containers.push(container)
+  return `mysql://root:strata@${container.getHost()}:${container.getPort()}/mysql`
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -325,16 +383,16 @@ function postgresBinDir(): string | undefined {
   return versions.map((v) => join(root, v, 'bin')).find((dir) => existsSync(join(dir, 'initdb')))
 }
 
-/** PostgreSQL refuses to run as root; CI runs as root, so the server runs as the `postgres` (or `nobody`) user. */
-function serverUser(): { uid: number; gid: number } | undefined {
+/** PostgreSQL and MariaDB refuse to run as root; CI runs as root, so a server runs as its own (or `nobody`) user. */
+function serverUser(names = ['postgres', 'nobody']): { uid: number; gid: number } | undefined {
   if (process.getuid?.() !== 0) return undefined
-  for (const name of ['postgres', 'nobody']) {
+  for (const name of names) {
     try {
       const id = (flag: string) => Number(execFileSync('id', [flag, name], { encoding: 'utf8' }).trim())
       return { uid: id('-u'), gid: id('-g') }
     } catch {}
   }
-  throw new Error('running as root and neither a postgres nor a nobody user exists to run PostgreSQL')
+  throw new Error(`running as root and none of the users ${names.join(', ')} exists to run the server`)
 }
 
 /** A private PostgreSQL cluster on a free port in a temp dir, trust auth, superuser `postgres`, durability off. */
@@ -376,6 +434,61 @@ export async function startPostgresServer(): Promise<LocalServer> {
   }
   try {
     await waitUntil(`postgres on port ${port}`, child, logFile, answers, 30_000)
+  } catch (error) {
+    await server.stop()
+    throw error
+  }
+  return { url, port, pid: child.pid as number, stop: () => server.stop() }
+}
+
+/** mariadbd/mariadb-install-db (or the mysqld names of older packages): on PATH or where Debian puts them. */
+function mariadbBinaries(): { server: string; installDb: string } | undefined {
+  const find = (names: string[]) =>
+    names.flatMap((n) => [which(n), `/usr/sbin/${n}`, `/usr/bin/${n}`]).find((p): p is string => !!p && existsSync(p))
+  const server = find(['mariadbd', 'mysqld'])
+  const installDb = find(['mariadb-install-db', 'mysql_install_db'])
+  return server && installDb ? { server, installDb } : undefined
+}
+
+/**
+ * A private MariaDB server on a free port in a temp dir, passwordless root, durability off. As root it runs as the
+ * `mysql` (or `nobody`) user.
+ */
+export async function startMariadbServer(): Promise<LocalServer> {
+  const bins = mariadbBinaries()
+  if (!bins) throw new Error('mariadbd/mariadb-install-db not found on PATH or in /usr/sbin, /usr/bin')
+  const user = serverUser(['mysql', 'nobody'])
+  const dir = mkdtempSync(join(tmpdir(), 'strata-mariadb-'))
+  if (user) chownSync(dir, user.uid, user.gid)
+  const data = join(dir, 'data')
+  const common = ['--no-defaults', `--datadir=${data}`]
+  try {
+    execFileSync(bins.installDb, [...common, '--auth-root-authentication-method=normal', '--skip-test-db'], {
+      cwd: dir,
+      stdio: 'pipe',
+      ...user,
+    })
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true })
+    const output = (error as { stderr?: Buffer }).stderr?.toString().trim()
+    throw new Error(`mariadb-install-db failed: ${output || (error as Error).message}`)
+  }
+  const port = await freePort()
+  const args = [
+    ...common,
+    `--port=${port}`,
+    '--bind-address=127.0.0.1',
+    `--socket=${join(dir, 'mysqld.sock')}`,
+    `--pid-file=${join(dir, 'mysqld.pid')}`,
+    '--innodb-flush-log-at-trx-commit=0',
+    '--innodb-doublewrite=0',
+    '--skip-log-bin',
+  ]
+  const { child, logFile } = spawnServer(bins.server, args, dir, 'SIGTERM', user)
+  const server = track(child, dir, 'SIGTERM')
+  const url = `mysql://root@127.0.0.1:${port}/mysql`
+  try {
+    await waitUntil(`mariadbd on port ${port}`, child, logFile, () => mysqlAnswers(url), 60_000)
   } catch (error) {
     await server.stop()
     throw error
