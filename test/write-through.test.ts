@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { schema } from '../generated/sqlite/strata/index.js'
 import { holdNextSelect } from './support/hold-statement.ts'
-import { type CachedClient, matrix, type Setup, setupCase } from './support/matrix.ts'
+import { ansiSql, type CachedClient, matrix, type Setup, setupCase } from './support/matrix.ts'
 
 const options = { models: { User: { strategy: 'write-through' }, Post: { strategy: 'write-through' } } } as const
 
@@ -150,7 +150,7 @@ describe.each(matrix)('write-through: $provider / $tiers', (c) => {
     await s.prisma.user.findUnique({ where: { id: 2 } })
     await writer.user.updateMany({ data: { name: 'all' } })
     expect((await s.prisma.user.findUnique({ where: { id: 1 } }))?.name).toBe('all')
-    await writer.$executeRawUnsafe(`UPDATE "User" SET "name" = 'raw' WHERE "id" = 2`)
+    await writer.$executeRawUnsafe(ansiSql(c.provider, `UPDATE "User" SET "name" = 'raw' WHERE "id" = 2`))
     expect((await s.prisma.user.findUnique({ where: { id: 2 } }))?.name).toBe('raw')
     // A nested write reaching other rows of the model (a self-relation) too.
     await s.prisma.user.findUnique({ where: { id: 3 } })

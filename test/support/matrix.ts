@@ -1,18 +1,20 @@
-// The shared integration matrix: every behaviour is checked on SQLite and PostgreSQL, with the in-process tier
+// The shared integration matrix: every behaviour is checked on SQLite, PostgreSQL and MySQL/MariaDB, with the in-process tier
 // alone and with both tiers (a real Redis). `setupCase` makes a fresh database, an uncached client (the oracle)
 // and a cached client on it, with a key prefix of its own.
 import { Redis } from 'ioredis'
 import { type CacheOptions, cache } from 'prisma-strata'
+import { PrismaClient as MysqlClient } from '../../generated/mysql/client/client.ts'
 import { PrismaClient as PostgresClient } from '../../generated/postgres/client/client.ts'
 import { PrismaClient as SqliteClient } from '../../generated/sqlite/client/client.ts'
 import {
+  createMysqlDatabase,
   createPostgresDatabase,
   createSqliteDatabase,
   type Provider,
   type TestDatabase,
 } from '../../prisma/database.ts'
 import { type CountingAdapter, type CountingOptions, countingAdapter } from './counting-adapter.ts'
-import { postgresUrl, redisUrl } from './services.ts'
+import { mysqlUrl, postgresUrl, redisUrl } from './services.ts'
 
 export type Tiers = 'local' | 'two-tier'
 
@@ -26,11 +28,23 @@ export const matrix: Case[] = [
   { provider: 'sqlite', tiers: 'two-tier' },
   { provider: 'postgres', tiers: 'local' },
   { provider: 'postgres', tiers: 'two-tier' },
+  { provider: 'mysql', tiers: 'local' },
+  { provider: 'mysql', tiers: 'two-tier' },
 ]
+
+/** Write operations Prisma does not offer on a provider (MySQL has no RETURNING). */
+export const unsupportedOn: Record<Provider, string[]> = {
+  sqlite: [],
+  postgres: [],
+  mysql: ['createManyAndReturn', 'updateManyAndReturn'],
+}
+
+/** SQL written with "quoted" identifiers, in the provider's quoting (backticks on MySQL). */
+export const ansiSql = (provider: Provider, sql: string) => (provider === 'mysql' ? sql.replace(/"/g, '`') : sql)
 
 export const caseName = (c: Case) => `${c.provider} / ${c.tiers}`
 
-/** Both generated clients expose the same model API; one type keeps suites provider-agnostic. */
+/** The generated clients expose the same model API; one type keeps suites provider-agnostic. */
 export type RawClient = SqliteClient
 
 function extend(client: RawClient, options: CacheOptions) {
@@ -58,11 +72,15 @@ export interface Setup {
 let seq = 0
 
 export async function newDatabase(provider: Provider): Promise<TestDatabase> {
-  return provider === 'sqlite' ? createSqliteDatabase() : createPostgresDatabase(await postgresUrl())
+  if (provider === 'sqlite') return createSqliteDatabase()
+  if (provider === 'mysql') return createMysqlDatabase(await mysqlUrl())
+  return createPostgresDatabase(await postgresUrl())
 }
 
+const clients = { sqlite: SqliteClient, postgres: PostgresClient, mysql: MysqlClient }
+
 export function newClient(provider: Provider, adapter: unknown): RawClient {
-  const Client = (provider === 'sqlite' ? SqliteClient : PostgresClient) as unknown as new (o: object) => RawClient
+  const Client = clients[provider] as unknown as new (o: object) => RawClient
   return new Client({ adapter })
 }
 
