@@ -88,6 +88,8 @@ interface Ctx {
 
 class Generator {
   private readonly recent: ReadSpec[] = []
+  /** Weight of the *AndReturn writes: Prisma offers them only where the database has RETURNING (not on MySQL). */
+  private readonly returning: number
 
   /** Models whose keys relation operations move (Box/Crate/Item, Person/Passport/Stamp). */
   private readonly keys: KeyMoves
@@ -97,6 +99,7 @@ class Generator {
     private readonly provider: Provider,
   ) {
     this.keys = new KeyMoves(r)
+    this.returning = provider === 'mysql' ? 0 : 1
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -521,10 +524,10 @@ class Generator {
     const op = this.r.weighted<WriteSpec['op']>([
       [6, 'create'],
       [1, 'createMany'],
-      [1, 'createManyAndReturn'],
+      [this.returning, 'createManyAndReturn'],
       [6, 'update'],
       [2, 'updateMany'],
-      [1, 'updateManyAndReturn'],
+      [this.returning, 'updateManyAndReturn'],
       [4, 'upsert'],
       [2, 'delete'],
       [1, 'deleteMany'],
@@ -545,7 +548,7 @@ class Generator {
         const [a, b] = this.r.distinctInts(2, 1, space.users)
         const data = [a, b].map((id) => ({ ...this.userCreate(ctx, 1), id: id as number, email: `u${id}@x.io` }))
         const args: JsonObject = { data }
-        if (this.provider === 'postgres' && this.r.chance(0.3)) args.skipDuplicates = true
+        if (this.provider !== 'sqlite' && this.r.chance(0.3)) args.skipDuplicates = true
         if (op === 'createManyAndReturn' && this.r.chance(0.5)) args.select = { id: true, email: true, balance: true }
         return { model: 'user', op, args }
       }
@@ -581,10 +584,10 @@ class Generator {
     const op = this.r.weighted<WriteSpec['op']>([
       [5, 'create'],
       [1, 'createMany'],
-      [1, 'createManyAndReturn'],
+      [this.returning, 'createManyAndReturn'],
       [7, 'update'],
       [2, 'updateMany'],
-      [1, 'updateManyAndReturn'],
+      [this.returning, 'updateManyAndReturn'],
       [3, 'upsert'],
       [1, 'delete'],
       [1, 'deleteMany'],
@@ -607,7 +610,7 @@ class Generator {
           { ...this.postBase(ctx, true), authorId: this.r.chance(0.7) ? this.user() : null },
         ]
         const args: JsonObject = { data }
-        if (this.provider === 'postgres' && this.r.chance(0.3)) args.skipDuplicates = true
+        if (this.provider !== 'sqlite' && this.r.chance(0.3)) args.skipDuplicates = true
         if (op === 'createManyAndReturn' && this.r.chance(0.5)) args.include = { author: true }
         return { model: 'post', op, args }
       }
@@ -838,7 +841,7 @@ class Generator {
       [1, () => ({ model: 'membership', op: 'delete', args: { where: key() } })],
       [1, () => ({ model: 'membership', op: 'deleteMany', args: { where: { teamId: this.team() } } })],
       [
-        1,
+        this.returning,
         () => ({
           model: 'membership',
           op: 'updateManyAndReturn',
@@ -1465,7 +1468,7 @@ class Generator {
           [4, () => ({ write: this.write(ctx) })],
           [3, () => ({ read: this.read() })],
           [1, () => ({ raw: this.raw() })],
-          [this.provider === 'postgres' ? 2 : 0, () => ({ outer: this.read() })],
+          [this.provider !== 'sqlite' ? 2 : 0, () => ({ outer: this.read() })],
           [depth === 0 ? 1 : 0, () => ({ nested: this.txBody(depth + 1), rollback: this.r.chance(0.5) })],
         ])(),
       )

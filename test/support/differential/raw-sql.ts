@@ -1,6 +1,8 @@
 // The raw SQL statements the differential test sends, each in the three forms it can take: `$executeRawUnsafe` with
-// the provider's placeholders (SQLite `?`, PostgreSQL `$1`), the tagged `$executeRaw` template (the same on both),
-// and `$queryRawUnsafe` with `RETURNING` (SQLite >= 3.35 and PostgreSQL). Tables are the model names, quoted.
+// the provider's placeholders (SQLite and MySQL `?`, PostgreSQL `$1`), the tagged `$executeRaw` template, and
+// `$queryRawUnsafe` with `RETURNING` (SQLite >= 3.35 and PostgreSQL; MySQL has none, so the bare statement).
+// Tables are the model names, quoted: "double quotes", backticks on MySQL, where a few statements need a form of
+// their own (string concatenation, no WITH before DELETE, no subquery on the table a statement changes).
 // Statements reach referential actions on purpose: deleting a User cascades to Profile, Comment and Membership and
 // sets Post.authorId and User.invitedById to NULL; changing User.id cascades to every key pointing at it.
 import type { Provider } from '../../../prisma/database.ts'
@@ -22,6 +24,8 @@ interface Statement {
   forms?: ReadonlyArray<RawSpec['form']>
   sql(p: (n: number) => string): string
   tagged(client: TaggedClient, v: Values): PromiseLike<number>
+  /** MySQL's form, with backticks, where swapping the quotes of `sql` is not enough. */
+  mysql?: (p: (n: number) => string) => string
 }
 
 export const statements = {
@@ -85,6 +89,8 @@ export const statements = {
       `WITH doomed AS (SELECT "id" FROM "Comment" WHERE "authorId" = ${p(1)}) DELETE FROM "Comment" WHERE "id" IN (SELECT "id" FROM doomed)`,
     tagged: (c, [id]) =>
       c.$executeRaw`WITH doomed AS (SELECT "id" FROM "Comment" WHERE "authorId" = ${id}) DELETE FROM "Comment" WHERE "id" IN (SELECT "id" FROM doomed)`,
+    mysql: (p) =>
+      `DELETE FROM \`Comment\` WHERE \`id\` IN (SELECT \`id\` FROM (SELECT \`id\` FROM \`Comment\` WHERE \`authorId\` = ${p(1)}) AS doomed)`,
   },
   untagPost: {
     // The implicit many-to-many table: A is the Post id, B the Tag id.
@@ -96,6 +102,7 @@ export const statements = {
     params: ['small'],
     sql: (p) => `UPDATE "Tag" SET "name" = "name" || '+' WHERE "id" = ${p(1)}`,
     tagged: (c, [id]) => c.$executeRaw`UPDATE "Tag" SET "name" = "name" || '+' WHERE "id" = ${id}`,
+    mysql: (p) => `UPDATE \`Tag\` SET \`name\` = CONCAT(\`name\`, '+') WHERE \`id\` = ${p(1)}`,
   },
   teamRole: {
     params: ['text', 'team'],
@@ -199,7 +206,20 @@ export function formsOf(name: StatementName): ReadonlyArray<RawSpec['form']> {
 }
 
 export function placeholders(provider: Provider): (n: number) => string {
-  return provider === 'sqlite' ? () => '?' : (n) => `$${n}`
+  return provider === 'postgres' ? (n) => `$${n}` : () => '?'
+}
+
+/** The statement's SQL as the provider takes it. */
+function sqlOf(statement: Statement, provider: Provider, p: (n: number) => string): string {
+  if (provider !== 'mysql') return statement.sql(p)
+  return statement.mysql?.(p) ?? statement.sql(p).replace(/"/g, '`')
+}
+
+/** The tagged form on MySQL: the same template call, its strings cut from the MySQL text at the placeholders. */
+function taggedMysql(client: TaggedClient, statement: Statement, values: Values): PromiseLike<number> {
+  const parts = sqlOf(statement, 'mysql', () => '\u0000').split('\u0000')
+  const strings = Object.assign([...parts], { raw: [...parts] }) as unknown as TemplateStringsArray
+  return client.$executeRaw(strings, ...values)
 }
 
 /**
@@ -213,14 +233,14 @@ export function rawCall(client: unknown, provider: Provider, spec: RawSpec): Pro
     $executeRawUnsafe(sql: string, ...values: unknown[]): PromiseLike<number>
     $queryRawUnsafe(sql: string, ...values: unknown[]): PromiseLike<unknown[]>
   }
-  const sql = statement.sql(placeholders(provider))
+  const sql = sqlOf(statement, provider, placeholders(provider))
   switch (spec.form) {
     case 'unsafe':
       return c.$executeRawUnsafe(sql, ...spec.values)
     case 'tagged':
-      return statement.tagged(c, spec.values)
+      return provider === 'mysql' ? taggedMysql(c, statement, spec.values) : statement.tagged(c, spec.values)
     case 'query':
-      return c.$queryRawUnsafe(`${sql} RETURNING 1 AS "one"`, ...spec.values)
+      return c.$queryRawUnsafe(provider === 'mysql' ? sql : `${sql} RETURNING 1 AS "one"`, ...spec.values)
   }
 }
 

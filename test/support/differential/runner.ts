@@ -8,7 +8,7 @@
 // - An interactive transaction runs first on the oracle, rolled back, recording what each item answered; then for
 //   real on the cached client (committed, or rolled back by throwing). Inside, both runs must answer alike (reads
 //   inside a transaction never come from the cache). Reads on the outer cached client while the transaction is open
-//   (PostgreSQL only: SQLite shares one connection, so the outer client would see the uncommitted writes) are
+//   (PostgreSQL and MySQL: SQLite shares one connection, so the outer client would see the uncommitted writes) are
 //   compared with the oracle at once.
 // - A batch `$transaction([...])` runs first on the oracle as an interactive transaction, item after item, rolled
 //   back (a batch is exactly that: its items in order in one transaction, failing as a whole); then for real.

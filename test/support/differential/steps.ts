@@ -78,7 +78,7 @@ export type TxItem =
   | { read: ReadSpec }
   | { write: WriteSpec }
   | { raw: RawSpec }
-  /** A read on the *outer* cached client while the transaction is open (PostgreSQL only: see the runner). */
+  /** A read on the *outer* cached client while the transaction is open (PostgreSQL and MySQL: see the runner). */
   | { outer: ReadSpec }
   /** A nested `tx.$transaction(async (tx2) => ...)`, rolled back to its savepoint when `rollback`. */
   | { nested: TxItem[]; rollback: boolean }
