@@ -16,7 +16,7 @@ async function until(what: string, check: () => boolean, ms = 5000) {
   }
 }
 
-describe.each(['sqlite', 'postgres'] as const)('instances on %s', (provider) => {
+describe.each(['sqlite', 'postgres', 'mysql'] as const)('instances on %s', (provider) => {
   let server: LocalServer
   let db: TestDatabase
   let raw: RawClient
