@@ -50,7 +50,7 @@ export function mysqlDdl(postgresDdl: string): string {
       const clauses: string[] = []
       tables.set(created[1] as string, clauses)
       statements.push(() => {
-        const body = sql.replace(/\n\);?$/, clauses.map((c) => `,\n    ${c}`).join('') + '\n)')
+        const body = sql.replace(/\n\);?$/, `${clauses.map((c) => `,\n    ${c}`).join('')}\n)`)
         // Prisma's MySQL tables: utf8mb4 with its default (case-insensitive) collation.
         return `${body} DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`
       })
