@@ -127,6 +127,34 @@ describe('services', () => {
     expect(() => process.kill(server.pid, 0)).toThrow()
   })
 
+  it('createMysqlDatabase() makes the columns Prisma makes on MySQL: utf8mb4, case-insensitive, native types', async () => {
+    const db = await createMysqlDatabase(await mysqlUrl())
+    const prisma = new MysqlClient({ adapter: db.adapter() })
+    try {
+      const columns = await prisma.$queryRawUnsafe<Array<Record<string, string>>>(
+        'SELECT COLUMN_NAME AS name, COLUMN_TYPE AS type, COLLATION_NAME AS collation FROM information_schema.COLUMNS ' +
+          "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'User' ORDER BY ORDINAL_POSITION",
+      )
+      expect(Object.fromEntries(columns.map((c) => [c.name, `${c.type} ${c.collation ?? ''}`.trim()]))).toEqual({
+        id: 'int(11)',
+        email: 'varchar(191) utf8mb4_unicode_ci',
+        name: 'varchar(191) utf8mb4_unicode_ci',
+        role: "enum('USER','ADMIN') utf8mb4_unicode_ci",
+        balance: 'decimal(65,30)',
+        karma: 'bigint(20)',
+        avatar: 'longblob',
+        prefs: 'longtext utf8mb4_bin',
+        createdAt: 'datetime(3)',
+        invitedById: 'int(11)',
+      })
+      await prisma.user.create({ data: { email: 'a@x' } })
+      expect(await prisma.user.findUnique({ where: { email: 'A@X' } })).not.toBeNull()
+    } finally {
+      await prisma.$disconnect()
+      await db.drop()
+    }
+  })
+
   it('startMariadbServer() gives a private MariaDB with the tables of the schema, and stop() ends it', async () => {
     const server = await startMariadbServer()
     const db = await createMysqlDatabase(server.url)

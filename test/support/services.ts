@@ -232,12 +232,14 @@ export async function stopAll(): Promise<void> {
   await Promise.allSettled([...[...running].map((r) => r.stop()), ...containers.splice(0).map((c) => c.stop())])
 }
 
-// 'exit' handlers cannot await: signal the servers, give PostgreSQL a moment to remove its pid file, then clean up.
+// 'exit' handlers cannot await: signal the servers, give PostgreSQL and MariaDB a moment to remove their pid files,
+// then clean up.
 process.once('exit', () => {
   for (const r of running) r.child.kill(r.exitSignal)
   const deadline = Date.now() + 3000
   for (const r of running) {
-    while (existsSync(join(r.dir, 'data', 'postmaster.pid')) && Date.now() < deadline) sleepSync(20)
+    const pidFiles = [join(r.dir, 'data', 'postmaster.pid'), join(r.dir, 'mysqld.pid')]
+    while (pidFiles.some((f) => existsSync(f)) && Date.now() < deadline) sleepSync(20)
     rmSync(r.dir, { recursive: true, force: true })
   }
 })
