@@ -61,7 +61,8 @@ describe.each(matrix)('after a write: $provider / $tiers', (c) => {
   it('a write whose result is null (its row is not found where Prisma reads it back) resolves as without Strata, in a transaction too', async () => {
     // Prisma reads a row back after a nested write; a row gone from there (moved by a trigger, or by another
     // transaction) makes its answer `null`. The adapter makes that read find nothing.
-    const vanishing = vanishingReads(db.adapter(), /^SELECT .*FROM\s+\S*User\b/is)
+    // Only the read-back (it selects `name`): on MySQL, Prisma also selects the row's key before the UPDATE.
+    const vanishing = vanishingReads(db.adapter(), /^SELECT .*name.*FROM\s+\S*User\b/is)
     const oracle = newClient(c.provider, vanishing.adapter)
     const prisma = await cached({ models: { User: writeThrough } }, vanishing.adapter)
     const update = (name: string) => ({

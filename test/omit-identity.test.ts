@@ -3,10 +3,8 @@
 // projected with the reading client's own omit.
 import { type CacheOptions, cache } from 'prisma-strata'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { PrismaClient as PostgresClient } from '../generated/postgres/client/client.ts'
-import { PrismaClient as SqliteClient } from '../generated/sqlite/client/client.ts'
 import type { TestDatabase } from '../prisma/database.ts'
-import { matrix, newDatabase, type RawClient, waitForBus } from './support/matrix.ts'
+import { matrix, newClient, newDatabase, type RawClient, waitForBus } from './support/matrix.ts'
 import { redisUrl } from './support/services.ts'
 
 const omit = { user: { email: true } }
@@ -17,8 +15,7 @@ describe.each(matrix.filter((c) => c.tiers === 'two-tier'))('global omit: $provi
   const closing: Array<{ $disconnect(): Promise<void> }> = []
 
   function client(options: { omit?: typeof omit } = {}): RawClient {
-    const Client = (c.provider === 'sqlite' ? SqliteClient : PostgresClient) as unknown as new (o: object) => RawClient
-    const made = new Client({ adapter: db.adapter(), ...options })
+    const made = newClient(c.provider, db.adapter(), options)
     closing.push(made)
     return made
   }

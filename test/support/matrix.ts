@@ -79,9 +79,9 @@ export async function newDatabase(provider: Provider): Promise<TestDatabase> {
 
 const clients = { sqlite: SqliteClient, postgres: PostgresClient, mysql: MysqlClient }
 
-export function newClient(provider: Provider, adapter: unknown): RawClient {
+export function newClient(provider: Provider, adapter: unknown, options: object = {}): RawClient {
   const Client = clients[provider] as unknown as new (o: object) => RawClient
-  return new Client({ adapter })
+  return new Client({ adapter, ...options })
 }
 
 /** Waits until a cached client's bus is subscribed (two-tier), so cross-instance tests start from a known state. */
