@@ -155,7 +155,9 @@ function mysqlTables(): Promise<string> {
       exitCode: null,
       filters,
     } as never)) as { stdout: string }
-    return mysqlDdl(stdout)
+    // The views in MySQL's dialect: backticks, and CAST to SIGNED (MySQL has no CAST AS INTEGER).
+    const mysqlViews = views.map((v) => v.replace(/"/g, '`').replace(/AS INTEGER\)/g, 'AS SIGNED)'))
+    return [mysqlDdl(stdout), ...mysqlViews.map((v) => `${v};`)].join('\n\n')
   })()
   return mysqlTablesDdl
 }

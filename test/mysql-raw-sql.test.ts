@@ -21,20 +21,25 @@ describe.each(matrix.filter((c) => c.provider === 'mysql'))('raw SQL on MySQL: $
   const comments = (p: Setup['raw']) => p.comment.findMany({ orderBy: { id: 'asc' } })
   const cached = () => s.prisma as unknown as Setup['raw']
 
-  it('a statement in backticks invalidates its table and leaves the other models cached', async () => {
+  it('a statement in backticks keeps every read equal to the database', async () => {
     await users(cached())
     await comments(cached())
+    await s.prisma.$executeRaw`UPDATE \`Comment\` SET \`body\` = ${'raw'}`
+    expect(await users(cached())).toEqual(await users(s.raw))
+    expect(await comments(cached())).toEqual(await comments(s.raw))
+  })
+
+  // Without a MySQL parser every raw statement bumps every model; this turns red once one reads MySQL's dialect:
+  // make it a plain `it` then.
+  it.fails('a statement in backticks leaves the models it does not write cached', async () => {
+    await users(cached())
     await s.prisma.$executeRaw`UPDATE \`Comment\` SET \`body\` = ${'raw'}`
     s.counting.reset()
     expect(await users(cached())).toEqual(await users(s.raw))
     expect(s.counting.count()).toBe(0)
-    expect(await comments(cached())).toEqual(await comments(s.raw))
-    expect(s.counting.count()).toBe(1)
   })
 
-  // Known gap: a multi-table statement is read as a write to its first table only. These turn red once raw SQL
-  // analysis knows MySQL's forms; make them plain `it` then.
-  it.fails('a multi-table UPDATE invalidates every table it names', async () => {
+  it('a multi-table UPDATE invalidates every table it names', async () => {
     await users(cached())
     await s.prisma.$executeRawUnsafe(
       "UPDATE `Post` JOIN `User` ON `User`.`id` = `Post`.`authorId` SET `User`.`name` = 'joined'",
@@ -42,7 +47,7 @@ describe.each(matrix.filter((c) => c.provider === 'mysql'))('raw SQL on MySQL: $
     expect(await users(cached())).toEqual(await users(s.raw))
   })
 
-  it.fails('a multi-table DELETE invalidates every table it deletes from', async () => {
+  it('a multi-table DELETE invalidates every table it deletes from', async () => {
     await comments(cached())
     await s.prisma.$executeRawUnsafe('DELETE FROM `Tag`, `Comment` USING `Tag` RIGHT JOIN `Comment` ON 1 = 1')
     expect(await comments(cached())).toEqual(await comments(s.raw))
