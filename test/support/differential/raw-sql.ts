@@ -145,6 +145,8 @@ UPDATE "Item" SET "name" = ${name} WHERE "id" = ${id}`,
       `WITH doomed AS (SELECT "id" FROM "Item" WHERE "crateBoxId" = ${p(1)}) DELETE FROM "Item" WHERE "id" IN (SELECT "id" FROM doomed)`,
     tagged: (c, [box]) =>
       c.$executeRaw`WITH doomed AS (SELECT "id" FROM "Item" WHERE "crateBoxId" = ${box}) DELETE FROM "Item" WHERE "id" IN (SELECT "id" FROM doomed)`,
+    mysql: (p) =>
+      `DELETE FROM \`Item\` WHERE \`id\` IN (SELECT \`id\` FROM (SELECT \`id\` FROM \`Item\` WHERE \`crateBoxId\` = ${p(1)}) AS doomed)`,
   },
   relabelDollarQuoted: {
     providers: ['postgres'],
