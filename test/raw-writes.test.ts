@@ -6,7 +6,7 @@ import { matrix, type RawClient, type Setup, setupCase } from './support/matrix.
 
 type Statement = [name: string, run: (p: Setup['prisma']) => Promise<unknown>]
 
-// Both databases.
+// SQLite and PostgreSQL.
 const common: Statement[] = [
   [
     '$queryRaw after a comment with an apostrophe',
@@ -16,6 +16,19 @@ const common: Statement[] = [
     '$executeRaw with a placeholder after a comment with an apostrophe',
     (p) => p.$executeRaw`-- don't
 DELETE FROM "Comment" WHERE "id" = ${1}`,
+  ],
+]
+
+// The same on MySQL: backticks, and no RETURNING on UPDATE.
+const mysqlCommon: Statement[] = [
+  [
+    '$queryRaw after a comment with an apostrophe',
+    (p) => p.$queryRawUnsafe("-- don't\nUPDATE `User` SET `name` = 'x'"),
+  ],
+  [
+    '$executeRaw with a placeholder after a comment with an apostrophe',
+    (p) => p.$executeRaw`-- don't
+DELETE FROM \`Comment\` WHERE \`id\` = ${1}`,
   ],
 ]
 
@@ -73,7 +86,8 @@ describe.each(matrix)('raw SQL: $provider / $tiers', (c) => {
       p.stamp.count(),
     ])
 
-  it.each(c.provider === 'postgres' ? [...common, ...postgresOnly] : common)('%s', async (_name, run) => {
+  const statements = { sqlite: common, postgres: [...common, ...postgresOnly], mysql: mysqlCommon }[c.provider]
+  it.each(statements)('%s', async (_name, run) => {
     const cached = s.prisma as unknown as RawClient
     expect(await reads(cached)).toEqual(await reads(s.raw)) // fills the cache
     await run(s.prisma)
