@@ -13,5 +13,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     teardownTimeout: 30_000,
     globalSetup: ['test/support/global-setup.ts'],
+    // The default summary, then the slowest files (test/support/slowest-files.ts).
+    reporters: ['default', './test/support/slowest-files.ts'],
   },
 })
