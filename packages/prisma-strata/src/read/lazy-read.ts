@@ -11,6 +11,7 @@ import type { QueryCacheOptions } from '../options'
 import type { EffectivePolicy } from '../policy/policy'
 import { pointRead } from '../row/row-read'
 import type { ComputedFields } from './computed-fields'
+import { withRelationMethods } from './fluent-class'
 import { type Args, cachedRead, type ReadCall } from './read-path'
 
 /** A Prisma model delegate of the client one level below this extension (or of a transaction). */
@@ -147,30 +148,10 @@ export class LazyRead implements ReadCall, PromiseLike<unknown> {
   }
 }
 
-const fluentClasses = new WeakMap<Engine, Map<string, typeof LazyRead>>()
-
 /**
- * A LazyRead whose prototype has one method per relation of `model`, built once per model: the result of
- * `findUnique`/`findFirst` (and of a fluent call reaching `model`) offers Prisma's fluent API.
+ * A LazyRead whose prototype has one method per relation of `model`: the result of `findUnique`/`findFirst` (and of
+ * a fluent call reaching `model`) offers Prisma's fluent API.
  */
 export function fluentClass(engine: Engine, model: string): typeof LazyRead {
-  let byModel = fluentClasses.get(engine)
-  if (!byModel) {
-    byModel = new Map()
-    fluentClasses.set(engine, byModel)
-  }
-  let Fluent = byModel.get(model)
-  if (!Fluent) {
-    const Class = class extends LazyRead {}
-    for (const field of engine.graph.models.get(model)?.relations.keys() ?? []) {
-      Object.defineProperty(Class.prototype, field, {
-        value(this: LazyRead, args?: unknown) {
-          return (this as unknown as { fluent(f: string, a: unknown): LazyRead }).fluent(field, args)
-        },
-      })
-    }
-    Fluent = Class
-    byModel.set(model, Class)
-  }
-  return Fluent
+  return withRelationMethods(LazyRead, engine.graph, model)
 }

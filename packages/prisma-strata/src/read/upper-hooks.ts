@@ -6,6 +6,7 @@
  * calls run the hooks on the root query with the relation path as a nested select, as Prisma does.
  */
 import type { ModelGraph } from '../schema/model-graph'
+import { withRelationMethods } from './fluent-class'
 import { type FluentStep, fluentArgs, followPath } from './lazy-read'
 import type { Args } from './read-call'
 
@@ -94,27 +95,7 @@ export class HookedRead implements PromiseLike<unknown> {
   }
 }
 
-const classes = new WeakMap<ModelGraph, Map<string, typeof HookedRead>>()
-
-/** A HookedRead with one method per relation of `model` (Prisma's fluent API), built once per model. */
+/** A HookedRead with one method per relation of `model` (Prisma's fluent API). */
 export function hookedClass(graph: ModelGraph, model: string): typeof HookedRead {
-  let byModel = classes.get(graph)
-  if (!byModel) {
-    byModel = new Map()
-    classes.set(graph, byModel)
-  }
-  let Class = byModel.get(model)
-  if (!Class) {
-    const Fluent = class extends HookedRead {}
-    for (const field of graph.models.get(model)?.relations.keys() ?? []) {
-      Object.defineProperty(Fluent.prototype, field, {
-        value(this: HookedRead, args?: unknown) {
-          return (this as unknown as { fluent(f: string, a: unknown): HookedRead }).fluent(field, args)
-        },
-      })
-    }
-    Class = Fluent
-    byModel.set(model, Fluent)
-  }
-  return Class
+  return withRelationMethods(HookedRead, graph, model)
 }
