@@ -117,6 +117,25 @@ describe('codec: exact values', () => {
     }
   })
 
+  it('keeps a __proto__ key as an own property in every string form MessagePack has', () => {
+    const proto = [...Buffer.from('__proto__')]
+    const inner = [0x81, 0xa7, ...Buffer.from('isAdmin'), 0xc3] // { isAdmin: true }
+    for (const head of [[0xa9], [0xd9, 9], [0xda, 0, 9], [0xdb, 0, 0, 0, 9]]) {
+      const back = decodeValue(Buffer.from([0x81, ...head, ...proto, ...inner])) as Record<string, unknown>
+      expect(Object.getPrototypeOf(back)).toBe(Object.prototype)
+      expect(Object.hasOwn(back, '__proto__')).toBe(true)
+      expect(back.isAdmin).toBeUndefined()
+    }
+  })
+
+  it("leaves other msgpackr users' values as msgpackr writes them", () => {
+    const packr = new Packr()
+    const bytes = packr.pack({ at: new Date(1), balance: new Decimal('1.5') })
+    expect(Buffer.from(bytes).includes(Buffer.from([0xd4, 0x54]))).toBe(false)
+    expect(Buffer.from(bytes).includes(Buffer.from([0xd4, 0x44]))).toBe(false)
+    expect((packr.unpack(bytes) as { at: Date }).at).toEqual(new Date(1))
+  })
+
   it('round-trips strings, bytes, decimals, BigInts and dates of every size and form', () => {
     const value = {
       strings: ['', 'a', 'é', '日本語', 'x'.repeat(31), 'x'.repeat(64), 'ü'.repeat(200), 'y'.repeat(70_000)],
@@ -156,7 +175,9 @@ describe('codec: exact values', () => {
       () => 1,
       Symbol('s'),
       cyclic,
+      2n ** 63n,
       2n ** 64n,
+      -(2n ** 63n) - 1n,
     ])
       expect(() => encodeValue({ value })).toThrow(CodecError)
   })
@@ -224,6 +245,8 @@ describe('codec: hostile bytes', () => {
   it('refuses malformed text, keys, decimals and trailing bytes', () => {
     for (const bytes of [
       [0xa2, 0xc3, 0x28], // invalid UTF-8
+      [0xd9, 0x28, 0xc0, 0xaf, ...Array(38).fill(0x61)], // invalid UTF-8 (an overlong "/") in a long string
+      [0x81, 0xa2, 0xc3, 0x28, 0xc0], // a key that is not UTF-8
       [0x81, 0x01, 0x02], // a map key that is not a string
       [0xc7, 0x03, 0x44, 0x61, 0x62, 0x63], // a decimal "abc"
       [0xd7, 0x54, 0, 0, 0], // a truncated date
