@@ -97,6 +97,9 @@ describe('codec: exact values', () => {
     const back = decodeValue(encodeValue({ numbers, nested: { score: -0 } })) as { numbers: number[]; nested: object }
     for (const [i, n] of back.numbers.entries()) expect(Object.is(n, numbers[i]), `${numbers[i]}`).toBe(true)
     expect(Object.is((back.nested as { score: number }).score, -0)).toBe(true)
+    const json = decodeValue(encodeValue(JSON.parse('{"__proto__":-0}'))) as Record<string, unknown>
+    expect(Object.hasOwn(json, '__proto__')).toBe(true)
+    expect(Object.is(json.__proto__, -0)).toBe(true)
   })
 
   it('keeps an own __proto__ key as an own property, in objects and in tables of rows', () => {

@@ -47,9 +47,10 @@ function prepareObject(value: object, depth: number): unknown {
       const item = (value as Record<string, unknown>)[key]
       const next = prepare(item, depth + 1)
       if (next === item) continue
+      // Spread copies an own `__proto__` key (Json) as an own property, so assigning it below never sets the
+      // copy's prototype (Object.assign would).
       out ??= { ...value }
-      // Json may hold an own `__proto__` key: assigning it would set the copy's prototype instead.
-      Object.defineProperty(out, key, { value: next, writable: true, enumerable: true, configurable: true })
+      out[key] = next
     }
     return out ?? value
   }
