@@ -1,6 +1,6 @@
 /**
- * The types Prisma returns that MessagePack lacks, as msgpackr extensions: Date (float64 milliseconds, so every
- * Date round-trips, not only the timestamp extension's range) and Decimal (its text). -0 is written as a float64,
+ * The types Prisma returns that MessagePack lacks, as msgpackr extensions: Date (its float64 milliseconds under
+ * our own type, not MessagePack's timestamp, which any msgpackr user writes) and Decimal (its text). -0 is a float64,
  * which keeps its sign (msgpackr would write the integer 0). msgpackr's extension table is global to the process:
  * only our own `Written` class is registered for packing, so other msgpackr users' Dates and Decimals are untouched.
  */
