@@ -1,17 +1,34 @@
 /**
- * Values as bytes, exact for every Prisma type: Date, BigInt, Decimal, Bytes (as `Uint8Array`, copied out so a
- * caller mutating it cannot touch the cache), Json (an own `__proto__` key included), -0, null. An entry in Redis
- * is a small frame: a magic byte, a format version (a future encoding can never misread old entries), then the
- * query text it answers, its dependencies, the versions it was filled under, its expiry and the value.
- * Decoding accepts only what encoding writes (value-decoder.ts): foreign or hostile bytes are a `CodecError`.
+ * Values as bytes (msgpackr), exact for every Prisma type: Date, BigInt, Decimal, Bytes (as `Uint8Array`, copied
+ * out so a caller mutating it cannot touch the cache), Json (an own `__proto__` key included), -0, null. An entry
+ * in Redis is a small frame: a magic byte, a format version (a future encoding can never misread old entries),
+ * then the query text it answers, its dependencies, the versions it was filled under, its expiry and the value.
+ * Bytes under our keys may have been written by anyone: msgpackr only reads bytes that `scanValue` accepts (plain
+ * MessagePack and our extensions), anything else is a `CodecError`.
  */
+import { Packr, Unpackr } from 'msgpackr'
 import { CodecError } from '../errors'
-import { decode } from './value-decoder'
-import { encode } from './value-encoder'
+import { prepare } from './value-prepare'
+import { scanValue } from './value-scan'
+
+// Plain MessagePack: no records, references or msgpackr types, so the bytes are ones `scanValue` accepts.
+const options = {
+  useRecords: false,
+  structuredClone: false,
+  moreTypes: false,
+  int64AsType: 'bigint',
+  variableMapSize: true, // exact map headers, also for objects of more than 65,535 keys
+  useToJSON: false, // a Json key named `toJSON` is data, not a method
+  copyBuffers: true, // Bytes own their memory: neither the frame nor a caller's copy reaches the other
+} as const
+const packr = new Packr(options)
+const unpackr = new Unpackr({ ...options, mapsAsObjects: true })
+// For the rare value with a `__proto__` key, which msgpackr's objects rename: maps, then own properties.
+const mapUnpackr = new Unpackr({ ...options, mapsAsObjects: false })
 
 const MAGIC = 0x53 // 'S'
 /** Bump when the frame or the value encoding changes: entries of another format read as misses. */
-export const FORMAT_VERSION = 2
+export const FORMAT_VERSION = 3
 
 /** What a Redis entry holds besides the value. */
 export interface EntryMeta {
@@ -34,16 +51,42 @@ export interface StoredEntry extends EntryMeta {
 
 /** Throws `CodecError` for a value Prisma never returns (a Map, a class instance, a cycle...). */
 export function encodeValue(value: unknown): Uint8Array {
-  return encode(value)
+  const prepared = prepare(value)
+  try {
+    // A copy: msgpackr's result is a view of a buffer it fills again and would keep alive.
+    return new Uint8Array(packr.pack(prepared))
+  } catch (error) {
+    throw new CodecError('the value could not be encoded', error)
+  }
 }
 
 /** Throws `CodecError` for bytes `encodeValue` did not write. */
 export function decodeValue(bytes: Uint8Array): unknown {
-  return decode(bytes)
+  // A plain view: msgpackr's copies of a Buffer's bytes would be Buffers, which Prisma never returns.
+  const view = Buffer.isBuffer(bytes) ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : bytes
+  const protoKey = scanValue(view)
+  try {
+    return protoKey ? ownKeys(mapUnpackr.unpack(view)) : unpackr.unpack(view)
+  } catch (error) {
+    throw new CodecError('a value that does not decode', error)
+  }
+}
+
+/** Maps (all keys are strings) as plain objects, a `__proto__` key as an own property, as `JSON.parse` does. */
+function ownKeys(value: unknown): unknown {
+  if (value instanceof Map) {
+    const out: Record<string, unknown> = {}
+    for (const [key, item] of value) {
+      Object.defineProperty(out, key, { value: ownKeys(item), writable: true, enumerable: true, configurable: true })
+    }
+    return out
+  }
+  if (Array.isArray(value)) for (let i = 0; i < value.length; i++) value[i] = ownKeys(value[i])
+  return value
 }
 
 export function encodeEntry(entry: StoredEntry): Buffer {
-  const body = encode([
+  const body = packr.pack([
     entry.query,
     entry.deps,
     entry.versions,
@@ -66,7 +109,7 @@ export function decodeEntry(frame: Buffer): StoredEntry {
     throw new CodecError(`entry of format ${frame[1]}, this version reads ${FORMAT_VERSION}`)
   let parts: unknown
   try {
-    parts = decode(frame.subarray(2))
+    parts = decodeValue(frame.subarray(2))
   } catch (error) {
     throw new CodecError('corrupt or truncated entry', error)
   }
