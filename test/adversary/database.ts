@@ -233,6 +233,9 @@ export async function seed(p: Raw) {
   })
   await p.task.create({ data: { id: 2, title: 'sub', projectId: 1, parentId: 1 } })
   await p.task.create({ data: { id: 3, title: 'subsub', projectId: 1, parentId: 2 } })
+  // Rows above were created with explicit ids: move PostgreSQL's sequences past them (SQLite needs nothing).
+  for (const table of ['members', 'projects', 'tasks'])
+    await p.$executeRawUnsafe(`SELECT setval(pg_get_serial_sequence('${table}', 'id'), 100)`).catch(() => {})
   await p.project.create({
     data: { id: 2, name: 'web', teamOrg: 'acme', teamSlug: 'web', members: { connect: [{ id: 2 }] } },
   })
