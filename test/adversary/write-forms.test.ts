@@ -120,7 +120,7 @@ for (const provider of ['postgres', 'sqlite'] as const) {
       await seed((await import('./database.ts')).client(provider, db.adapter()))
       w = await world(provider, {}, true, db)
       await warm(w.prisma)
-      await run(w.prisma).catch(() => {})
+      await run(w.prisma).catch((e) => console.log(`attack threw: ${_name}: ${String(e).split("\n").at(-1)}`))
       expect(await diff(w.prisma, w.raw)).toEqual([])
     })
   })
