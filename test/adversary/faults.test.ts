@@ -201,4 +201,59 @@ describe('adversary Redis faults: postgres / throwaway redis-server', () => {
     expect(show(await members(a))).toEqual(show(await members(raw)))
     await converges(() => members(b), () => members(raw), 4000)
   })
+  it('CLIENT PAUSE WRITE (what FAILOVER does) while another instance writes: its own reads at once, ours within the bound', async () => {
+    const { prisma: a, raw } = await fresh()
+    const b = await w!.instance()
+    await members(a)
+    await members(b)
+    await r.call('CLIENT', 'PAUSE', '1500', 'WRITE')
+    try {
+      await b.member.update({ where: { id: 1 }, data: { handle: 'paused' } })
+      expect(show(await members(b))).toEqual(show(await members(raw)))
+      await converges(() => members(a), () => members(raw), 1500)
+    } finally {
+      await r.call('CLIENT', 'UNPAUSE')
+    }
+  })
+
+  it('subscriber connections killed (CLIENT KILL TYPE pubsub) right before another instance writes', async () => {
+    const { prisma: a, raw } = await fresh()
+    const b = await w!.instance()
+    await members(a)
+    await members(b)
+    await r.call('CLIENT', 'KILL', 'TYPE', 'pubsub')
+    await b.member.update({ where: { id: 2 }, data: { handle: 'unheard' } })
+    await converges(() => members(a), () => members(raw))
+  })
+
+  it('a burst of 100 identical reads (keys in different orders) sends one query per relation', async () => {
+    const { prisma: a, raw, counting } = await fresh()
+    await a.member.update({ where: { id: 1 }, data: { handle: 'burst2' } })
+    counting.reset()
+    const answers = await Promise.all(
+      Array.from({ length: 100 }, (_, i) =>
+        i % 2
+          ? a.member.findMany({ orderBy: { id: 'asc' }, include: { badge: true } })
+          : a.member.findMany({ include: { badge: true }, orderBy: { id: 'asc' } }),
+      ),
+    )
+    const want = show(await members(raw))
+    for (const x of answers) expect(show(x)).toEqual(want)
+    expect(counting.count()).toBeLessThanOrEqual(2)
+  })
+
+  it('a burst of write-through point reads of one row while Redis is frozen: one query', async () => {
+    const { prisma: a, raw, counting } = await fresh({ models: { Member: { strategy: 'write-through' } } })
+    await a.member.update({ where: { id: 2 }, data: { handle: 'wt-burst' } })
+    process.kill(server.pid, 'SIGSTOP')
+    try {
+      counting.reset()
+      const answers = await Promise.all(Array.from({ length: 60 }, (_, i) => (i % 2 ? a.member.findUnique({ where: { id: 2 } }) : a.member.findUnique({ where: { handle: 'wt-burst' } }))))
+      const want = show(await raw.member.findUnique({ where: { id: 2 } }))
+      for (const x of answers) expect(show(x)).toEqual(want)
+      expect(counting.count()).toBeLessThanOrEqual(2) // one per unique key read
+    } finally {
+      process.kill(server.pid, 'SIGCONT')
+    }
+  })
 })
