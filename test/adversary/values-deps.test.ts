@@ -46,7 +46,7 @@ describe('adversary values and dependencies: postgres / two-tier', () => {
       UPDATE orgs SET budget = '-0.000000000000000000000000000001' WHERE org_code = 'init';
       UPDATE badges SET icon = '\\x', meta = '{"__proto__": {"polluted": 1}, "constructor": {"prototype": 1}, "big": 123456789012345678901234567890, "s": "\\ud83d\\ude00", "nested": [[[[[]]]]], "": null}' WHERE member_id = 1;
     `)
-    await db.exec(`INSERT INTO badges (member_id, label, meta) VALUES (2, 'json-null', 'null'), (3, 'string', '"just a string"')`)
+    await db.exec(`INSERT INTO badges (member_id, label, meta) VALUES (2, '2020-01-01T00:00:00.000Z', '{"d": "2020-01-01T00:00:00.000Z", "n": "12.50", "b": "9007199254740993"}'), (3, 'string', '"just a string"')`)
     const other = await w!.instance()
     await sameEverywhere((p) => p.member.findMany({ orderBy: { id: 'asc' } }), other)
     await sameEverywhere((p) => p.org.findMany({ orderBy: { code: 'asc' } }), other)
