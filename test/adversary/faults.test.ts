@@ -256,4 +256,27 @@ describe('adversary Redis faults: postgres / throwaway redis-server', () => {
       process.kill(server.pid, 'SIGCONT')
     }
   })
+
+  it('forged DIRTY messages for every model: a burst of identical reads still sends one query, answers equal', async () => {
+    const { prisma: a, raw, counting, prefix } = await fresh()
+    await members(a)
+    const names = ['Org', 'Team', 'Member', 'Badge', 'Project', 'Task', 'Skill', 'MemberSkill'].map((m) => `m:${m}`)
+    await r.publish(`${prefix}:bus`, `forger ! ${names.join(' ')}`)
+    await sleep(50)
+    counting.reset()
+    const answers = await Promise.all(Array.from({ length: 50 }, () => members(a)))
+    const want = show(await members(raw))
+    for (const x of answers) expect(show(x)).toEqual(want)
+    expect(counting.count()).toBeLessThanOrEqual(2)
+    // and the cache comes back: within a few seconds a read is a hit again
+    const end = Date.now() + 4000
+    let hit = false
+    while (!hit && Date.now() < end) {
+      await sleep(200)
+      counting.reset()
+      await members(a)
+      hit = counting.count() === 0
+    }
+    expect(hit).toBe(true)
+  })
 })

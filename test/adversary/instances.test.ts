@@ -242,4 +242,34 @@ describe('adversary instances and policies: postgres / two-tier', () => {
     await converges(() => q(prisma), () => q(raw))
   })
 
+
+  // A rolling deploy that adds a soft-delete filter below cache(): old and new instances share the prefix. Each
+  // must answer as its own client stack does.
+  it('an instance with a filtering query hook below cache() and one without, on one prefix', async () => {
+    await fresh({})
+    const filtered = (c: Raw) =>
+      c.$extends({
+        query: {
+          member: {
+            async findMany({ args, query }) {
+              return query({ ...args, where: { ...args.where, score: { gt: 1 } } })
+            },
+          },
+        },
+      })
+    const withHook = (filtered(client(provider, db.adapter())) as unknown as Raw).$extends(cache({ redis: w!.redis, prefix: w!.prefix }))
+    const oracleWithHook = filtered(client(provider, db.adapter()))
+    const plain = w!.prisma
+    try {
+      await withHook.$cache.whenReady(5000)
+      const q = { orderBy: { id: 'asc' as const } }
+      expect(show(await withHook.member.findMany(q))).toEqual(show(await oracleWithHook.member.findMany(q)))
+      expect(show(await plain.member.findMany(q))).toEqual(show(await w!.raw.member.findMany(q)))
+      expect(show(await withHook.member.findMany(q))).toEqual(show(await oracleWithHook.member.findMany(q)))
+    } finally {
+      await withHook.$cache.close()
+      await withHook.$disconnect()
+      await oracleWithHook.$disconnect()
+    }
+  })
 })
