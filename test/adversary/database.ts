@@ -128,7 +128,8 @@ export function client(provider: Provider, adapter: unknown, extra: Record<strin
 }
 
 const extend = (c: Raw, o: CacheOptions) => c.$extends(cache(o))
-export type Cached = ReturnType<typeof extend>
+/** A cached client as the attacks use it: Prisma's model API (per-query `cache` arguments are cast) and `$cache`. */
+export type Cached = Raw & { $cache: ReturnType<typeof extend>['$cache'] }
 
 let seq = 0
 export interface World {
@@ -155,7 +156,7 @@ export async function world(
   const prefix = `adv${process.pid}x${Date.now().toString(36)}x${seq++}`
   const closers: Array<() => Promise<void>> = []
   const make = async (o: CacheOptions = {}, clientOptions: Record<string, unknown> = {}, adapter = d.adapter()) => {
-    const c = extend(client(provider, adapter, clientOptions), {
+    const c = extend(client(provider, adapter, clientOptions) as Raw, {
       ...(url ? { redis: url } : {}),
       prefix,
       onError: () => {},
@@ -167,7 +168,7 @@ export async function world(
       await c.$disconnect()
     })
     if (url) await c.$cache.whenReady(5000)
-    return c
+    return c as unknown as Cached
   }
   const raw = client(provider, d.adapter())
   const counting = countingAdapter(d.adapter() as never)
@@ -198,7 +199,12 @@ export async function seed(p: Raw) {
       name: 'Acme',
       tier: 'PRO',
       budget: '12.50',
-      teams: { create: [{ slug: 'core', title: 'Core' }, { slug: 'web', title: 'Web' }] },
+      teams: {
+        create: [
+          { slug: 'core', title: 'Core' },
+          { slug: 'web', title: 'Web' },
+        ],
+      },
     },
   })
   await p.org.create({ data: { code: 'init', name: 'Initech', teams: { create: [{ slug: 'core', title: 'Core' }] } } })
@@ -219,7 +225,9 @@ export async function seed(p: Raw) {
   await p.member.create({
     data: { id: 2, handle: 'bob', orgCode: 'acme', teamOrg: 'acme', teamSlug: 'web', mentorId: 1 },
   })
-  await p.member.create({ data: { id: 3, handle: 'cyd', orgCode: 'init', teamOrg: 'init', teamSlug: 'core', mentorId: 2 } })
+  await p.member.create({
+    data: { id: 3, handle: 'cyd', orgCode: 'init', teamOrg: 'init', teamSlug: 'core', mentorId: 2 },
+  })
   await p.project.create({
     data: {
       id: 1,
@@ -245,31 +253,94 @@ export async function seed(p: Raw) {
 export function reads(p: Raw): Array<[string, () => Promise<unknown>]> {
   return [
     ['orgs', () => p.org.findMany({ orderBy: { code: 'asc' } })],
-    ['orgs+teams+members', () => p.org.findMany({ orderBy: { code: 'asc' }, include: { teams: { orderBy: { slug: 'asc' } }, members: { orderBy: { id: 'asc' } }, _count: true } })],
+    [
+      'orgs+teams+members',
+      () =>
+        p.org.findMany({
+          orderBy: { code: 'asc' },
+          include: { teams: { orderBy: { slug: 'asc' } }, members: { orderBy: { id: 'asc' } }, _count: true },
+        }),
+    ],
     ['teams', () => p.team.findMany({ orderBy: [{ orgCode: 'asc' }, { slug: 'asc' }] })],
-    ['teams+projects', () => p.team.findMany({ orderBy: [{ orgCode: 'asc' }, { slug: 'asc' }], include: { projects: { orderBy: { id: 'asc' } }, _count: { select: { members: true } } } })],
+    [
+      'teams+projects',
+      () =>
+        p.team.findMany({
+          orderBy: [{ orgCode: 'asc' }, { slug: 'asc' }],
+          include: { projects: { orderBy: { id: 'asc' } }, _count: { select: { members: true } } },
+        }),
+    ],
     ['team by compound id', () => p.team.findUnique({ where: { orgCode_slug: { orgCode: 'acme', slug: 'core' } } })],
     ['members', () => p.member.findMany({ orderBy: { id: 'asc' } })],
-    ['members+badge+mentor+mentees', () => p.member.findMany({ orderBy: { id: 'asc' }, include: { badge: true, mentor: true, mentees: { orderBy: { id: 'asc' } } } })],
-    ['member 1 full', () => p.member.findUnique({ where: { id: 1 }, include: { team: true, org: true, projects: { orderBy: { id: 'asc' } }, skills: { orderBy: { skillName: 'asc' } } } })],
+    [
+      'members+badge+mentor+mentees',
+      () =>
+        p.member.findMany({
+          orderBy: { id: 'asc' },
+          include: { badge: true, mentor: true, mentees: { orderBy: { id: 'asc' } } },
+        }),
+    ],
+    [
+      'member 1 full',
+      () =>
+        p.member.findUnique({
+          where: { id: 1 },
+          include: {
+            team: true,
+            org: true,
+            projects: { orderBy: { id: 'asc' } },
+            skills: { orderBy: { skillName: 'asc' } },
+          },
+        }),
+    ],
     ['member by handle', () => p.member.findUnique({ where: { handle: 'bob' } })],
-    ['members with team', () => p.member.findMany({ where: { team: { is: { title: 'Core' } } }, orderBy: { id: 'asc' } })],
-    ['members with skills ts', () => p.member.findMany({ where: { skills: { some: { skillName: 'ts' } } }, orderBy: { id: 'asc' } })],
+    [
+      'members with team',
+      () => p.member.findMany({ where: { team: { is: { title: 'Core' } } }, orderBy: { id: 'asc' } }),
+    ],
+    [
+      'members with skills ts',
+      () => p.member.findMany({ where: { skills: { some: { skillName: 'ts' } } }, orderBy: { id: 'asc' } }),
+    ],
     ['member count', () => p.member.count()],
     ['members without mentor', () => p.member.count({ where: { mentorId: null } })],
     ['badges', () => p.badge.findMany({ orderBy: { memberId: 'asc' } })],
     ['badge 1', () => p.badge.findUnique({ where: { memberId: 1 } })],
     ['badges+member', () => p.badge.findMany({ orderBy: { memberId: 'asc' }, include: { member: true } })],
     ['projects', () => p.project.findMany({ orderBy: { id: 'asc' } })],
-    ['projects+members+tasks', () => p.project.findMany({ orderBy: { id: 'asc' }, include: { members: { orderBy: { id: 'asc' } }, tasks: { orderBy: { id: 'asc' } }, team: true } })],
+    [
+      'projects+members+tasks',
+      () =>
+        p.project.findMany({
+          orderBy: { id: 'asc' },
+          include: { members: { orderBy: { id: 'asc' } }, tasks: { orderBy: { id: 'asc' } }, team: true },
+        }),
+    ],
     ['project 1', () => p.project.findUnique({ where: { id: 1 } })],
     ['tasks', () => p.task.findMany({ orderBy: { id: 'asc' } })],
-    ['tasks tree', () => p.task.findMany({ where: { parentId: null }, orderBy: { id: 'asc' }, include: { children: { include: { children: true } } } })],
+    [
+      'tasks tree',
+      () =>
+        p.task.findMany({
+          where: { parentId: null },
+          orderBy: { id: 'asc' },
+          include: { children: { include: { children: true } } },
+        }),
+    ],
     ['task agg', () => p.task.aggregate({ _count: { _all: true }, _max: { id: true } })],
-    ['skills', () => p.skill.findMany({ orderBy: { name: 'asc' }, include: { members: { orderBy: { memberId: 'asc' } } } })],
+    [
+      'skills',
+      () => p.skill.findMany({ orderBy: { name: 'asc' }, include: { members: { orderBy: { memberId: 'asc' } } } }),
+    ],
     ['member skills', () => p.memberSkill.findMany({ orderBy: [{ memberId: 'asc' }, { skillName: 'asc' }] })],
-    ['member skill compound', () => p.memberSkill.findUnique({ where: { memberId_skillName: { memberId: 1, skillName: 'ts' } } })],
-    ['groupBy members', () => p.member.groupBy({ by: ['orgCode'], _count: { _all: true }, orderBy: { orgCode: 'asc' } })],
+    [
+      'member skill compound',
+      () => p.memberSkill.findUnique({ where: { memberId_skillName: { memberId: 1, skillName: 'ts' } } }),
+    ],
+    [
+      'groupBy members',
+      () => p.member.groupBy({ by: ['orgCode'], _count: { _all: true }, orderBy: { orgCode: 'asc' } }),
+    ],
     ['project cost sum', () => p.project.aggregate({ _sum: { cost: true } })],
     ['view', () => p.teamSize.findMany({ orderBy: { orgCode: 'asc' } })],
   ]
@@ -292,21 +363,27 @@ async function settle(f: () => Promise<unknown>) {
   try {
     return { ok: await f() }
   } catch (e) {
-    return { err: String((e as Error).message).split('\n').at(-1) }
+    return {
+      err: String((e as Error).message)
+        .split('\n')
+        .at(-1),
+    }
   }
 }
 
 export function show(v: unknown): string {
-  return JSON.stringify(v, function (this: Record<string, unknown>, k, x) {
-    const o = k === '' ? v : this[k]
-    if (typeof o === 'bigint') return `${o}n`
-    if (o instanceof Date) return `Date(${Number.isNaN(o.getTime()) ? 'NaN' : o.toISOString()})`
-    if (o instanceof Uint8Array) return `Bytes(${[...o]})`
-    if (o && typeof o === 'object' && o.constructor?.name === 'Decimal') return `Decimal(${String(o)})`
-    if (typeof o === 'function') return 'function'
-    if (o === undefined) return 'undefined'
-    return x
-  })?.slice(0, 600) ?? String(v)
+  return (
+    JSON.stringify(v, function (this: Record<string, unknown>, k, x) {
+      const o = k === '' ? v : this[k]
+      if (typeof o === 'bigint') return `${o}n`
+      if (o instanceof Date) return `Date(${Number.isNaN(o.getTime()) ? 'NaN' : o.toISOString()})`
+      if (o instanceof Uint8Array) return `Bytes(${[...o]})`
+      if (o && typeof o === 'object' && o.constructor?.name === 'Decimal') return `Decimal(${String(o)})`
+      if (typeof o === 'function') return 'function'
+      if (o === undefined) return 'undefined'
+      return x
+    })?.slice(0, 600) ?? String(v)
+  )
 }
 export const same = (a: unknown, b: unknown) => show(a) === show(b)
 
@@ -318,7 +395,18 @@ export async function warm(cached: unknown) {
 
 /** Empties every table (outside the cache: the next world uses a new prefix). */
 export async function reset(db: Db) {
-  const tables = ['_ProjectMembers', 'member_skills', 'tasks', 'projects', 'badges', 'members', 'teams', 'orgs', 'Skill']
-  if (db.provider === 'postgres') await db.exec(`TRUNCATE ${tables.map((t) => `"${t}"`).join(', ')} RESTART IDENTITY CASCADE`)
+  const tables = [
+    '_ProjectMembers',
+    'member_skills',
+    'tasks',
+    'projects',
+    'badges',
+    'members',
+    'teams',
+    'orgs',
+    'Skill',
+  ]
+  if (db.provider === 'postgres')
+    await db.exec(`TRUNCATE ${tables.map((t) => `"${t}"`).join(', ')} RESTART IDENTITY CASCADE`)
   else await db.exec(tables.map((t) => `DELETE FROM "${t}";`).join('\n'))
 }

@@ -5,7 +5,19 @@
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type LocalServer, startRedisServer } from '../support/services.ts'
-import { type Cached, client, type Db, newDb, type Raw, reset, same, seed, show, type World, world } from './database.ts'
+import {
+  type Cached,
+  client,
+  type Db,
+  newDb,
+  type Raw,
+  reset,
+  same,
+  seed,
+  show,
+  type World,
+  world,
+} from './database.ts'
 
 const provider = 'postgres' as const
 /** Broken on main: kept as failing reproductions; ADV_SHOW_BROKEN=1 runs them as plain tests to see the diff. */
@@ -14,6 +26,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 let db: Db
 let server: LocalServer
 let w: World | undefined
+/** The current test's world (set by fresh()). */
+const cur = (): World => {
+  if (!w) throw new Error('no world: call fresh() first')
+  return w
+}
 let r: Redis
 
 const members = (p: Raw | Cached) => (p as Raw).member.findMany({ orderBy: { id: 'asc' }, include: { badge: true } })
@@ -54,47 +71,59 @@ describe('adversary Redis faults: postgres / throwaway redis-server', () => {
     await db?.drop()
   })
 
-  broken('BROKEN: a version pinned ahead in Redis plus a forged bus message naming the next one make a stale fill current', async () => {
-    const { prisma: a, raw, prefix } = await fresh()
-    const b = await w!.instance()
-    // Hostile value, accepted by the scripts: within a day of Redis TIME.
-    const [sec] = (await r.time()) as [string, string]
-    const pinned = BigInt(sec) * 1_000_000n + 3_600_000_000n
-    await r.set(`{${prefix}}:v:m:Member`, String(pinned))
-    await members(a)
-    // The next bump will issue pinned + 1: announce it before it happens.
-    await r.publish(`${prefix}:bus`, `forger m:Member ${pinned + 1n}`)
-    await sleep(50)
-    await members(a) // a miss, filled under pinned + 1 with the rows before the write
-    await b.member.update({ where: { id: 1 }, data: { handle: 'after' } })
-    await converges(() => members(a), () => members(raw))
-  })
+  broken(
+    'BROKEN: a version pinned ahead in Redis plus a forged bus message naming the next one make a stale fill current',
+    async () => {
+      const { prisma: a, raw, prefix } = await fresh()
+      const b = await cur().instance()
+      // Hostile value, accepted by the scripts: within a day of Redis TIME.
+      const [sec] = (await r.time()) as unknown as [string | number]
+      const pinned = BigInt(sec) * 1_000_000n + 3_600_000_000n
+      await r.set(`{${prefix}}:v:m:Member`, String(pinned))
+      await members(a)
+      // The next bump will issue pinned + 1: announce it before it happens.
+      await r.publish(`${prefix}:bus`, `forger m:Member ${pinned + 1n}`)
+      await sleep(50)
+      await members(a) // a miss, filled under pinned + 1 with the rows before the write
+      await b.member.update({ where: { id: 1 }, data: { handle: 'after' } })
+      await converges(
+        () => members(a),
+        () => members(raw),
+      )
+    },
+  )
 
-  broken('BROKEN: a dump reloaded into the running server (DEBUG RELOAD NOSAVE, same run id) revives entries a write made stale', async () => {
-    const { prisma: a, raw } = await fresh()
-    await members(a)
-    await r.save()
-    await a.member.update({ where: { id: 1 }, data: { handle: 'after' } })
-    expect(show(await members(a))).toEqual(show(await members(raw)))
-    await r.call('DEBUG', 'RELOAD', 'NOSAVE')
-    const c = await w!.instance()
-    expect(show(await members(c))).toEqual(show(await members(raw)))
-  })
+  broken(
+    'BROKEN: a dump reloaded into the running server (DEBUG RELOAD NOSAVE, same run id) revives entries a write made stale',
+    async () => {
+      const { prisma: a, raw } = await fresh()
+      await members(a)
+      await r.save()
+      await a.member.update({ where: { id: 1 }, data: { handle: 'after' } })
+      expect(show(await members(a))).toEqual(show(await members(raw)))
+      await r.call('DEBUG', 'RELOAD', 'NOSAVE')
+      const c = await cur().instance()
+      expect(show(await members(c))).toEqual(show(await members(raw)))
+    },
+  )
 
   it('FLUSHALL between fills and a write by another instance', async () => {
     const { prisma: a, raw } = await fresh()
-    const b = await w!.instance()
+    const b = await cur().instance()
     await members(a)
     await members(b)
     await r.flushall()
     await b.member.update({ where: { id: 2 }, data: { handle: 'flushed' } })
     expect(show(await members(b))).toEqual(show(await members(raw)))
-    await converges(() => members(a), () => members(raw))
+    await converges(
+      () => members(a),
+      () => members(raw),
+    )
   })
 
   it('garbage of every type under every key of the prefix: reads equal the oracle, writes land, nothing throws', async () => {
     const { prisma: a, raw, prefix } = await fresh()
-    const b = await w!.instance()
+    const b = await cur().instance()
     await members(a)
     await members(b)
     await a.badge.findMany()
@@ -113,12 +142,15 @@ describe('adversary Redis faults: postgres / throwaway redis-server', () => {
     expect(show(await members(a))).toEqual(show(await members(raw)))
     await b.member.update({ where: { id: 3 }, data: { handle: 'garbage' } })
     expect(show(await members(b))).toEqual(show(await members(raw)))
-    await converges(() => members(a), () => members(raw))
+    await converges(
+      () => members(a),
+      () => members(raw),
+    )
   })
 
   it('bad version values (negative, float, exponent, huge, empty, wrong type) then writes from two instances', async () => {
     const { prisma: a, raw, prefix } = await fresh()
-    const b = await w!.instance()
+    const b = await cur().instance()
     const bad = ['-5', '1.5', '1e15', '99999999999999999999999', '', ' 1700000000000000']
     const models = ['Member', 'Badge', 'Org', 'Team', 'Project', 'Task']
     for (const [i, m] of models.entries()) await r.set(`{${prefix}}:v:m:${m}`, bad[i] as string)
@@ -131,26 +163,47 @@ describe('adversary Redis faults: postgres / throwaway redis-server', () => {
     await b.badge.update({ where: { memberId: 1 }, data: { label: 'v2' } })
     expect(show(await members(a))).toEqual(show(await members(raw)))
     expect(show(await members(b))).toEqual(show(await members(raw)))
-    await converges(() => members(a), () => members(raw))
-    await converges(() => members(b), () => members(raw))
+    await converges(
+      () => members(a),
+      () => members(raw),
+    )
+    await converges(
+      () => members(b),
+      () => members(raw),
+    )
   })
 
   it('forged junk on the bus (malformed, huge, DIRTY of unknown names, our own origin text) never crashes or hides a write', async () => {
     const { prisma: a, raw, prefix } = await fresh()
-    const b = await w!.instance()
+    const b = await cur().instance()
     await members(a)
     const channel = `${prefix}:bus`
-    for (const m of ['', ' ', 'x', 'x m:Member', 'x m:Member NaN', 'x ! ', 'x ! m:Nope', 'x ~ 99999999', `x ${'m:Member 1 '.repeat(5000)}`, 'x m:Member 1e400', '\u0000\uffff']) {
+    for (const m of [
+      '',
+      ' ',
+      'x',
+      'x m:Member',
+      'x m:Member NaN',
+      'x ! ',
+      'x ! m:Nope',
+      'x ~ 99999999',
+      `x ${'m:Member 1 '.repeat(5000)}`,
+      'x m:Member 1e400',
+      '\u0000\uffff',
+    ]) {
       await r.publish(channel, m)
     }
     await sleep(50)
     await b.member.update({ where: { id: 2 }, data: { handle: 'bus' } })
-    await converges(() => members(a), () => members(raw))
+    await converges(
+      () => members(a),
+      () => members(raw),
+    )
   })
 
   it('a full Redis (noeviction): writes never throw, reads equal the oracle on both instances', async () => {
     const { prisma: a, raw } = await fresh()
-    const b = await w!.instance()
+    const b = await cur().instance()
     await members(a)
     await members(b)
     const used = Number(/used_memory:(\d+)/.exec(await r.info('memory'))?.[1])
@@ -161,10 +214,16 @@ describe('adversary Redis faults: postgres / throwaway redis-server', () => {
       for (let i = 0; i < 400; i++) await r.set(`filler:${i}`, 'x'.repeat(2000)).catch(() => {})
       await b.member.update({ where: { id: 1 }, data: { handle: 'full' } })
       expect(show(await members(b))).toEqual(show(await members(raw)))
-      await converges(() => members(a), () => members(raw))
+      await converges(
+        () => members(a),
+        () => members(raw),
+      )
       await a.badge.update({ where: { memberId: 1 }, data: { label: 'full2' } })
       expect(show(await members(a))).toEqual(show(await members(raw)))
-      await converges(() => members(b), () => members(raw))
+      await converges(
+        () => members(b),
+        () => members(raw),
+      )
     } finally {
       await r.config('SET', 'maxmemory', '0')
       for (let i = 0; i < 400; i++) await r.del(`filler:${i}`)
@@ -188,7 +247,7 @@ describe('adversary Redis faults: postgres / throwaway redis-server', () => {
 
   it('a write while Redis is frozen, then the writer reads at once and after the thaw (read-your-writes)', async () => {
     const { prisma: a, raw } = await fresh()
-    const b = await w!.instance()
+    const b = await cur().instance()
     await members(a)
     await members(b)
     process.kill(server.pid, 'SIGSTOP')
@@ -199,18 +258,26 @@ describe('adversary Redis faults: postgres / throwaway redis-server', () => {
       process.kill(server.pid, 'SIGCONT')
     }
     expect(show(await members(a))).toEqual(show(await members(raw)))
-    await converges(() => members(b), () => members(raw), 4000)
+    await converges(
+      () => members(b),
+      () => members(raw),
+      4000,
+    )
   })
   it('CLIENT PAUSE WRITE (what FAILOVER does) while another instance writes: its own reads at once, ours within the bound', async () => {
     const { prisma: a, raw } = await fresh()
-    const b = await w!.instance()
+    const b = await cur().instance()
     await members(a)
     await members(b)
     await r.call('CLIENT', 'PAUSE', '1500', 'WRITE')
     try {
       await b.member.update({ where: { id: 1 }, data: { handle: 'paused' } })
       expect(show(await members(b))).toEqual(show(await members(raw)))
-      await converges(() => members(a), () => members(raw), 1500)
+      await converges(
+        () => members(a),
+        () => members(raw),
+        1500,
+      )
     } finally {
       await r.call('CLIENT', 'UNPAUSE')
     }
@@ -218,12 +285,15 @@ describe('adversary Redis faults: postgres / throwaway redis-server', () => {
 
   it('subscriber connections killed (CLIENT KILL TYPE pubsub) right before another instance writes', async () => {
     const { prisma: a, raw } = await fresh()
-    const b = await w!.instance()
+    const b = await cur().instance()
     await members(a)
     await members(b)
     await r.call('CLIENT', 'KILL', 'TYPE', 'pubsub')
     await b.member.update({ where: { id: 2 }, data: { handle: 'unheard' } })
-    await converges(() => members(a), () => members(raw))
+    await converges(
+      () => members(a),
+      () => members(raw),
+    )
   })
 
   it('a burst of 100 identical reads (keys in different orders) sends one query per relation', async () => {
@@ -248,7 +318,11 @@ describe('adversary Redis faults: postgres / throwaway redis-server', () => {
     process.kill(server.pid, 'SIGSTOP')
     try {
       counting.reset()
-      const answers = await Promise.all(Array.from({ length: 60 }, (_, i) => (i % 2 ? a.member.findUnique({ where: { id: 2 } }) : a.member.findUnique({ where: { handle: 'wt-burst' } }))))
+      const answers = await Promise.all(
+        Array.from({ length: 60 }, (_, i) =>
+          i % 2 ? a.member.findUnique({ where: { id: 2 } }) : a.member.findUnique({ where: { handle: 'wt-burst' } }),
+        ),
+      )
       const want = show(await raw.member.findUnique({ where: { id: 2 } }))
       for (const x of answers) expect(show(x)).toEqual(want)
       expect(counting.count()).toBeLessThanOrEqual(2) // one per unique key read

@@ -31,11 +31,19 @@ for (const [name, provider] of Object.entries({ sqlite: 'sqlite', postgres: 'pos
   mkdirSync(dir, { recursive: true })
   const cases = readFileSync(join(here, 'case-models.prisma'), 'utf8')
   const path = join(dir, 'schema.prisma')
-  writeFileSync(path, `datasource db {\n  provider = "postgresql"\n}\n\ngenerator client {\n  provider = "prisma-client"\n  output   = "${join(dir, 'client')}"\n  moduleFormat = "esm"\n}\n\n${cases}`)
+  writeFileSync(
+    path,
+    `datasource db {\n  provider = "postgresql"\n}\n\ngenerator client {\n  provider = "prisma-client"\n  output   = "${join(dir, 'client')}"\n  moduleFormat = "esm"\n}\n\n${cases}`,
+  )
   execFileSync(join(root, 'node_modules', '.bin', 'prisma'), ['generate', '--schema', path], {
     cwd: root,
     stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, PRISMA_SCHEMA_ENGINE_BINARY: process.env.PRISMA_SCHEMA_ENGINE_BINARY ?? process.execPath, PRISMA_HIDE_UPDATE_MESSAGE: '1', CHECKPOINT_DISABLE: '1' },
+    env: {
+      ...process.env,
+      PRISMA_SCHEMA_ENGINE_BINARY: process.env.PRISMA_SCHEMA_ENGINE_BINARY ?? process.execPath,
+      PRISMA_HIDE_UPDATE_MESSAGE: '1',
+      CHECKPOINT_DISABLE: '1',
+    },
   })
 }
 console.log('generated adversary clients')

@@ -4,11 +4,28 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { cache } from 'prisma-strata'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Cached, client, type Db, newDb, type Raw, reset, same, seed, show, type World, world } from './database.ts'
+import {
+  type Cached,
+  client,
+  type Db,
+  newDb,
+  type Raw,
+  reset,
+  same,
+  seed,
+  show,
+  type World,
+  world,
+} from './database.ts'
 
 const provider = 'postgres' as const
 let db: Db
 let w: World | undefined
+/** The current test's world (set by fresh()). */
+const cur = (): World => {
+  if (!w) throw new Error('no world: call fresh() first')
+  return w
+}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /** Polls `read` on `cached` until it equals the oracle's answer or the staleness bound (1 s) is well past. */
@@ -44,25 +61,37 @@ describe('adversary instances and policies: postgres / two-tier', () => {
     await db?.drop()
   })
 
-  const wt = { models: { Member: { strategy: 'write-through' as const }, Badge: { strategy: 'write-through' as const }, Team: { strategy: 'write-through' as const }, MemberSkill: { strategy: 'write-through' as const } } }
+  const wt = {
+    models: {
+      Member: { strategy: 'write-through' as const },
+      Badge: { strategy: 'write-through' as const },
+      Team: { strategy: 'write-through' as const },
+      MemberSkill: { strategy: 'write-through' as const },
+    },
+  }
 
   it('write-through PK=FK row moved by connect: the old key reads null, the new key the row', async () => {
     const { prisma, raw } = await fresh(wt)
-    const other = await w!.instance({})
+    const other = await cur().instance({})
     for (const id of [1, 3]) {
       await prisma.badge.findUnique({ where: { memberId: id } })
       await other.badge.findUnique({ where: { memberId: id } })
     }
     await prisma.badge.update({ where: { memberId: 1 }, data: { member: { connect: { id: 3 } } } })
     for (const id of [1, 3]) {
-      expect(show(await prisma.badge.findUnique({ where: { memberId: id } }))).toEqual(show(await raw.badge.findUnique({ where: { memberId: id } })))
-      await converges(() => other.badge.findUnique({ where: { memberId: id } }), () => raw.badge.findUnique({ where: { memberId: id } }))
+      expect(show(await prisma.badge.findUnique({ where: { memberId: id } }))).toEqual(
+        show(await raw.badge.findUnique({ where: { memberId: id } })),
+      )
+      await converges(
+        () => other.badge.findUnique({ where: { memberId: id } }),
+        () => raw.badge.findUnique({ where: { memberId: id } }),
+      )
     }
   })
 
   it('write-through compound ids changed by an onUpdate Cascade from the parent (org renamed)', async () => {
     const { prisma, raw } = await fresh(wt)
-    const other = await w!.instance({})
+    const other = await cur().instance({})
     const reads = (p: Raw) => [
       () => p.team.findUnique({ where: { orgCode_slug: { orgCode: 'acme', slug: 'core' } } }),
       () => p.team.findUnique({ where: { orgCode_slug: { orgCode: 'zz', slug: 'core' } } }),
@@ -77,14 +106,14 @@ describe('adversary instances and policies: postgres / two-tier', () => {
     const theirs = reads(other as unknown as Raw)
     const oracle = reads(raw)
     for (let i = 0; i < oracle.length; i++) {
-      expect(show(await mine[i]!()), `writer read ${i}`).toEqual(show(await oracle[i]!()))
-      await converges(theirs[i]!, oracle[i]!)
+      expect(show(await mine[i]?.()), `writer read ${i}`).toEqual(show(await oracle[i]?.()))
+      await converges(theirs[i] as () => Promise<unknown>, oracle[i] as () => Promise<unknown>)
     }
   })
 
   it('write-through unique alias: two members swap handles in a transaction, reads by handle', async () => {
     const { prisma, raw } = await fresh(wt)
-    const other = await w!.instance(wt)
+    const other = await cur().instance(wt)
     for (const p of [prisma, other]) for (const h of ['ann', 'bob']) await p.member.findUnique({ where: { handle: h } })
     await prisma.$transaction([
       prisma.member.update({ where: { id: 1 }, data: { handle: 'tmp' } }),
@@ -92,38 +121,63 @@ describe('adversary instances and policies: postgres / two-tier', () => {
       prisma.member.update({ where: { id: 1 }, data: { handle: 'bob' } }),
     ])
     for (const h of ['ann', 'bob', 'tmp']) {
-      expect(show(await prisma.member.findUnique({ where: { handle: h } }))).toEqual(show(await raw.member.findUnique({ where: { handle: h } })))
-      await converges(() => other.member.findUnique({ where: { handle: h } }), () => raw.member.findUnique({ where: { handle: h } }))
+      expect(show(await prisma.member.findUnique({ where: { handle: h } }))).toEqual(
+        show(await raw.member.findUnique({ where: { handle: h } })),
+      )
+      await converges(
+        () => other.member.findUnique({ where: { handle: h } }),
+        () => raw.member.findUnique({ where: { handle: h } }),
+      )
     }
   })
 
   it('write-through writer and invalidate writer on one prefix, each reads the other', async () => {
     const { prisma: inv, raw } = await fresh({})
-    const thr = await w!.instance(wt)
+    const thr = await cur().instance(wt)
     const read = (p: Cached) => p.member.findUnique({ where: { id: 2 }, select: { handle: true, score: true } })
     await read(inv)
     await read(thr)
     await thr.member.update({ where: { id: 2 }, data: { score: 5 } })
-    await converges(() => read(inv), () => raw.member.findUnique({ where: { id: 2 }, select: { handle: true, score: true } }))
+    await converges(
+      () => read(inv),
+      () => raw.member.findUnique({ where: { id: 2 }, select: { handle: true, score: true } }),
+    )
     await inv.member.update({ where: { id: 2 }, data: { score: 6 } })
-    await converges(() => read(thr), () => raw.member.findUnique({ where: { id: 2 }, select: { handle: true, score: true } }))
+    await converges(
+      () => read(thr),
+      () => raw.member.findUnique({ where: { id: 2 }, select: { handle: true, score: true } }),
+    )
     await inv.member.updateMany({ where: { orgCode: 'acme' }, data: { score: 7 } })
-    await converges(() => read(thr), () => raw.member.findUnique({ where: { id: 2 }, select: { handle: true, score: true } }))
+    await converges(
+      () => read(thr),
+      () => raw.member.findUnique({ where: { id: 2 }, select: { handle: true, score: true } }),
+    )
     await inv.$executeRawUnsafe('UPDATE members SET score = 8')
-    await converges(() => read(thr), () => raw.member.findUnique({ where: { id: 2 }, select: { handle: true, score: true } }))
+    await converges(
+      () => read(thr),
+      () => raw.member.findUnique({ where: { id: 2 }, select: { handle: true, score: true } }),
+    )
   })
 
   it('write-through point read under a global omit, on a prefix shared with a non-omitting client', async () => {
     const { raw } = await fresh(wt)
     const omit = { member: { karma: true, score: true } }
-    const omitting = client(provider, db.adapter(), { omit }).$extends(cache({ redis: w!.redis, prefix: w!.prefix, ...wt }))
+    const omitting = client(provider, db.adapter(), { omit }).$extends(
+      cache({ redis: cur().redis, prefix: cur().prefix, ...wt }),
+    )
     const oracle = client(provider, db.adapter(), { omit })
     try {
-      const plain = await w!.instance(wt)
+      const plain = await cur().instance(wt)
       await plain.member.findUnique({ where: { id: 1 } })
-      expect(show(await omitting.member.findUnique({ where: { id: 1 } }))).toEqual(show(await oracle.member.findUnique({ where: { id: 1 } })))
-      expect(show(await omitting.member.findUnique({ where: { id: 1 }, omit: { karma: false } }))).toEqual(show(await oracle.member.findUnique({ where: { id: 1 }, omit: { karma: false } })))
-      expect(show(await plain.member.findUnique({ where: { id: 1 } }))).toEqual(show(await raw.member.findUnique({ where: { id: 1 } })))
+      expect(show(await omitting.member.findUnique({ where: { id: 1 } }))).toEqual(
+        show(await oracle.member.findUnique({ where: { id: 1 } })),
+      )
+      expect(show(await omitting.member.findUnique({ where: { id: 1 }, omit: { karma: false } }))).toEqual(
+        show(await oracle.member.findUnique({ where: { id: 1 }, omit: { karma: false } })),
+      )
+      expect(show(await plain.member.findUnique({ where: { id: 1 } }))).toEqual(
+        show(await raw.member.findUnique({ where: { id: 1 } })),
+      )
     } finally {
       await omitting.$cache.close()
       await omitting.$disconnect()
@@ -140,13 +194,16 @@ describe('adversary instances and policies: postgres / two-tier', () => {
           member: {
             async findMany({ args, query }) {
               const t = als.getStore()
-              return query({ ...args, where: { ...args.where, orgCode: t === 1 || t === '1' ? (t === 1 ? 'acme' : 'init') : String(t) } })
+              return query({
+                ...args,
+                where: { ...args.where, orgCode: t === 1 || t === '1' ? (t === 1 ? 'acme' : 'init') : String(t) },
+              })
             },
           },
         },
       })
     const cached = (tenantFilter(client(provider, db.adapter())) as unknown as Raw).$extends(
-      cache({ redis: w!.redis, prefix: w!.prefix, context: () => als.getStore() }),
+      cache({ redis: cur().redis, prefix: cur().prefix, context: () => als.getStore() }),
     )
     const oracle = tenantFilter(client(provider, db.adapter()))
     try {
@@ -162,7 +219,6 @@ describe('adversary instances and policies: postgres / two-tier', () => {
     }
   })
 
-
   it('a query hook above cache() rewrites args; a result field returning a function; a computed field shadowing a column', async () => {
     await fresh({})
     const build = (c: Raw, withCache: boolean) => {
@@ -174,7 +230,9 @@ describe('adversary instances and policies: postgres / two-tier', () => {
           },
         },
       })
-      const mid = withCache ? (below as unknown as Raw).$extends(cache({ redis: w!.redis, prefix: w!.prefix })) : below
+      const mid = withCache
+        ? (below as unknown as Raw).$extends(cache({ redis: cur().redis, prefix: cur().prefix }))
+        : below
       return (mid as unknown as Raw).$extends({
         query: {
           member: {
@@ -192,7 +250,9 @@ describe('adversary instances and policies: postgres / two-tier', () => {
         const got = await cached.member.findMany({ orderBy: { id: 'asc' } })
         const want = await oracle.member.findMany({ orderBy: { id: 'asc' } })
         expect(show(got)).toEqual(show(want))
-        expect((got[0] as unknown as { greet(): string }).greet()).toEqual((want[0] as unknown as { greet(): string }).greet())
+        expect((got[0] as unknown as { greet(): string }).greet()).toEqual(
+          (want[0] as unknown as { greet(): string }).greet(),
+        )
         await cached.member.update({ where: { id: 1 }, data: { handle: `h${i}` } })
       }
     } finally {
@@ -204,7 +264,7 @@ describe('adversary instances and policies: postgres / two-tier', () => {
 
   it('$cache.wrap with dependsOn and tags, invalidated by writes and by tag', async () => {
     const { prisma, raw } = await fresh({})
-    const other = await w!.instance({})
+    const other = await cur().instance({})
     const compute = (p: Raw) => () => p.member.count({ where: { orgCode: 'acme' } })
     const wrap = (c: Cached) => c.$cache.wrap('acme-count', compute(raw), { dependsOn: ['Member'], tags: ['t'] })
     expect(await wrap(prisma)).toEqual(await compute(raw)())
@@ -221,27 +281,40 @@ describe('adversary instances and policies: postgres / two-tier', () => {
 
   it('a view with dependsOn sees writes to its base table from another instance', async () => {
     const { raw } = await fresh({ models: { TeamSize: { dependsOn: ['Member'] } } })
-    const a = w!.prisma
-    const b = await w!.instance({})
+    const a = cur().prisma
+    const b = await cur().instance({})
     await a.teamSize.findMany({ orderBy: { orgCode: 'asc' } })
     await a.teamSize.findMany({ orderBy: { orgCode: 'asc' } })
     await b.member.create({ data: { handle: 'vv', orgCode: 'init' } })
-    await converges(() => a.teamSize.findMany({ orderBy: { orgCode: 'asc' } }), () => raw.teamSize.findMany({ orderBy: { orgCode: 'asc' } }))
+    await converges(
+      () => a.teamSize.findMany({ orderBy: { orgCode: 'asc' } }),
+      () => raw.teamSize.findMany({ orderBy: { orgCode: 'asc' } }),
+    )
     await b.member.deleteMany({ where: { orgCode: 'acme' } })
-    await converges(() => a.teamSize.findMany({ orderBy: { orgCode: 'asc' } }), () => raw.teamSize.findMany({ orderBy: { orgCode: 'asc' } }))
+    await converges(
+      () => a.teamSize.findMany({ orderBy: { orgCode: 'asc' } }),
+      () => raw.teamSize.findMany({ orderBy: { orgCode: 'asc' } }),
+    )
   })
 
   it('cache: { key } shared by two instances with different where: each invalidated by writes', async () => {
     const { prisma, raw } = await fresh({})
-    const other = await w!.instance({})
-    const q = (p: Raw | Cached) => (p as Raw).member.findMany({ where: { orgCode: 'acme' }, orderBy: { id: 'asc' }, ...(p === raw ? {} : { cache: { key: 'acme' } }) } as never)
+    const other = await cur().instance({})
+    const q = (p: Raw | Cached) =>
+      (p as Raw).member.findMany({
+        where: { orgCode: 'acme' },
+        orderBy: { id: 'asc' },
+        ...(p === raw ? {} : { cache: { key: 'acme' } }),
+      } as never)
     await q(prisma)
     await q(other)
     await other.member.update({ where: { id: 1 }, data: { score: 3 } })
     expect(show(await q(other))).toEqual(show(await q(raw)))
-    await converges(() => q(prisma), () => q(raw))
+    await converges(
+      () => q(prisma),
+      () => q(raw),
+    )
   })
-
 
   // A rolling deploy that adds a soft-delete filter below cache(): old and new instances share the prefix. Each
   // must answer as its own client stack does.
@@ -257,14 +330,16 @@ describe('adversary instances and policies: postgres / two-tier', () => {
           },
         },
       })
-    const withHook = (filtered(client(provider, db.adapter())) as unknown as Raw).$extends(cache({ redis: w!.redis, prefix: w!.prefix }))
+    const withHook = (filtered(client(provider, db.adapter())) as unknown as Raw).$extends(
+      cache({ redis: cur().redis, prefix: cur().prefix }),
+    )
     const oracleWithHook = filtered(client(provider, db.adapter()))
-    const plain = w!.prisma
+    const plain = cur().prisma
     try {
       await withHook.$cache.whenReady(5000)
       const q = { orderBy: { id: 'asc' as const } }
       expect(show(await withHook.member.findMany(q))).toEqual(show(await oracleWithHook.member.findMany(q)))
-      expect(show(await plain.member.findMany(q))).toEqual(show(await w!.raw.member.findMany(q)))
+      expect(show(await plain.member.findMany(q))).toEqual(show(await cur().raw.member.findMany(q)))
       expect(show(await withHook.member.findMany(q))).toEqual(show(await oracleWithHook.member.findMany(q)))
     } finally {
       await withHook.$cache.close()

@@ -3,11 +3,16 @@
 // not keep serving what another instance's writes made stale.
 import { cache } from 'prisma-strata'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { client, type Db, diff, newDb, reset, same, seed, show, warm, type World, world } from './database.ts'
+import { client, type Db, diff, newDb, reset, same, seed, show, type World, warm, world } from './database.ts'
 
 const provider = 'postgres' as const
 let db: Db
 let w: World | undefined
+/** The current test's world (set by fresh()). */
+const cur = (): World => {
+  if (!w) throw new Error('no world: call fresh() first')
+  return w
+}
 
 async function fresh(options = {}) {
   await w?.close()
@@ -33,12 +38,12 @@ describe('adversary hooks and lifecycle: postgres / two-tier', () => {
     const rejections: unknown[] = []
     const onRejection = (e: unknown) => rejections.push(e)
     process.on('unhandledRejection', onRejection)
-    const p = client(provider, db.adapter()).$extends(cache({ redis: w!.redis, prefix: w!.prefix, ...hooks }))
+    const p = client(provider, db.adapter()).$extends(cache({ redis: cur().redis, prefix: cur().prefix, ...hooks }))
     try {
       await warm(p)
       await p.member.update({ where: { id: 1 }, data: { score: { increment: 1 } } })
       await p.$cache.invalidate({ models: ['Member'] })
-      expect(await diff(p, w!.raw)).toEqual([])
+      expect(await diff(p, cur().raw)).toEqual([])
       await new Promise((r) => setTimeout(r, 50))
     } finally {
       await p.$cache.close()
@@ -59,21 +64,24 @@ describe('adversary hooks and lifecycle: postgres / two-tier', () => {
   // An async hook (`onMiss: async (e) => { await metrics.send(e) }`) whose promise rejects: Strata drops the
   // promise, so Node sees an unhandled rejection, which ends the process under Node's default settings.
   for (const name of ['onHit', 'onMiss', 'onInvalidate', 'onError']) {
-    ;(process.env.ADV_SHOW_BROKEN ? it : it.fails)(`BROKEN: an async ${name} hook that rejects causes no unhandled rejection`, async () => {
-      await fresh()
-      const reject = async () => {
-        throw new Error(`${name} rejected`)
-      }
-      // onError only runs on a fault: garbage under one of our keys makes one.
-      const hooks: Record<string, unknown> = { [name]: reject }
-      if (name === 'onError') hooks.maxEntryBytes = 10
-      expect(await rejectionsWith(hooks)).toEqual([])
-    })
+    ;(process.env.ADV_SHOW_BROKEN ? it : it.fails)(
+      `BROKEN: an async ${name} hook that rejects causes no unhandled rejection`,
+      async () => {
+        await fresh()
+        const reject = async () => {
+          throw new Error(`${name} rejected`)
+        }
+        // onError only runs on a fault: garbage under one of our keys makes one.
+        const hooks: Record<string, unknown> = { [name]: reject }
+        if (name === 'onError') hooks.maxEntryBytes = 10
+        expect(await rejectionsWith(hooks)).toEqual([])
+      },
+    )
   }
 
-  it('after $cache.close(), reads and writes still answer like Prisma, and another instance\'s writes are seen', async () => {
+  it("after $cache.close(), reads and writes still answer like Prisma, and another instance's writes are seen", async () => {
     const { prisma, raw } = await fresh()
-    const other = await w!.instance()
+    const other = await cur().instance()
     await warm(prisma)
     await prisma.$cache.close()
     await other.member.update({ where: { id: 1 }, data: { handle: 'after-close' } })
@@ -116,4 +124,3 @@ describe('adversary hooks and lifecycle: postgres / two-tier', () => {
     }
   })
 })
-export { same, show }

@@ -8,6 +8,11 @@ import { type Cached, client, type Db, newDb, type Raw, reset, seed, show, type 
 const provider = 'postgres' as const
 let db: Db
 let w: World | undefined
+/** The current test's world (set by fresh()). */
+const cur = (): World => {
+  if (!w) throw new Error('no world: call fresh() first')
+  return w
+}
 
 async function fresh(options = {}) {
   await w?.close()
@@ -39,15 +44,42 @@ function heldReader(table: string, options = {}) {
       }
     },
   })
-  const p = client(provider, counting.adapter).$extends(cache({ redis: w!.redis, prefix: w!.prefix, ...options }))
-  return { p, arm: () => (hold = true), reached, release: () => held?.() }
+  const p = client(provider, counting.adapter).$extends(cache({ redis: cur().redis, prefix: cur().prefix, ...options }))
+  const arm = () => {
+    hold = true
+  }
+  return { p, arm, reached, release: () => held?.() }
 }
 
 const cases: Array<[string, object, (p: Raw) => Promise<unknown>, (writer: Cached) => Promise<unknown>, string]> = [
-  ['findMany with include, writer updates the included model', {}, (p) => p.member.findMany({ orderBy: { id: 'asc' }, include: { badge: true } }), (wr) => wr.badge.update({ where: { memberId: 1 }, data: { label: 'raced' } }), 'members'],
-  ['write-through point read, writer updates the row', { models: { Member: { strategy: 'write-through' } } }, (p) => p.member.findUnique({ where: { id: 1 } }), (wr) => wr.member.update({ where: { id: 1 }, data: { handle: 'raced' } }), 'members'],
-  ['count, writer runs raw SQL in an interactive transaction', {}, (p) => p.task.count({ where: { done: false } }), (wr) => wr.$transaction(async (tx) => tx.$executeRawUnsafe('UPDATE tasks SET done = true')), 'tasks'],
-  ['fluent read, writer cascades a delete from the parent', {}, (p) => p.member.findUnique({ where: { id: 1 } }).badge(), (wr) => wr.member.delete({ where: { id: 1 } }), 'members'],
+  [
+    'findMany with include, writer updates the included model',
+    {},
+    (p) => p.member.findMany({ orderBy: { id: 'asc' }, include: { badge: true } }),
+    (wr) => wr.badge.update({ where: { memberId: 1 }, data: { label: 'raced' } }),
+    'members',
+  ],
+  [
+    'write-through point read, writer updates the row',
+    { models: { Member: { strategy: 'write-through' } } },
+    (p) => p.member.findUnique({ where: { id: 1 } }),
+    (wr) => wr.member.update({ where: { id: 1 }, data: { handle: 'raced' } }),
+    'members',
+  ],
+  [
+    'count, writer runs raw SQL in an interactive transaction',
+    {},
+    (p) => p.task.count({ where: { done: false } }),
+    (wr) => wr.$transaction(async (tx) => tx.$executeRawUnsafe('UPDATE tasks SET done = true')),
+    'tasks',
+  ],
+  [
+    'fluent read, writer cascades a delete from the parent',
+    {},
+    (p) => p.member.findUnique({ where: { id: 1 } }).badge(),
+    (wr) => wr.member.delete({ where: { id: 1 } }),
+    'members',
+  ],
 ]
 
 describe('adversary stale-set race across instances: postgres / two-tier', () => {
@@ -62,7 +94,7 @@ describe('adversary stale-set race across instances: postgres / two-tier', () =>
   for (const [name, options, read, write, table] of cases) {
     it(name, async () => {
       const { raw } = await fresh(options)
-      const writer = await w!.instance(options)
+      const writer = await cur().instance(options)
       const reader = heldReader(table, options)
       try {
         await reader.p.$cache.whenReady(5000)
@@ -76,7 +108,7 @@ describe('adversary stale-set race across instances: postgres / two-tier', () =>
         await first
         const want = show(await read(raw))
         expect(show(await read(reader.p as unknown as Raw))).toEqual(want)
-        const third = await w!.instance(options)
+        const third = await cur().instance(options)
         expect(show(await read(third as unknown as Raw))).toEqual(want)
         expect(show(await read(writer as unknown as Raw))).toEqual(want)
       } finally {

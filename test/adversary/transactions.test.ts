@@ -3,12 +3,31 @@
 import { cache } from 'prisma-strata'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { countingAdapter } from '../support/counting-adapter.ts'
-import { type Cached, client, type Db, diff, newDb, type Raw, reset, same, seed, show, warm, type World, world } from './database.ts'
+import {
+  type Cached,
+  client,
+  type Db,
+  diff,
+  newDb,
+  type Raw,
+  reset,
+  same,
+  seed,
+  show,
+  type World,
+  warm,
+  world,
+} from './database.ts'
 
 const provider = 'postgres' as const
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 let db: Db
 let w: World | undefined
+/** The current test's world (set by fresh()). */
+const cur = (): World => {
+  if (!w) throw new Error('no world: call fresh() first')
+  return w
+}
 
 async function fresh(options = {}) {
   await w?.close()
@@ -54,7 +73,10 @@ describe('adversary transactions and options: postgres / two-tier', () => {
         },
         { timeout: 100 },
       )
-      .then(() => undefined, (e: Error) => e.constructor.name)
+      .then(
+        () => undefined,
+        (e: Error) => e.constructor.name,
+      )
     expect(error).toBeDefined()
     expect(await diff(prisma, raw)).toEqual([])
   })
@@ -72,7 +94,7 @@ describe('adversary transactions and options: postgres / two-tier', () => {
     expect(await diff(prisma, raw)).toEqual([])
   })
 
-  it('a batch transaction mixing reads and raw writes: reads are Prisma\'s, later reads see the writes', async () => {
+  it("a batch transaction mixing reads and raw writes: reads are Prisma's, later reads see the writes", async () => {
     const { prisma, raw } = await fresh()
     await warm(prisma)
     const [before, , after] = await prisma.$transaction([
@@ -113,7 +135,15 @@ describe('adversary transactions and options: postgres / two-tier', () => {
   it('$transaction taken off the client, and an interactive transaction of a client extended above cache()', async () => {
     const { prisma, raw } = await fresh()
     await warm(prisma)
-    const above = prisma.$extends({ query: { member: { async update({ args, query }) { return query(args) } } } })
+    const above = prisma.$extends({
+      query: {
+        member: {
+          async update({ args, query }) {
+            return query(args)
+          },
+        },
+      },
+    })
     const tx = above.$transaction.bind(above)
     await tx(async (t) => {
       await t.member.update({ where: { id: 2 }, data: { mentor: { disconnect: true } } })
@@ -131,7 +161,9 @@ describe('adversary transactions and options: postgres / two-tier', () => {
         if (failing) throw new Error('database down')
       },
     })
-    const p = client(provider, counting.adapter).$extends(cache({ redis: w!.redis, prefix: w!.prefix, grace: 60, ttl: 1, onError: () => {} }))
+    const p = client(provider, counting.adapter).$extends(
+      cache({ redis: cur().redis, prefix: cur().prefix, grace: 60, ttl: 1, onError: () => {} }),
+    )
     try {
       await p.member.findMany({ orderBy: { id: 'asc' } })
       await p.member.update({ where: { id: 1 }, data: { handle: 'graced' } })
@@ -149,23 +181,31 @@ describe('adversary transactions and options: postgres / two-tier', () => {
 
   it('swr and lease: an entry a write made stale is never served, on either instance', async () => {
     const { prisma, raw } = await fresh({ swr: 30, lease: true, ttl: 1 })
-    const other = await w!.instance()
+    const other = await cur().instance()
     await warm(prisma)
     await warm(other)
     await sleep(1100) // time-expired: swr may serve these
     await other.member.update({ where: { id: 1 }, data: { handle: 'swr' } })
     expect(await diff(other, raw)).toEqual([])
-    await converges(async () => diff(prisma, raw), async () => [])
+    await converges(
+      async () => diff(prisma, raw),
+      async () => [],
+    )
   })
 
   it('a writer with every model off (models: false) and no local tier still invalidates the readers', async () => {
     const { prisma, raw } = await fresh()
-    const off = Object.fromEntries(['Org', 'Team', 'Member', 'Badge', 'Project', 'Task', 'Skill', 'MemberSkill'].map((m) => [m, false]))
-    const writer = await w!.instance({ models: off as never, local: false })
+    const off = Object.fromEntries(
+      ['Org', 'Team', 'Member', 'Badge', 'Project', 'Task', 'Skill', 'MemberSkill'].map((m) => [m, false]),
+    )
+    const writer = await cur().instance({ models: off as never, local: false })
     await warm(prisma)
     await writer.org.update({ where: { code: 'acme' }, data: { code: 'moved' } })
     await writer.$executeRawUnsafe('DELETE FROM tasks WHERE id = 3')
-    await converges(async () => diff(prisma, raw), async () => [])
+    await converges(
+      async () => diff(prisma, raw),
+      async () => [],
+    )
   })
 
   it('$cache.invalidate with a table name or a lower-case model name says what to fix (no silent no-op)', async () => {
@@ -173,7 +213,8 @@ describe('adversary transactions and options: postgres / two-tier', () => {
     for (const models of [['members'], ['member'], ['Nope']]) {
       await expect(prisma.$cache.invalidate({ models })).rejects.toThrow(/unknown model/)
     }
-    await expect(async () => prisma.$cache.wrap('k', async () => 1, { dependsOn: ['members'] })).rejects.toThrow(/not a model/)
+    await expect(async () => prisma.$cache.wrap('k', async () => 1, { dependsOn: ['members'] })).rejects.toThrow(
+      /not a model/,
+    )
   })
 })
-export type { Cached, Raw }
