@@ -244,4 +244,28 @@ describe('adversary write-through: postgres / two-tier', () => {
       await writer.$disconnect()
     }
   })
+
+  it('a writer with an extra computed field below cache() puts no field a plain reader would not get', async () => {
+    const { raw } = await fresh(wt)
+    const reader = await cur().instance(wt)
+    const base = client(provider, db.adapter()).$extends({
+      result: { member: { label: { needs: { handle: true }, compute: (m) => `<${m.handle}>` } } },
+    })
+    const writer = (base as unknown as Raw).$extends(cache({ redis: cur().redis, prefix: cur().prefix, ...wt }))
+    try {
+      await reader.member.findUnique({ where: { id: 1 } })
+      await writer.member.update({ where: { id: 1 }, data: { score: 5 } })
+      await converges(
+        () => reader.member.findUnique({ where: { id: 1 } }),
+        () => raw.member.findUnique({ where: { id: 1 } }),
+      )
+      const other = await cur().instance(wt)
+      expect(show(await other.member.findUnique({ where: { handle: 'ann' } }))).toEqual(
+        show(await raw.member.findUnique({ where: { handle: 'ann' } })),
+      )
+    } finally {
+      await writer.$cache.close()
+      await writer.$disconnect()
+    }
+  })
 })
