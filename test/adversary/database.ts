@@ -1,0 +1,412 @@
+// The adversary's databases and clients: one fresh database per call (SQLite via schemaPush, PostgreSQL via diff),
+// the view created by hand, an uncached client (the oracle) and cached clients on one Redis prefix.
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
+import { PrismaPg } from '@prisma/adapter-pg'
+import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-utils'
+import * as bg from '@prisma/schema-engine-wasm/schema_engine_bg'
+import pg from 'pg'
+import { type CacheOptions, cache } from 'prisma-strata'
+import { PrismaClient as PgClient } from '../../generated/adversary/postgres/client/client.ts'
+import { PrismaClient as LiteClient } from '../../generated/adversary/sqlite/client/client.ts'
+import { type CountingAdapter, countingAdapter } from '../support/counting-adapter.ts'
+import { postgresUrl, redisUrl } from '../support/services.ts'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const require = createRequire(import.meta.url)
+declare const WebAssembly: {
+  instantiate(bytes: Uint8Array, imports: object): Promise<{ instance: { exports: Record<string, unknown> } }>
+}
+
+export type Provider = 'sqlite' | 'postgres'
+export type Raw = LiteClient
+
+let loaded: Promise<void> | undefined
+function loadEngine() {
+  loaded ??= (async () => {
+    const wasm = require.resolve('@prisma/schema-engine-wasm').replace('schema_engine.js', 'schema_engine_bg.wasm')
+    const { instance } = await WebAssembly.instantiate(readFileSync(wasm), { './schema_engine_bg.js': bg as never })
+    bg.__wbg_set_wasm(instance.exports)
+    ;(instance.exports as { __wbindgen_start(): void }).__wbindgen_start()
+  })()
+  return loaded
+}
+
+const schemaFile = (p: Provider) => {
+  const path = join(here, '..', '..', 'generated', 'adversary', p, 'schema.prisma')
+  return { path, content: readFileSync(path, 'utf8') }
+}
+const filters = { externalTables: [], externalEnums: [] }
+const view = `CREATE VIEW "team_sizes" AS SELECT "org_code", CAST(COUNT(*) AS INTEGER) AS "members" FROM "members" GROUP BY "org_code"`
+
+async function engine(p: Provider, factory: unknown) {
+  await loadEngine()
+  const f = schemaFile(p)
+  return bg.SchemaEngine.new(
+    { datamodels: [[f.path, f.content]] } as never,
+    () => {},
+    bindMigrationAwareSqlAdapterFactory(factory as never),
+  )
+}
+
+export interface Db {
+  provider: Provider
+  adapter(): unknown
+  /** Runs SQL outside Prisma (another application writing the database). */
+  exec(sql: string): Promise<void>
+  drop(): Promise<void>
+}
+
+export async function newDb(provider: Provider): Promise<Db> {
+  if (provider === 'sqlite') {
+    const file = join(tmpdir(), `adv-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.db`)
+    const url = `file:${file}`
+    const e = await engine('sqlite', new PrismaBetterSqlite3({ url }))
+    await e.schemaPush({ schema: { files: [schemaFile('sqlite')] }, force: true, filters } as never)
+    const c = await new PrismaBetterSqlite3({ url }).connect()
+    await c.executeScript(`${view};`)
+    await c.dispose()
+    return {
+      provider,
+      adapter: () => new PrismaBetterSqlite3({ url }),
+      async exec(sql) {
+        const conn = await new PrismaBetterSqlite3({ url }).connect()
+        await conn.executeScript(sql)
+        await conn.dispose()
+      },
+      async drop() {
+        const { rm } = await import('node:fs/promises')
+        await rm(file, { force: true })
+      },
+    }
+  }
+  const server = await postgresUrl()
+  const name = `adv_${process.pid}_${Date.now()}_${Math.random().toString(36).slice(2, 8)}`
+  const admin = new pg.Client({ connectionString: server })
+  await admin.connect()
+  await admin.query(`CREATE DATABASE "${name}"`)
+  await admin.end()
+  const u = new URL(server)
+  u.pathname = `/${name}`
+  const url = u.toString()
+  const e = await engine('postgres', new PrismaPg({ connectionString: url }))
+  const { stdout } = (await e.diff({
+    from: { tag: 'empty' },
+    to: { tag: 'schemaDatamodel', files: [schemaFile('postgres')] },
+    script: true,
+    exitCode: null,
+    filters,
+  } as never)) as { stdout: string }
+  const run = async (sql: string) => {
+    const c = new pg.Client({ connectionString: url })
+    await c.connect()
+    await c.query(sql)
+    await c.end()
+  }
+  await run(stdout)
+  await run(view)
+  return {
+    provider,
+    adapter: () => new PrismaPg({ connectionString: url }),
+    exec: run,
+    async drop() {
+      const c = new pg.Client({ connectionString: server })
+      await c.connect()
+      await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)
+      await c.end()
+    },
+  }
+}
+
+export function client(provider: Provider, adapter: unknown, extra: Record<string, unknown> = {}): Raw {
+  const C = (provider === 'sqlite' ? LiteClient : PgClient) as unknown as new (o: object) => Raw
+  return new C({ adapter, ...extra })
+}
+
+const extend = (c: Raw, o: CacheOptions) => c.$extends(cache(o))
+/** A cached client as the attacks use it: Prisma's model API (per-query `cache` arguments are cast) and `$cache`. */
+export type Cached = Raw & { $cache: ReturnType<typeof extend>['$cache'] }
+
+let seq = 0
+export interface World {
+  db: Db
+  raw: Raw
+  prisma: Cached
+  counting: CountingAdapter<unknown>
+  prefix: string
+  redis: string | undefined
+  /** Another cached instance on the same database and prefix. */
+  instance(o?: CacheOptions, clientOptions?: Record<string, unknown>): Promise<Cached>
+  close(): Promise<void>
+}
+
+/** A database with the oracle and a cached client; `redis` true for the shared Redis, a URL for a throwaway one. */
+export async function world(
+  provider: Provider,
+  options: CacheOptions = {},
+  redis: boolean | string = true,
+  db?: Db,
+): Promise<World> {
+  const d = db ?? (await newDb(provider))
+  const url = redis === true ? await redisUrl() : redis === false ? undefined : redis
+  const prefix = `adv${process.pid}x${Date.now().toString(36)}x${seq++}`
+  const closers: Array<() => Promise<void>> = []
+  const make = async (o: CacheOptions = {}, clientOptions: Record<string, unknown> = {}, adapter = d.adapter()) => {
+    const c = extend(client(provider, adapter, clientOptions) as Raw, {
+      ...(url ? { redis: url } : {}),
+      prefix,
+      onError: () => {},
+      ...options,
+      ...o,
+    })
+    closers.push(async () => {
+      await c.$cache.close()
+      await c.$disconnect()
+    })
+    if (url) await c.$cache.whenReady(5000)
+    return c as unknown as Cached
+  }
+  const raw = client(provider, d.adapter())
+  const counting = countingAdapter(d.adapter() as never)
+  const prisma = await make({}, {}, counting.adapter)
+  return {
+    db: d,
+    raw,
+    prisma,
+    counting: counting as CountingAdapter<unknown>,
+    prefix,
+    redis: url,
+    instance: (o, co) => make(o, co),
+    async close() {
+      for (const c of closers) await c().catch(() => {})
+      await raw.$disconnect()
+      if (!db) await d.drop()
+    },
+  }
+}
+
+/** Base rows: two orgs, teams, members with mentors and badges, projects, tasks, skills. */
+export async function seed(p: Raw) {
+  await p.org.create({ data: { code: 'none', name: 'none' } })
+  await p.team.create({ data: { orgCode: 'none', slug: 'none', title: 'none' } })
+  await p.org.create({
+    data: {
+      code: 'acme',
+      name: 'Acme',
+      tier: 'PRO',
+      budget: '12.50',
+      teams: {
+        create: [
+          { slug: 'core', title: 'Core' },
+          { slug: 'web', title: 'Web' },
+        ],
+      },
+    },
+  })
+  await p.org.create({ data: { code: 'init', name: 'Initech', teams: { create: [{ slug: 'core', title: 'Core' }] } } })
+  await p.skill.createMany({ data: [{ name: 'ts' }, { name: 'sql' }, { name: 'lua' }] })
+  await p.member.create({
+    data: {
+      id: 1,
+      handle: 'ann',
+      orgCode: 'acme',
+      teamOrg: 'acme',
+      teamSlug: 'core',
+      karma: 9007199254740993n,
+      score: 1.5,
+      badge: { create: { label: 'lead', icon: new Uint8Array([1, 2, 3]), meta: { a: [1, { b: null }] } } },
+      skills: { create: [{ skillName: 'ts', level: 3 }, { skillName: 'sql' }] },
+    },
+  })
+  await p.member.create({
+    data: { id: 2, handle: 'bob', orgCode: 'acme', teamOrg: 'acme', teamSlug: 'web', mentorId: 1 },
+  })
+  await p.member.create({
+    data: { id: 3, handle: 'cyd', orgCode: 'init', teamOrg: 'init', teamSlug: 'core', mentorId: 2 },
+  })
+  await p.project.create({
+    data: {
+      id: 1,
+      name: 'rocket',
+      teamOrg: 'acme',
+      teamSlug: 'core',
+      cost: '100.01',
+      members: { connect: [{ id: 1 }, { id: 2 }] },
+      tasks: { create: [{ id: 1, title: 'design' }] },
+    },
+  })
+  await p.task.create({ data: { id: 2, title: 'sub', projectId: 1, parentId: 1 } })
+  await p.task.create({ data: { id: 3, title: 'subsub', projectId: 1, parentId: 2 } })
+  // Rows above were created with explicit ids: move PostgreSQL's sequences past them (SQLite needs nothing).
+  for (const table of ['members', 'projects', 'tasks'])
+    await p.$executeRawUnsafe(`SELECT setval(pg_get_serial_sequence('${table}', 'id'), 100)`).catch(() => {})
+  await p.project.create({
+    data: { id: 2, name: 'web', teamOrg: 'acme', teamSlug: 'web', members: { connect: [{ id: 2 }] } },
+  })
+}
+
+/** The reads compared after every attack: each model, through relations both ways, counts, aggregates, the view. */
+export function reads(p: Raw): Array<[string, () => Promise<unknown>]> {
+  return [
+    ['orgs', () => p.org.findMany({ orderBy: { code: 'asc' } })],
+    [
+      'orgs+teams+members',
+      () =>
+        p.org.findMany({
+          orderBy: { code: 'asc' },
+          include: { teams: { orderBy: { slug: 'asc' } }, members: { orderBy: { id: 'asc' } }, _count: true },
+        }),
+    ],
+    ['teams', () => p.team.findMany({ orderBy: [{ orgCode: 'asc' }, { slug: 'asc' }] })],
+    [
+      'teams+projects',
+      () =>
+        p.team.findMany({
+          orderBy: [{ orgCode: 'asc' }, { slug: 'asc' }],
+          include: { projects: { orderBy: { id: 'asc' } }, _count: { select: { members: true } } },
+        }),
+    ],
+    ['team by compound id', () => p.team.findUnique({ where: { orgCode_slug: { orgCode: 'acme', slug: 'core' } } })],
+    ['members', () => p.member.findMany({ orderBy: { id: 'asc' } })],
+    [
+      'members+badge+mentor+mentees',
+      () =>
+        p.member.findMany({
+          orderBy: { id: 'asc' },
+          include: { badge: true, mentor: true, mentees: { orderBy: { id: 'asc' } } },
+        }),
+    ],
+    [
+      'member 1 full',
+      () =>
+        p.member.findUnique({
+          where: { id: 1 },
+          include: {
+            team: true,
+            org: true,
+            projects: { orderBy: { id: 'asc' } },
+            skills: { orderBy: { skillName: 'asc' } },
+          },
+        }),
+    ],
+    ['member by handle', () => p.member.findUnique({ where: { handle: 'bob' } })],
+    [
+      'members with team',
+      () => p.member.findMany({ where: { team: { is: { title: 'Core' } } }, orderBy: { id: 'asc' } }),
+    ],
+    [
+      'members with skills ts',
+      () => p.member.findMany({ where: { skills: { some: { skillName: 'ts' } } }, orderBy: { id: 'asc' } }),
+    ],
+    ['member count', () => p.member.count()],
+    ['members without mentor', () => p.member.count({ where: { mentorId: null } })],
+    ['badges', () => p.badge.findMany({ orderBy: { memberId: 'asc' } })],
+    ['badge 1', () => p.badge.findUnique({ where: { memberId: 1 } })],
+    ['badges+member', () => p.badge.findMany({ orderBy: { memberId: 'asc' }, include: { member: true } })],
+    ['projects', () => p.project.findMany({ orderBy: { id: 'asc' } })],
+    [
+      'projects+members+tasks',
+      () =>
+        p.project.findMany({
+          orderBy: { id: 'asc' },
+          include: { members: { orderBy: { id: 'asc' } }, tasks: { orderBy: { id: 'asc' } }, team: true },
+        }),
+    ],
+    ['project 1', () => p.project.findUnique({ where: { id: 1 } })],
+    ['tasks', () => p.task.findMany({ orderBy: { id: 'asc' } })],
+    [
+      'tasks tree',
+      () =>
+        p.task.findMany({
+          where: { parentId: null },
+          orderBy: { id: 'asc' },
+          include: { children: { include: { children: true } } },
+        }),
+    ],
+    ['task agg', () => p.task.aggregate({ _count: { _all: true }, _max: { id: true } })],
+    [
+      'skills',
+      () => p.skill.findMany({ orderBy: { name: 'asc' }, include: { members: { orderBy: { memberId: 'asc' } } } }),
+    ],
+    ['member skills', () => p.memberSkill.findMany({ orderBy: [{ memberId: 'asc' }, { skillName: 'asc' }] })],
+    [
+      'member skill compound',
+      () => p.memberSkill.findUnique({ where: { memberId_skillName: { memberId: 1, skillName: 'ts' } } }),
+    ],
+    [
+      'groupBy members',
+      () => p.member.groupBy({ by: ['orgCode'], _count: { _all: true }, orderBy: { orgCode: 'asc' } }),
+    ],
+    ['project cost sum', () => p.project.aggregate({ _sum: { cost: true } })],
+    ['view', () => p.teamSize.findMany({ orderBy: { orgCode: 'asc' } })],
+  ]
+}
+
+/** Every read answered by `cached` compared with the oracle: the names of those that differ. */
+export async function diff(cached: unknown, raw: Raw): Promise<string[]> {
+  const a = reads(cached as Raw)
+  const b = reads(raw)
+  const out: string[] = []
+  for (let i = 0; i < a.length; i++) {
+    const [name, read] = a[i] as [string, () => Promise<unknown>]
+    const [got, want] = await Promise.all([settle(read), settle(b[i]?.[1] as () => Promise<unknown>)])
+    if (!same(got, want)) out.push(`${name}: strata ${show(got)} prisma ${show(want)}`)
+  }
+  return out
+}
+
+async function settle(f: () => Promise<unknown>) {
+  try {
+    return { ok: await f() }
+  } catch (e) {
+    return {
+      err: String((e as Error).message)
+        .split('\n')
+        .at(-1),
+    }
+  }
+}
+
+export function show(v: unknown): string {
+  return (
+    JSON.stringify(v, function (this: Record<string, unknown>, k, x) {
+      const o = k === '' ? v : this[k]
+      if (typeof o === 'bigint') return `${o}n`
+      if (o instanceof Date) return `Date(${Number.isNaN(o.getTime()) ? 'NaN' : o.toISOString()})`
+      if (o instanceof Uint8Array) return `Bytes(${[...o]})`
+      if (o && typeof o === 'object' && o.constructor?.name === 'Decimal') return `Decimal(${String(o)})`
+      if (typeof o === 'function') return 'function'
+      if (o === undefined) return 'undefined'
+      return x
+    })?.slice(0, 600) ?? String(v)
+  )
+}
+export const same = (a: unknown, b: unknown) => show(a) === show(b)
+
+/** Warms the cache: every read, twice (the second from the cache). */
+export async function warm(cached: unknown) {
+  for (const [, read] of reads(cached as Raw)) await read().catch(() => {})
+  for (const [, read] of reads(cached as Raw)) await read().catch(() => {})
+}
+
+/** Empties every table (outside the cache: the next world uses a new prefix). */
+export async function reset(db: Db) {
+  const tables = [
+    '_ProjectMembers',
+    'member_skills',
+    'tasks',
+    'projects',
+    'badges',
+    'members',
+    'teams',
+    'orgs',
+    'Skill',
+  ]
+  if (db.provider === 'postgres')
+    await db.exec(`TRUNCATE ${tables.map((t) => `"${t}"`).join(', ')} RESTART IDENTITY CASCADE`)
+  else await db.exec(tables.map((t) => `DELETE FROM "${t}";`).join('\n'))
+}

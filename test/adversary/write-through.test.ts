@@ -1,0 +1,271 @@
+// ADVERSARY (deterministic): write-through rows written through unique keys that the write itself changes, by a
+// writer whose client omits fields or computes them, read by instances that do not.
+import { cache } from 'prisma-strata'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  type Cached,
+  client,
+  type Db,
+  newDb,
+  type Raw,
+  reset,
+  same,
+  seed,
+  show,
+  type World,
+  world,
+} from './database.ts'
+
+const provider = 'postgres' as const
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+const wt = { models: { Member: { strategy: 'write-through' as const }, Badge: { strategy: 'write-through' as const } } }
+let db: Db
+let w: World | undefined
+/** The current test's world (set by fresh()). */
+const cur = (): World => {
+  if (!w) throw new Error('no world: call fresh() first')
+  return w
+}
+
+async function fresh(options = {}) {
+  await w?.close()
+  await reset(db)
+  const s = client(provider, db.adapter())
+  await seed(s)
+  await s.$disconnect()
+  w = await world(provider, options, true, db)
+  return w
+}
+
+async function converges(read: () => Promise<unknown>, oracle: () => Promise<unknown>, ms = 2500) {
+  const end = Date.now() + ms
+  let got: unknown
+  let want: unknown
+  do {
+    got = await read().catch((e) => `throws ${String(e).split('\n').at(-1)}`)
+    want = await oracle().catch((e) => `throws ${String(e).split('\n').at(-1)}`)
+    if (same(got, want)) return
+    await sleep(50)
+  } while (Date.now() < end)
+  expect(show(got)).toEqual(show(want))
+}
+
+const points = (p: Raw | Cached) => {
+  const m = (p as Raw).member
+  return [
+    () => m.findUnique({ where: { id: 1 } }),
+    () => m.findUnique({ where: { id: 2 } }),
+    () => m.findUnique({ where: { handle: 'ann' } }),
+    () => m.findUnique({ where: { handle: 'anna' } }),
+    () => m.findUnique({ where: { handle: 'bob' } }),
+    () => m.findUniqueOrThrow({ where: { handle: 'anna' } }),
+    () => m.findUnique({ where: { id: 1 }, select: { karma: true, handle: true } }),
+    () => (p as Raw).badge.findUnique({ where: { memberId: 1 } }),
+    () => (p as Raw).badge.findUnique({ where: { memberId: 2 } }),
+  ]
+}
+
+async function allConverge(writer: Cached, other: Cached, raw: Raw) {
+  const mine = points(writer)
+  const theirs = points(other)
+  const oracle = points(raw)
+  for (let i = 0; i < oracle.length; i++) {
+    const want = show(await oracle[i]?.().catch((e) => `throws ${String(e).split('\n').at(-1)}`))
+    expect(show(await mine[i]?.().catch((e) => `throws ${String(e).split('\n').at(-1)}`)), `writer read ${i}`).toEqual(
+      want,
+    )
+    await converges(theirs[i] as () => Promise<unknown>, oracle[i] as () => Promise<unknown>)
+  }
+}
+
+describe('adversary write-through: postgres / two-tier', () => {
+  beforeAll(async () => {
+    db = await newDb(provider)
+  })
+  afterAll(async () => {
+    await w?.close()
+    await db?.drop()
+  })
+
+  const writes: Array<[string, (p: Cached) => Promise<unknown>]> = [
+    [
+      'update by a unique key that the update changes',
+      (p) => p.member.update({ where: { handle: 'ann' }, data: { handle: 'anna' } }),
+    ],
+    [
+      'upsert by a unique key that its update changes',
+      (p) =>
+        p.member.upsert({
+          where: { handle: 'ann' },
+          create: { handle: 'x', orgCode: 'acme' },
+          update: { handle: 'anna', karma: 5 },
+        }),
+    ],
+    ['delete by a unique key', (p) => p.member.delete({ where: { handle: 'bob' } })],
+    [
+      'update with a select of one field',
+      (p) => p.member.update({ where: { id: 1 }, data: { karma: 7, handle: 'anna' }, select: { id: true } }),
+    ],
+    [
+      'updateMany moving a unique value to another row',
+      (p) =>
+        p.member
+          .updateMany({ where: { id: 1 }, data: { handle: 'tmp' } })
+          .then(() => p.member.update({ where: { id: 2 }, data: { handle: 'ann' } })),
+    ],
+    [
+      'nested: badge moved between members through the member side',
+      (p) => p.member.update({ where: { id: 2 }, data: { badge: { connect: { memberId: 1 } } } }),
+    ],
+    [
+      'a PK change of a member (badge PK=FK references it)',
+      (p) => p.member.update({ where: { id: 2 }, data: { id: 20 } }),
+    ],
+  ]
+
+  for (const [name, write] of writes) {
+    it(`write-through: ${name}`, async () => {
+      const { prisma, raw } = await fresh(wt)
+      const other = await cur().instance(wt)
+      for (const p of [prisma, other]) for (const r of points(p)) await r().catch(() => {})
+      await write(prisma).catch((e) => console.log(`write threw: ${name}: ${String(e).split('\n').at(-1)}`))
+      await allConverge(prisma, other, raw)
+    })
+  }
+
+  it('a writer whose client omits a field (global omit) puts rows that a non-omitting reader reads whole', async () => {
+    const { raw } = await fresh(wt)
+    const reader = await cur().instance(wt)
+    const omitting = client(provider, db.adapter(), { omit: { member: { karma: true, score: true } } }).$extends(
+      cache({ redis: cur().redis, prefix: cur().prefix, ...wt }),
+    )
+    try {
+      await reader.member.findUnique({ where: { id: 1 } })
+      await omitting.member.update({ where: { id: 1 }, data: { karma: 42 } })
+      await converges(
+        () => reader.member.findUnique({ where: { id: 1 } }),
+        () => raw.member.findUnique({ where: { id: 1 } }),
+      )
+      const fresh2 = await cur().instance(wt)
+      expect(show(await fresh2.member.findUnique({ where: { id: 1 } }))).toEqual(
+        show(await raw.member.findUnique({ where: { id: 1 } })),
+      )
+    } finally {
+      await omitting.$cache.close()
+      await omitting.$disconnect()
+    }
+  })
+
+  // Strata's put reads the row back through the writer's own client, computed fields included, and stores that
+  // as the row every instance projects from.
+  ;(process.env.ADV_SHOW_BROKEN ? it : it.fails)(
+    'BROKEN: a writer with a computed field shadowing a column below cache() puts the stored value, not the computed one',
+    async () => {
+      const { raw } = await fresh(wt)
+      const reader = await cur().instance(wt)
+      const base = client(provider, db.adapter()).$extends({
+        result: { member: { handle: { needs: { handle: true }, compute: (m) => `@${m.handle}` } } },
+      })
+      const writer = (base as unknown as Raw).$extends(cache({ redis: cur().redis, prefix: cur().prefix, ...wt }))
+      try {
+        await reader.member.findUnique({ where: { id: 1 } })
+        await writer.member.update({ where: { id: 1 }, data: { score: 3 } })
+        await converges(
+          () => reader.member.findUnique({ where: { id: 1 } }),
+          () => raw.member.findUnique({ where: { id: 1 } }),
+        )
+        const fresh2 = await cur().instance(wt)
+        expect(show(await fresh2.member.findUnique({ where: { id: 1 } }))).toEqual(
+          show(await raw.member.findUnique({ where: { id: 1 } })),
+        )
+      } finally {
+        await writer.$cache.close()
+        await writer.$disconnect()
+      }
+    },
+  )
+
+  it('a writer whose query hook below cache() filters rows (soft delete) still leaves readers correct', async () => {
+    const { raw } = await fresh(wt)
+    const reader = await cur().instance(wt)
+    const base = client(provider, db.adapter()).$extends({
+      query: {
+        member: {
+          async findUnique({ args, query }) {
+            return query({ ...args, where: { ...args.where, score: { gte: 0 } } })
+          },
+        },
+      },
+    })
+    const writer = (base as unknown as Raw).$extends(cache({ redis: cur().redis, prefix: cur().prefix, ...wt }))
+    try {
+      await reader.member.findUnique({ where: { id: 1 } })
+      await writer.member.update({ where: { id: 1 }, data: { score: -1 } })
+      await converges(
+        () => reader.member.findUnique({ where: { id: 1 } }),
+        () => raw.member.findUnique({ where: { id: 1 } }),
+      )
+      const fresh2 = await cur().instance(wt)
+      expect(show(await fresh2.member.findUnique({ where: { id: 1 } }))).toEqual(
+        show(await raw.member.findUnique({ where: { id: 1 } })),
+      )
+    } finally {
+      await writer.$cache.close()
+      await writer.$disconnect()
+    }
+  })
+
+  it('a writer whose query hook below cache() adds an omit to point reads puts a whole row', async () => {
+    const { raw } = await fresh(wt)
+    const reader = await cur().instance(wt)
+    const base = client(provider, db.adapter()).$extends({
+      query: {
+        member: {
+          async findUnique({ args, query }) {
+            return query({ ...args, omit: { karma: true } } as never)
+          },
+        },
+      },
+    })
+    const writer = (base as unknown as Raw).$extends(cache({ redis: cur().redis, prefix: cur().prefix, ...wt }))
+    try {
+      await reader.member.findUnique({ where: { id: 1 } })
+      await writer.member.update({ where: { id: 1 }, data: { score: 4 } })
+      await converges(
+        () => reader.member.findUnique({ where: { id: 1 } }),
+        () => raw.member.findUnique({ where: { id: 1 } }),
+      )
+      const fresh2 = await cur().instance(wt)
+      expect(show(await fresh2.member.findUnique({ where: { id: 1 } }))).toEqual(
+        show(await raw.member.findUnique({ where: { id: 1 } })),
+      )
+    } finally {
+      await writer.$cache.close()
+      await writer.$disconnect()
+    }
+  })
+
+  it('a writer with an extra computed field below cache() puts no field a plain reader would not get', async () => {
+    const { raw } = await fresh(wt)
+    const reader = await cur().instance(wt)
+    const base = client(provider, db.adapter()).$extends({
+      result: { member: { label: { needs: { handle: true }, compute: (m) => `<${m.handle}>` } } },
+    })
+    const writer = (base as unknown as Raw).$extends(cache({ redis: cur().redis, prefix: cur().prefix, ...wt }))
+    try {
+      await reader.member.findUnique({ where: { id: 1 } })
+      await writer.member.update({ where: { id: 1 }, data: { score: 5 } })
+      await converges(
+        () => reader.member.findUnique({ where: { id: 1 } }),
+        () => raw.member.findUnique({ where: { id: 1 } }),
+      )
+      const other = await cur().instance(wt)
+      expect(show(await other.member.findUnique({ where: { handle: 'ann' } }))).toEqual(
+        show(await raw.member.findUnique({ where: { handle: 'ann' } })),
+      )
+    } finally {
+      await writer.$cache.close()
+      await writer.$disconnect()
+    }
+  })
+})
