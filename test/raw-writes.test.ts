@@ -45,7 +45,7 @@ const mysqlOnly: Statement[] = [
   [
     'a multi-table UPDATE setting both tables',
     (p) =>
-      p.$executeRawUnsafe("UPDATE `Post` p JOIN `User` u ON u.`id` = p.`authorId` SET u.`name` = 'j', p.`views` = 3"),
+      p.$executeRawUnsafe("UPDATE `Post` p JOIN `User` u ON u.`id` = p.`authorId` SET p.`views` = 3, u.`name` = 'j'"),
   ],
   ['a multi-table DELETE', (p) => p.$executeRawUnsafe('DELETE s, c FROM `Stamp` s JOIN `Comment` c ON 1 = 1')],
   [
