@@ -164,6 +164,10 @@ describe("MySQL/MariaDB statements, read by node-sql-parser's MySQL grammar", ()
     expect(my('DELETE FROM `Comment` WHERE id = ? RETURNING id')).toEqual(all) // MariaDB syntax it does not parse
     expect(my('DELETE /* x */ FROM `Tag` USING `Tag`')).toEqual(all) // a USING form it does not rewrite
     expect(my('UPDATE `Comment` SET')).toEqual(all)
+    // The server runs what these comments hold; the grammar skips it.
+    expect(my('SELECT 1 /*! , my_fn() */ FROM `User`')).toEqual(all)
+    expect(my('SELECT 1 /*M!100000 , my_fn() */ FROM `User`')).toEqual(all)
+    expect(my('SELECT 1 --1, my_fn()\nFROM `User`')).toEqual(all) // `--` before no space is two minuses
     expect(my('UPDATE audit_x SET a = 1')).toEqual(all)
     expect(my('SELECT 1; CALL refresh()')).toEqual(all)
   })

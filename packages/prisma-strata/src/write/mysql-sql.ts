@@ -112,7 +112,12 @@ const name = '(?:`(?:[^`]|``)+`|\\w+)'
 const table = `${name}(?:\\.${name})?`
 const deleteUsing = new RegExp(`^(\\s*)DELETE\\s+FROM\\s+(${table}(?:\\s*,\\s*${table})*)\\s+USING\\s`, 'i')
 
+// Where the grammar and the server part ways, the server wins: MySQL runs what a comment opened by `/*!` or `/*M!`
+// holds, and reads `--` as a comment only before a space (`1--1` is `1 - -1`); the grammar skips both.
+const unlikeServer = /\/\*M?!|--\S/i
+
 function tablesOf(parser: Parser, sql: string): string[] | undefined {
+  if (unlikeServer.test(sql)) return undefined
   const tables = new Set<string>()
   try {
     const text = sql.replace(deleteUsing, '$1DELETE $2 FROM ')
