@@ -113,8 +113,9 @@ const table = `${name}(?:\\.${name})?`
 const deleteUsing = new RegExp(`^(\\s*)DELETE\\s+FROM\\s+(${table}(?:\\s*,\\s*${table})*)\\s+USING\\s`, 'i')
 
 // Where the grammar and the server part ways, the server wins: MySQL runs what a comment opened by `/*!` or `/*M!`
-// holds, and reads `--` as a comment only before a space (`1--1` is `1 - -1`); the grammar skips both.
-const unlikeServer = /\/\*M?!|--\S/i
+// holds, reads `--` as a comment only before a space (`1--1` is `1 - -1`), and under NO_BACKSLASH_ESCAPES ends a
+// string at the quote of `\'`, where the grammar reads an escape; the grammar skips or misreads all three.
+const unlikeServer = /\/\*M?!|--\S|\\['"]/i
 
 function tablesOf(parser: Parser, sql: string): string[] | undefined {
   if (unlikeServer.test(sql)) return undefined
