@@ -32,6 +32,49 @@ DELETE FROM \`Comment\` WHERE \`id\` = ${1}`,
   ],
 ]
 
+// MySQL's syntax: each form its parser reads, with what referential actions reach from it.
+const mysqlOnly: Statement[] = [
+  [
+    '$queryRaw after a # comment with an apostrophe',
+    (p) => p.$queryRawUnsafe("# don't\nUPDATE `Post` SET `views` = 5"),
+  ],
+  [
+    '$executeRaw after a string with an escaped quote',
+    (p) => p.$executeRawUnsafe("/* it's */ UPDATE `Comment` SET `body` = 'it\\'s -- x' WHERE `id` = 1"),
+  ],
+  [
+    'a multi-table UPDATE setting both tables',
+    (p) =>
+      p.$executeRawUnsafe("UPDATE `Post` p JOIN `User` u ON u.`id` = p.`authorId` SET p.`views` = 3, u.`name` = 'j'"),
+  ],
+  ['a multi-table DELETE', (p) => p.$executeRawUnsafe('DELETE s, c FROM `Stamp` s JOIN `Comment` c ON 1 = 1')],
+  [
+    'DELETE ... USING',
+    (p) => p.$executeRawUnsafe('DELETE FROM `Item` USING `Item` JOIN `Crate` ON `Crate`.`boxId` = `Item`.`crateBoxId`'),
+  ],
+  ['a DELETE that cascades', (p) => p.$executeRawUnsafe('DELETE FROM `Box`')],
+  [
+    'INSERT ... ON DUPLICATE KEY UPDATE',
+    (p) =>
+      p.$executeRawUnsafe(
+        "INSERT INTO `Stamp` (`id`, `country`, `passportId`) VALUES (1, 'de', 1) ON DUPLICATE KEY UPDATE `country` = VALUES(`country`)",
+      ),
+  ],
+  [
+    'INSERT ... SELECT',
+    (p) =>
+      p.$executeRawUnsafe(
+        'INSERT INTO `Stamp` (`id`, `country`, `passportId`) SELECT 2, `number`, `personId` FROM `Passport`',
+      ),
+  ],
+  [
+    'REPLACE',
+    (p) => p.$executeRawUnsafe("REPLACE INTO `Comment` (`id`, `body`, `postId`, `authorId`) VALUES (1, 'r', 1, 1)"),
+  ],
+  ['TRUNCATE TABLE', (p) => p.$executeRawUnsafe('TRUNCATE TABLE `Stamp`')],
+  ['$queryRaw of SELECT ... FOR UPDATE', (p) => p.$queryRawUnsafe('SELECT COUNT(*) FROM `User` FOR UPDATE')],
+]
+
 // PostgreSQL's syntax.
 const postgresOnly: Statement[] = [
   [
@@ -86,7 +129,9 @@ describe.each(matrix)('raw SQL: $provider / $tiers', (c) => {
       p.stamp.count(),
     ])
 
-  const statements = { sqlite: common, postgres: [...common, ...postgresOnly], mysql: mysqlCommon }[c.provider]
+  const statements = { sqlite: common, postgres: [...common, ...postgresOnly], mysql: [...mysqlCommon, ...mysqlOnly] }[
+    c.provider
+  ]
   it.each(statements)('%s', async (_name, run) => {
     const cached = s.prisma as unknown as RawClient
     expect(await reads(cached)).toEqual(await reads(s.raw)) // fills the cache

@@ -1,16 +1,18 @@
 /**
  * Which models a raw SQL statement can change, read by a real parser for the database's dialect (see
- * postgres-sql.ts): the tables it writes (every statement, every data-modifying CTE, every table of a TRUNCATE),
- * each with what referential actions reach from it. A statement the parser cannot prove harmless (not parsed, a
+ * postgres-sql.ts, mysql-sql.ts): the tables it writes (every statement, every data-modifying CTE, every table of a
+ * TRUNCATE), each with what referential actions reach from it. A statement the parser cannot prove harmless (not parsed, a
  * function not known to be read-only, CALL, DO, COPY, DDL, or the parser not loaded yet) takes every model. A
  * statement proven to only read changes nothing: `$queryRaw` of it is not a write.
  */
 import { type ModelGraph, referencingModels } from '../schema/model-graph'
+import { mysqlDialect } from './mysql-sql'
 import { postgresDialect } from './postgres-sql'
 import type { SqlDialect } from './sql-dialect'
 
-/** Parsers by Prisma provider. A MySQL/MariaDB parser would be added here under `mysql`. */
+/** Parsers by Prisma provider (`mysql` serves MariaDB too). */
 const dialects: Record<string, () => SqlDialect> = {
+  mysql: () => mysqlDialect(),
   postgresql: () => postgresDialect(),
   // SQLite's statements are read by PostgreSQL's grammar where it parses them; what it does not parse is unknown.
   sqlite: () => postgresDialect(true),

@@ -1,5 +1,5 @@
 /**
- * Built-in SQL functions (PostgreSQL and SQLite) that never write: a `SELECT` calling only these is a plain read.
+ * Built-in SQL functions (PostgreSQL, SQLite, MySQL/MariaDB) that never write: a `SELECT` calling only these is a plain read.
  * Any other function may be user-defined and write, so a statement calling one is taken as writing every model.
  */
 // biome-ignore format: a word list, kept dense
@@ -33,4 +33,23 @@ export const readOnlyFunctions = new Set([
   'jsonb_array_length', 'json_each', 'jsonb_each', 'json_type', 'jsonb_typeof', 'array_length',
   'cardinality', 'unnest', 'array_to_string', 'string_to_array', 'generate_series', 'gen_random_uuid',
   'uuid_generate_v4', 'randomblob', 'zeroblob', 'version', 'current_database', 'current_schema',
+  // MySQL/MariaDB (an unqualified call always means the built-in there)
+  'if', 'isnull', 'values', 'value', 'convert', 'lcase', 'ucase', 'mid', 'locate', 'field', 'find_in_set', 'elt',
+  'space', 'strcmp', 'substring_index', 'bin', 'oct', 'conv', 'bit_length', 'bit_count', 'bit_xor', 'sha1',
+  'sha2', 'crc32', 'from_base64', 'to_base64', 'regexp_like', 'regexp_instr', 'regexp_substr', 'soundex',
+  'truncate', 'rand', 'pi', 'degrees', 'radians', 'sin', 'cos', 'tan', 'atan', 'atan2', 'log2',
+  'std', 'json_arrayagg', 'json_objectagg',
+  'curdate', 'curtime', 'current_date', 'current_time', 'current_timestamp', 'localtime', 'localtimestamp',
+  'sysdate', 'utc_date', 'utc_time', 'utc_timestamp', 'date_format', 'time_format', 'str_to_date',
+  'date_add', 'date_sub', 'adddate', 'subdate', 'addtime', 'subtime', 'datediff', 'timediff',
+  'timestampdiff', 'timestampadd', 'from_unixtime', 'unix_timestamp', 'from_days', 'to_days', 'year',
+  'month', 'day', 'dayofmonth', 'dayofweek', 'dayofyear', 'dayname', 'monthname', 'hour', 'minute',
+  'second', 'microsecond', 'week', 'weekday', 'weekofyear', 'yearweek', 'quarter', 'last_day', 'makedate',
+  'maketime', 'sec_to_time', 'time_to_sec', 'convert_tz',
+  'json_unquote', 'json_quote', 'json_contains', 'json_contains_path', 'json_length', 'json_keys',
+  'json_valid', 'json_search', 'json_value', 'json_query', 'json_depth', 'json_merge_patch',
+  'json_merge_preserve', 'json_set', 'json_insert', 'json_replace', 'json_remove', 'json_array_append',
+  'json_array_insert', 'json_overlaps', 'json_pretty', 'json_table',
+  'uuid', 'uuid_short', 'database', 'schema', 'user', 'current_user', 'connection_id', 'last_insert_id',
+  'row_count', 'found_rows',
 ])
