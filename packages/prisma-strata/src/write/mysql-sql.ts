@@ -25,7 +25,11 @@ function load(): Promise<unknown> {
     })
     .then(
       () => undefined,
-      (error: unknown) => error,
+      // An optional peer dependency (its package is large): without it, MySQL raw SQL bumps every model.
+      (error: unknown) =>
+        new Error('node-sql-parser could not be loaded; `npm i node-sql-parser` lets Strata read MySQL raw SQL', {
+          cause: error,
+        }),
     )
   return loading
 }
