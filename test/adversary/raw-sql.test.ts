@@ -137,7 +137,6 @@ const sqlite: Attack[] = [
   {
     name: 'SQLite block comments do not nest: a write after /* /* */ is hidden from the PostgreSQL grammar',
     run: (p) => p.$executeRawUnsafe('/* /* */ UPDATE members SET score = 48 -- */'),
-    broken: true,
   },
   {
     name: 'REPLACE INTO (SQLite: deletes the old row, cascades)',

@@ -9,6 +9,7 @@ import { createReporter, type Reporter } from './metrics/report'
 import { Stats } from './metrics/stats'
 import type { ResolvedOptions } from './options'
 import { Policies } from './policy/policy'
+import { ComputedFields } from './read/computed-fields'
 import { Flights } from './read/flights'
 import { setClientVersion } from './read/not-found'
 import { omitScope } from './read/read-call'
@@ -42,6 +43,10 @@ export interface PrismaInternals {
 }
 
 type Args = Record<string, unknown>
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function'
+}
 
 function isClient(value: unknown): value is RedisClient {
   return typeof (value as { getBuffer?: unknown })?.getBuffer === 'function'
@@ -199,6 +204,16 @@ export class Engine {
     return names
   }
 
+  private computed: ComputedFields | undefined | null = null
+
+  /** Computed fields of result extensions below this extension, or undefined when there are none. */
+  get computedBelow(): ComputedFields | undefined {
+    if (this.computed === null) {
+      this.computed = ComputedFields.of(this.graph, this.client as unknown as Record<string, unknown>)
+    }
+    return this.computed
+  }
+
   /** A point read of the whole row, below this extension (never cached): fills and write-through puts. */
   loadRow(model: string, args: Args): PromiseLike<unknown> {
     const delegate = (this.client as unknown as Record<string, Record<string, (a: Args) => PromiseLike<unknown>>>)[
@@ -247,7 +262,9 @@ export class Engine {
   /** Runs a user hook; one that throws must not turn into the caller's error. */
   hook<E>(fn: (event: E) => void, event: E): void {
     try {
-      fn(event)
+      const result: unknown = fn(event)
+      // An async hook that rejects would be an unhandled rejection, which ends the process by default.
+      if (isThenable(result)) result.then(undefined, (error: unknown) => this.report(new HookError(error)))
     } catch (error) {
       this.report(new HookError(error))
     }

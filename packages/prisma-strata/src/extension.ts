@@ -86,6 +86,21 @@ function queryCacheOf(input: CacheArgument): QueryCacheArg | undefined {
   return validateQueryCache(strategy)
 }
 
+/**
+ * A read whose `cache` argument is invalid: like Prisma's own argument errors, the error comes when the read is
+ * awaited (a promise nobody awaits rejects nothing), not from the call.
+ */
+function failedRead(error: unknown): PromiseLike<never> {
+  const settle = () => Promise.reject(error)
+  return {
+    // biome-ignore lint/suspicious/noThenProperty: a PrismaPromise is a thenable by contract
+    then: (onFulfilled, onRejected) => settle().then(onFulfilled, onRejected),
+    catch: (onRejected: (reason: unknown) => unknown) => settle().catch(onRejected),
+    finally: (onFinally: () => void) => settle().finally(onFinally),
+    [Symbol.toStringTag]: 'PrismaPromise',
+  } as PromiseLike<never>
+}
+
 const fluentOperations = new Set(['findUnique', 'findUniqueOrThrow', 'findFirst', 'findFirstOrThrow'])
 
 interface ModelContext {
@@ -177,7 +192,11 @@ function readMethod(
     let args: Args | undefined = input
     let query: QueryCacheArg | undefined
     if (input !== undefined && ('cache' in input || 'cacheStrategy' in input)) {
-      query = queryCacheOf(input)
+      try {
+        query = queryCacheOf(input)
+      } catch (error) {
+        return failedRead(error)
+      }
       const { cache: _cache, cacheStrategy: _strategy, ...rest } = input
       args = rest
     }

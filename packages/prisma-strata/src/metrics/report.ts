@@ -15,7 +15,11 @@ export function createReporter(stats: Stats, onError: ((error: StrataError) => v
     stats.error(error.code)
     if (onError) {
       try {
-        onError(error)
+        const result: unknown = onError(error)
+        // An async onError that rejects must not become an unhandled rejection either.
+        if (typeof (result as { then?: unknown } | null)?.then === 'function') {
+          ;(result as PromiseLike<unknown>).then(undefined, () => undefined)
+        }
       } catch {
         // A faulty hook must not turn a cache fault into a caller's error.
       }

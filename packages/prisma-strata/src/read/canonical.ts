@@ -18,9 +18,10 @@ const orderedKeys = new Set(['orderBy', 'equals', 'not', 'array_contains', 'arra
 
 /**
  * Selections whose own key order is the order of the fields in the result (`select: { title, id }` returns
- * `{ title, id }`), but whose nested arguments (a relation's `where`) are order-free.
+ * `{ title, id }`, `_max: { score, id }` returns `{ score, id }`), but whose nested arguments (a relation's
+ * `where`) are order-free.
  */
-const selectionKeys = new Set(['select', 'include'])
+const selectionKeys = new Set(['select', 'include', '_count', '_avg', '_sum', '_min', '_max'])
 
 export function canonical(value: unknown, keepOrder = false, ownOrder = false): string {
   switch (typeof value) {

@@ -8,6 +8,8 @@ import { notFoundError } from './not-found'
 
 export type Args = Record<string, unknown>
 
+const aggregations = new Set(['aggregate', 'groupBy'])
+
 /** One read, as the extension intercepted it. */
 export interface ReadCall {
   model: string
@@ -62,7 +64,9 @@ export function queryText(
     const deps = call.deps ? `|deps:${call.deps.join(',')}` : ''
     return `${scope}${call.model}|${operation}|key|${JSON.stringify(call.query.key)}${omit}${tags}${deps}`
   }
-  return `${scope}${call.model}|${operation}|${canonical(call.args)}${omit}${tags}`
+  // An aggregate's result lists its aggregations (`_max`, `_sum`...) in the order they were asked for.
+  const args = canonical(call.args, false, aggregations.has(operation))
+  return `${scope}${call.model}|${operation}|${args}${omit}${tags}`
 }
 
 /** The text `queryText` adds for a client's global `omit`: empty when it omits nothing. */

@@ -92,6 +92,9 @@ export function postgresDialect(questionMarks = false): SqlDialect {
     loaded: load(),
     writtenTables(sql) {
       if (!parser) return undefined
+      // PostgreSQL nests block comments and SQLite does not: `/* /* */ UPDATE ... -- */` hides a write from one of
+      // them. SQLite text with a block comment is not read at all.
+      if (questionMarks && sql.includes('/*')) return undefined
       if (known.has(sql)) return known.get(sql)
       const tables = tablesOf(parser, questionMarks ? numbered(sql) : sql)
       if (known.size >= 1000) known.clear()

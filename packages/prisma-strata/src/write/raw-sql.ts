@@ -42,10 +42,15 @@ export function rawSqlModels(graph: ModelGraph, dialect: SqlDialect | undefined,
   if (tables === undefined) return all()
   // A raw DELETE, key UPDATE or TRUNCATE ... CASCADE runs the database's referential actions: a model's table
   // takes what they can reach; a join table (nothing references it) takes its two models.
-  const byTable = new Map<string, Iterable<string>>()
-  for (const model of graph.models.values())
-    byTable.set(model.dbName.toLowerCase(), referencingModels(graph, model.name))
-  for (const [table, pair] of graph.joinTables) byTable.set(table.toLowerCase(), pair)
+  // Names are matched ignoring case, and every table that matches counts: whether `Note` and `note` are one table
+  // depends on quoting and, on MySQL, on the server's settings.
+  const byTable = new Map<string, string[]>()
+  const add = (table: string, models: Iterable<string>) => {
+    const key = table.toLowerCase()
+    byTable.set(key, [...(byTable.get(key) ?? []), ...models])
+  }
+  for (const model of graph.models.values()) add(model.dbName, referencingModels(graph, model.name))
+  for (const [table, pair] of graph.joinTables) add(table, pair)
   const models = new Set<string>()
   for (const table of tables) {
     const hit = byTable.get(table.toLowerCase())

@@ -74,7 +74,9 @@ export function modelWrite(engine: Engine) {
       rowWrites.has(params.operation) &&
       (txId === undefined || engine.transactions.isOpen(txId)) &&
       !movesKey(engine.graph, info, params.operation, params.args) &&
-      !info.id.some((field) => effect.rootFields.has(field))
+      !info.id.some((field) => effect.rootFields.has(field)) &&
+      // The row read back below cache() carries computed fields, which may replace columns: not a row to put.
+      !engine.computedBelow?.has(model)
     const rowsGone = new Set(effect.elsewhere)
     if (manyRows.has(params.operation) || (rowWrites.has(params.operation) && !put)) rowsGone.add(model)
     const names = engine.namesFor(effect.models, rowsGone)
