@@ -8,6 +8,7 @@ import { Redis } from 'ioredis'
 import { type CacheOptions, cache } from 'prisma-strata'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { TestDatabase } from '../prisma/database.ts'
+import { faultProxy } from './support/fault-proxy.ts'
 import { type CachedClient, newClient, newDatabase, type RawClient, waitForBus } from './support/matrix.ts'
 import { type LocalServer, startRedisServer } from './support/services.ts'
 
@@ -240,18 +241,9 @@ describe('faults', () => {
   it('a reader cut off from Redis (a partition that closes nothing) stops serving its local rows within the bound', async () => {
     const redis = await server()
     // A proxy in front of Redis for the reader alone that can stop forwarding while keeping every socket open.
-    let frozen = false
-    const proxy = createServer((client) => {
-      const upstream = connect(redis.port, '127.0.0.1')
-      for (const socket of [client, upstream]) socket.on('error', () => {})
-      client.on('data', (d) => frozen || upstream.write(d))
-      upstream.on('data', (d) => frozen || client.write(d))
-      client.on('close', () => upstream.destroy())
-      upstream.on('close', () => client.destroy())
-    })
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
-    cleanups.push(() => new Promise<void>((resolve) => proxy.close(() => resolve())))
-    const port = (proxy.address() as { port: number }).port
+    const proxy = await faultProxy(redis.port)
+    cleanups.push(() => proxy.close())
+    const port = proxy.port
     const a = await client({ redis: redis.url, prefix: 'partition', staleness: bound })
     const b = await client({ redis: { host: '127.0.0.1', port }, prefix: 'partition', staleness: bound })
     const id = ids[0] as number
@@ -262,12 +254,12 @@ describe('faults', () => {
       id,
       'written during the partition',
       async (write, reads) => {
-        frozen = true
+        proxy.frozen = true
         reads()
         await write()
       },
     )
-    frozen = false
+    proxy.frozen = false
     expect(result.staleAfterBound).toBe(0)
     staleness.push({
       fault: 'the reader partitioned (nothing closes)',
@@ -470,44 +462,26 @@ describe('faults', () => {
   it('a bus connection that dies without closing (half-open) is noticed by the heartbeat, and rebuilt', async () => {
     const redis = await server()
     // A proxy that can stop forwarding while keeping every socket open: nothing closes, nothing arrives.
-    let frozen = false
-    const proxy = createServer((client) => {
-      const upstream = connect(redis.port, '127.0.0.1')
-      for (const socket of [client, upstream]) socket.on('error', () => {})
-      client.on('data', (d) => frozen || upstream.write(d))
-      upstream.on('data', (d) => frozen || client.write(d))
-      client.on('close', () => upstream.destroy())
-      upstream.on('close', () => client.destroy())
-    })
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
-    cleanups.push(() => new Promise<void>((resolve) => proxy.close(() => resolve())))
-    const port = (proxy.address() as { port: number }).port
+    const proxy = await faultProxy(redis.port)
+    cleanups.push(() => proxy.close())
+    const port = proxy.port
     const { prisma, errors } = await client({ redis: { host: '127.0.0.1', port }, prefix: 'halfopen', heartbeat: 100 })
     expect(prisma.$cache.ready).toBe(true)
-    frozen = true
+    proxy.frozen = true
     const started = Date.now()
     while (prisma.$cache.ready && Date.now() - started < 3000) await new Promise((r) => setTimeout(r, 20))
     expect(prisma.$cache.ready).toBe(false) // local state dropped: no stale local hit from a deaf bus
     expect(errors).toContain('E_BUS')
-    frozen = false
+    proxy.frozen = false
     expect(await prisma.$cache.whenReady(5000)).toBe(true)
   })
 
   it('a slow but answering Redis adds at most one timeout to a read, however many commands it needs', async () => {
     const redis = await server()
     // A proxy that delays every chunk by 70 ms each way: a 140 ms round trip, under the timeout set below.
-    const delay = (d: Buffer, to: Socket) => setTimeout(() => to.writable && to.write(d), 70)
-    const proxy = createServer((client) => {
-      const upstream = connect(redis.port, '127.0.0.1')
-      for (const socket of [client, upstream]) socket.on('error', () => {})
-      client.on('data', (d) => delay(d, upstream))
-      upstream.on('data', (d) => delay(d, client))
-      client.on('close', () => upstream.destroy())
-      upstream.on('close', () => client.destroy())
-    })
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
-    cleanups.push(() => new Promise<void>((resolve) => proxy.close(() => resolve())))
-    const port = (proxy.address() as { port: number }).port
+    const proxy = await faultProxy(redis.port, { delayMs: 70 })
+    cleanups.push(() => proxy.close())
+    const port = proxy.port
     const { prisma } = await client({
       redis: { host: '127.0.0.1', port },
       prefix: 'slow',

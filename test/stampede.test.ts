@@ -8,7 +8,7 @@ import { Redis } from 'ioredis'
 import { cache } from 'prisma-strata'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { TestDatabase } from '../prisma/database.ts'
-import { delayProxy } from './support/delay-proxy.ts'
+import { faultProxy } from './support/fault-proxy.ts'
 import { newClient, newDatabase, type RawClient } from './support/matrix.ts'
 import { type LocalServer, startRedisServer } from './support/services.ts'
 
@@ -142,7 +142,7 @@ describe('stampede across processes', () => {
   })
 
   it('Redis slow (150 ms round trips): at most one query per process, no more Redis calls', async () => {
-    const proxy = await delayProxy(server.port, 75)
+    const proxy = await faultProxy(server.port, { delayMs: 75 })
     try {
       const { reports, calls } = await race(false, { redis: proxy.url })
       expectSingleFlight(reports)
