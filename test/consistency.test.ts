@@ -1,5 +1,5 @@
 // Multi-process consistency: 3 OS processes, each with its own Prisma client and Redis connections, read and write
-// shared rows (PostgreSQL, one Redis) for a few seconds; every operation is logged with its start and end, and the
+// shared rows (PostgreSQL, one Redis; the plain run on MariaDB too) for a few seconds; every operation is logged with its start and end, and the
 // logs are checked (test/support/consistency/checker.ts):
 //   (a) read-your-writes inside a process; (b) staleness across processes below a bound; (c) every read returns the
 //   final value once writers stopped and the bound passed; (d) no read returns a value never written.
@@ -8,7 +8,7 @@
 //
 //   STRATA_CONSISTENCY_BOUND_MS=100   the staleness bound (default 100 ms; see below)
 //   STRATA_CONSISTENCY_SECONDS=3      seconds of writes per run (then 1 s of reads only)
-// The long run: `pnpm consistency -- --processes 5 --seconds 60 [--kill]` (test/support/consistency/cli.ts).
+// The long run: `pnpm consistency -- --processes 5 --seconds 60 [--kill] [--provider mysql]` (test/support/consistency/cli.ts).
 //
 // The bound. Staleness is measured in time the reading process was able to run: gaps of more than 10 ms in which it
 // ran no JavaScript at all (descheduled, GC; worker.ts watches with a 5 ms timer and at every operation) are not
@@ -146,8 +146,17 @@ describe('consistency across processes', () => {
     expect(result.convergenceReads).toBeGreaterThan(0)
   }
 
-  const runProcesses = (kill: boolean, writeThrough = false) =>
-    runConsistency({ processes: 3, writeMs: seconds * 1000, boundMs, writeRate: 15, lanes: 2, kill, writeThrough })
+  const runProcesses = (kill: boolean, writeThrough = false, provider: 'postgres' | 'mysql' = 'postgres') =>
+    runConsistency({
+      provider,
+      processes: 3,
+      writeMs: seconds * 1000,
+      boundMs,
+      writeRate: 15,
+      lanes: 2,
+      kill,
+      writeThrough,
+    })
 
   it('3 processes: read-your-writes, bounded staleness, convergence, no invented values', async () => {
     const report = await runProcesses(false)
@@ -157,6 +166,15 @@ describe('consistency across processes', () => {
   it('the same with User and Post write-through (rows put by one process, read by the others)', async () => {
     const report = await runProcesses(false, true)
     expectConsistent(report)
+  }, 60_000)
+
+  it('the same on MariaDB (batch transactions stand in for *AndReturn and RETURNING)', async () => {
+    const report = await runProcesses(false, false, 'mysql')
+    expectConsistent(report)
+    // The writes were MySQL's forms (worker.ts): none needing RETURNING, raw or batch ones among them.
+    const ops = new Set(report.writes.map((w) => w.op))
+    expect([...ops].filter((op) => /AndReturn|RETURNING/.test(op))).toEqual([])
+    expect([...ops].some((op) => op.endsWith('+ findUnique (batch)') || op.endsWith('+ SELECT (batch)'))).toBe(true)
   }, 60_000)
 
   it('the same while Redis connections are killed mid-run (one worker, then every bus)', async () => {

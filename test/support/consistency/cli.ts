@@ -1,5 +1,5 @@
-// The long consistency run: `pnpm consistency -- --processes 5 --seconds 60 [--kill] [--bound 100]`.
-// Services as for the tests (REDIS_URL / DATABASE_URL, else Testcontainers, else local binaries); --kill always uses
+// The long consistency run: `pnpm consistency -- --processes 5 --seconds 60 [--kill] [--bound 100] [--provider mysql]`.
+// Services as for the tests (REDIS_URL / DATABASE_URL / MYSQL_URL, else Testcontainers, else local binaries); --kill always uses
 // a throwaway redis-server. Exits 1 on any violation or problem, and then keeps the operation logs.
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -11,6 +11,7 @@ import { checkLogs, type RunMeta, runConsistency, worstExcerpt } from './run.ts'
 const { values } = parseArgs({
   args: process.argv.slice(2).filter((a) => a !== '--'),
   options: {
+    provider: { type: 'string', default: 'postgres' },
     processes: { type: 'string', default: '5' },
     seconds: { type: 'string', default: '60' },
     bound: { type: 'string', default: '100' },
@@ -33,6 +34,7 @@ const { values } = parseArgs({
 
 if (values.help) {
   console.log(`pnpm consistency -- [options]
+  --provider P      postgres or mysql (MySQL/MariaDB), the database of the shared rows (default postgres)
   --processes N     worker processes (default 5)
   --seconds S       seconds of reads and writes (default 60)
   --bound MS        staleness bound across processes, and convergence delay (default 100)
@@ -67,8 +69,13 @@ if (values.check !== undefined) {
   process.exit(result.violations.length === 0 && result.problems.length === 0 ? 0 : 1)
 }
 
+const provider = values.provider
+if (provider !== 'postgres' && provider !== 'mysql')
+  throw new Error(`--provider must be postgres or mysql, got ${provider}`)
+
 try {
   const report = await runConsistency({
+    provider,
     processes: num('processes', values.processes),
     writeMs: num('seconds', values.seconds) * 1000,
     boundMs: num('bound', values.bound),

@@ -1,4 +1,4 @@
-// The multi-process consistency run: seeds shared rows in a fresh PostgreSQL database, starts `processes` workers
+// The multi-process consistency run: seeds shared rows in a fresh PostgreSQL or MySQL/MariaDB database, starts `processes` workers
 // (worker.ts, each an OS process with its own Prisma client and Redis connections), lets them read and write for
 // `writeMs`, then read only for `settleMs`, collects their operation logs and checks them (checker.ts). With `kill`,
 // the run uses a throwaway redis-server and kills connections mid-run, alternately every connection of one worker
@@ -9,11 +9,10 @@ import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } fro
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { PrismaPg } from '@prisma/adapter-pg'
 import { Redis } from 'ioredis'
-import { PrismaClient } from '../../../generated/postgres/client/client.ts'
-import { createPostgresDatabase } from '../../../prisma/database.ts'
-import { type LocalServer, postgresUrl, redisUrl, startRedisServer } from '../services.ts'
+import type { PrismaClient } from '../../../generated/postgres/client/client.ts'
+import { createMysqlDatabase, createPostgresDatabase } from '../../../prisma/database.ts'
+import { type LocalServer, mysqlUrl, postgresUrl, redisUrl, startRedisServer } from '../services.ts'
 import {
   type BusEvent,
   Checker,
@@ -30,6 +29,8 @@ import type { StartMessage, WorkerConfig, WorkerMessage } from './worker.ts'
 
 export interface RunOptions {
   processes: number
+  /** The database of the shared rows. Default 'postgres'. */
+  provider?: WorkerConfig['provider']
   /** Milliseconds of reads and writes. */
   writeMs: number
   /**
@@ -244,7 +245,11 @@ export async function runConsistency(options: RunOptions): Promise<RunReport> {
   const settleMs = options.settleMs ?? Math.max(1000, 5 * options.boundMs)
   const started = now()
   const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31)
-  const db = await createPostgresDatabase(await postgresUrl())
+  const provider = options.provider ?? 'postgres'
+  const db =
+    provider === 'mysql'
+      ? await createMysqlDatabase(await mysqlUrl())
+      : await createPostgresDatabase(await postgresUrl())
   let server: LocalServer | undefined
   let admin: Redis | undefined
   let raw: PrismaClient | undefined
@@ -252,7 +257,13 @@ export async function runConsistency(options: RunOptions): Promise<RunReport> {
   const logDir = mkdtempSync(join(tmpdir(), 'strata-consistency-'))
   let keepLogs = options.keepLogs ?? false
   try {
-    raw = new PrismaClient({ adapter: new PrismaPg({ connectionString: db.url }) })
+    // Both generated clients have the same models; the PostgreSQL one's types stand for either.
+    const { PrismaClient: Client } = (
+      provider === 'mysql'
+        ? await import('../../../generated/mysql/client/client.ts')
+        : await import('../../../generated/postgres/client/client.ts')
+    ) as { PrismaClient: typeof PrismaClient }
+    raw = new Client({ adapter: db.adapter() as never })
     const users: WorkerConfig['users'] = []
     for (let u = 0; u < (options.users ?? 2); u++) {
       const user = await raw.user.create({ data: { email: `u${u}@consistency` } })
@@ -269,12 +280,13 @@ export async function runConsistency(options: RunOptions): Promise<RunReport> {
     const url = server ? server.url : await redisUrl()
     const prefix = `cons${process.pid}x${Date.now().toString(36)}`
     admin = new Redis(url)
-    log(`database ${db.url}, redis ${url} prefix ${prefix}, seed ${seed}, logs in ${logDir}`)
+    log(`database ${db.url} (${provider}), redis ${url} prefix ${prefix}, seed ${seed}, logs in ${logDir}`)
 
     for (let index = 0; index < options.processes; index++) {
       workers.push(
         startWorker({
           index,
+          provider,
           databaseUrl: db.url,
           redisUrl: url,
           prefix,

@@ -1,5 +1,5 @@
 // One process of the multi-process consistency run (run.ts spawns several: `node --import tsx worker.ts`). It has its
-// own Prisma client (PostgreSQL, shared by all processes) and its own Strata connections to the shared Redis, runs
+// own Prisma client (PostgreSQL or MySQL/MariaDB, shared by all processes) and its own Strata connections to the shared Redis, runs
 // random reads and writes on the shared rows and logs every operation, with when it started and returned, as JSON
 // lines to a file. Config comes in the STRATA_CONSISTENCY environment variable; the start signal and the "done"
 // answer go over the IPC channel.
@@ -8,14 +8,17 @@
 // wall-clock step moves, so start and end times compare across processes (performance.timeOrigin is sampled per
 // process from the wall clock).
 import { appendFileSync, writeFileSync } from 'node:fs'
+import { PrismaMariaDb } from '@prisma/adapter-mariadb'
 import { PrismaPg } from '@prisma/adapter-pg'
 import type { cache as Cache } from 'prisma-strata'
-import { PrismaClient } from '../../../generated/postgres/client/client.ts'
+import type { PrismaClient } from '../../../generated/postgres/client/client.ts'
 import { Rng } from '../differential/random.ts'
 import type { LogEntry } from './checker.ts'
 
 export interface WorkerConfig {
   index: number
+  /** The database the rows are in: chooses the generated client, the adapter and the SQL of raw writes. */
+  provider: 'postgres' | 'mysql'
   databaseUrl: string
   redisUrl: string
   prefix: string
@@ -72,8 +75,18 @@ function rng(seed: number): () => number {
 // test catches the bug it was planted with).
 const { cache } = (await import(process.env.STRATA_CONSISTENCY_MODULE ?? 'prisma-strata')) as { cache: typeof Cache }
 
-function makeClient(config: WorkerConfig) {
-  const client = new PrismaClient({ adapter: new PrismaPg({ connectionString: config.databaseUrl }) })
+async function makeClient(config: WorkerConfig) {
+  // Both generated clients have the same models; the PostgreSQL one's types stand for either.
+  const { PrismaClient: Client } = (
+    config.provider === 'mysql'
+      ? await import('../../../generated/mysql/client/client.ts')
+      : await import('../../../generated/postgres/client/client.ts')
+  ) as { PrismaClient: typeof PrismaClient }
+  const adapter =
+    config.provider === 'mysql'
+      ? new PrismaMariaDb(config.databaseUrl)
+      : new PrismaPg({ connectionString: config.databaseUrl })
+  const client = new Client({ adapter: adapter as PrismaPg })
   const prisma = client.$extends(
     cache({
       redis: redisOptions(config.redisUrl, `strata-w${config.index}`),
@@ -86,7 +99,7 @@ function makeClient(config: WorkerConfig) {
   return prisma
 }
 
-type Client = ReturnType<typeof makeClient>
+type Client = Awaited<ReturnType<typeof makeClient>>
 type Obs = Array<[number, number | null]>
 type Row = { id: number; views: number }
 
@@ -97,7 +110,7 @@ async function main() {
   process.on('disconnect', () => {
     if (!finished) process.exit(1) // the harness is gone: no orphan keeps writing
   })
-  const prisma: Client = makeClient(config)
+  const prisma: Client = await makeClient(config)
   const random = rng(config.seed)
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T
   const users = config.users
@@ -169,10 +182,6 @@ async function main() {
       })
       return (user.posts[0] as { views: number }).views
     },
-    'post.updateManyAndReturn': async (id) => {
-      const rows = await prisma.post.updateManyAndReturn({ where: { id }, data: increment, select: { views: true } })
-      return (rows[0] as { views: number }).views
-    },
     'post.upsert': async (id) =>
       (
         await prisma.post.upsert({
@@ -192,11 +201,34 @@ async function main() {
       ])
       return row.views
     },
-    '$queryRaw UPDATE RETURNING': async (id) => {
+  }
+  // MySQL has neither *AndReturn nor RETURNING: there the UPDATE and the read of the new value run in one batch
+  // transaction, whose row lock (held until commit) makes the value read the one this UPDATE wrote.
+  if (config.provider === 'mysql') {
+    writes['post.updateMany + findUnique (batch)'] = async (id) => {
+      const [, row] = await prisma.$transaction([
+        prisma.post.updateMany({ where: { id }, data: increment }),
+        prisma.post.findUniqueOrThrow({ where: { id }, select: { views: true } }),
+      ])
+      return row.views
+    }
+    writes['$executeRaw UPDATE + SELECT (batch)'] = async (id) => {
+      const [, rows] = await prisma.$transaction([
+        prisma.$executeRaw`UPDATE \`Post\` SET \`views\` = \`views\` + ${increment.views.increment} WHERE \`id\` = ${id}`,
+        prisma.$queryRaw<Array<{ views: number }>>`SELECT \`views\` FROM \`Post\` WHERE \`id\` = ${id}`,
+      ])
+      return Number((rows[0] as { views: number }).views)
+    }
+  } else {
+    writes['post.updateManyAndReturn'] = async (id) => {
+      const rows = await prisma.post.updateManyAndReturn({ where: { id }, data: increment, select: { views: true } })
+      return (rows[0] as { views: number }).views
+    }
+    writes['$queryRaw UPDATE RETURNING'] = async (id) => {
       const rows = await prisma.$queryRaw<Array<{ views: number }>>`
         UPDATE "Post" SET "views" = "views" + ${increment.views.increment} WHERE "id" = ${id} RETURNING "views"`
       return Number((rows[0] as { views: number }).views)
-    },
+    }
   }
   const readForms = Object.keys(reads)
   const writeForms = Object.keys(writes)
