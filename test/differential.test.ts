@@ -1,5 +1,7 @@
 // Seeded differential test: random sequences of writes (every form, nested, raw, transactions) and reads (every
-// form) on a cached client, each read compared with the same read on an uncached client over the same database.
+// form, of tables and of the PostStats view) on a cached client, each read compared with the same read on an uncached
+// client over the same database. Some reads and writes go through a second cached client with a global `omit` on the
+// same prefix, compared with an uncached client with the same `omit`: an entry must never answer the other scope.
 // Any difference is a cache bug (stale, wrong or mistyped answer). On a difference the test prints the seed, shrinks
 // the sequence (delta debugging, each candidate replayed on a fresh database) and prints the minimal one as JSON.
 //
@@ -13,7 +15,7 @@
 // The harness is tested too, without a database: the shrinker finds the minimal sequence that a deliberately wrong
 // oracle fails on (and stops on its budget), and the generator really produces every write, transaction and read
 // form. Helpers: test/support/differential/ (random, steps, generator, key-moves, schema-map, raw-sql, normalize,
-// runner, shrinker).
+// runner, omit-clients, shrinker).
 import { readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
