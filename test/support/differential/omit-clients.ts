@@ -2,9 +2,7 @@
 // client with the same `omit`. Two-tier, both cached clients share Redis, so an entry one of them filled can reach
 // the other; Strata must keep their answers apart (with and without the omitted fields).
 import { type CacheOptions, cache } from 'prisma-strata'
-import { PrismaClient as PostgresClient } from '../../../generated/postgres/client/client.ts'
-import { PrismaClient as SqliteClient } from '../../../generated/sqlite/client/client.ts'
-import { type CachedClient, type Case, type RawClient, type Setup, waitForBus } from '../matrix.ts'
+import { type CachedClient, type Case, newClient, type RawClient, type Setup, waitForBus } from '../matrix.ts'
 import { redisUrl } from '../services.ts'
 
 /** Fields most reads return (whole rows, nested authors): their absence shows in the answer. */
@@ -20,10 +18,7 @@ export interface OmitClients {
   close(): Promise<void>
 }
 
-function client(c: Case, setup: Setup): RawClient {
-  const Client = (c.provider === 'sqlite' ? SqliteClient : PostgresClient) as unknown as new (o: object) => RawClient
-  return new Client({ adapter: setup.db.adapter(), omit: globalOmit })
-}
+const client = (c: Case, setup: Setup): RawClient => newClient(c.provider, setup.db.adapter(), { omit: globalOmit })
 
 /** Starts both clients (`options`: the main client's); `close()` disconnects them. */
 export async function omitClients(c: Case, setup: Setup, options: CacheOptions): Promise<OmitClients> {
