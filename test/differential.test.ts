@@ -260,9 +260,9 @@ describe('differential harness (no database)', () => {
   })
 
   it('the generator is deterministic and produces every write, transaction and read form', () => {
-    const a = generate(8, { provider: 'postgres', steps: 3000 })
-    expect(generate(8, { provider: 'postgres', steps: 3000 })).toEqual(a)
-    expect(generate(9, { provider: 'postgres', steps: 3000 })).not.toEqual(a)
+    const a = generate(7, { provider: 'postgres', steps: 3000 })
+    expect(generate(7, { provider: 'postgres', steps: 3000 })).toEqual(a)
+    expect(generate(8, { provider: 'postgres', steps: 3000 })).not.toEqual(a)
     const text = JSON.stringify(a)
     const writeOps = new Set<string>()
     const readOps = new Set<string>()

@@ -1685,11 +1685,15 @@ class Generator {
           break
         }
         case 'omit': {
-          // Mostly reads the main client filled: a leak between the two scopes shows at once.
-          const reads = Array.from({ length: this.r.int(2, 4) }, () => this.read())
-          if (this.r.chance(0.5)) steps.push({ kind, reads })
-          // After its write, every table too: the main client must then have applied its bump (as for instance).
-          else writing({ kind, reads: [...reads, ...this.globalReads()], write: this.write({ tx: false }) })
+          // Reads the main client has just answered (and so holds, in Redis too): an entry of its scope answering
+          // the other shows at once. With a write, every table too: the main client must then have applied its
+          // bump (as for instance).
+          const some = Array.from({ length: this.r.int(2, 4) }, () => this.read())
+          const write = this.r.chance(0.5) ? this.write({ tx: false }) : undefined
+          const reads = write ? [...some, ...this.globalReads()] : some
+          steps.push({ kind: 'reads', reads })
+          if (write) writing({ kind, reads, write })
+          else steps.push({ kind, reads })
           break
         }
       }
