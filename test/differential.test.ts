@@ -1,5 +1,7 @@
 // Seeded differential test: random sequences of writes (every form, nested, raw, transactions) and reads (every
-// form) on a cached client, each read compared with the same read on an uncached client over the same database.
+// form, of tables and of the PostStats view) on a cached client, each read compared with the same read on an uncached
+// client over the same database. Some reads and writes go through a second cached client with a global `omit` on the
+// same prefix, compared with an uncached client with the same `omit`: an entry must never answer the other scope.
 // Any difference is a cache bug (stale, wrong or mistyped answer). On a difference the test prints the seed, shrinks
 // the sequence (delta debugging, each candidate replayed on a fresh database) and prints the minimal one as JSON.
 //
@@ -13,7 +15,7 @@
 // The harness is tested too, without a database: the shrinker finds the minimal sequence that a deliberately wrong
 // oracle fails on (and stops on its budget), and the generator really produces every write, transaction and read
 // form. Helpers: test/support/differential/ (random, steps, generator, key-moves, schema-map, raw-sql, normalize,
-// runner, shrinker).
+// runner, omit-clients, shrinker).
 import { readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -101,8 +103,13 @@ describe.skipIf(cases.length === 0)('differential: the cached client answers lik
           expect.fail(`cached ≠ uncached on ${name} (${origin}):\n${describeFailure(failure)}`)
         }
         expect(run.steps).toBe(steps.length)
-        // The reads repeat: the cache must have answered some of them, or nothing was tested.
-        if (!replayFile) expect(stats.localHits + stats.redisHits).toBeGreaterThan(0)
+        // The reads repeat: the cache must have answered some of them, or nothing was tested. The view's too: an
+        // uncached view would compare equal whatever writes to Post did.
+        if (!replayFile) {
+          expect(stats.localHits + stats.redisHits).toBeGreaterThan(0)
+          const view = stats.models.PostStats
+          expect((view?.localHits ?? 0) + (view?.redisHits ?? 0)).toBeGreaterThan(0)
+        }
       },
       timeout,
     )
@@ -266,6 +273,7 @@ describe('differential harness (no database)', () => {
       if (step.kind === 'read') readOps.add(step.read.op)
       if (step.kind === 'itx') kinds.add(step.rollback ? 'itx-rollback' : 'itx-commit')
       if (step.kind === 'instance' && step.write) kinds.add('instance-write')
+      if (step.kind === 'omit' && step.write) kinds.add('omit-write')
     }
     a.forEach(visit)
     expect([...writeOps].sort()).toEqual(
@@ -303,6 +311,8 @@ describe('differential harness (no database)', () => {
         'itx-commit',
         'itx-rollback',
         'lazy',
+        'omit',
+        'omit-write',
         'parallel',
         'raw',
         'read',
@@ -358,6 +368,13 @@ describe('differential harness (no database)', () => {
       '"statement":"stampEscaped"',
       '"statement":"moveCrateAndDropStamp"',
       '"statement":"truncateCascade"',
+      // The view, in every read form.
+      '"model":"postStats","op":"findMany"',
+      '"model":"postStats","op":"findUnique"',
+      '"model":"postStats","op":"findFirstOrThrow"',
+      '"model":"postStats","op":"count"',
+      '"model":"postStats","op":"aggregate"',
+      '"model":"postStats","op":"groupBy"',
     ]) {
       expect(text, needle).toContain(needle)
     }

@@ -1322,6 +1322,41 @@ class Generator {
         op: 'findMany',
         args: { where: { user: { is: { invitedById: { not: null } } } }, orderBy: { id: 'asc' } },
       }),
+      // The PostStats view (one row per author of a post): stale after any write to Post, raw SQL included.
+      () => ({
+        model: 'postStats',
+        op: 'findMany',
+        args: {
+          where: this.either(0.5, { views: { gte: this.r.int(0, 6) } }, { posts: { gt: 1 } }),
+          orderBy: list({ views: 'desc' }, { authorId: 'asc' }),
+          take: this.r.pick([2, 5]),
+        },
+      }),
+      () => ({
+        model: 'postStats',
+        op: this.r.pick(['findUnique', 'findUniqueOrThrow'] as const),
+        args: { where: { authorId: u } },
+      }),
+      () => ({
+        model: 'postStats',
+        op: this.r.pick(['findFirst', 'findFirstOrThrow'] as const),
+        args: {
+          where: { posts: { gte: this.r.int(1, 3) } },
+          orderBy: { authorId: 'desc' },
+          select: { authorId: true, posts: true },
+        },
+      }),
+      () => ({ model: 'postStats', op: 'count', args: { where: { authorId: { lte: u } } } }),
+      () => ({
+        model: 'postStats',
+        op: 'aggregate',
+        args: { _sum: { posts: true, views: true }, _max: { views: true }, _count: { _all: true } },
+      }),
+      () => ({
+        model: 'postStats',
+        op: 'groupBy',
+        args: { by: ['posts'], _count: { _all: true }, _sum: { views: true }, orderBy: { posts: 'asc' } },
+      }),
       // Keys moved by relation operations.
       () => this.keys.read(),
       () => this.keys.read(),
@@ -1441,6 +1476,8 @@ class Generator {
         op: 'count',
         args: { where: { members: { every: { user: { role: 'USER' } } } } },
       },
+      // The view: every row of it, computed from every Post row.
+      { model: 'postStats', op: 'findMany', args: { orderBy: { authorId: 'asc' } } },
       ...this.keys.globalReads(),
     ]
   }
@@ -1586,6 +1623,7 @@ class Generator {
         [6, 'batch'],
         [3, 'parallel'],
         [4, 'instance'],
+        [3, 'omit'],
         [1, 'invalidate'],
         [2, 'lazy'],
       ])
@@ -1644,6 +1682,18 @@ class Generator {
           const write = this.write({ tx: false })
           const probe = this.probeFor({ kind: 'write', write })
           writing({ kind, reads: [...(probe ? [probe] : []), ...reads, ...this.globalReads()], write })
+          break
+        }
+        case 'omit': {
+          // Reads the main client has just answered (and so holds, in Redis too): an entry of its scope answering
+          // the other shows at once. With a write, every table too: the main client must then have applied its
+          // bump (as for instance).
+          const some = Array.from({ length: this.r.int(2, 4) }, () => this.read())
+          const write = this.r.chance(0.3) ? this.write({ tx: false }) : undefined
+          const reads = write ? [...some, ...this.globalReads()] : some
+          steps.push({ kind: 'reads', reads: some })
+          if (write) writing({ kind, reads, write })
+          else steps.push({ kind, reads })
           break
         }
       }

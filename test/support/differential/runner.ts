@@ -16,6 +16,9 @@
 // - An `instance` step starts a second cached client on the same Redis (two-tier) and compares reads from it: it
 //   starts empty, so it answers from Redis what the first client filled. After its own write it must answer at
 //   once; the first client, within the bus delay.
+// - An `omit` step starts a second cached client with a global `omit` on the same prefix (omit-clients.ts) and
+//   compares its reads with an uncached client with the same `omit`: two-tier, it answers from Redis what the main
+//   client filled and fills what the main client reads next, so an entry answering the other scope shows.
 import type { Redis } from 'ioredis'
 import type { CacheOptions } from 'prisma-strata'
 import { schema } from '../../../generated/sqlite/strata/index.js'
@@ -30,6 +33,7 @@ import {
   type Outcome,
   outcomeText,
 } from './normalize.ts'
+import { type OmitClients, omitClients } from './omit-clients.ts'
 import { rawAnswer, rawCall, runRaw } from './raw-sql.ts'
 import {
   type BatchItem,
@@ -56,6 +60,8 @@ export interface Target {
    * the runner waits until the bump was published before it asks the main client (whose bus hears it as fast).
    */
   bus?: { redis: Redis; channel: string }
+  /** A further cached client with a global `omit`, and its oracle, for `omit` steps. */
+  omitted: () => Promise<OmitClients>
 }
 
 export interface Failure {
@@ -281,9 +287,9 @@ export async function runSteps(
     return false
   }
 
-  const compareRead = async (where: string, client: AnyClient, spec: ReadSpec): Promise<boolean> => {
+  const compareRead = async (where: string, client: AnyClient, spec: ReadSpec, uncached = raw): Promise<boolean> => {
     const cached = await captureAndSpoil(() => readCall(client, spec, true))
-    const oracle = await capture(() => readCall(raw, spec))
+    const oracle = await capture(() => readCall(uncached, spec))
     return compare(where, cached, oracle, spec)
   }
 
@@ -452,6 +458,29 @@ export async function runSteps(
         }
       }
     },
+    omit: async (step) => {
+      const other = await target.omitted()
+      try {
+        for (const [i, read] of step.reads.entries()) {
+          if (!(await compareRead(`omit read ${i}`, other.prisma, read, other.raw))) return
+        }
+        if (!step.write) return
+        // Without Redis each client has its own local tier and hears no other's writes: write on the main one.
+        const [writer, oracle] = other.shared ? [other.prisma, other.raw] : [prisma, raw]
+        const seen = bus?.count ?? 0
+        if (!recordWrite('omit write', await capture(() => runWrite(writer, step.write as WriteSpec)))) return
+        for (const [i, read] of step.reads.entries()) {
+          if (!(await compareRead(`read ${i} after the omit step's write`, writer, read, oracle))) return
+        }
+        if (!other.shared) return
+        await bus?.after(seen)
+        for (const [i, read] of step.reads.entries()) {
+          if (!(await compareEventually(`main client read ${i} after the omit client's write`, prisma, read))) return
+        }
+      } finally {
+        await other.close()
+      }
+    },
   }
 
   for (index = 0; index < steps.length && !failure; index++) {
@@ -478,11 +507,12 @@ export async function runSteps(
 }
 
 /** The clients of a matrix case, as the runner uses them. */
-export function targetOf(c: Case, setup: Setup): Target {
+export function targetOf(c: DifferentialCase, setup: Setup): Target {
   return {
     provider: c.provider,
     raw: setup.raw,
     prisma: setup.prisma,
+    omitted: () => omitClients(c, setup, caseOptions(c)),
     ...(c.tiers === 'two-tier' && setup.redis
       ? { instance: () => setup.instance(), bus: { redis: setup.redis, channel: `${setup.prefix}:bus` } }
       : {}),

@@ -27,16 +27,17 @@ export const relations: Record<ModelKey, Record<string, ModelKey>> = {
   person: { passport: 'passport' },
   passport: { person: 'person', stamps: 'stamp' },
   stamp: { passport: 'passport' },
+  postStats: {},
 }
 
 /**
  * Models whose rows change when rows of a model are deleted or get a new id: Cascade, SetNull, ON UPDATE CASCADE
- * and implicit many-to-many rows, transitively.
+ * and implicit many-to-many rows, transitively; and the view computed from Post rows.
  */
 const referential: Record<ModelKey, ModelKey[]> = {
-  user: ['user', 'profile', 'post', 'comment', 'membership'],
+  user: ['user', 'profile', 'post', 'comment', 'membership', 'postStats'],
   profile: [],
-  post: ['comment', 'tag'],
+  post: ['comment', 'tag', 'postStats'],
   comment: [],
   tag: ['post'],
   team: ['membership'],
@@ -48,6 +49,7 @@ const referential: Record<ModelKey, ModelKey[]> = {
   person: ['passport', 'stamp'],
   passport: ['stamp'],
   stamp: [],
+  postStats: [],
 }
 
 /** Keys that structure arguments without naming a relation: their values stay on the same model. */
@@ -98,10 +100,12 @@ export function stepModels(step: Step): { roots: Set<ModelKey>; all: Set<ModelKe
   const write = (model: ModelKey, op: string, args: unknown) => {
     roots.add(model)
     all.add(model)
+    if (model === 'post') all.add('postStats') // any write to Post can change the view
     if (op.startsWith('delete')) reach(model)
     walk(model, args, (m, key, inner) => {
       const target = relations[m][key]
       if (target) all.add(target)
+      if (target === 'post') all.add('postStats')
       if ((key === 'delete' || key === 'deleteMany') && inner) reach(m)
       if (key === 'id' && typeof inner === 'number') reach(m) // a new primary key, or a row selected by id
       // Linking rows moves the key of the side that holds it, and what references that key follows.
@@ -143,6 +147,7 @@ export function stepModels(step: Step): { roots: Set<ModelKey>; all: Set<ModelKe
       step.items.forEach(item)
       break
     case 'instance':
+    case 'omit':
       if (step.write) write(step.write.model, step.write.op, step.write.args)
       break
     case 'lazy':

@@ -261,7 +261,8 @@ export function simplifyStep(step: Step): Step[] {
         ...smallerRead(step.read).map((read): Step => ({ ...step, read })),
         ...smallerWrite(step.write).map((write): Step => ({ ...step, write })),
       ]
-    case 'instance': {
+    case 'instance':
+    case 'omit': {
       const out: Step[] = withoutEach(step.reads).map((reads) => ({ ...step, reads }))
       if (step.write) {
         const { write: _write, ...withoutWrite } = step

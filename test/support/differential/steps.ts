@@ -24,6 +24,8 @@ export type ModelKey =
   | 'person'
   | 'passport'
   | 'stamp'
+  /** The `PostStats` view (`@cache(dependsOn: ["Post"])`): computed by the database from Post rows. */
+  | 'postStats'
 
 export type ReadOp =
   | 'findUnique'
@@ -106,6 +108,12 @@ export type Step =
    * equal the oracle's; after its `write`, at once on itself and, within the bus delay, on the main client.
    */
   | { kind: 'instance'; reads: ReadSpec[]; write?: WriteSpec }
+  /**
+   * A second cached client started now on the same prefix, with a global `omit`: its reads must equal those of an
+   * uncached client with the same `omit` (an entry the main client filled must not answer it, nor the other way
+   * round). Its `write` goes through it when Redis is shared (two-tier), through the main client otherwise.
+   */
+  | { kind: 'omit'; reads: ReadSpec[]; write?: WriteSpec }
   /** `$cache.invalidate(...)` on the cached client. */
   | { kind: 'invalidate'; models: string[]; tags: string[] }
 
@@ -173,5 +181,7 @@ export function describeStep(step: Step): string {
       return `$cache.invalidate(${JSON.stringify({ models: step.models, tags: step.tags })})`
     case 'instance':
       return `instance (${step.reads.length} reads${step.write ? `, then ${step.write.model}.${step.write.op}` : ''})`
+    case 'omit':
+      return `client with a global omit (${step.reads.length} reads${step.write ? `, then ${step.write.model}.${step.write.op}` : ''})`
   }
 }
