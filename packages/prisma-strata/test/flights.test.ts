@@ -53,4 +53,11 @@ describe('Flights', () => {
     await Promise.resolve()
     expect(flights.join('f', [], undefined, early)).toBeUndefined()
   })
+  it('lets go of answers past keepMs without any timer running (a database answering without I/O never yields)', async () => {
+    const flights = new Flights(0)
+    for (let i = 0; i < 5000; i++) await flights.start(`q${i}`, undefined, Promise.resolve(outcome({ row: i })))
+    // Only microtasks have run: no timer could have dropped a flight. The sweep did, every 1,000 flights started.
+    const kept = (flights as unknown as { byKey: Map<string, unknown> }).byKey.size
+    expect(kept).toBeLessThanOrEqual(1000)
+  })
 })

@@ -17,7 +17,12 @@ interface Flight {
   versions: string | undefined
   /** Answered: only reads begun before it started may still take its answer. */
   settled: boolean
+  /** When it was answered (`performance.now()`): its answer is kept `keepMs` after that. */
+  settledAt: number
 }
+
+/** Every this many flights started, answered ones past `keepMs` are swept out (no timer per flight). */
+const SWEEP_EVERY = 1000
 
 /** Past this many stamped names, those older than every flight under way are forgotten. */
 const MAX_STAMPS = 10_000
@@ -27,6 +32,7 @@ export class Flights {
   private writes = 0
   /** Version name → the write count of this process's latest write to it. */
   private readonly stamps = new Map<string, number>()
+  private started = 0
 
   /** `keepMs`: how long an answered flight stays for reads begun before it (the Redis budget of a read). */
   constructor(private readonly keepMs: number) {}
@@ -52,6 +58,10 @@ export class Flights {
   ): Promise<Outcome> | undefined {
     const flight = this.byKey.get(key)
     if (flight === undefined) return undefined
+    if (this.expired(flight, performance.now())) {
+      this.byKey.delete(key)
+      return undefined
+    }
     if (flight.started < began && (flight.settled || (versions !== undefined && flight.versions !== versions))) {
       return undefined
     }
@@ -61,16 +71,28 @@ export class Flights {
 
   /** Makes `work` the flight of `key`: identical reads may join it (see `join`). */
   start(key: string, versions: string | undefined, work: Promise<Outcome>): Promise<Outcome> {
-    const flight: Flight = { promise: work, since: this.writes, started: performance.now(), versions, settled: false }
+    const now = performance.now()
+    const flight: Flight = { promise: work, since: this.writes, started: now, versions, settled: false, settledAt: 0 }
     this.byKey.set(key, flight)
-    const drop = () => {
-      if (this.byKey.get(key) === flight) this.byKey.delete(key)
+    // Answered flights are dropped by a sweep, not by a timer each: a process whose database answers without I/O
+    // (SQLite) can run for seconds without reaching its timers, and would hold every answer until then.
+    if (++this.started % SWEEP_EVERY === 0) {
+      for (const [k, f] of this.byKey) if (this.expired(f, now)) this.byKey.delete(k)
     }
-    work.then(() => {
-      flight.settled = true
-      setTimeout(drop, this.keepMs).unref()
-    }, drop)
+    work.then(
+      () => {
+        flight.settled = true
+        flight.settledAt = performance.now()
+      },
+      () => {
+        if (this.byKey.get(key) === flight) this.byKey.delete(key)
+      },
+    )
     return work
+  }
+
+  private expired(flight: Flight, now: number): boolean {
+    return flight.settled && now - flight.settledAt > this.keepMs
   }
 
   /** A stamp no later than every flight's start can never keep a read from joining: drop those. */
