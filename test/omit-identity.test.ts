@@ -75,7 +75,13 @@ describe.each(matrix.filter((c) => c.tiers === 'two-tier'))('global omit: $provi
     await plain.user.findUnique(byEmail)
     expect(await omitting.user.findUnique(byEmail)).toEqual(await omittingOracle.user.findUnique(byEmail))
     await omitting.user.update({ where: { id: 1 }, data: { name: 'put by the omitting client' } })
-    expect(await plain.user.findUnique(byId)).toEqual(await plainOracle.user.findUnique(byId))
     expect(await omitting.user.findUnique(byId)).toEqual(await omittingOracle.user.findUnique(byId))
+    // The other instance learns of the write through the bus (bounded staleness, measured elsewhere); what this
+    // test is about is the shape it then reads: the row the omitting client put, with its own fields.
+    const want = await plainOracle.user.findUnique(byId)
+    for (let i = 0; i < 500 && (await plain.user.findUnique(byId))?.name !== want?.name; i++) {
+      await new Promise((r) => setTimeout(r, 10))
+    }
+    expect(await plain.user.findUnique(byId)).toEqual(want)
   })
 })
