@@ -11,6 +11,7 @@ import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-util
 import * as bg from '@prisma/schema-engine-wasm/schema_engine_bg'
 import pg from 'pg'
 import { type CacheOptions, cache } from 'prisma-strata'
+import { expect } from 'vitest'
 import { PrismaClient as PgClient } from '../../generated/adversary/postgres/client/client.ts'
 import { PrismaClient as LiteClient } from '../../generated/adversary/sqlite/client/client.ts'
 import { type CountingAdapter, countingAdapter } from '../support/counting-adapter.ts'
@@ -409,4 +410,40 @@ export async function reset(db: Db) {
   if (db.provider === 'postgres')
     await db.exec(`TRUNCATE ${tables.map((t) => `"${t}"`).join(', ')} RESTART IDENTITY CASCADE`)
   else await db.exec(tables.map((t) => `DELETE FROM "${t}";`).join('\n'))
+}
+
+/** A new world on `db` for the next test: the previous one closed, the database emptied and seeded again. */
+export async function freshWorld(
+  provider: Provider,
+  db: Db,
+  previous: World | undefined,
+  options: CacheOptions = {},
+  redis: boolean | string = true,
+): Promise<World> {
+  await previous?.close()
+  await reset(db)
+  const s = client(provider, db.adapter())
+  await seed(s)
+  await s.$disconnect()
+  return world(provider, options, redis, db)
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/**
+ * Polls `read` until it equals the oracle's answer (errors compared by their last line), or fails after `ms`: what
+ * another instance serves once the bus has carried a write. 2.5 s is well past the default staleness bound (1 s).
+ */
+export async function converges(read: () => Promise<unknown>, oracle: () => Promise<unknown>, ms = 2500) {
+  const settle = (p: Promise<unknown>) => p.catch((e) => `throws ${String(e).split('\n').at(-1)}`)
+  const end = Date.now() + ms
+  let got: unknown
+  let want: unknown
+  do {
+    got = await settle(read())
+    want = await settle(oracle())
+    if (same(got, want)) return
+    await sleep(50)
+  } while (Date.now() < end)
+  expect(show(got)).toEqual(show(want))
 }

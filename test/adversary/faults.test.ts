@@ -5,24 +5,11 @@
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type LocalServer, startRedisServer } from '../support/services.ts'
-import {
-  type Cached,
-  client,
-  type Db,
-  newDb,
-  type Raw,
-  reset,
-  same,
-  seed,
-  show,
-  type World,
-  world,
-} from './database.ts'
+import { type Cached, converges, type Db, freshWorld, newDb, type Raw, show, sleep, type World } from './database.ts'
 
 const provider = 'postgres' as const
 /** Broken on main: kept as failing reproductions; ADV_SHOW_BROKEN=1 runs them as plain tests to see the diff. */
 const broken = process.env.ADV_SHOW_BROKEN ? it : it.fails
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 let db: Db
 let server: LocalServer
 let w: World | undefined
@@ -35,26 +22,8 @@ let r: Redis
 
 const members = (p: Raw | Cached) => (p as Raw).member.findMany({ orderBy: { id: 'asc' }, include: { badge: true } })
 
-async function converges(read: () => Promise<unknown>, oracle: () => Promise<unknown>, ms = 2500) {
-  const end = Date.now() + ms
-  let got: unknown
-  let want: unknown
-  do {
-    got = await read().catch((e) => `throws ${String(e).split('\n').at(-1)}`)
-    want = await oracle()
-    if (same(got, want)) return
-    await sleep(50)
-  } while (Date.now() < end)
-  expect(show(got)).toEqual(show(want))
-}
-
 async function fresh(options = {}) {
-  await w?.close()
-  await reset(db)
-  const s = client(provider, db.adapter())
-  await seed(s)
-  await s.$disconnect()
-  w = await world(provider, { redisTimeout: 100, ...options }, server.url, db)
+  w = await freshWorld(provider, db, w, { redisTimeout: 100, ...options }, server.url)
   return w
 }
 

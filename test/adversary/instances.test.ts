@@ -4,19 +4,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { cache } from 'prisma-strata'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  type Cached,
-  client,
-  type Db,
-  newDb,
-  type Raw,
-  reset,
-  same,
-  seed,
-  show,
-  type World,
-  world,
-} from './database.ts'
+import { type Cached, client, converges, type Db, freshWorld, newDb, type Raw, show, type World } from './database.ts'
 
 const provider = 'postgres' as const
 let db: Db
@@ -26,29 +14,9 @@ const cur = (): World => {
   if (!w) throw new Error('no world: call fresh() first')
   return w
 }
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-
-/** Polls `read` on `cached` until it equals the oracle's answer or the staleness bound (1 s) is well past. */
-async function converges(cached: () => Promise<unknown>, oracle: () => Promise<unknown>, ms = 2500) {
-  const end = Date.now() + ms
-  let got: unknown
-  let want: unknown
-  do {
-    got = await cached().catch((e) => `throws ${(e as Error).message.split('\n').at(-1)}`)
-    want = await oracle().catch((e) => `throws ${(e as Error).message.split('\n').at(-1)}`)
-    if (same(got, want)) return
-    await sleep(50)
-  } while (Date.now() < end)
-  expect(show(got)).toEqual(show(want))
-}
 
 async function fresh(options = {}) {
-  await w?.close()
-  await reset(db)
-  const s = client(provider, db.adapter())
-  await seed(s)
-  await s.$disconnect()
-  w = await world(provider, options, true, db)
+  w = await freshWorld(provider, db, w, options)
   return w
 }
 

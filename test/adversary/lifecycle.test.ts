@@ -3,7 +3,7 @@
 // not keep serving what another instance's writes made stale.
 import { cache } from 'prisma-strata'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { client, type Db, diff, newDb, reset, same, seed, show, type World, warm, world } from './database.ts'
+import { client, type Db, diff, freshWorld, newDb, type World, warm } from './database.ts'
 
 const provider = 'postgres' as const
 let db: Db
@@ -15,12 +15,7 @@ const cur = (): World => {
 }
 
 async function fresh(options = {}) {
-  await w?.close()
-  await reset(db)
-  const s = client(provider, db.adapter())
-  await seed(s)
-  await s.$disconnect()
-  w = await world(provider, options, true, db)
+  w = await freshWorld(provider, db, w, options)
   return w
 }
 

@@ -3,7 +3,7 @@
 import { cache } from 'prisma-strata'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { countingAdapter } from '../support/counting-adapter.ts'
-import { type Cached, client, type Db, newDb, type Raw, reset, seed, show, type World, world } from './database.ts'
+import { type Cached, client, type Db, freshWorld, newDb, type Raw, show, type World } from './database.ts'
 
 const provider = 'postgres' as const
 let db: Db
@@ -15,12 +15,7 @@ const cur = (): World => {
 }
 
 async function fresh(options = {}) {
-  await w?.close()
-  await reset(db)
-  const s = client(provider, db.adapter())
-  await seed(s)
-  await s.$disconnect()
-  w = await world(provider, options, true, db)
+  w = await freshWorld(provider, db, w, options)
   return w
 }
 

@@ -3,7 +3,7 @@
 // under Strata's feet, invalid arguments, negative results. Each case runs a sequence of reads on the cached
 // client and the same sequence on the oracle; the answers (or errors) must be equal, field order included.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Cached, client, type Db, newDb, type Raw, reset, seed, show, type World, world } from './database.ts'
+import { client, type Db, newDb, type Raw, reset, seed, show, type World, world } from './database.ts'
 
 type Steps = (p: Raw) => Array<() => Promise<unknown>>
 interface Case {

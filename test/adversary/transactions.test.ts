@@ -3,24 +3,9 @@
 import { cache } from 'prisma-strata'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { countingAdapter } from '../support/counting-adapter.ts'
-import {
-  type Cached,
-  client,
-  type Db,
-  diff,
-  newDb,
-  type Raw,
-  reset,
-  same,
-  seed,
-  show,
-  type World,
-  warm,
-  world,
-} from './database.ts'
+import { client, converges, type Db, diff, freshWorld, newDb, sleep, type World, warm } from './database.ts'
 
 const provider = 'postgres' as const
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 let db: Db
 let w: World | undefined
 /** The current test's world (set by fresh()). */
@@ -30,26 +15,8 @@ const cur = (): World => {
 }
 
 async function fresh(options = {}) {
-  await w?.close()
-  await reset(db)
-  const s = client(provider, db.adapter())
-  await seed(s)
-  await s.$disconnect()
-  w = await world(provider, options, true, db)
+  w = await freshWorld(provider, db, w, options)
   return w
-}
-
-async function converges(read: () => Promise<unknown>, oracle: () => Promise<unknown>, ms = 2500) {
-  const end = Date.now() + ms
-  let got: unknown
-  let want: unknown
-  do {
-    got = await read().catch((e) => `throws ${String(e).split('\n').at(-1)}`)
-    want = await oracle()
-    if (same(got, want)) return
-    await sleep(50)
-  } while (Date.now() < end)
-  expect(show(got)).toEqual(show(want))
 }
 
 describe('adversary transactions and options: postgres / two-tier', () => {

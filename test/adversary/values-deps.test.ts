@@ -3,20 +3,7 @@
 // read runs on the cached client (miss, then local hit), on a second instance (Redis hit) and on the oracle.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Prisma } from '../../generated/adversary/postgres/client/client.ts'
-import {
-  type Cached,
-  client,
-  type Db,
-  diff,
-  newDb,
-  type Raw,
-  reset,
-  seed,
-  show,
-  type World,
-  warm,
-  world,
-} from './database.ts'
+import { type Cached, type Db, diff, freshWorld, newDb, type Raw, show, type World, warm } from './database.ts'
 
 const provider = 'postgres' as const
 let db: Db
@@ -28,12 +15,7 @@ const cur = (): World => {
 }
 
 async function fresh(options = {}) {
-  await w?.close()
-  await reset(db)
-  const s = client(provider, db.adapter())
-  await seed(s)
-  await s.$disconnect()
-  w = await world(provider, options, true, db)
+  w = await freshWorld(provider, db, w, options)
   return w
 }
 

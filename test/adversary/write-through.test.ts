@@ -2,22 +2,9 @@
 // writer whose client omits fields or computes them, read by instances that do not.
 import { cache } from 'prisma-strata'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  type Cached,
-  client,
-  type Db,
-  newDb,
-  type Raw,
-  reset,
-  same,
-  seed,
-  show,
-  type World,
-  world,
-} from './database.ts'
+import { type Cached, client, converges, type Db, freshWorld, newDb, type Raw, show, type World } from './database.ts'
 
 const provider = 'postgres' as const
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const wt = { models: { Member: { strategy: 'write-through' as const }, Badge: { strategy: 'write-through' as const } } }
 let db: Db
 let w: World | undefined
@@ -28,26 +15,8 @@ const cur = (): World => {
 }
 
 async function fresh(options = {}) {
-  await w?.close()
-  await reset(db)
-  const s = client(provider, db.adapter())
-  await seed(s)
-  await s.$disconnect()
-  w = await world(provider, options, true, db)
+  w = await freshWorld(provider, db, w, options)
   return w
-}
-
-async function converges(read: () => Promise<unknown>, oracle: () => Promise<unknown>, ms = 2500) {
-  const end = Date.now() + ms
-  let got: unknown
-  let want: unknown
-  do {
-    got = await read().catch((e) => `throws ${String(e).split('\n').at(-1)}`)
-    want = await oracle().catch((e) => `throws ${String(e).split('\n').at(-1)}`)
-    if (same(got, want)) return
-    await sleep(50)
-  } while (Date.now() < end)
-  expect(show(got)).toEqual(show(want))
 }
 
 const points = (p: Raw | Cached) => {
