@@ -56,9 +56,14 @@ const views = [
      CAST(COALESCE(SUM("views"), 0) AS INTEGER) AS "views" FROM "Post" WHERE "authorId" IS NOT NULL GROUP BY "authorId"`,
 ]
 
-async function newEngine(provider: Provider, factory: unknown) {
+/** A schema file as the engine reads it. */
+export interface SchemaFile {
+  path: string
+  content: string
+}
+
+async function newEngine(file: SchemaFile, factory: unknown) {
   await loadEngine()
-  const file = schemaFile(provider)
   return bg.SchemaEngine.new(
     { datamodels: [[file.path, file.content]] } as never,
     () => {},
@@ -66,13 +71,55 @@ async function newEngine(provider: Provider, factory: unknown) {
   )
 }
 
+/** Creates the tables of `file` in an empty SQLite file (schema push) or PostgreSQL database (`diff` DDL, run by pg). */
+export async function createTables(provider: 'sqlite' | 'postgres', url: string, file: SchemaFile): Promise<void> {
+  if (provider === 'sqlite') {
+    const engine = await newEngine(file, new PrismaBetterSqlite3({ url }))
+    await engine.schemaPush({ schema: { files: [file] }, force: true, filters } as never)
+    return
+  }
+  const engine = await newEngine(file, new PrismaPg({ connectionString: url }))
+  const { stdout } = (await engine.diff({
+    from: { tag: 'empty' },
+    to: { tag: 'schemaDatamodel', files: [file] },
+    script: true,
+    exitCode: null,
+    filters,
+  } as never)) as { stdout: string }
+  await postgresQuery(url, stdout)
+}
+
+async function postgresQuery(url: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    await client.query(sql)
+  } finally {
+    await client.end()
+  }
+}
+
+/** A new, empty database on the PostgreSQL server at `serverUrl`: its URL, and how to drop it. */
+export async function newPostgresDatabase(
+  serverUrl: string,
+  prefix: string,
+): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `${prefix}_${process.pid}_${Date.now()}_${Math.random().toString(36).slice(2, 8)}`
+  await postgresQuery(serverUrl, `CREATE DATABASE "${name}"`)
+  const url = new URL(serverUrl)
+  url.pathname = `/${name}`
+  return {
+    url: url.toString(),
+    drop: () => postgresQuery(serverUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
+  }
+}
+
 /** A fresh SQLite file with every table created. */
 export async function createSqliteDatabase(
   file = join(tmpdir(), `strata-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.db`),
 ): Promise<TestDatabase> {
   const url = `file:${file}`
-  const engine = await newEngine('sqlite', new PrismaBetterSqlite3({ url }))
-  await engine.schemaPush({ schema: { files: [schemaFile('sqlite')] }, force: true, filters } as never)
+  await createTables('sqlite', url, schemaFile('sqlite'))
   const connection = await new PrismaBetterSqlite3({ url }).connect()
   await connection.executeScript(views.map((v) => `${v};`).join('\n'))
   await connection.dispose()
@@ -89,37 +136,14 @@ export async function createSqliteDatabase(
 
 /** A fresh PostgreSQL database (a new one on the server at `serverUrl`) with every table created. */
 export async function createPostgresDatabase(serverUrl: string): Promise<TestDatabase> {
-  const name = `strata_${process.pid}_${Date.now()}_${Math.random().toString(36).slice(2, 8)}`
-  const admin = new pg.Client({ connectionString: serverUrl })
-  await admin.connect()
-  await admin.query(`CREATE DATABASE "${name}"`)
-  await admin.end()
-  const url = new URL(serverUrl)
-  url.pathname = `/${name}`
-  const dbUrl = url.toString()
-  const engine = await newEngine('postgres', new PrismaPg({ connectionString: dbUrl }))
-  const { stdout } = (await engine.diff({
-    from: { tag: 'empty' },
-    to: { tag: 'schemaDatamodel', files: [schemaFile('postgres')] },
-    script: true,
-    exitCode: null,
-    filters,
-  } as never)) as { stdout: string }
-  const client = new pg.Client({ connectionString: dbUrl })
-  await client.connect()
-  await client.query(stdout)
-  for (const view of views) await client.query(view)
-  await client.end()
+  const db = await newPostgresDatabase(serverUrl, 'strata')
+  await createTables('postgres', db.url, schemaFile('postgres'))
+  for (const view of views) await postgresQuery(db.url, view)
   return {
     provider: 'postgres',
-    url: dbUrl,
-    adapter: () => new PrismaPg({ connectionString: dbUrl }),
-    async drop() {
-      const c = new pg.Client({ connectionString: serverUrl })
-      await c.connect()
-      await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)
-      await c.end()
-    },
+    url: db.url,
+    adapter: () => new PrismaPg({ connectionString: db.url }),
+    drop: db.drop,
   }
 }
 
@@ -147,7 +171,7 @@ let mysqlTablesDdl: Promise<string> | undefined
  */
 function mysqlTables(): Promise<string> {
   mysqlTablesDdl ??= (async () => {
-    const engine = await newEngine('postgres', new PrismaBetterSqlite3({ url: ':memory:' }))
+    const engine = await newEngine(schemaFile('postgres'), new PrismaBetterSqlite3({ url: ':memory:' }))
     const { stdout } = (await engine.diff({
       from: { tag: 'empty' },
       to: { tag: 'schemaDatamodel', files: [schemaFile('postgres')] },

@@ -1,58 +1,30 @@
 // The adversary's databases and clients: one fresh database per call (SQLite via schemaPush, PostgreSQL via diff),
 // the view created by hand, an uncached client (the oracle) and cached clients on one Redis prefix.
 import { readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
 import { PrismaPg } from '@prisma/adapter-pg'
-import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-utils'
-import * as bg from '@prisma/schema-engine-wasm/schema_engine_bg'
 import pg from 'pg'
 import { type CacheOptions, cache } from 'prisma-strata'
 import { expect } from 'vitest'
 import { PrismaClient as PgClient } from '../../generated/adversary/postgres/client/client.ts'
 import { PrismaClient as LiteClient } from '../../generated/adversary/sqlite/client/client.ts'
+import { createTables, newPostgresDatabase } from '../../prisma/database.ts'
 import { type CountingAdapter, countingAdapter } from '../support/counting-adapter.ts'
 import { postgresUrl, redisUrl } from '../support/services.ts'
 
 const here = dirname(fileURLToPath(import.meta.url))
-const require = createRequire(import.meta.url)
-declare const WebAssembly: {
-  instantiate(bytes: Uint8Array, imports: object): Promise<{ instance: { exports: Record<string, unknown> } }>
-}
 
 export type Provider = 'sqlite' | 'postgres'
 export type Raw = LiteClient
-
-let loaded: Promise<void> | undefined
-function loadEngine() {
-  loaded ??= (async () => {
-    const wasm = require.resolve('@prisma/schema-engine-wasm').replace('schema_engine.js', 'schema_engine_bg.wasm')
-    const { instance } = await WebAssembly.instantiate(readFileSync(wasm), { './schema_engine_bg.js': bg as never })
-    bg.__wbg_set_wasm(instance.exports)
-    ;(instance.exports as { __wbindgen_start(): void }).__wbindgen_start()
-  })()
-  return loaded
-}
 
 const schemaFile = (p: Provider) => {
   const path = join(here, '..', '..', 'generated', 'adversary', p, 'schema.prisma')
   return { path, content: readFileSync(path, 'utf8') }
 }
-const filters = { externalTables: [], externalEnums: [] }
 const view = `CREATE VIEW "team_sizes" AS SELECT "org_code", CAST(COUNT(*) AS INTEGER) AS "members" FROM "members" GROUP BY "org_code"`
-
-async function engine(p: Provider, factory: unknown) {
-  await loadEngine()
-  const f = schemaFile(p)
-  return bg.SchemaEngine.new(
-    { datamodels: [[f.path, f.content]] } as never,
-    () => {},
-    bindMigrationAwareSqlAdapterFactory(factory as never),
-  )
-}
 
 export interface Db {
   provider: Provider
@@ -66,8 +38,7 @@ export async function newDb(provider: Provider): Promise<Db> {
   if (provider === 'sqlite') {
     const file = join(tmpdir(), `adv-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.db`)
     const url = `file:${file}`
-    const e = await engine('sqlite', new PrismaBetterSqlite3({ url }))
-    await e.schemaPush({ schema: { files: [schemaFile('sqlite')] }, force: true, filters } as never)
+    await createTables('sqlite', url, schemaFile('sqlite'))
     const c = await new PrismaBetterSqlite3({ url }).connect()
     await c.executeScript(`${view};`)
     await c.dispose()
@@ -85,41 +56,21 @@ export async function newDb(provider: Provider): Promise<Db> {
       },
     }
   }
-  const server = await postgresUrl()
-  const name = `adv_${process.pid}_${Date.now()}_${Math.random().toString(36).slice(2, 8)}`
-  const admin = new pg.Client({ connectionString: server })
-  await admin.connect()
-  await admin.query(`CREATE DATABASE "${name}"`)
-  await admin.end()
-  const u = new URL(server)
-  u.pathname = `/${name}`
-  const url = u.toString()
-  const e = await engine('postgres', new PrismaPg({ connectionString: url }))
-  const { stdout } = (await e.diff({
-    from: { tag: 'empty' },
-    to: { tag: 'schemaDatamodel', files: [schemaFile('postgres')] },
-    script: true,
-    exitCode: null,
-    filters,
-  } as never)) as { stdout: string }
+  const created = await newPostgresDatabase(await postgresUrl(), 'adv')
+  const url = created.url
+  await createTables('postgres', url, schemaFile('postgres'))
   const run = async (sql: string) => {
     const c = new pg.Client({ connectionString: url })
     await c.connect()
     await c.query(sql)
     await c.end()
   }
-  await run(stdout)
   await run(view)
   return {
     provider,
     adapter: () => new PrismaPg({ connectionString: url }),
     exec: run,
-    async drop() {
-      const c = new pg.Client({ connectionString: server })
-      await c.connect()
-      await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)
-      await c.end()
-    },
+    drop: created.drop,
   }
 }
 
