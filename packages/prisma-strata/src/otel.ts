@@ -66,8 +66,10 @@ export function strataTracing(options: StrataTracingOptions = {}): StrataHooks {
         'strata.duration_ms': event.durationMs,
       }
       if (tracer) {
-        // The hook runs once the query has answered: the span is placed back in time over it.
-        const end = performance.timeOrigin + performance.now()
+        // The hook runs once the query has answered: the span is placed back in time over it. Times are
+        // given on the performance clock, which the SDK anchors to the wall clock as it does for its own
+        // spans (timeOrigin + now() drifts from Date.now() over a process's life).
+        const end = performance.now()
         tracer.startSpan('strata.miss', { startTime: end - event.durationMs, attributes }, context.active()).end(end)
       } else span.addEvent('strata.miss', attributes)
     },
