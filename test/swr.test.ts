@@ -58,11 +58,15 @@ describe.each(matrix)('swr, grace and single flight: $provider / $tiers', (c) =>
     const args = { where: { id: postId }, select: { id: true, views: true }, cache: { ttl: 0.1 } }
     const before = await s.prisma.post.findUnique(args)
     await sleep(150)
-    const stale = s.prisma.$cache.stats().stale
+    const counted = s.prisma.$cache.stats()
     failQueries = true
     try {
       expect(await s.prisma.post.findUnique(args)).toEqual(before)
-      expect(s.prisma.$cache.stats().stale).toBe(stale + 1)
+      // The cache answered: a stale hit, not a miss.
+      const after = s.prisma.$cache.stats()
+      expect(after.stale).toBe(counted.stale + 1)
+      expect(after.localHits + after.redisHits).toBe(counted.localHits + counted.redisHits + 1)
+      expect(after.misses).toBe(counted.misses)
       // A query never cached has nothing to fall back on: the database's error is the caller's.
       await expect(s.prisma.post.findMany({ where: { views: 12345 } })).rejects.toThrow(/database unavailable/)
     } finally {

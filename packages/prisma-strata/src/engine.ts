@@ -4,15 +4,18 @@
  */
 import { randomUUID } from 'node:crypto'
 import { Redis, type RedisOptions } from 'ioredis'
-import { CodecError, EntryTooLargeError, HookError, StrataOptionsError } from './errors'
-import { createReporter, type Reporter } from './metrics/report'
-import { Stats } from './metrics/stats'
+import type { Args } from './args'
+import { StrataOptionsError } from './errors'
+import { Reporter } from './observe/reporter'
+import { Stats } from './observe/stats'
 import type { ResolvedOptions } from './options'
 import { Policies } from './policy/policy'
 import { ComputedFields } from './read/computed-fields'
+import type { Outcome } from './read/entry-kind'
 import { Flights } from './read/flights'
 import { setClientVersion } from './read/not-found'
 import { omitScope } from './read/read-call'
+import { Refreshes } from './read/refreshes'
 import { delegateName } from './schema/delegate-name'
 import { buildModelGraph, type ModelGraph, type RuntimeDataModel } from './schema/model-graph'
 import { readSchemaText, schemaFacts } from './schema/schema-text'
@@ -42,12 +45,6 @@ export interface PrismaInternals {
   _globalOmit?: Record<string, Record<string, unknown>>
 }
 
-type Args = Record<string, unknown>
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as { then?: unknown } | null)?.then === 'function'
-}
-
 function isClient(value: unknown): value is RedisClient {
   return typeof (value as { getBuffer?: unknown })?.getBuffer === 'function'
 }
@@ -56,15 +53,16 @@ export class Engine {
   readonly graph: ModelGraph
   readonly policies: Policies
   readonly stats = new Stats()
-  readonly report: Reporter
+  /** Faults and the `onHit`/`onMiss`/`onInvalidate` hooks. */
+  readonly reporter: Reporter
   readonly keys: KeySpace
   readonly local: LocalTier | undefined
   readonly redis: RedisTier | undefined
   readonly versions: Versions
   /** Lookups and database queries under way: concurrent identical misses share one (single flight). */
-  readonly flights: Flights
-  /** Query texts with a background refresh under way (stale-while-revalidate). */
-  readonly refreshing = new Set<string>()
+  readonly flights: Flights<Outcome>
+  /** Background refreshes under way (stale-while-revalidate): one per entry. */
+  readonly refreshes: Refreshes
   readonly leases: Leases | undefined
   /** Rows of write-through models in Redis. */
   readonly rows: RowStore | undefined
@@ -74,7 +72,6 @@ export class Engine {
   /** The database's provider (`postgresql`, `sqlite`...): which SQL parser reads raw statements. */
   readonly provider: string | undefined
   readonly maxEntryBytes: number
-  readonly hooks: Pick<ResolvedOptions, 'onHit' | 'onMiss' | 'onInvalidate'>
   /** The partition of the current read (`options.context`), or undefined when the cache is not partitioned. */
   readonly context: (() => string | number | undefined) | undefined
   /** The client's global `omit`, as query texts carry it. */
@@ -100,7 +97,6 @@ export class Engine {
     this.precise = this.graph.foreignKeysTo !== undefined
     this.provider = client._engineConfig?.activeProvider
     this.maxEntryBytes = options.maxEntryBytes
-    this.hooks = { onHit: options.onHit, onMiss: options.onMiss, onInvalidate: options.onInvalidate }
     this.context = options.context
     this.omitScope = omitScope(client._globalOmit)
     const models = Object.keys(runtime.models)
@@ -120,7 +116,8 @@ export class Engine {
         )
       }
     }
-    this.report = createReporter(this.stats, options.onError)
+    this.reporter = new Reporter(this.stats, options)
+    this.refreshes = new Refreshes(this.reporter.error, (work) => this.inBackground(work))
     this.flights = new Flights(options.redisTimeout)
     this.keys = keySpace(options.prefix)
     this.local = options.local ? new LocalTier(options.local.maxBytes, options.local.ttl) : undefined
@@ -136,7 +133,7 @@ export class Engine {
       this.ownedClient = own
       redisClient = own
     }
-    this.redis = redisClient ? new RedisTier(redisClient, options.redisTimeout, this.report) : undefined
+    this.redis = redisClient ? new RedisTier(redisClient, options.redisTimeout, this.reporter.error) : undefined
     this.versions = new Versions(this.redis, this.keys, origin, this.stats, this.policies.longestLifetimeMs())
     this.rows = this.redis ? new RowStore(this.redis, this.keys, origin) : undefined
     this.leases =
@@ -170,7 +167,7 @@ export class Engine {
             for (const resolve of this.readyWaiters.splice(0)) resolve(true)
           },
         },
-        this.report,
+        this.reporter.error,
         options.heartbeat,
         options.staleness,
       )
@@ -180,14 +177,6 @@ export class Engine {
 
   modelVersionName(model: string): string {
     return this.versionNames.get(model) ?? modelVersionName(model)
-  }
-
-  reportCodec(message: string, cause: unknown): void {
-    this.report(new CodecError(message, cause))
-  }
-
-  reportTooLarge(bytes: number): void {
-    this.report(new EntryTooLargeError(bytes, this.maxEntryBytes))
   }
 
   /** Bumps the versions of models and tags: every entry depending on one of them stops being served. */
@@ -253,20 +242,9 @@ export class Engine {
     // Before any await: a read started once this write has returned must not share a query sent before it.
     this.flights.wrote(names)
     await this.versions.bump(names)
-    if (this.hooks.onInvalidate && names.length > 0) {
+    if (this.reporter.wantsInvalidations && names.length > 0) {
       const models = names.filter((n) => n.startsWith('m:')).map((n) => n.slice(2))
-      this.hook(this.hooks.onInvalidate, { models, tags: names.filter((n) => n.startsWith('t:')).length })
-    }
-  }
-
-  /** Runs a user hook; one that throws must not turn into the caller's error. */
-  hook<E>(fn: (event: E) => void, event: E): void {
-    try {
-      const result: unknown = fn(event)
-      // An async hook that rejects would be an unhandled rejection, which ends the process by default.
-      if (isThenable(result)) result.then(undefined, (error: unknown) => this.report(new HookError(error)))
-    } catch (error) {
-      this.report(new HookError(error))
+      this.reporter.invalidated({ models, tags: names.filter((n) => n.startsWith('t:')).length })
     }
   }
 

@@ -4,10 +4,12 @@
  * component, where Prisma tells whether they run in a transaction; `$transaction` is wrapped to bump after commit.
  */
 import { Prisma } from '@prisma/client/extension'
+import type { Args } from './args'
+import { belowStrata } from './below-strata'
 import { Engine, type PrismaInternals } from './engine'
 import { StrataOptionsError } from './errors'
 import type { FluentRead } from './fluent-types'
-import type { StatsSnapshot } from './metrics/stats'
+import type { StatsSnapshot } from './observe/stats'
 import {
   type CacheOptions,
   type QueryCacheArg,
@@ -17,14 +19,12 @@ import {
 } from './options'
 import type { EffectivePolicy } from './policy/policy'
 import { ComputedFields } from './read/computed-fields'
-import { type Delegate, fluentClass, LazyRead } from './read/lazy-read'
+import { type Delegate, fluentClass, LazyRead, type ReadRequest } from './read/lazy-read'
 import { partitionOf } from './read/partition'
-import type { Args } from './read/read-path'
 import { HookedRead, type HookedTarget, hookedClass, type QueryHook } from './read/upper-hooks'
 import { type WrapOptions, wrap } from './read/wrap'
 import { delegateName } from './schema/delegate-name'
 import { tagVersionName } from './store/keys'
-import { belowStrata } from './transaction/client-below'
 import { TX_SCOPE, transactionOverride } from './transaction/transaction-override'
 import { modelWrite, rawWrite, writeOperations } from './write/write-path'
 
@@ -211,13 +211,13 @@ function readMethod(
     }
     const Class = Read ?? fluentClass(engine, model)
     const lazyRead = (readArgs: Args | undefined) => {
-      const lazy = new Class(engine, delegate, model, operation, readArgs, query || undefined, policy, partition)
-      if (known.computed) lazy.computed = known.computed
+      const request: ReadRequest = { model, operation, args: readArgs, query: query || undefined, policy, partition }
+      if (known.computed) request.computed = known.computed
       if (known.everyModel) {
         const tags = query ? (query.tags ?? []).map(tagVersionName) : []
-        lazy.deps = [...new Set([...known.everyModel, ...tags])].sort()
+        request.deps = [...new Set([...known.everyModel, ...tags])].sort()
       }
-      return lazy
+      return new Class(engine, delegate, request)
     }
     if (!known.upperHooks) return lazyRead(args)
     const Hooked = Read ? HookedRead : hookedClass(engine.graph, model)
@@ -334,17 +334,18 @@ export function cache(options: CacheOptions = {}) {
         ),
       ]),
     )
+    const raw = rawWrite(engine)
     return client.$extends({
       name: 'prisma-strata',
       // Typed for every model at once; at run time each model gets its own methods.
       model: models as unknown as { $allModels: ReadMethods },
       query: {
         $allModels: writes,
-        $executeRaw: rawWrite(engine, false),
-        $executeRawUnsafe: rawWrite(engine, false),
-        $queryRaw: rawWrite(engine, true),
-        $queryRawUnsafe: rawWrite(engine, true),
-        $queryRawTyped: rawWrite(engine, true),
+        $executeRaw: raw,
+        $executeRawUnsafe: raw,
+        $queryRaw: raw,
+        $queryRawUnsafe: raw,
+        $queryRawTyped: raw,
       } as never,
       client: {
         $cache: handle,

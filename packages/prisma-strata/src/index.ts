@@ -28,8 +28,8 @@ export {
   type ReadResult,
 } from './extension'
 export type { FluentApi, FluentRead } from './fluent-types'
-export { combineHooks, type StrataHooks } from './metrics/hooks'
-export type { ModelCounters, ModelStats, OperationStats, StatsSnapshot } from './metrics/stats'
+export { combineHooks, type StrataHooks } from './observe/hooks'
+export type { ModelCounters, ModelStats, OperationStats, StatsSnapshot } from './observe/stats'
 export type {
   CacheOptions,
   HitEvent,

@@ -11,7 +11,7 @@
  */
 import { type Attributes, context, type Span, type Tracer, trace } from '@opentelemetry/api'
 import type { StrataError } from './errors'
-import type { StrataHooks } from './metrics/hooks'
+import type { StrataHooks } from './observe/hooks'
 import type { HitEvent, InvalidateEvent, MissEvent } from './options'
 
 export interface StrataTracingOptions {

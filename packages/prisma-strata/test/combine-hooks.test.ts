@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { combineHooks } from '../src/metrics/hooks'
+import { combineHooks } from '../src/observe/hooks'
 import type { HitEvent } from '../src/options'
 
 const hit: HitEvent = { model: 'User', operation: 'findMany', tier: 'local', stale: false }

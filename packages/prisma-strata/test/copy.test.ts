@@ -1,6 +1,6 @@
 import { Decimal } from '@prisma/client/runtime/client'
 import { describe, expect, it } from 'vitest'
-import { copyResult } from '../src/store/copy'
+import { copyResult } from '../src/read/copy-result'
 
 describe('copyResult', () => {
   it('keeps an own __proto__ key (Json) as an own property of an independent copy', () => {

@@ -2,7 +2,7 @@
 // bound its tag bumps become one bump of the name every tagged entry depends on. Redis is a fake here: what is
 // checked is what Strata sends (the integration test in test/faults.test.ts runs it against a real Redis).
 import { describe, expect, it } from 'vitest'
-import { Stats } from '../src/metrics/stats'
+import { Stats } from '../src/observe/stats'
 import { EVERY_TAG, keySpace, tagVersionName } from '../src/store/keys'
 import { FAILED, type RedisTier } from '../src/store/redis-tier'
 import { bumpVersions } from '../src/store/scripts'

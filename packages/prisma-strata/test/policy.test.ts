@@ -18,7 +18,7 @@ describe('policies', () => {
     expect(p.of('AuditLog')).toMatchObject({ ttlMs: 9000 }) // code turns the schema's `false` back on
     if (!user || !post) throw new Error('cached models')
     const now = Date.now()
-    const times = p.times(user, { ttl: 2 }, false)
+    const times = p.times(user, { ttl: 2 }, {})
     expect(times.freshUntil - now).toBeGreaterThanOrEqual(1990)
     expect(times.freshUntil - now).toBeLessThanOrEqual(2010)
     expect(times.staleUntil - times.freshUntil).toBe(10_000)
@@ -37,7 +37,7 @@ describe('policies', () => {
     const p = new Policies(resolveOptions({ ttl: 100, jitter: 0.2 }), {}, models)
     const policy = p.of('User')
     if (!policy) throw new Error('cached')
-    const ttls = Array.from({ length: 500 }, () => p.times(policy, undefined, false).freshUntil - Date.now())
+    const ttls = Array.from({ length: 500 }, () => p.times(policy, undefined, {}).freshUntil - Date.now())
     expect(Math.min(...ttls)).toBeGreaterThanOrEqual(80_000 - 5)
     expect(Math.max(...ttls)).toBeLessThanOrEqual(100_000 + 5)
     expect(Math.max(...ttls) - Math.min(...ttls)).toBeGreaterThan(10_000) // actually spread
@@ -48,7 +48,7 @@ describe('policies', () => {
     const policy = p.of('Post')
     if (!policy) throw new Error('cached')
     const now = Date.now()
-    const negative = p.times(policy, undefined, true)
+    const negative = p.times(policy, undefined, null)
     expect(Math.round((negative.freshUntil - now) / 1000)).toBe(3)
     expect(Math.round((negative.expiresAt - negative.freshUntil) / 1000)).toBe(30)
   })

@@ -1,9 +1,9 @@
 // Which point reads a write-through row entry can answer, how a row is keyed, and what a read gets from the row.
 import { describe, expect, it } from 'vitest'
 import { schema as generatedSchema } from '../../../generated/sqlite/strata/index.js'
-import { project, rowHasKey, rowIdText, rowTarget } from '../src/row/row-target'
 import type { ModelInfo } from '../src/schema/model-graph'
 import { readSchemaText, schemaFacts } from '../src/schema/schema-text'
+import { project, rowHasKey, rowIdText, rowTarget } from '../src/write-through/row-target'
 import { preciseGraph, schemaText } from './fixtures'
 
 const model = (name: string) => preciseGraph.models.get(name) as ModelInfo

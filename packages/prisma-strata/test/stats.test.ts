@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { Stats } from '../src/metrics/stats'
+import { Stats } from '../src/observe/stats'
 
 const local = { entries: 0, bytes: 0 }
 

@@ -114,10 +114,11 @@ export class Policies {
 
   /**
    * The times of one entry filled now: its TTL (the query's own, else the model's, shortened by up to `jitter`),
-   * then its stale-while-revalidate window, then the grace window, whichever lasts longer.
+   * then its stale-while-revalidate window, then the grace window, whichever lasts longer. A `null` value ("no
+   * such row") lives `negativeTtl`.
    */
-  times(policy: EffectivePolicy, query: QueryCacheOptions | undefined, negative: boolean): EntryTimes {
-    const base = query?.ttl !== undefined ? query.ttl * 1000 : negative ? policy.negativeTtlMs : policy.ttlMs
+  times(policy: EffectivePolicy, query: QueryCacheOptions | undefined, value: unknown): EntryTimes {
+    const base = query?.ttl !== undefined ? query.ttl * 1000 : value === null ? policy.negativeTtlMs : policy.ttlMs
     const ttl = Math.max(1, base * (1 - this.options.jitter * Math.random()))
     const swr = query?.swr !== undefined ? query.swr * 1000 : policy.swrMs
     const now = Date.now()

@@ -6,10 +6,11 @@
  * the way Prisma applies them: per object of a model that has them, following `include`/`select`, honouring
  * `select`/`omit` (and the client's global `omit`), lazily, computed on first access.
  */
+
+import type { Args } from '../args'
 import { delegateName } from '../schema/delegate-name'
 import type { ModelGraph } from '../schema/model-graph'
 
-type Args = Record<string, unknown>
 type Row = Record<string, unknown>
 
 /** One computed field as Prisma merged it: `needs` flattened to stored fields, `compute` chained over overrides. */

@@ -3,9 +3,9 @@
  * `include`/`select` (nested, `_count`), and every model named by relation filters in `where` and relation
  * ordering in `orderBy`. A write to any of them must make the cached result unreachable.
  */
-import type { ModelGraph, ModelInfo } from '../schema/model-graph'
 
-type Args = Record<string, unknown>
+import type { Args } from '../args'
+import type { ModelGraph, ModelInfo } from '../schema/model-graph'
 
 const relationFilterKeys = ['some', 'every', 'none', 'is', 'isNot']
 const logicalKeys = ['AND', 'OR', 'NOT']

@@ -5,10 +5,8 @@
  * A flight's answer outlives it briefly: a read that began before the flight started, and was held up longer (its
  * turn's Redis call timed out later), still takes it, since its query was sent after that read began.
  */
-import type { Outcome } from './read-call'
-
-interface Flight {
-  promise: Promise<Outcome>
+interface Flight<T> {
+  promise: Promise<T>
   /** The write count when the flight started: writes stamped later were not seen by its query. */
   since: number
   /** When it started (`performance.now()`): its query is sent later still. */
@@ -27,8 +25,8 @@ const SWEEP_EVERY = 1000
 /** Past this many stamped names, those older than every flight under way are forgotten. */
 const MAX_STAMPS = 10_000
 
-export class Flights {
-  private readonly byKey = new Map<string, Flight>()
+export class Flights<T> {
+  private readonly byKey = new Map<string, Flight<T>>()
   private writes = 0
   /** Version name → the write count of this process's latest write to it. */
   private readonly stamps = new Map<string, number>()
@@ -50,12 +48,7 @@ export class Flights {
    * under the same versions, or under way at all when Redis gave the read no versions. Never one started before
    * this process's last write to `deps`.
    */
-  join(
-    key: string,
-    deps: readonly string[],
-    versions: string | undefined,
-    began: number,
-  ): Promise<Outcome> | undefined {
+  join(key: string, deps: readonly string[], versions: string | undefined, began: number): Promise<T> | undefined {
     const flight = this.byKey.get(key)
     if (flight === undefined) return undefined
     if (this.expired(flight, performance.now())) {
@@ -70,9 +63,16 @@ export class Flights {
   }
 
   /** Makes `work` the flight of `key`: identical reads may join it (see `join`). */
-  start(key: string, versions: string | undefined, work: Promise<Outcome>): Promise<Outcome> {
+  start(key: string, versions: string | undefined, work: Promise<T>): Promise<T> {
     const now = performance.now()
-    const flight: Flight = { promise: work, since: this.writes, started: now, versions, settled: false, settledAt: 0 }
+    const flight: Flight<T> = {
+      promise: work,
+      since: this.writes,
+      started: now,
+      versions,
+      settled: false,
+      settledAt: 0,
+    }
     this.byKey.set(key, flight)
     // Answered flights are dropped by a sweep, not by a timer each: a process whose database answers without I/O
     // (SQLite) can run for seconds without reaching its timers, and would hold every answer until then.
@@ -91,7 +91,7 @@ export class Flights {
     return work
   }
 
-  private expired(flight: Flight, now: number): boolean {
+  private expired(flight: Flight<T>, now: number): boolean {
     return flight.settled && now - flight.settledAt > this.keepMs
   }
 

@@ -6,13 +6,16 @@
  * Fluent relation calls (`findUnique(...).posts()`) are cached reads too: the relation path becomes a nested
  * `select`, as Prisma itself does it, and the answer is taken along that path.
  */
+
+import type { Args } from '../args'
 import type { Engine } from '../engine'
 import type { QueryCacheOptions } from '../options'
 import type { EffectivePolicy } from '../policy/policy'
-import { pointRead } from '../row/row-read'
+import { pointRead } from '../write-through/point-read'
 import type { ComputedFields } from './computed-fields'
 import { withRelationMethods } from './fluent-class'
-import { type Args, cachedRead, type ReadCall } from './read-path'
+import { cachedRead } from './query-entry'
+import type { ReadCall } from './read-call'
 
 /** A Prisma model delegate of the client one level below this extension (or of a transaction). */
 export type Delegate = Record<string, (args?: unknown) => PrismaPromiseLike>
@@ -50,27 +53,48 @@ export function followPath(value: unknown, steps: readonly FluentStep[]): unknow
   return current ?? null
 }
 
+/** A read method's call, as the cache takes it. */
+export interface ReadRequest {
+  model: string
+  operation: string
+  /** Prisma arguments without `cache`: for a fluent read, those of its root query. */
+  args: Args | undefined
+  query: QueryCacheOptions | undefined
+  policy: EffectivePolicy
+  /** The `context` partition, when the cache is partitioned. */
+  partition: string | undefined
+  /** Computed fields of result extensions below Strata: the cache holds rows without them. */
+  computed?: ComputedFields
+  /** Every model's version, when query hooks below Strata may rewrite this read (see extension.ts). */
+  deps?: string[]
+}
+
 export class LazyRead implements ReadCall, PromiseLike<unknown> {
   private promise: Promise<unknown> | undefined
+  readonly model: string
+  readonly operation: string
   /** The arguments sent (with the fluent path as a nested select). */
   readonly args: Args | undefined
-  /** Computed fields of result extensions below Strata: the cache holds rows without them. */
-  computed: ComputedFields | undefined
-  /** Every model's version, when query hooks below Strata may rewrite this read (see extension.ts). */
-  deps: string[] | undefined
+  readonly query: QueryCacheOptions | undefined
+  readonly policy: EffectivePolicy
+  readonly partition: string | undefined
+  readonly computed: ComputedFields | undefined
+  readonly deps: string[] | undefined
 
   constructor(
     private readonly engine: Engine,
     private readonly delegate: Delegate,
-    readonly model: string,
-    readonly operation: string,
-    private readonly rootArgs: Args | undefined,
-    readonly query: QueryCacheOptions | undefined,
-    readonly policy: EffectivePolicy,
-    readonly partition: string | undefined,
+    private readonly request: ReadRequest,
     private readonly steps: readonly FluentStep[] = [],
   ) {
-    this.args = fluentArgs(rootArgs, steps)
+    this.model = request.model
+    this.operation = request.operation
+    this.args = fluentArgs(request.args, steps)
+    this.query = request.query
+    this.policy = request.policy
+    this.partition = request.partition
+    this.computed = request.computed
+    this.deps = request.deps
   }
 
   execute(): PromiseLike<unknown> {
@@ -115,7 +139,7 @@ export class LazyRead implements ReadCall, PromiseLike<unknown> {
 
   /** Batch transaction: Prisma's own promise (with Prisma's own fluent calls) joins the batch. */
   requestTransaction(transaction: unknown): PromiseLike<unknown> {
-    let promise = (this.delegate[this.operation] as (args?: unknown) => PrismaPromiseLike)(this.rootArgs)
+    let promise = (this.delegate[this.operation] as (args?: unknown) => PrismaPromiseLike)(this.request.args)
     for (const [field, args] of this.steps) {
       promise = (promise[field] as (args?: unknown) => PrismaPromiseLike)(args)
     }
@@ -130,21 +154,7 @@ export class LazyRead implements ReadCall, PromiseLike<unknown> {
   protected fluent(field: string, args: unknown): LazyRead {
     const target = this.engine.graph.models.get(this.model)?.relations.get(field)?.target
     const Fluent = fluentClass(this.engine, target ?? this.model)
-    const steps = [...this.steps, [field, args] as const]
-    const next = new Fluent(
-      this.engine,
-      this.delegate,
-      this.model,
-      this.operation,
-      this.rootArgs,
-      this.query,
-      this.policy,
-      this.partition,
-      steps,
-    )
-    next.computed = this.computed
-    next.deps = this.deps
-    return next
+    return new Fluent(this.engine, this.delegate, this.request, [...this.steps, [field, args] as const])
   }
 }
 

@@ -15,14 +15,14 @@ export function partitionOf(engine: Engine, model: string, report = true): strin
   try {
     value = (engine.context as () => unknown)()
   } catch (error) {
-    if (report) engine.report(new ContextInvalidError(model, 'threw', error))
+    if (report) engine.reporter.error(new ContextInvalidError(model, 'threw', error))
     return undefined
   }
   if (typeof value === 'string') return `s:${value}`
   if (typeof value === 'number' && Number.isFinite(value)) return `n:${value}`
   if (report) {
-    if (value === undefined || value === null) engine.report(new ContextMissingError(model))
-    else engine.report(new ContextInvalidError(model, `returned ${describe(value)}`))
+    if (value === undefined || value === null) engine.reporter.error(new ContextMissingError(model))
+    else engine.reporter.error(new ContextInvalidError(model, `returned ${describe(value)}`))
   }
   return undefined
 }

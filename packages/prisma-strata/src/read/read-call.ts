@@ -1,12 +1,12 @@
 /**
  * The shapes the read path passes around: one intercepted read, and what a lookup or a database query produced.
  */
+
+import type { Args } from '../args'
 import type { QueryCacheOptions } from '../options'
 import type { EffectivePolicy } from '../policy/policy'
 import { canonical } from './canonical'
 import { notFoundError } from './not-found'
-
-export type Args = Record<string, unknown>
 
 const aggregations = new Set(['aggregate', 'groupBy'])
 
@@ -25,20 +25,6 @@ export interface ReadCall {
   deps?: string[]
   /** Sends the query to Prisma (the database), or runs the loader of `$cache.wrap`. */
   execute(): PromiseLike<unknown>
-}
-
-/** What one lookup or database query produced, shared by every caller waiting on it. */
-export interface Outcome {
-  value: unknown
-  /** A copy no caller holds, for followers to copy from; absent if the result could not be cached. */
-  master: unknown
-  cached: boolean
-  /** Prisma's own not-found error, when the leader called an `*OrThrow` method. */
-  notFound?: unknown
-  /** Answered by a Redis entry (possibly another instance's fill, waited for under a lease). */
-  fromRedis?: boolean
-  /** Answered by an entry past its TTL: within `swr` (a refresh runs) or `grace` (the database failed). */
-  stale?: boolean
 }
 
 export const orThrow = (operation: string) => operation.endsWith('OrThrow')

@@ -5,10 +5,11 @@
  * the database get. Lower hooks (below `cache()`) still run only when the query reaches the database. Fluent
  * calls run the hooks on the root query with the relation path as a nested select, as Prisma does.
  */
+
+import type { Args } from '../args'
 import type { ModelGraph } from '../schema/model-graph'
 import { withRelationMethods } from './fluent-class'
 import { type FluentStep, fluentArgs, followPath } from './lazy-read'
-import type { Args } from './read-call'
 
 /** A `query` extension callback, as Prisma calls it. */
 export type QueryHook = (params: {

@@ -8,7 +8,7 @@ import type { Engine } from '../engine'
 import { StrataOptionsError } from '../errors'
 import { tagVersionNames } from '../store/keys'
 import { partitionOf } from './partition'
-import { cachedRead } from './read-path'
+import { cachedRead } from './query-entry'
 
 /** Options of `$cache.wrap`. */
 export interface WrapOptions {

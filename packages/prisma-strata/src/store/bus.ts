@@ -7,7 +7,7 @@
  * stops trusting its versions until it hears its own beat again.
  */
 import { BusError } from '../errors'
-import type { Reporter } from '../metrics/report'
+import type { ReportError } from '../observe/reporter'
 import type { RedisClient } from './redis-tier'
 import { isVersion } from './versions'
 
@@ -45,7 +45,7 @@ export class Bus {
     private readonly channel: string,
     private readonly origin: string,
     private readonly handlers: BusHandlers,
-    private readonly report: Reporter,
+    private readonly report: ReportError,
     /** Milliseconds between heartbeats; after 3 unheard, the subscription is taken for dead. */
     private readonly heartbeatMs: number,
     /** Longest an instance may serve what a write elsewhere made stale, in ms. */

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto'
 import calculateSlot from 'cluster-key-slot'
 import { RedisUnavailableError } from '../errors'
-import type { Reporter } from '../metrics/report'
+import type { ReportError } from '../observe/reporter'
 import { Breaker } from './breaker'
 import type { RedisClient } from './redis-client'
 
@@ -14,6 +14,14 @@ export type { RedisClient } from './redis-client'
 
 /** Returned instead of a result when Redis failed, timed out or was skipped. */
 export const FAILED: unique symbol = Symbol('strata.redis-failed')
+
+/** How a script call is made. */
+export interface ScriptOptions {
+  /** When the call stops waiting (`performance.now()`); default: the tier's timeout from now. */
+  deadline?: number
+  binary?: boolean
+  urgent?: boolean
+}
 
 export class RedisTier {
   /** One breaker per node (a standalone Redis is one node): a Cluster node that fails skips that node alone. */
@@ -23,7 +31,7 @@ export class RedisTier {
   constructor(
     readonly client: RedisClient,
     readonly timeoutMs: number,
-    private readonly report: Reporter,
+    private readonly report: ReportError,
   ) {}
 
   /** The connection is ready again: close the breakers now instead of waiting for their next trial call. */
@@ -101,15 +109,13 @@ export class RedisTier {
 
   /**
    * EVALSHA, loading the script on NOSCRIPT (after a restart or a failover). `binary`: bulk replies come back as
-   * Buffers (entry frames), not strings.
+   * Buffers (entry frames), not strings; `urgent`: see `guard`.
    */
   script(
     source: string,
     keys: string[],
     args: Array<string | Buffer>,
-    deadline?: number,
-    binary = false,
-    urgent = false,
+    { deadline, binary = false, urgent = false }: ScriptOptions = {},
   ): Promise<unknown | typeof FAILED> {
     let sha = this.shas.get(source)
     if (!sha) {

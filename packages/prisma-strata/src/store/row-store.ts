@@ -46,13 +46,10 @@ export class RowStore {
     ttlMs: number,
     deadline: number,
   ): Promise<RowReply | undefined> {
-    const reply = await this.redis.script(
-      readRow,
-      [this.keys.row(model, idText)],
-      [field, String(Math.ceil(ttlMs))],
+    const reply = await this.redis.script(readRow, [this.keys.row(model, idText)], [field, String(Math.ceil(ttlMs))], {
       deadline,
-      true,
-    )
+      binary: true,
+    })
     if (reply === FAILED || !Array.isArray(reply)) return undefined
     const version = Number(String(reply[0]))
     if (!isVersion(version)) return undefined

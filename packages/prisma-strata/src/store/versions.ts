@@ -4,7 +4,7 @@
  * keys in Redis; this process keeps a copy that the bus keeps fresh, and trusts it only while the bus is
  * subscribed. Without Redis, the copy is the truth.
  */
-import type { Stats } from '../metrics/stats'
+import type { Stats } from '../observe/stats'
 import { EVERY_TAG, type KeySpace } from './keys'
 import { FAILED, type RedisTier } from './redis-tier'
 import { bumpVersions, readVersions } from './scripts'
@@ -172,7 +172,7 @@ export class Versions {
       readVersions,
       [this.keys.timeline, ...deps.map((d) => this.keys.version(d))],
       [String(this.ttlMs)],
-      deadline,
+      { deadline },
     )
     if (reply === FAILED || !Array.isArray(reply) || reply.length !== deps.length) return undefined
     const values = reply.map(Number)
@@ -302,9 +302,7 @@ export class Versions {
       bumpVersions,
       [this.keys.timeline, ...names.map((n) => this.keys.version(n))],
       [this.keys.channel, this.origin, String(this.ttlMs), ...names],
-      undefined,
-      false,
-      urgent,
+      { urgent },
     )
     if (reply === FAILED || !Array.isArray(reply)) return false
     this.apply(names, reply.map(Number))

@@ -7,9 +7,10 @@
  * Prisma's implementation is called with the extended client as `this`, so the transaction client it hands to the
  * callback carries this extension too.
  */
+
+import { belowStrata } from '../below-strata'
 import type { Engine } from '../engine'
-import { putRow } from '../row/row-write'
-import { belowStrata } from './client-below'
+import { putRow } from '../write-through/row-write'
 
 /** Prisma marks its interactive transaction clients with this symbol (Prisma 7). */
 export const TX_SCOPE = Symbol.for('prisma.client.transaction.scope_context')

@@ -4,9 +4,9 @@
  * can change, transitively. With foreign keys known (schema text or generator) this is exact; without, every
  * model connected to a deleted or updated one is taken.
  */
-import { connectedModels, type ForeignKey, type ModelGraph, type RelationField } from '../schema/model-graph'
 
-type Args = Record<string, unknown>
+import type { Args } from '../args'
+import { connectedModels, type ForeignKey, type ModelGraph, type RelationField } from '../schema/model-graph'
 
 function isObject(value: unknown): value is Args {
   return typeof value === 'object' && value !== null && !Array.isArray(value)

@@ -7,7 +7,7 @@
  */
 import type { Engine } from '../engine'
 import { AfterWriteError, SqlParserError } from '../errors'
-import { movesKey, rowWrites, writeThrough } from '../row/row-write'
+import { movesKey, rowWrites, writeThrough } from '../write-through/row-write'
 import { writeEffects } from './affected-models'
 import { rawSqlModels, sqlDialect, sqlText } from './raw-sql'
 import type { SqlDialect } from './sql-dialect'
@@ -38,7 +38,7 @@ async function bumpSafely(engine: Engine, names: readonly string[]): Promise<voi
   try {
     await engine.bump(names)
   } catch (error) {
-    engine.report(new AfterWriteError(error))
+    engine.reporter.error(new AfterWriteError(error))
   }
 }
 
@@ -92,17 +92,17 @@ function dialectOf(engine: Engine): SqlDialect | undefined {
   const dialect = sqlDialect(engine.provider)
   dialects.set(engine, dialect)
   void dialect?.loaded.then((cause) => {
-    if (cause) engine.report(new SqlParserError(cause))
+    if (cause) engine.reporter.error(new SqlParserError(cause))
   })
   return dialect
 }
 
 /**
- * `$executeRaw*` and `$queryRaw*` (`_query`) alike: a statement proven to only read goes straight to Prisma; any
+ * `$executeRaw*` and `$queryRaw*` alike: a statement proven to only read goes straight to Prisma; any
  * other bumps the models it can change (every model until the parser is loaded). The parser starts loading with the
  * client.
  */
-export function rawWrite(engine: Engine, _query = false) {
+export function rawWrite(engine: Engine) {
   const dialect = dialectOf(engine)
   return (params: WriteParams): PromiseLike<unknown> => {
     const models = rawSqlModels(engine.graph, dialect, sqlText(params.args, dialect?.placeholder))

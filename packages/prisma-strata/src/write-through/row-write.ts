@@ -8,6 +8,8 @@
  * it. A put (or a fill) made under a version that a later write has moved past is refused, so an older row never
  * replaces a newer one.
  */
+
+import type { Args } from '../args'
 import type { Engine } from '../engine'
 import { AfterWriteError } from '../errors'
 import type { EffectivePolicy } from '../policy/policy'
@@ -18,8 +20,6 @@ import type { PendingRow } from '../transaction/pending-transactions'
 import type { WriteParams } from '../write/write-path'
 import { rowSlot, storeRow } from './row-entry'
 import { idWhere, isPlainObject, rowIdText, wholeRow } from './row-target'
-
-type Args = Record<string, unknown>
 
 /** Single-row writes whose row is known once they return. */
 export const rowWrites = new Set(['update', 'upsert', 'delete'])
@@ -79,11 +79,11 @@ async function afterWrite(engine: Engine, work: () => unknown, fallback: () => u
   try {
     await work()
   } catch (error) {
-    engine.report(new AfterWriteError(error))
+    engine.reporter.error(new AfterWriteError(error))
     try {
       await fallback()
     } catch (again) {
-      engine.report(new AfterWriteError(again))
+      engine.reporter.error(new AfterWriteError(again))
     }
   }
 }
@@ -118,7 +118,11 @@ export async function writeThrough(
       const row = idText === undefined ? undefined : { model, idText, where: idWhere(info, result as Args) }
       if (txId !== undefined) engine.transactions.defer(txId, row ? names : everyRow, row)
       else if (row === undefined) await engine.bump(everyRow)
-      else await Promise.all([engine.bump(names), putRow(engine, row, params.operation === 'delete')])
+      else
+        await Promise.all([
+          engine.bump(names),
+          putRow(engine, row, params.operation === 'delete' ? 'deleted' : 'written'),
+        ])
     },
     dropEveryRow,
   )
@@ -131,15 +135,15 @@ export async function writeThrough(
  * Bumps the row (dropping its entries everywhere), then reads it back and puts it under the new version. Never
  * throws: it runs after a write (or a transaction) has returned.
  */
-export function putRow(engine: Engine, pending: PendingRow, deleted = false): Promise<void> {
+export function putRow(engine: Engine, pending: PendingRow, change: 'written' | 'deleted' = 'written'): Promise<void> {
   return afterWrite(
     engine,
-    () => bumpAndPut(engine, pending, deleted),
+    () => bumpAndPut(engine, pending, change),
     () => engine.bump([rowsVersionName(pending.model)]),
   )
 }
 
-async function bumpAndPut(engine: Engine, pending: PendingRow, deleted: boolean): Promise<void> {
+async function bumpAndPut(engine: Engine, pending: PendingRow, change: 'written' | 'deleted'): Promise<void> {
   const { model, idText } = pending
   const info = engine.graph.models.get(model) as ModelInfo
   const policy = engine.policies.of(model) as EffectivePolicy
@@ -150,7 +154,7 @@ async function bumpAndPut(engine: Engine, pending: PendingRow, deleted: boolean)
     await engine.bump([rowsVersionName(model)])
     return
   }
-  if (deleted) return
+  if (change === 'deleted') return
   const partition = engine.context ? partitionOf(engine, model, false) : undefined
   if (engine.context && partition === undefined) return
   const slot = rowSlot(model, info, idText, partition, policy)

@@ -6,9 +6,10 @@
  */
 import type { Engine } from '../engine'
 import type { EffectivePolicy } from '../policy/policy'
+import { copyResult } from '../read/copy-result'
+import type { ReadCall } from '../read/read-call'
 import type { ModelInfo } from '../schema/model-graph'
 import { encodeEntry, encodeValue } from '../store/codec'
-import { copyResult } from '../store/copy'
 import { rowsVersionName, rowVersionName } from '../store/keys'
 import { keyText } from './row-target'
 
@@ -84,15 +85,15 @@ export function storeRow(
   try {
     bytes = encodeValue(row)
   } catch (error) {
-    engine.reportCodec('a row could not be encoded; it was not cached', error)
+    engine.reporter.codec('a row could not be encoded; it was not cached', error)
     return { master: undefined, stored: Promise.resolve() }
   }
   if (bytes.byteLength > engine.maxEntryBytes) {
-    engine.reportTooLarge(bytes.byteLength)
+    engine.reporter.tooLarge(bytes.byteLength)
     return { master: undefined, stored: Promise.resolve() }
   }
   const { deps, versions: values } = depsOf(engine, slot, row, versions)
-  const times = engine.policies.times(slot.policy, undefined, row === null)
+  const times = engine.policies.times(slot.policy, undefined, row)
   const master = copyResult(row)
   const local = engine.local
   const held = local?.get(slot.text)
@@ -143,4 +144,16 @@ export function storeAlias(
   // An alias is a hint checked against the row it names: it depends on no version.
   engine.local?.set(alias, { value: idText, encodedBytes: idText.length, deps: [], versions: [] }, times)
   return engine.rows ? engine.rows.setAlias(model, alias, idText, ttlMs) : Promise.resolve()
+}
+
+/** Points the alias of `uniqueText` at the row `idText`, in the background. */
+export function setAlias(engine: Engine, call: ReadCall, uniqueText: string, idText: string): void {
+  engine.inBackground(storeAlias(engine, call.model, call.partition, uniqueText, idText, call.policy.ttlMs))
+}
+
+/** Drops the alias of `uniqueText`: no row has that key any more. */
+export function dropAlias(engine: Engine, call: ReadCall, uniqueText: string): void {
+  const text = aliasText(call.model, call.partition, uniqueText)
+  engine.local?.delete(text)
+  if (engine.rows) engine.inBackground(engine.rows.dropAlias(call.model, text))
 }

@@ -4,10 +4,10 @@
  * and whose selection is scalar fields only (`select` of scalars, `omit`, or neither). Anything else (relations,
  * extra filters, `_count`) is an ordinary cached read.
  */
-import type { ModelInfo } from '../schema/model-graph'
-import { copyResult } from '../store/copy'
 
-type Args = Record<string, unknown>
+import type { Args } from '../args'
+import { copyResult } from '../read/copy-result'
+import type { ModelInfo } from '../schema/model-graph'
 
 export interface RowTarget {
   /** The row's primary key values as text, when the read names them; else the read names another unique key. */

@@ -1,0 +1,77 @@
+/**
+ * What the tiered read (tiered-read.ts) asks of a kind of entry. There are two kinds: a query entry, one per query
+ * text (query-entry.ts), and a write-through row entry, one per row (write-through/row-entry-kind.ts). The
+ * skeleton owns the order of the tiers, single flight, leases, grace, stale-while-revalidate and the counting of
+ * every outcome; a kind says where its entry lives, which versions it is checked against, how the database is
+ * asked, and how an answer is stored and handed out.
+ */
+import type { STOP } from '../store/leases'
+import type { LocalEntry } from '../store/local-tier'
+import type { Budget } from '../store/turn-batch'
+import type { ReadCall } from './read-call'
+
+/** When an entry stops being fresh, and stops being served stale; undefined: fresh until it expires. */
+export type Times = { freshUntil: number; staleUntil: number } | undefined
+
+/** The versions a read took before any SQL. */
+export interface Snapshot {
+  /** Names those versions: reads under the same stamp may share one query. */
+  readonly stamp: string
+}
+
+type Tier = 'local' | 'redis'
+
+/** What one flight produced, shared by every read that joined it. */
+export interface Outcome {
+  /** A copy no caller holds, for every read but the one that queried. */
+  master: unknown
+  /** Prisma's own result, handed as is to the read that queried (and only to it). */
+  queried?: { value: unknown }
+  /** Prisma's not-found error, when the querying read called an `*OrThrow` method and there was no row. */
+  notFound?: unknown
+  /** The tier that answered; undefined when the database did. */
+  tier?: Tier
+  /** Answered by an entry past its TTL: within `swr` (a refresh runs) or `grace` (the database failed). */
+  stale?: boolean
+}
+
+/** An entry read from Redis that is current under the read's snapshot (already kept locally). */
+export interface Found {
+  value: unknown
+  times: Times
+}
+
+export interface EntryKind<S extends Snapshot> {
+  readonly call: ReadCall
+  /** The entry's local key, and the text its Redis frame carries. */
+  readonly text: string
+  /** Reads with the same flight key send the same query (single flight). */
+  readonly flightKey: string
+  /** The version names the entry depends on; `seen`, a local entry of this text under other versions. */
+  deps(seen?: LocalEntry): readonly string[]
+  /** Whether a cached value answers this read (a row found through an alias must still have that key). */
+  answers(value: unknown): boolean
+  /** The versions before any SQL (and the Redis entry, if one call brings both); undefined if Redis cannot say. */
+  snapshot(budget: Budget, seen?: LocalEntry): Promise<S | undefined>
+  /** Whether a local entry was filled under exactly `snapshot`. */
+  isCurrent(entry: LocalEntry, snapshot: S): boolean
+  /** The Redis entry current under `snapshot`, kept locally; undefined when there is none or Redis failed. */
+  lookup(snapshot: S, deadline: number): Promise<Found | undefined>
+  /**
+   * Looks in Redis again, for a fill another holder of the lease may have stored since the lookup; `STOP` when
+   * none will come (a write moved on, Redis is away).
+   */
+  probe(snapshot: S, deadline: number): Promise<Found | undefined | typeof STOP>
+  /** Sends the read to the database (or runs a `wrap` loader). */
+  query(): PromiseLike<unknown>
+  /**
+   * Stores a queried value under `snapshot` in both tiers, in the background, and releases `lease` once Redis has
+   * it (or refused it). Returns the master copy kept, or undefined when the value was not stored.
+   */
+  store(snapshot: S, value: unknown, lease: string | undefined): unknown
+  /**
+   * The caller's answer from `value`: `owned` when no one else holds it (Prisma's own result, for the read that
+   * queried); `notFound`, Prisma's error for an `*OrThrow` read of no row.
+   */
+  answer(value: unknown, owned: boolean, notFound?: unknown): unknown
+}

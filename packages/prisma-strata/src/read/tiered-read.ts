@@ -1,0 +1,237 @@
+/**
+ * The one tiered read, for every kind of entry (entry-kind.ts). The order matters:
+ * 1. a local entry whose versions are all current answers (no I/O);
+ * 2. otherwise the versions of every dependency are snapshotted *before* any SQL is sent (design invariant 3,
+ *    docs/design.md);
+ * 3. a local entry filled under exactly that snapshot answers;
+ * 4. otherwise one lookup and one database query per flight key in this process (single flight, flights.ts): a
+ *    Redis entry current under the snapshot answers; else, with leases, one instance of the cluster fills while
+ *    the others wait for its entry; the fill stores under the snapshot, so a fill a write overtook can never match.
+ *    When Redis gives no snapshot, identical reads still share one query, and nothing is stored.
+ * Past its TTL, a version-current entry is still served within `swr` (while one refresh runs) and, when the
+ * database fails, within `grace`. An entry a write made stale is never served. Every outcome is counted here.
+ */
+import type { Engine } from '../engine'
+import { HELD_ELSEWHERE, STOP } from '../store/leases'
+import type { LocalEntry } from '../store/local-tier'
+import { copyResult } from './copy-result'
+import type { EntryKind, Found, Outcome, Snapshot } from './entry-kind'
+import { isNotFoundError } from './not-found'
+import { EXPIRED, FRESH, freshness, orThrow, STALE } from './read-call'
+
+type Tier = NonNullable<Outcome['tier']>
+
+/** A version-current entry past `swr`: the answer if the database fails (within `grace`). */
+interface Grace {
+  value: unknown
+  tier: Tier
+}
+
+export function tieredRead<S extends Snapshot>(engine: Engine, kind: EntryKind<S>): Promise<unknown> {
+  const local = engine.local?.get(kind.text)
+  if (local !== undefined && engine.versions.matches(local.deps, local.versions) && kind.answers(local.value)) {
+    const age = freshness(local.times)
+    if (age !== EXPIRED) {
+      try {
+        return Promise.resolve(localHit(engine, kind, local, age))
+      } catch (error) {
+        return Promise.reject(error)
+      }
+    }
+  }
+  return slowRead(engine, kind, local)
+}
+
+function localHit<S extends Snapshot>(engine: Engine, kind: EntryKind<S>, local: LocalEntry, age: number): unknown {
+  counted(engine, kind, { master: local.value, tier: 'local', stale: age === STALE })
+  if (age === STALE) refresh(engine, kind)
+  return kind.answer(local.value, false)
+}
+
+async function slowRead<S extends Snapshot>(
+  engine: Engine,
+  kind: EntryKind<S>,
+  seen: LocalEntry | undefined,
+): Promise<unknown> {
+  const started = performance.now()
+  // One Redis budget for the whole read, however many commands it takes.
+  const budget = { deadline: started + (engine.redis?.timeoutMs ?? 0) }
+  const snapshot = await kind.snapshot(budget, seen)
+  let grace: Grace | undefined
+  if (snapshot !== undefined) {
+    // Looked up again: an identical read may have filled it while this one was waiting for the snapshot.
+    const local = engine.local?.get(kind.text)
+    if (local !== undefined && kind.isCurrent(local, snapshot) && kind.answers(local.value)) {
+      const age = freshness(local.times)
+      if (age !== EXPIRED) return localHit(engine, kind, local, age)
+      grace = { value: local.value, tier: 'local' }
+    }
+  }
+  const waiting = engine.flights.join(kind.flightKey, kind.deps(seen), snapshot?.stamp, started)
+  if (waiting) {
+    // The same query already on its way to Redis or the database.
+    const outcome = await waiting
+    engine.stats.of(kind.call.model, kind.call.operation).coalesced++
+    return kind.answer(outcome.master, false, outcome.notFound)
+  }
+  const work =
+    snapshot === undefined ? uncached(engine, kind) : lookupOrFill(engine, kind, snapshot, grace, budget.deadline)
+  const outcome = await engine.flights.start(kind.flightKey, snapshot?.stamp, work)
+  counted(engine, kind, outcome, started)
+  return outcome.queried
+    ? kind.answer(outcome.queried.value, true, outcome.notFound)
+    : kind.answer(outcome.master, false, outcome.notFound)
+}
+
+async function lookupOrFill<S extends Snapshot>(
+  engine: Engine,
+  kind: EntryKind<S>,
+  snapshot: S,
+  grace: Grace | undefined,
+  deadline: number,
+): Promise<Outcome> {
+  if (engine.redis) {
+    const found = await kind.lookup(snapshot, deadline)
+    if (found && kind.answers(found.value)) {
+      const age = freshness(found.times)
+      if (age !== EXPIRED) {
+        if (age === STALE) refresh(engine, kind)
+        return { master: found.value, tier: 'redis', stale: age === STALE }
+      }
+      grace ??= { value: found.value, tier: 'redis' }
+    }
+  }
+  const leases = engine.leases
+  if (leases) {
+    const lease = await leases.acquire(kind.text, deadline)
+    if (typeof lease === 'string') {
+      // The previous holder may have stored its fill and released between our lookup and our lease: look again.
+      const filled = await freshFill(kind, snapshot, deadline)
+      if (filled && filled !== STOP) {
+        void leases.release(kind.text, lease)
+        return { master: filled.value, tier: 'redis' }
+      }
+      return fill(engine, kind, snapshot, grace, lease)
+    }
+    if (lease === HELD_ELSEWHERE) {
+      // Another instance is filling this entry: wait a little for it rather than query the database too.
+      // (A `null` result is a fill too: "no such row" was cached.)
+      const filled = await leases.waitFor((until) => freshFill(kind, snapshot, until))
+      if (filled) return { master: filled.value, tier: 'redis' }
+    }
+  }
+  return fill(engine, kind, snapshot, grace, undefined)
+}
+
+/** A fresh entry that answers the read, stored since the lookup; `STOP` when none will come. */
+async function freshFill<S extends Snapshot>(
+  kind: EntryKind<S>,
+  snapshot: S,
+  deadline: number,
+): Promise<Found | undefined | typeof STOP> {
+  const found = await kind.probe(snapshot, deadline)
+  if (found === STOP) return STOP
+  return found && freshness(found.times) === FRESH && kind.answers(found.value) ? found : undefined
+}
+
+async function fill<S extends Snapshot>(
+  engine: Engine,
+  kind: EntryKind<S>,
+  snapshot: S,
+  grace: Grace | undefined,
+  lease: string | undefined,
+): Promise<Outcome> {
+  let result: Queried
+  try {
+    result = await query(engine, kind)
+  } catch (error) {
+    if (lease) void engine.leases?.release(kind.text, lease)
+    if (grace === undefined) throw error
+    return { master: grace.value, tier: grace.tier, stale: true }
+  }
+  const master = kind.store(snapshot, result.value, lease)
+  if (master !== undefined) engine.stats.fills++
+  // Followers of the flight share the answer even when it could not be cached.
+  return {
+    master: master === undefined ? copyResult(result.value) : master,
+    queried: { value: result.value },
+    notFound: result.notFound,
+  }
+}
+
+/**
+ * A read Redis gave no versions for: the database answers, and nothing is stored, for there is no snapshot taken
+ * before the SQL to store it under.
+ */
+async function uncached<S extends Snapshot>(engine: Engine, kind: EntryKind<S>): Promise<Outcome> {
+  const { value, notFound } = await query(engine, kind)
+  return { master: copyResult(value), queried: { value }, notFound }
+}
+
+interface Queried {
+  value: unknown
+  notFound?: unknown
+}
+
+/** Runs the read in the database; "no such row" of an `*OrThrow` read is a `null` result with Prisma's error. */
+async function query<S extends Snapshot>(engine: Engine, kind: EntryKind<S>): Promise<Queried> {
+  const { model, operation } = kind.call
+  const started = performance.now()
+  try {
+    const value = await kind.query()
+    engine.reporter.miss(model, operation, started)
+    return { value }
+  } catch (error) {
+    if (orThrow(operation) && isNotFoundError(error)) return { value: null, notFound: error }
+    throw error
+  }
+}
+
+/**
+ * Counts one read's outcome: a hit of the tier that answered (stale ones too, whether within `swr` or `grace`),
+ * or a miss when the database answered; and tells `onHit`. `started`: when a read that went to Redis began.
+ */
+function counted<S extends Snapshot>(engine: Engine, kind: EntryKind<S>, outcome: Outcome, started?: number): void {
+  const { model, operation } = kind.call
+  const counters = engine.stats.of(model, operation)
+  const { tier, stale = false } = outcome
+  if (tier === undefined) {
+    counters.misses++
+    return
+  }
+  if (tier === 'local') counters.localHits++
+  else counters.redisHits++
+  if (stale) counters.stale++
+  if (!engine.reporter.wantsHits) return
+  const event = { model, operation, tier, stale }
+  engine.reporter.hit(
+    tier === 'redis' && started !== undefined ? { ...event, durationMs: performance.now() - started } : event,
+  )
+}
+
+/**
+ * Stale-while-revalidate: a read served an entry past its TTL (within `swr`, versions current) starts one
+ * refresh in the background, once per entry in this process and, with leases, once across instances. A refresh
+ * that fails leaves the stale entry in place (it may then be served within `grace`); its error is reported.
+ */
+function refresh<S extends Snapshot>(engine: Engine, kind: EntryKind<S>): void {
+  engine.refreshes.once(kind.text, async () => {
+    const snapshot = await kind.snapshot({ deadline: performance.now() + (engine.redis?.timeoutMs ?? 0) })
+    if (snapshot === undefined) return
+    let lease: string | undefined
+    if (engine.leases) {
+      const acquired = await engine.leases.acquire(kind.text)
+      if (typeof acquired !== 'string') return // another instance refreshes it, or Redis is away
+      lease = acquired
+    }
+    engine.stats.refreshes++
+    let result: Queried
+    try {
+      result = await query(engine, kind)
+    } catch (error) {
+      if (lease) void engine.leases?.release(kind.text, lease)
+      throw error
+    }
+    if (kind.store(snapshot, result.value, lease) !== undefined) engine.stats.fills++
+  })
+}
