@@ -8,6 +8,7 @@ import type { DMMF } from '@prisma/generator-helper'
 import {
   type ForeignKey,
   type ModelPolicy,
+  PLAIN_NATIVE,
   type ReferentialAction,
   readCacheAnnotation,
   type StrataSchema,
@@ -73,10 +74,16 @@ export function buildSchema(datamodel: DMMF.Datamodel, schemaText = '', schemaPa
       ...model.fields.filter((f) => f.isUnique).map((f) => [f.name]),
       ...model.uniqueFields.map((fields) => [...fields]),
     ]
+    const plain = model.fields
+      .filter((f) => f.kind !== 'object' && !f.isList && (!f.nativeType || PLAIN_NATIVE.has(f.nativeType[0])))
+      .map((f) => f.name)
+    const updatedAt = model.fields.filter((f) => f.isUpdatedAt).map((f) => f.name)
     schema.models[model.name] = {
       dbName: model.dbName ?? model.name,
       id,
       uniques,
+      plain,
+      updatedAt,
       ...(policy !== undefined && { policy }),
       ...(isView(model.name) && { view: true }),
     }

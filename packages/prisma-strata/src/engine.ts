@@ -32,7 +32,9 @@ import {
 import { Leases } from './store/leases'
 import { LocalTier } from './store/local-tier'
 import { type RedisClient, RedisTier } from './store/redis-tier'
+import { rowRequestEpoch } from './store/row-request'
 import { RowStore } from './store/row-store'
+import { Schemes } from './store/schemes'
 import { Versions } from './store/versions'
 import { PendingTransactions } from './transaction/pending-transactions'
 
@@ -64,6 +66,8 @@ export class Engine {
   /** Background refreshes under way (stale-while-revalidate): one per entry. */
   readonly refreshes: Refreshes
   readonly leases: Leases | undefined
+  /** Predicate schemes reads registered (precise invalidation). */
+  readonly schemes: Schemes
   /** Rows of write-through models in Redis. */
   readonly rows: RowStore | undefined
   readonly transactions = new PendingTransactions()
@@ -93,9 +97,9 @@ export class Engine {
     setClientVersion(client._clientVersion)
     // The generator's module when given; else what the client's schema text says; else conservative.
     const facts = options.schema ? schemaFacts(options.schema) : readSchemaText(client._engineConfig?.inlineSchema)
-    this.graph = buildModelGraph(runtime, facts?.foreignKeys, facts?.keys)
-    this.precise = this.graph.foreignKeysTo !== undefined
     this.provider = client._engineConfig?.activeProvider
+    this.graph = buildModelGraph(runtime, facts?.foreignKeys, facts?.keys, this.provider !== 'mysql')
+    this.precise = this.graph.foreignKeysTo !== undefined
     this.maxEntryBytes = options.maxEntryBytes
     this.context = options.context
     this.omitScope = omitScope(client._globalOmit)
@@ -136,6 +140,9 @@ export class Engine {
     this.redis = redisClient ? new RedisTier(redisClient, options.redisTimeout, this.reporter.error) : undefined
     this.versions = new Versions(this.redis, this.keys, origin, this.stats, this.policies.longestLifetimeMs())
     this.rows = this.redis ? new RowStore(this.redis, this.keys, origin) : undefined
+    this.schemes = new Schemes(this.redis, this.keys, origin, this.versions.ttlMs, (names, versions) =>
+      this.versions.apply(names, versions),
+    )
     this.leases =
       this.redis && options.lease
         ? new Leases(this.redis, this.keys, options.lease.timeout, options.lease.wait)
@@ -237,10 +244,21 @@ export class Engine {
     return versions && hash(`${this.keys.channel}|${names.join(',')}|${versions.join(',')}`)
   }
 
-  /** Bumps version names (`m:Model`, `t:<hash>`), then tells `onInvalidate`. */
-  async bump(names: readonly string[]): Promise<void> {
-    // Before any await: a read started once this write has returned must not share a query sent before it.
-    this.flights.wrote(names)
+  /** Whether reads and writes of `model` use precise invalidation: its policy says so and its columns are known. */
+  isPrecise(model: string): boolean {
+    return this.precise && this.policies.precise(model) && (this.graph.models.get(model)?.exact.size ?? 0) > 0
+  }
+
+  /**
+   * Bumps version names (`m:Model`, `t:<hash>`) and row requests (the predicates a written row matches), then tells
+   * `onInvalidate`.
+   */
+  async bump(requested: readonly string[]): Promise<void> {
+    // Before any await: a read started once this write has returned must not share a query sent before it. (Every
+    // predicate entry of a model depends on its row epoch.)
+    this.flights.wrote(requested.map((name) => rowRequestEpoch(name) ?? name))
+    // Without Redis, row requests are expanded here against this process's registry; with it, by the bump script.
+    const names = this.redis ? requested : requested.flatMap((name) => this.schemes.expand(name))
     await this.versions.bump(names)
     if (this.reporter.wantsInvalidations && names.length > 0) {
       const models = names.filter((n) => n.startsWith('m:')).map((n) => n.slice(2))

@@ -44,4 +44,4 @@ export type {
 export type { WrapOptions } from './read/wrap'
 export type { ForeignKey, ReferentialAction, StrataSchema } from './schema/model-graph'
 /** The `/// @cache(...)` grammar, shared with `prisma-strata-generator`. */
-export { readCacheAnnotation } from './schema/schema-text'
+export { PLAIN_NATIVE, readCacheAnnotation } from './schema/schema-text'

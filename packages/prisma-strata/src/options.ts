@@ -25,7 +25,16 @@ export interface ModelPolicy {
    * for its TTL alone. Default: none, and a view is not cached.
    */
   dependsOn?: string[]
+  /** How writes make this model's cached reads stale. Default: the top-level `invalidation`. */
+  invalidation?: Invalidation
 }
+
+/**
+ * `'precise'`: a read whose `where` pins columns by equality (`{ authorId: 5 }`, a unique key, `in`, the key of a
+ * relation it loads) is made stale only by writes to rows that match, before or after the write; any other read
+ * by any write to its models. `'model'`: every write makes every cached read of its models stale.
+ */
+export type Invalidation = 'model' | 'precise'
 
 /** Cross-instance stampede protection: one instance fills a missing entry while the others wait for it. */
 export interface LeaseOptions {
@@ -81,6 +90,8 @@ export interface CacheOptions {
   schema?: StrataSchema
   /** Per-model policy, by model name as in the schema; `false` turns caching off for that model. */
   models?: Record<string, ModelPolicy | false>
+  /** How writes make cached reads stale: by the rows they change, or by model (see `Invalidation`). Default: 'precise'. */
+  invalidation?: Invalidation
   /** Milliseconds a Redis call may take before it counts as failed and the database answers. Default: 200. */
   redisTimeout?: number
   /**
@@ -170,6 +181,7 @@ export interface ResolvedOptions {
   lease: { timeout: number; wait: number } | false
   local: { maxBytes: number; ttl: number | undefined } | false
   models: Record<string, ModelPolicy | false>
+  invalidation: Invalidation
   schema: StrataSchema | undefined
   redisTimeout: number
   heartbeat: number
@@ -193,6 +205,7 @@ const topLevelKeys = [
   'lease',
   'local',
   'models',
+  'invalidation',
   'schema',
   'redisTimeout',
   'heartbeat',
@@ -237,7 +250,7 @@ export function validateModelPolicy(value: unknown, path: string): ModelPolicy |
   if (value === false) return false
   if (typeof value !== 'object' || value === null) fail(path, 'must be `false` or an object like `{ ttl: 300 }`.')
   const at = path ? `${path}.` : ''
-  checkKeys(value, ['ttl', 'negativeTtl', 'swr', 'grace', 'strategy', 'dependsOn'], at)
+  checkKeys(value, ['ttl', 'negativeTtl', 'swr', 'grace', 'strategy', 'dependsOn', 'invalidation'], at)
   const policy = value as ModelPolicy
   const { dependsOn } = policy
   if (dependsOn !== undefined && !(Array.isArray(dependsOn) && dependsOn.every((m) => typeof m === 'string' && m))) {
@@ -249,11 +262,19 @@ export function validateModelPolicy(value: unknown, path: string): ModelPolicy |
   if (policy.strategy !== undefined && policy.strategy !== 'invalidate' && policy.strategy !== 'write-through') {
     fail(`${at}strategy`, `must be "invalidate" or "write-through", got ${JSON.stringify(policy.strategy)}.`)
   }
+  invalidation(policy.invalidation, `${at}invalidation`)
   positive(policy.ttl, `${at}ttl`)
   positive(policy.negativeTtl, `${at}negativeTtl`)
   nonNegative(policy.swr, `${at}swr`)
   nonNegative(policy.grace, `${at}grace`)
   return policy
+}
+
+function invalidation(value: unknown, path: string): Invalidation | undefined {
+  if (value !== undefined && value !== 'model' && value !== 'precise') {
+    fail(path, `must be "precise" or "model", got ${JSON.stringify(value)}.`)
+  }
+  return value
 }
 
 /** The staleness bound: beats go out every quarter of it, so below 40 ms the channel would carry mostly beats. */
@@ -329,6 +350,7 @@ export function resolveOptions(options: CacheOptions = {}): ResolvedOptions {
     lease,
     local,
     models,
+    invalidation: invalidation(options.invalidation, 'invalidation') ?? 'precise',
     schema,
     redisTimeout: positive(options.redisTimeout, 'redisTimeout') ?? 200,
     heartbeat: positive(options.heartbeat, 'heartbeat') ?? 2000,

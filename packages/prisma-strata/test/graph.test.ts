@@ -39,12 +39,20 @@ describe('schema text', () => {
     expect(() => readSchemaText('/// @cache(tll: 3)\nmodel A {\n  id Int @id\n}\n')).toThrow(/tll.*Allowed: ttl/)
   })
 
+  it('tells fields compared by value from those the database compares otherwise, and finds @updatedAt', () => {
+    const text =
+      'model A {\n  id Int @id\n  name String @db.VarChar(20)\n  nick String @db.Citext\n  code String @db.Char(4)\n  uid String @db.Uuid\n  tags String[]\n  b B @relation(fields: [bId], references: [id])\n  bId Int\n  at DateTime @updatedAt\n}\nmodel B {\n  id Int @id\n}\n'
+    const keys = readSchemaText(text)?.keys.A
+    expect(keys?.plain).toEqual(['id', 'name', 'bId', 'at'])
+    expect(keys?.updatedAt).toEqual(['at'])
+  })
+
   it('reads the write-through strategy and the keys it needs from the schema text alone', () => {
     const text =
       '/// @cache(ttl: 300, strategy: "write-through")\nmodel A {\n  id Int @id\n  code String @unique\n  b Int\n  c Int\n\n  @@unique([b, c], name: "pair")\n}\n'
     const facts = readSchemaText(text)
     expect(facts?.policies.A).toEqual({ ttl: 300, strategy: 'write-through' })
-    expect(facts?.keys.A).toEqual({ id: ['id'], uniques: [['id'], ['code'], ['b', 'c']] })
+    expect(facts?.keys.A).toMatchObject({ id: ['id'], uniques: [['id'], ['code'], ['b', 'c']] })
     expect(() => readSchemaText('/// @cache(strategy: "write-behind")\nmodel A {\n  id Int @id\n}\n')).toThrow(
       /model A.*strategy.*"invalidate" or "write-through"/,
     )

@@ -12,9 +12,9 @@ const user = model('User')
 describe('keys read from the schema', () => {
   it('finds primary keys, @unique fields and compound keys, as the generator does', () => {
     const keys = readSchemaText(schemaText)?.keys
-    expect(keys?.User).toEqual({ id: ['id'], uniques: [['id'], ['email']] })
-    expect(keys?.Post).toEqual({ id: ['id'], uniques: [['id'], ['authorId', 'title']] })
-    expect(keys?.Membership).toEqual({ id: ['userId', 'teamId'], uniques: [['userId', 'teamId']] })
+    expect(keys?.User).toMatchObject({ id: ['id'], uniques: [['id'], ['email']] })
+    expect(keys?.Post).toMatchObject({ id: ['id'], uniques: [['id'], ['authorId', 'title']] })
+    expect(keys?.Membership).toMatchObject({ id: ['userId', 'teamId'], uniques: [['userId', 'teamId']] })
     expect(keys?.Profile?.uniques).toEqual([['id'], ['userId']])
     expect(schemaFacts(generatedSchema).keys).toEqual(keys)
   })

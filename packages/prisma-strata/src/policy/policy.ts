@@ -13,6 +13,8 @@ export interface EffectivePolicy {
   graceMs: number
   /** Point reads cached per row, and writes put the new row (`strategy: 'write-through'`). */
   writeThrough: boolean
+  /** Reads depend on the rows their predicates name, writes bump the predicates their rows match. */
+  precise: boolean
 }
 
 /** When one entry stops being fresh, stops being served stale, and disappears (wall-clock ms). */
@@ -43,6 +45,7 @@ export class Policies {
       swrMs: options.swr * 1000,
       graceMs: options.grace * 1000,
       writeThrough: false,
+      precise: false,
     }
     for (const model of models) {
       let merged: ModelPolicy | false = {}
@@ -80,6 +83,9 @@ export class Policies {
         swrMs: value('swr'),
         graceMs: value('grace'),
         writeThrough: merged.strategy === 'write-through',
+        // Write-through rows have versions of their own; a view's rows change with its sources.
+        precise:
+          (merged.invalidation ?? options.invalidation) === 'precise' && merged.strategy !== 'write-through' && !view,
       })
     }
   }
@@ -99,6 +105,12 @@ export class Policies {
     const all = new Set(models)
     for (const model of models) for (const source of this.sources.get(model) ?? []) all.add(source)
     return all.size === models.length ? models : [...all]
+  }
+
+  /** Whether the model's reads and writes use precise invalidation (the engine also needs its keys and types). */
+  precise(model: string): boolean {
+    const policy = this.byModel.get(model)
+    return policy ? policy.precise : false
   }
 
   /** Whether the model is cached with `strategy: 'write-through'`. */

@@ -47,12 +47,12 @@ export interface EntryKind<S extends Snapshot> {
   readonly text: string
   /** Reads with the same flight key send the same query (single flight). */
   readonly flightKey: string
-  /** The version names the entry depends on; `seen`, a local entry of this text under other versions. */
-  deps(seen?: LocalEntry): readonly string[]
+  /** The version names the entry depends on. */
+  deps(): readonly string[]
   /** Whether a cached value answers this read (a row found through an alias must still have that key). */
   answers(value: unknown): boolean
   /** The versions before any SQL (and the Redis entry, if one call brings both); undefined if Redis cannot say. */
-  snapshot(budget: Budget, seen?: LocalEntry): Promise<S | undefined>
+  snapshot(budget: Budget): Promise<S | undefined>
   /** Whether a local entry was filled under exactly `snapshot`. */
   isCurrent(entry: LocalEntry, snapshot: S): boolean
   /** The Redis entry current under `snapshot`, kept locally; undefined when there is none or Redis failed. */

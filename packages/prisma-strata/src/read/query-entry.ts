@@ -5,7 +5,14 @@
  */
 import type { Engine } from '../engine'
 import { encodeEntry, encodeValue } from '../store/codec'
-import { tagVersionNames } from '../store/keys'
+import {
+  predicateVersionName,
+  registryVersionName,
+  rowsVersionName,
+  schemeVersionName,
+  tagVersionNames,
+  valueHash,
+} from '../store/keys'
 import type { LocalEntry } from '../store/local-tier'
 import { FAILED } from '../store/redis-tier'
 import type { Budget } from '../store/turn-batch'
@@ -13,6 +20,7 @@ import { copyResult } from './copy-result'
 import { readDependencies } from './dependencies'
 import { readEntry } from './entry-frame'
 import type { EntryKind, Found, Snapshot } from './entry-kind'
+import { readFootprint } from './predicates'
 import { answer, queryText, type ReadCall, sameVersions } from './read-call'
 import { fitsOperation } from './result-shape'
 import { tieredRead } from './tiered-read'
@@ -29,6 +37,8 @@ interface Versions extends Snapshot {
 class QueryEntry implements EntryKind<Versions> {
   readonly text: string
   private names: readonly string[] | undefined
+  /** The predicate schemes the read names (`[model, scheme]`): registered before its snapshot is used. */
+  private schemes: ReadonlyArray<readonly [string, string]> = []
   private key: string | undefined
 
   constructor(
@@ -42,8 +52,13 @@ class QueryEntry implements EntryKind<Versions> {
     return this.text
   }
 
-  deps(seen?: LocalEntry): readonly string[] {
-    this.names ??= seen?.deps ?? this.call.deps ?? dependencyNames(this.engine, this.call)
+  deps(): readonly string[] {
+    if (this.names === undefined) {
+      const given = this.call.deps
+      const found = given ? { names: given, schemes: [] } : dependencies(this.engine, this.call)
+      this.names = found.names
+      this.schemes = found.schemes
+    }
     return this.names
   }
 
@@ -51,9 +66,28 @@ class QueryEntry implements EntryKind<Versions> {
     return true
   }
 
-  async snapshot(budget: Budget, seen?: LocalEntry): Promise<Versions | undefined> {
-    const versions = await this.engine.versions.snapshot(this.deps(seen), budget)
+  async snapshot(budget: Budget): Promise<Versions | undefined> {
+    const { engine } = this
+    const deps = this.deps()
+    let versions = await engine.versions.snapshot(deps, budget)
+    if (versions !== undefined && this.schemes.length > 0) {
+      // A predicate is bumped by writes only once its scheme is in the registry this snapshot's registry versions
+      // name: register first (once per scheme and registry version), then snapshot again.
+      if (this.unregistered(versions).length > 0) {
+        if (!(await engine.schemes.register(this.unregistered(versions), budget))) return undefined
+        versions = await engine.versions.snapshot(deps, budget)
+        if (versions === undefined || this.unregistered(versions).length > 0) return undefined
+      }
+    }
     return versions && { versions, stamp: versions.join(',') }
+  }
+
+  private unregistered(versions: number[]): ReadonlyArray<readonly [string, string]> {
+    const deps = this.deps()
+    return this.schemes.filter(([model, scheme]) => {
+      const at = deps.indexOf(registryVersionName(model))
+      return !this.engine.schemes.isRegistered(model, scheme, versions[at])
+    })
   }
 
   isCurrent(entry: LocalEntry, snapshot: Versions): boolean {
@@ -163,9 +197,27 @@ function notOlder(entryDeps: string[], entryVersions: number[], deps: readonly s
   return true
 }
 
-function dependencyNames(engine: Engine, call: ReadCall): string[] {
-  const models = engine.policies.withSources(readDependencies(engine.graph, call.model, call.args))
-  const names = models.map((m) => engine.modelVersionName(m))
-  if (call.query?.tags) names.push(...tagVersionNames(call.query.tags))
-  return names.sort()
+/**
+ * The version names a read depends on: each model it reads whole (`m:Model`), and for each predicate (precise
+ * invalidation) the model's row epoch and registry version, the scheme's version and each value combination's.
+ */
+function dependencies(engine: Engine, call: ReadCall): { names: string[]; schemes: Array<readonly [string, string]> } {
+  const names = new Set<string>()
+  const schemes = new Map<string, readonly [string, string]>()
+  const { models, predicates } = engine.isPrecise(call.model)
+    ? readFootprint(engine.graph, call.model, call.args, (m) => engine.isPrecise(m))
+    : { models: new Set(readDependencies(engine.graph, call.model, call.args)), predicates: [] }
+  const precise = new Set(predicates.map((p) => p.model))
+  // Models named by `dependsOn` are read whole; a model read by predicate is not also read whole.
+  for (const model of engine.policies.withSources([...models, ...precise])) {
+    if (models.has(model) || !precise.has(model)) names.add(engine.modelVersionName(model))
+  }
+  for (const { model, fields, tuples } of predicates) {
+    const scheme = fields.join(',')
+    schemes.set(`${model}|${scheme}`, [model, scheme])
+    names.add(rowsVersionName(model)).add(registryVersionName(model)).add(schemeVersionName(model, scheme))
+    for (const tuple of tuples) names.add(predicateVersionName(model, scheme, tuple.map(valueHash)))
+  }
+  if (call.query?.tags) for (const name of tagVersionNames(call.query.tags)) names.add(name)
+  return { names: [...names].sort(), schemes: [...schemes.values()] }
 }

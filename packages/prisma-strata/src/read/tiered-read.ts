@@ -39,7 +39,7 @@ export function tieredRead<S extends Snapshot>(engine: Engine, kind: EntryKind<S
       }
     }
   }
-  return slowRead(engine, kind, local)
+  return slowRead(engine, kind)
 }
 
 function localHit<S extends Snapshot>(engine: Engine, kind: EntryKind<S>, local: LocalEntry, age: number): unknown {
@@ -48,15 +48,11 @@ function localHit<S extends Snapshot>(engine: Engine, kind: EntryKind<S>, local:
   return kind.answer(local.value, false)
 }
 
-async function slowRead<S extends Snapshot>(
-  engine: Engine,
-  kind: EntryKind<S>,
-  seen: LocalEntry | undefined,
-): Promise<unknown> {
+async function slowRead<S extends Snapshot>(engine: Engine, kind: EntryKind<S>): Promise<unknown> {
   const started = performance.now()
   // One Redis budget for the whole read, however many commands it takes.
   const budget = { deadline: started + (engine.redis?.timeoutMs ?? 0) }
-  const snapshot = await kind.snapshot(budget, seen)
+  const snapshot = await kind.snapshot(budget)
   let grace: Grace | undefined
   if (snapshot !== undefined) {
     // Looked up again: an identical read may have filled it while this one was waiting for the snapshot.
@@ -67,7 +63,7 @@ async function slowRead<S extends Snapshot>(
       grace = { value: local.value, tier: 'local' }
     }
   }
-  const waiting = engine.flights.join(kind.flightKey, kind.deps(seen), snapshot?.stamp, started)
+  const waiting = engine.flights.join(kind.flightKey, kind.deps(), snapshot?.stamp, started)
   if (waiting) {
     // The same query already on its way to Redis or the database.
     const outcome = await waiting

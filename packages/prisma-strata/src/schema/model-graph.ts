@@ -40,6 +40,13 @@ export interface ModelInfo {
   id: string[]
   /** Every unique key (the primary key first), when the schema was read. */
   uniques: string[][]
+  /**
+   * Fields a read's equality can name precisely (precise invalidation): scalar, compared by value in the database,
+   * of a type whose values Strata encodes exactly. Empty when the schema was not read.
+   */
+  exact: Set<string>
+  /** `@updatedAt` fields: an update changes them even when its data does not name them. */
+  updatedAt: string[]
 }
 
 export interface ModelGraph {
@@ -80,6 +87,10 @@ export interface StrataSchema {
       id: string[]
       /** Every unique key, single or compound, the primary key included. */
       uniques: string[][]
+      /** Scalar fields whose equality is the value's (see `ModelKeys.plain`); absent from older modules. */
+      plain?: string[]
+      /** `@updatedAt` fields. */
+      updatedAt?: string[]
       /** The `/// @cache(...)` policy, if the model has one. */
       policy?: ModelPolicy | false
       /** A `view`: computed by the database from tables Strata cannot see. */
@@ -95,7 +106,9 @@ export interface StrataSchema {
 export function buildModelGraph(
   runtime: RuntimeDataModel,
   foreignKeys?: ForeignKey[],
-  keys: Record<string, { id: string[]; uniques: string[][] }> = {},
+  keys: Record<string, { id: string[]; uniques: string[][]; plain?: string[]; updatedAt?: string[] }> = {},
+  /** Whether the database compares text by value (not MySQL/MariaDB, whose default collations fold case). */
+  exactText = true,
 ): ModelGraph {
   const models = new Map<string, ModelInfo>()
   for (const [name, model] of Object.entries(runtime.models)) {
@@ -110,8 +123,9 @@ export function buildModelGraph(
         types.set(field.name, field.kind === 'enum' ? 'enum' : field.type)
       }
     }
-    const { id = [], uniques = [] } = keys[name] ?? {}
-    models.set(name, { name, dbName: model.dbName ?? name, relations, scalars, types, id, uniques })
+    const { id = [], uniques = [], plain = [], updatedAt = [] } = keys[name] ?? {}
+    const exact = new Set(plain.filter((f) => exactType(types.get(f), exactText)))
+    models.set(name, { name, dbName: model.dbName ?? name, relations, scalars, types, id, uniques, exact, updatedAt })
   }
   const joinTables = new Map<string, [string, string]>()
   const byRelation = new Map<string, string[]>()
@@ -137,6 +151,13 @@ export function buildModelGraph(
     }
   }
   return { models, foreignKeysTo, joinTables }
+}
+
+/** Types whose values a read's equality and a row's value encode alike (not Float, Decimal, DateTime, Json, Bytes). */
+function exactType(type: string | undefined, exactText: boolean): boolean {
+  return (
+    type === 'Int' || type === 'BigInt' || type === 'Boolean' || type === 'enum' || (type === 'String' && exactText)
+  )
 }
 
 /** Every model reachable from `start` through relations, `start` included: the conservative write closure. */

@@ -11,6 +11,14 @@ import type { ForeignKey, ReferentialAction, StrataSchema } from './model-graph'
 export interface ModelKeys {
   id: string[]
   uniques: string[][]
+  /**
+   * Scalar fields whose equality the database decides on the value alone: not lists, and no native type that
+   * compares otherwise (`@db.Citext`, `@db.Char` padding, `@db.Uuid` letter case...); `@db.Text`/`@db.VarChar` are
+   * plain. Absent when unknown.
+   */
+  plain?: string[]
+  /** `@updatedAt` fields: every update changes them, whatever its data says. */
+  updatedAt?: string[]
 }
 
 export interface SchemaFacts {
@@ -102,10 +110,12 @@ export function readCacheAnnotation(model: string, documentation: string | undef
   }
 }
 
-/** `@id`/`@unique` fields and `@@id([...])`/`@@unique([...])` blocks of one model's body. */
-function modelKeys(body: string): ModelKeys {
+/** `@id`/`@unique` fields and `@@id([...])`/`@@unique([...])` blocks of one model's body, and its plain fields. */
+function modelKeys(body: string, models: ReadonlySet<string>): ModelKeys {
   let id: string[] = []
   const uniques: string[][] = []
+  const plain: string[] = []
+  const updatedAt: string[] = []
   for (const line of body.split('\n')) {
     const block = /^\s*@@(id|unique)\s*\(/.exec(line)
     if (block) {
@@ -116,27 +126,35 @@ function modelKeys(body: string): ModelKeys {
       else uniques.push(fields)
       continue
     }
-    const field = /^\s*(\w+)\s+\w+\??\s+(.*)$/.exec(line)
+    const field = /^\s*(\w+)\s+(\w+)(\[\])?\??\s*(.*)$/.exec(line)
     if (!field) continue
-    const [, name = '', attrs = ''] = field
+    const [, name = '', type = '', listed, attrs = ''] = field
     if (/@id\b/.test(attrs)) id = [name]
     else if (/@unique\b/.test(attrs)) uniques.push([name])
+    if (/@updatedAt\b/.test(attrs)) updatedAt.push(name)
+    const native = /@db\.(\w+)/.exec(attrs)?.[1]
+    if (!listed && !models.has(type) && (native === undefined || PLAIN_NATIVE.has(native))) plain.push(name)
   }
-  return { id, uniques: id.length ? [id, ...uniques] : uniques }
+  return { id, uniques: id.length ? [id, ...uniques] : uniques, plain, updatedAt }
 }
+
+/** Native types whose equality is the value's (no padding, no case folding, no normalising on input). */
+export const PLAIN_NATIVE = new Set(['Text', 'VarChar', 'Integer', 'Int', 'BigInt', 'SmallInt', 'TinyInt', 'Boolean'])
 
 /** Reads foreign keys and `@cache` policies; `undefined` if the text is not a schema it understands. */
 export function readSchemaText(text: string | undefined): SchemaFacts | undefined {
   if (!text) return undefined
   const facts: SchemaFacts = { foreignKeys: [], keys: {}, policies: {}, views: [] }
   const blocks = /((?:^[ \t]*\/\/\/.*\n)*)^[ \t]*(model|view)\s+(\w+)\s*\{([\s\S]*?)^\s*\}/gm
+  // A field whose type is a model is a relation, with or without `@relation`.
+  const models = new Set([...text.matchAll(/^[ \t]*(?:model|view)\s+(\w+)\s*\{/gm)].map((m) => m[1] as string))
   try {
     for (let m = blocks.exec(text); m; m = blocks.exec(text)) {
       const [, docs = '', kind = '', model = '', body = ''] = m
       if (kind === 'view') facts.views.push(model)
       const policy = readCacheAnnotation(model, docs.replace(/^[ \t]*\/\/\/ ?/gm, ''))
       if (policy !== undefined) facts.policies[model] = policy
-      facts.keys[model] = modelKeys(body)
+      facts.keys[model] = modelKeys(body, models)
       for (const line of body.split('\n')) {
         const field = /^\s*(\w+)\s+(\w+)(\[\])?(\?)?\s*(.*)$/.exec(line)
         if (!field) continue
@@ -171,7 +189,9 @@ export function schemaFacts(schema: StrataSchema): SchemaFacts {
   for (const [model, info] of Object.entries(schema.models))
     if (info.policy !== undefined) policies[model] = info.policy
   const keys: SchemaFacts['keys'] = {}
-  for (const [model, info] of Object.entries(schema.models)) keys[model] = { id: info.id, uniques: info.uniques }
+  for (const [model, info] of Object.entries(schema.models)) {
+    keys[model] = { id: info.id, uniques: info.uniques, plain: info.plain, updatedAt: info.updatedAt }
+  }
   const views = Object.keys(schema.models).filter((model) => schema.models[model]?.view === true)
   return { foreignKeys: schema.foreignKeys, keys, policies, views }
 }

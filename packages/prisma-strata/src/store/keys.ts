@@ -38,6 +38,31 @@ export function rowsVersionName(model: string): string {
   return `w:${model}`
 }
 
+/** Precise invalidation (design invariant 11, docs/design.md): the version of one registry of predicate schemes. */
+export function registryVersionName(model: string): string {
+  return `g:${model}`
+}
+
+/** The version every predicate of one scheme (`fields`, sorted, comma-joined) depends on. */
+export function schemeVersionName(model: string, scheme: string): string {
+  return `s:${model}:${scheme}`
+}
+
+/** A short hash of one value text of a predicate: what writes send for each field of a row. */
+export function valueHash(text: string): string {
+  return createHash('sha1').update(text).digest('hex').slice(0, 20)
+}
+
+/**
+ * The version of the rows of `model` whose `scheme` fields have the values hashed in `hashes` (scheme order).
+ * The bump script builds the same name from the same parts (`redis.sha1hex`).
+ */
+export function predicateVersionName(model: string, scheme: string, hashes: readonly string[]): string {
+  return `p:${model}:${createHash('sha1')
+    .update(`${scheme}|${hashes.join(',')}`)
+    .digest('hex')}`
+}
+
 export interface KeySpace {
   version(name: string): string
   /** Which server run issued the versions (its run id) and the lowest version valid in it; in the versions' slot. */
@@ -49,6 +74,8 @@ export interface KeySpace {
   row(model: string, idText: string): string
   /** A unique key's value → the primary key of the row that had it (a hint, checked against the row). */
   alias(model: string, text: string): string
+  /** The predicate schemes reads of `model` registered; in the versions' slot (the bump script reads it). */
+  schemes(model: string): string
   channel: string
 }
 
@@ -60,6 +87,7 @@ export function keySpace(prefix: string): KeySpace {
     entry: (model, query) => `${prefix}:e:${model}:${hash(query)}`,
     row: (model, idText) => `${prefix}:r:${model}:${hash(idText)}`,
     alias: (model, text) => `${prefix}:a:${model}:${hash(text)}`,
+    schemes: (model) => `{${prefix}}:s:${model}`,
     channel: `${prefix}:bus`,
   }
 }

@@ -77,32 +77,122 @@ for i = 2, #KEYS do
 end
 return out`
 
-/**
- * KEYS[1]: the timeline key, KEYS[2..]: version keys. ARGV[1]: bus channel, ARGV[2]: origin id, ARGV[3]: ms a
- * version key outlives its last use, ARGV[4..]: the version names, in KEYS order. Sets each to
- * max(its value + 1, TIME in µs), publishes "origin name version ..." and returns the new values.
- */
-export const bumpVersions = `${common}
-local time = now()
-local ttl = tonumber(ARGV[3])
-local seed = math.max(time, floor(KEYS[1], ttl, time))
-local out = {}
-local message = { ARGV[2] }
-for i = 2, #KEYS do
-  local v = redis.pcall('INCR', KEYS[i])
+/** Bumps one version key (in `bumped`, published by the caller); shared by the scripts that bump. */
+const bumping = `
+local bumped = {}
+local function bump(key, name, seed, ttl)
+  local v = redis.pcall('INCR', key)
   -- Never below TIME (a failover that lost an INCR cannot make a version be issued twice), never past it by more
   -- than bumps can explain (a value that is not ours would pin whoever adopted it).
   if type(v) ~= 'number' or v < seed or v > seed + ${AHEAD} then
     v = seed
-    redis.call('SET', KEYS[i], text(v), 'PX', ttl)
+    redis.call('SET', key, text(v), 'PX', ttl)
   else
-    outlive(KEYS[i], ttl)
+    outlive(key, ttl)
   end
-  out[i - 1] = v
-  message[#message + 1] = ARGV[i + 2]
-  message[#message + 1] = text(v)
+  bumped[#bumped + 1] = name
+  bumped[#bumped + 1] = text(v)
+  return v
 end
+-- A registry of predicate schemes that is missing was lost (or never made): every predicate entry of its model
+-- goes, through the registry's version, and readers register their schemes again.
+local function registry(set, gkey, model, seed, ttl)
+  if redis.call('EXISTS', set) == 1 then return true end
+  redis.call('SADD', set, '#')
+  bump(gkey, 'g:' .. model, seed, ttl)
+  return false
+end
+`
+
+/**
+ * KEYS[1]: the timeline key, KEYS[2..n+1]: version keys, then two keys per row request: the model's scheme
+ * registry and its registry version. ARGV[1]: bus channel, ARGV[2]: origin id, ARGV[3]: ms a version key outlives
+ * its last use, ARGV[4]: n, ARGV[5]: the version key prefix, ARGV[6..n+5]: the version names, then four per row
+ * request: model, the fields the write changed without knowing their old values, the row's fields and the hashes
+ * of their values (comma-separated). Sets each version to max(its value + 1, TIME in µs); for each row request,
+ * bumps every registered scheme's predicate of that row (or the scheme's own version when the write changed one
+ * of its fields). Read together with the registry, in one script: a scheme registered before this runs is bumped,
+ * and a read that registers one after runs its query after the write. Publishes "origin name version ..." and
+ * returns the n new values, then name, version pairs for the rest.
+ */
+export const bumpVersions = `${common}${bumping}
+local time = now()
+local ttl = tonumber(ARGV[3])
+local seed = math.max(time, floor(KEYS[1], ttl, time))
+local n = tonumber(ARGV[4])
+local out = {}
+for i = 1, n do out[i] = bump(KEYS[i + 1], ARGV[i + 5], seed, ttl) end
+local plain = #bumped
+local done = {}
+local k = n + 2
+for a = n + 6, #ARGV, 4 do
+  local model, changed, fields, hashes = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
+  if registry(KEYS[k], KEYS[k + 1], model, seed, ttl) then
+    local isChanged, hashOf, order = {}, {}, {}
+    for f in string.gmatch(changed, '[^,]+') do isChanged[f] = true end
+    for f in string.gmatch(fields, '[^,]+') do order[#order + 1] = f end
+    local i = 1
+    for h in string.gmatch(hashes, '[^,]+') do
+      hashOf[order[i]] = h
+      i = i + 1
+    end
+    for _, scheme in ipairs(redis.call('SMEMBERS', KEYS[k])) do
+      if scheme ~= '#' then
+        local name
+        local parts = {}
+        for f in string.gmatch(scheme, '[^,]+') do
+          if isChanged[f] or not hashOf[f] then
+            name = 's:' .. model .. ':' .. scheme
+            break
+          end
+          parts[#parts + 1] = hashOf[f]
+        end
+        name = name or ('p:' .. model .. ':' .. redis.sha1hex(scheme .. '|' .. table.concat(parts, ',')))
+        if not done[name] then
+          done[name] = true
+          bump(ARGV[5] .. name, name, seed, ttl)
+        end
+      end
+    end
+  end
+  k = k + 2
+end
+local message = { ARGV[2] }
+for i = 1, #bumped do message[#message + 1] = bumped[i] end
 redis.call('PUBLISH', ARGV[1], table.concat(message, ' '))
+for i = plain + 1, #bumped do out[#out + 1] = bumped[i] end
+return out`
+
+/**
+ * KEYS[1]: the timeline key, then two keys per model: its scheme registry and its registry version. ARGV[1]: bus
+ * channel, ARGV[2]: origin id, ARGV[3]: ms a version key outlives its last use, then two per model: the model and
+ * its schemes to register (space-separated). Returns each model's registry version; one that was lost is bumped
+ * (and published) first.
+ */
+export const registerSchemes = `${common}${bumping}
+local time = now()
+local ttl = tonumber(ARGV[3])
+local low = floor(KEYS[1], ttl, time)
+local seed = math.max(time, low)
+local out = {}
+local k = 2
+for a = 4, #ARGV, 2 do
+  registry(KEYS[k], KEYS[k + 1], ARGV[a], seed, ttl)
+  for scheme in string.gmatch(ARGV[a + 1], '[^ ]+') do redis.call('SADD', KEYS[k], scheme) end
+  local v = valid(redis.pcall('GET', KEYS[k + 1]), low, seed + ${AHEAD})
+  if v then
+    outlive(KEYS[k + 1], ttl)
+  else
+    v = bump(KEYS[k + 1], 'g:' .. ARGV[a], seed, ttl)
+  end
+  out[#out + 1] = v
+  k = k + 2
+end
+if #bumped > 0 then
+  local message = { ARGV[2] }
+  for i = 1, #bumped do message[#message + 1] = bumped[i] end
+  redis.call('PUBLISH', ARGV[1], table.concat(message, ' '))
+end
 return out`
 
 /**

@@ -5,8 +5,9 @@
  * subscribed. Without Redis, the copy is the truth.
  */
 import type { Stats } from '../observe/stats'
-import { EVERY_TAG, type KeySpace } from './keys'
+import { EVERY_TAG, type KeySpace, registryVersionName } from './keys'
 import { FAILED, type RedisTier } from './redis-tier'
+import { isRowRequest, parseRowRequest, rowRequestEpoch } from './row-request'
 import { bumpVersions, readVersions } from './scripts'
 import { type Budget, TurnBatch } from './turn-batch'
 
@@ -63,7 +64,7 @@ export class Versions {
   /** Without Redis, the largest version ever given out: a forgotten name comes back above it. */
   private localMax = this.localSeed
   /** Milliseconds a version key outlives its last read or bump. */
-  private readonly ttlMs: number
+  readonly ttlMs: number
 
   constructor(
     private readonly redis: RedisTier | undefined,
@@ -234,12 +235,15 @@ export class Versions {
     if (unsent.length > 0) {
       for (const name of unsent) {
         this.owed.add(name)
-        this.known.delete(name) // a version read while the bump was failing may have come back meanwhile
+        // A version read while the bump was failing may have come back meanwhile. For a row request, the
+        // predicates it would bump are not known here: every predicate entry of the model depends on its row epoch.
+        this.known.delete(rowRequestEpoch(name) ?? name)
       }
       if (this.owed.size > MAX_BUMP_NAMES) this.coarsenOwed()
       // PUBLISH needs no memory: a Redis that refuses the bump (full) still tells the others not to trust these.
-      for (let i = 0; i < unsent.length; i += BUMP_CHUNK) {
-        const message = `${this.origin} ! ${unsent.slice(i, i + BUMP_CHUNK).join(' ')}`
+      const distrusted = [...new Set(unsent.map((name) => rowRequestEpoch(name) ?? name))]
+      for (let i = 0; i < distrusted.length; i += BUMP_CHUNK) {
+        const message = `${this.origin} ! ${distrusted.slice(i, i + BUMP_CHUNK).join(' ')}`
         void this.redis.publish(this.keys.channel, message, true)
       }
       this.retryOwed()
@@ -298,14 +302,25 @@ export class Versions {
 
   private async sendBump(names: readonly string[], urgent: boolean): Promise<boolean> {
     const redis = this.redis as RedisTier
-    const reply = await redis.script(
-      bumpVersions,
-      [this.keys.timeline, ...names.map((n) => this.keys.version(n))],
-      [this.keys.channel, this.origin, String(this.ttlMs), ...names],
-      { urgent },
-    )
-    if (reply === FAILED || !Array.isArray(reply)) return false
-    this.apply(names, reply.map(Number))
+    const plain = names.filter((n) => !isRowRequest(n))
+    const keys = [this.keys.timeline, ...plain.map((n) => this.keys.version(n))]
+    const args = [this.keys.channel, this.origin, String(this.ttlMs), String(plain.length), this.keys.version('')]
+    args.push(...plain)
+    for (const name of names) {
+      const request = parseRowRequest(name)
+      if (!request) continue
+      keys.push(this.keys.schemes(request.model), this.keys.version(registryVersionName(request.model)))
+      args.push(request.model, request.changed, request.fields, request.hashes)
+    }
+    const reply = await redis.script(bumpVersions, keys, args, { urgent })
+    if (reply === FAILED || !Array.isArray(reply) || reply.length < plain.length) return false
+    const bumped = [...plain]
+    const versions = reply.slice(0, plain.length).map(Number)
+    for (let i = plain.length; i + 1 < reply.length; i += 2) {
+      bumped.push(String(reply[i]))
+      versions.push(Number(reply[i + 1]))
+    }
+    this.apply(bumped, versions)
     return true
   }
 
@@ -339,6 +354,8 @@ export class Versions {
       const v = versions[i]
       const known = this.known.get(name)
       if (v === known) return
+      // Predicates are many: one this process has not read is left to Redis rather than remembered.
+      if (known === undefined && isPredicateName(name)) return
       // A newer version is the change; anything else (not a version, or below what is known: a late message, or
       // a bad value known before) is forgotten, so Redis decides and no bad value can hide later bumps.
       if (isVersion(v) && (known === undefined || v > known)) this.set(name, v)
@@ -371,6 +388,11 @@ export class Versions {
   get isTrusted(): boolean {
     return this.trusted
   }
+}
+
+/** Whether `name` is a predicate's or a scheme's version (precise invalidation). */
+function isPredicateName(name: string): boolean {
+  return (name.charCodeAt(0) === 112 /* p */ || name.charCodeAt(0) === 115) /* s */ && name.charCodeAt(1) === 58
 }
 
 /** `names`, with every tag replaced by `EVERY_TAG` when there are more than `MAX_BUMP_NAMES`. */

@@ -17,7 +17,8 @@ import { partitionOf } from '../read/partition'
 import type { ModelGraph, ModelInfo } from '../schema/model-graph'
 import { rowsVersionName } from '../store/keys'
 import type { PendingRow } from '../transaction/pending-transactions'
-import type { WriteParams } from '../write/write-path'
+import { withFields, withoutFields } from '../write/selected-fields'
+import type { WriteParams } from '../write/write-params'
 import { rowSlot, storeRow } from './row-entry'
 import { idWhere, isPlainObject, rowIdText, wholeRow } from './row-target'
 
@@ -44,31 +45,6 @@ export function movesKey(graph: ModelGraph, info: ModelInfo, operation: string, 
     if (fk?.fields.some((field) => info.id.includes(field))) return true
   }
   return false
-}
-
-/** The write's arguments with the primary key selected (so the row is known), and the fields added for that. */
-function withKeyFields(engine: Engine, model: string, info: ModelInfo, args: Args): { sent: Args; added: string[] } {
-  const added: string[] = []
-  if (isPlainObject(args.select)) {
-    const select: Args = { ...args.select }
-    for (const field of info.id) {
-      if (select[field] !== true) {
-        select[field] = true
-        added.push(field)
-      }
-    }
-    return { sent: added.length ? { ...args, select } : args, added }
-  }
-  const omit = args.omit as Args | undefined
-  const globalOmit = engine.globalOmit(model)
-  let sentOmit: Args | undefined
-  for (const field of info.id) {
-    if ((omit?.[field] ?? globalOmit?.[field]) === true) {
-      sentOmit = { ...(sentOmit ?? omit), [field]: false }
-      added.push(field)
-    }
-  }
-  return { sent: sentOmit ? { ...args, omit: sentOmit } : args, added }
 }
 
 /**
@@ -100,7 +76,7 @@ export async function writeThrough(
   txId?: string,
 ): Promise<unknown> {
   const model = params.model as string
-  const { sent, added } = withKeyFields(engine, model, info, (params.args ?? {}) as Args)
+  const { sent, added } = withFields(engine, model, (params.args ?? {}) as Args, info.id)
   const everyRow = [...names, rowsVersionName(model)]
   const dropEveryRow = () => (txId === undefined ? engine.bump(everyRow) : engine.transactions.defer(txId, everyRow))
   let result: unknown
@@ -126,9 +102,7 @@ export async function writeThrough(
     },
     dropEveryRow,
   )
-  // Prisma answers `null` when it cannot read the row back after the write: no key fields of ours to take out.
-  if (isPlainObject(result)) for (const field of added) delete result[field]
-  return result
+  return withoutFields(result, added)
 }
 
 /**

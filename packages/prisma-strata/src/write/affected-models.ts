@@ -23,6 +23,8 @@ class WriteEffects {
   readonly elsewhere = new Set<string>()
   /** Columns of the row the write names that it changes, set directly or moved by a relation operation. */
   readonly rootFields = new Set<string>()
+  /** Models with rows created by nested writes (rows nobody else's, but rows all the same). */
+  readonly created = new Set<string>()
   constructor(private readonly graph: ModelGraph) {}
 
   /** `root`: the change is to the row the write itself names, not to other rows of `model`. */
@@ -83,7 +85,8 @@ class WriteEffects {
    * written are the one the write names or new ones, not other existing rows. `isUpdate`: the rows exist already,
    * so keys that point at them can follow a change.
    */
-  data(model: string, data: unknown, isUpdate: boolean, covered = false): void {
+  data(model: string, data: unknown, isUpdate: boolean, covered = false, top = false): void {
+    if (!top && !isUpdate) this.created.add(model)
     each(data, (item) => {
       const info = this.graph.models.get(model)
       const scalars: string[] = []
@@ -203,6 +206,8 @@ export interface WriteEffect {
   elsewhere: Set<string>
   /** Columns of the row the write names that it can change (a write-through row whose key moves is not put). */
   rootFields: Set<string>
+  /** Models whose rows the write changes other than the one it names: `elsewhere`, and rows nested writes create. */
+  otherRows: Set<string>
 }
 
 /** Every model a write of `operation` on `model` with `args` can change. */
@@ -214,16 +219,16 @@ export function writeEffects(graph: ModelGraph, model: string, operation: string
     case 'create':
     case 'createMany':
     case 'createManyAndReturn':
-      effects.data(model, a.data, false, true)
+      effects.data(model, a.data, false, true, true)
       break
     case 'update':
     case 'updateMany':
     case 'updateManyAndReturn':
-      effects.data(model, a.data, true, true)
+      effects.data(model, a.data, true, true, true)
       break
     case 'upsert':
-      effects.data(model, a.create, false, true)
-      effects.data(model, a.update, true, true)
+      effects.data(model, a.create, false, true, true)
+      effects.data(model, a.update, true, true, true)
       break
     case 'delete':
     case 'deleteMany':
@@ -233,7 +238,12 @@ export function writeEffects(graph: ModelGraph, model: string, operation: string
       // An operation this version of Strata does not know: take everything it could reach.
       for (const name of connectedModels(graph, model)) effects.add(name)
   }
-  return { models: [...effects.touched].sort(), elsewhere: effects.elsewhere, rootFields: effects.rootFields }
+  return {
+    models: [...effects.touched].sort(),
+    elsewhere: effects.elsewhere,
+    rootFields: effects.rootFields,
+    otherRows: new Set([...effects.elsewhere, ...effects.created]),
+  }
 }
 
 export function affectedModels(graph: ModelGraph, model: string, operation: string, args: Args | undefined): string[] {

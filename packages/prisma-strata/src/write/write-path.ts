@@ -9,17 +9,12 @@ import type { Engine } from '../engine'
 import { AfterWriteError, SqlParserError } from '../errors'
 import { movesKey, rowWrites, writeThrough } from '../write-through/row-write'
 import { writeEffects } from './affected-models'
+import { canWritePrecisely, preciseWrite } from './precise-write'
 import { rawSqlModels, sqlDialect, sqlText } from './raw-sql'
 import type { SqlDialect } from './sql-dialect'
+import type { WriteParams } from './write-params'
 
-/** The fields of a query-extension call Strata reads. `__internalParams` is Prisma's, not public API. */
-export interface WriteParams {
-  model?: string
-  operation: string
-  args: unknown
-  query: (args: unknown) => PromiseLike<unknown>
-  __internalParams?: { transaction?: { kind: string; id: string | number } }
-}
+export type { WriteParams } from './write-params'
 
 export const writeOperations = [
   'create',
@@ -78,7 +73,15 @@ export function modelWrite(engine: Engine) {
       // The row read back below cache() carries computed fields, which may replace columns: not a row to put.
       !engine.computedBelow?.has(model)
     const rowsGone = new Set(effect.elsewhere)
-    if (manyRows.has(params.operation) || (rowWrites.has(params.operation) && !put)) rowsGone.add(model)
+    // Rows created by nested writes match predicates too.
+    for (const other of effect.otherRows) if (engine.isPrecise(other)) rowsGone.add(other)
+    // A write naming one row of a precise model bumps the predicates of that row, not every predicate of the model.
+    if (!put && canWritePrecisely(engine, params, effect)) {
+      return preciseWrite(engine, params, effect, engine.namesFor(effect.models, rowsGone))
+    }
+    if (manyRows.has(params.operation) || (rowWrites.has(params.operation) && !put) || engine.isPrecise(model)) {
+      rowsGone.add(model)
+    }
     const names = engine.namesFor(effect.models, rowsGone)
     return put ? writeThrough(engine, params, info, names, txId) : bumpAround(engine, params, names)
   }

@@ -1,0 +1,47 @@
+/**
+ * A write's arguments with some fields of its returned row made sure to be there (selected, or not omitted), so
+ * that Strata can read them off the result; and the result with those fields taken out again, as the caller
+ * asked for it.
+ */
+import type { Args } from '../args'
+import type { Engine } from '../engine'
+
+function isPlainObject(value: unknown): value is Args {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/** The arguments to send, and the fields added to them (to take out of the result). */
+export function withFields(
+  engine: Engine,
+  model: string,
+  args: Args,
+  fields: Iterable<string>,
+): { sent: Args; added: string[] } {
+  const added: string[] = []
+  if (isPlainObject(args.select)) {
+    const select: Args = { ...args.select }
+    for (const field of fields) {
+      if (select[field] !== true) {
+        select[field] = true
+        added.push(field)
+      }
+    }
+    return { sent: added.length ? { ...args, select } : args, added }
+  }
+  const omit = args.omit as Args | undefined
+  const globalOmit = engine.globalOmit(model)
+  let sentOmit: Args | undefined
+  for (const field of fields) {
+    if ((omit?.[field] ?? globalOmit?.[field]) === true) {
+      sentOmit = { ...(sentOmit ?? omit), [field]: false }
+      added.push(field)
+    }
+  }
+  return { sent: sentOmit ? { ...args, omit: sentOmit } : args, added }
+}
+
+/** Takes the added fields out of a result (Prisma answers `null` when it cannot read the row back). */
+export function withoutFields<T>(result: T, added: readonly string[]): T {
+  if (isPlainObject(result)) for (const field of added) delete result[field]
+  return result
+}
