@@ -4,7 +4,7 @@
  * model they can change.
  */
 
-import type { ModelPolicy } from '../options'
+import type { ModelPolicy } from '../policy/model-policy'
 
 export type ReferentialAction = 'Cascade' | 'SetNull' | 'SetDefault' | 'Restrict' | 'NoAction'
 
