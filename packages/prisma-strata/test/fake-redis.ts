@@ -60,9 +60,12 @@ class Server {
       })
     }
     if (source === bumpVersions) {
-      const [channel, origin, , ...names] = args
-      this.bumps.push(keys.slice(1))
-      const out = keys.slice(1).map((key) => {
+      // ARGV: channel, origin, ttl, count of names, key prefix, names (row requests are not modelled here).
+      const [channel, origin, , count, , ...rest] = args
+      const names = rest.slice(0, Number(count))
+      const plainKeys = keys.slice(1, 1 + Number(count))
+      this.bumps.push(plainKeys)
+      const out = plainKeys.map((key) => {
         const next = Math.max(Number(this.read(key) ?? 0) + 1, this.time())
         this.write(key, String(next))
         return next
