@@ -1,6 +1,7 @@
 // The benchmark runner: the hit path (one process, contenders interleaved round by round), the comparison with
 // prisma-extension-redis, the write-through strategy, the local tier's memory bound, then the multi-process scenarios
-// (a hot key read by several processes, a stampede on an expired key). Writes results/latest.json and the chart.
+// (a hot key read by several processes, a stampede on an expired key), and an application's mix of reads and writes
+// through every cache. Writes results/latest.json and the chart.
 // See README.md for every number.
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
@@ -8,6 +9,7 @@ import { fileURLToPath } from 'node:url'
 import { chart } from './chart.ts'
 import { commitInfo, machineInfo, stackVersions } from './machine.ts'
 import { readOptions } from './options.ts'
+import { runAppMix } from './scenarios/app-mix.ts'
 import { runCompare } from './scenarios/compare.ts'
 import { runHitPath } from './scenarios/hit-path.ts'
 import { runHotKey } from './scenarios/hot-key.ts'
@@ -43,6 +45,7 @@ async function main(): Promise<void> {
       if (scenario === 'memory') sections.memory = await runMemory(options)
       if (scenario === 'hot-key') sections.hotKey = await runHotKey(options)
       if (scenario === 'stampede') sections.stampede = await runStampede(options)
+      if (scenario === 'app-mix') sections.appMix = await runAppMix(options)
     } catch (error) {
       const message = error instanceof Error ? (error.stack ?? error.message) : String(error)
       console.error(`\n${scenario} FAILED, the run goes on without it:\n${message}`)

@@ -3,7 +3,15 @@
 import { dirname, join } from 'node:path'
 import { parseArgs } from 'node:util'
 
-export const scenarioNames = ['hit-path', 'compare', 'write-through', 'memory', 'hot-key', 'stampede'] as const
+export const scenarioNames = [
+  'hit-path',
+  'compare',
+  'write-through',
+  'memory',
+  'hot-key',
+  'stampede',
+  'app-mix',
+] as const
 export type ScenarioName = (typeof scenarioNames)[number]
 
 export interface BenchOptions {
@@ -30,8 +38,24 @@ export interface BenchOptions {
   writeThrough: { rows: number; ops: number; rounds: number }
   /** Peak RSS with the local tier bounded (memory). */
   memory: { queries: number; maxMiB: number }
+  /** An application's reads and writes on posts, users and comments (app-mix). */
+  appMix: AppMixOptions
   /** Where the chart goes. */
   chart: string
+}
+
+export interface AppMixOptions {
+  users: number
+  posts: number
+  commentsPerPost: number
+  /** The exponent of the Zipf distributions of posts and users. */
+  zipf: number
+  /** Operations per contender (split over `rounds`), and calls in flight. */
+  ops: number
+  rounds: number
+  concurrency: number
+  /** One read in this many is checked against the database at the end. */
+  checkEvery: number
 }
 
 export interface CompareOptions {
@@ -68,7 +92,7 @@ export interface MultiOptions {
 
 const usage = `pnpm bench [-- flags]        (or: pnpm --filter bench start [flags])
 
-  --scenarios a,b   hit-path, compare, write-through, memory, hot-key, stampede, or all (default: all)
+  --scenarios a,b   hit-path, compare, write-through, memory, hot-key, stampede, app-mix, or all (default: all)
   --quick           a smoke run: fewer rounds, calls and reads in every scenario
   --redis URL       default: $REDIS_URL or redis://127.0.0.1:6379
   --postgres URL    a server to create throwaway databases on; default: $DATABASE_URL or
@@ -109,7 +133,11 @@ write-through (strategy invalidate vs write-through, Strata two-tier):
 
 memory (a child process, local tier bounded):
   --memory-queries N    distinct queries (default 1000000; --quick 100000)
-  --memory-max-mib N    the local tier's bound (default 32)`
+  --memory-max-mib N    the local tier's bound (default 32)
+
+app-mix (posts, users, comments: 90% reads, 10% writes; Prisma, prisma-extension-redis, Strata model / precise):
+  --app-ops N           operations per contender (default 8000; --quick 2000)
+  --app-concurrency N   operations in flight (default 8)`
 
 function count(value: string | undefined, flag: string, fallback: number): number {
   if (value === undefined) return fallback
@@ -143,6 +171,8 @@ export function readOptions(argv: string[], benchDir: string): BenchOptions {
       'wt-ops': { type: 'string' },
       'memory-queries': { type: 'string' },
       'memory-max-mib': { type: 'string' },
+      'app-ops': { type: 'string' },
+      'app-concurrency': { type: 'string' },
       chart: { type: 'string' },
       rounds: { type: 'string' },
       iterations: { type: 'string' },
@@ -204,6 +234,16 @@ export function readOptions(argv: string[], benchDir: string): BenchOptions {
     memory: {
       queries: count(values['memory-queries'], 'memory-queries', quick ? 100_000 : 1_000_000),
       maxMiB: count(values['memory-max-mib'], 'memory-max-mib', 32),
+    },
+    appMix: {
+      users: 1000,
+      posts: 10_000,
+      commentsPerPost: 3,
+      zipf: 1,
+      ops: count(values['app-ops'], 'app-ops', quick ? 2000 : 8000),
+      rounds: quick ? 2 : 4,
+      concurrency: count(values['app-concurrency'], 'app-concurrency', 8),
+      checkEvery: 50,
     },
   }
 }

@@ -3,12 +3,12 @@
 // Prisma client, whose SQL is counted below Prisma, so every contender's database traffic is measured the same way.
 import { PrismaPg } from '@prisma/adapter-pg'
 import { Redis } from 'ioredis'
-import { createMetricsCollector, PrismaExtensionRedis } from 'prisma-extension-redis'
 import { type CacheHandle, type CacheOptions, cache } from 'prisma-strata'
 import { PrismaClient } from '../../../../generated/postgres/client/client.ts'
 import { type CountingAdapter, countingAdapter } from '../../../../test/support/counting-adapter.ts'
-import { packageVersion } from '../machine.ts'
 import type { Defer } from './cleanup.ts'
+import { extensionRedisDescription, withExtensionRedis } from './extension-redis.ts'
+import { countKeys } from './redis-keys.ts'
 import type { Services } from './services.ts'
 
 /** The list read: a page of posts with their comments and tags. */
@@ -79,18 +79,6 @@ const MINIMAL = { errorFormat: 'minimal' as const }
 /** Long enough that nothing expires during the run, for every cache. */
 export const TTL_SECONDS = 600
 
-/** Keys under `match` on one connection (SCAN, so it never blocks the server). */
-export async function countKeys(redis: Redis, match: string): Promise<number> {
-  let n = 0
-  let cursor = '0'
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', match, 'COUNT', 1000)
-    n += keys.length
-    cursor = next
-  } while (cursor !== '0')
-  return n
-}
-
 /** Strata's counters as `CompareContender.counters`: a coalesced read is a hit (it sent no query of its own). */
 export function strataCounters(handle: CacheHandle) {
   return () => {
@@ -111,19 +99,6 @@ export async function openContenders(services: Services, defer: Defer): Promise<
 
   const redis = new Redis(services.redisUrl, { maxRetriesPerRequest: 2 })
   defer(() => redis.disconnect())
-  // Its own logical database: its write invalidation SCANs the whole keyspace, so this is its best case.
-  const extensionRedis = new Redis(services.redisUrl, { db: 1, maxRetriesPerRequest: 2 })
-  defer(() => extensionRedis.disconnect())
-  const extensionPrefix = `${services.prefix.replace(/-/g, '_')}_x`
-  defer(async () => {
-    let cursor = '0'
-    do {
-      const [next, keys] = await extensionRedis.scan(cursor, 'MATCH', `${extensionPrefix}*`, 'COUNT', 1000)
-      if (keys.length) await extensionRedis.unlink(...keys)
-      cursor = next
-    } while (cursor !== '0')
-  })
-
   const plain = newClient()
   const floor = newClient()
   const floorAnswer: { value: unknown } = { value: undefined }
@@ -137,21 +112,9 @@ export async function openContenders(services: Services, defer: Defer): Promise<
     },
   })
 
-  const extension = newClient()
-  const metrics = createMetricsCollector()
-  const extensionClient = extension.client.$extends(
-    PrismaExtensionRedis({
-      client: extensionRedis,
-      config: {
-        type: 'STRING',
-        ttl: TTL_SECONDS,
-        stale: 0,
-        auto: { invalidateOnWrite: true, ttl: TTL_SECONDS },
-        cacheKey: { prefix: extensionPrefix },
-        metricsCollector: metrics,
-      },
-    }),
-  )
+  const extensionPlain = newClient()
+  const extension = withExtensionRedis(extensionPlain.client, { services, defer, ttl: TTL_SECONDS })
+  const extensionClient = extension.client
   const extensionPut = async (rows: { id: number }[]) => {
     let next = 0
     const lane = async () => {
@@ -200,17 +163,12 @@ export async function openContenders(services: Services, defer: Defer): Promise<
     {
       key: 'extension-redis',
       label: 'prisma-extension-redis',
-      description:
-        `prisma-extension-redis ${packageVersion('prisma-extension-redis')}: auto-cache every read in Redis (type STRING, JSON text), ` +
-        '`invalidateOnWrite: true` (a write SCANs for the model’s keys and UNLINKs them).',
+      description: extensionRedisDescription(),
       posts: posts(extensionClient),
-      sql: extension.sql,
-      counters: () => {
-        const m = metrics.getMetrics()
-        return { hits: m.hits + m.staleHits, misses: m.misses, errors: m.errors }
-      },
-      resetCounters: () => metrics.reset(),
-      entries: () => countKeys(extensionRedis, `${extensionPrefix}*`),
+      sql: extensionPlain.sql,
+      counters: extension.counters,
+      resetCounters: extension.resetCounters,
+      entries: extension.entries,
     },
     {
       key: 'strata.local',
@@ -240,5 +198,14 @@ export async function openContenders(services: Services, defer: Defer): Promise<
       entries: redisEntries(strataPrefixes.twoTier),
     },
   ]
-  return { list, floorAnswer, extensionRedis, extensionPrefix, extensionPut, redis, strataPrefixes, openStrata }
+  return {
+    list,
+    floorAnswer,
+    extensionRedis: extension.redis,
+    extensionPrefix: extension.prefix,
+    extensionPut,
+    redis,
+    strataPrefixes,
+    openStrata,
+  }
 }

@@ -5,6 +5,7 @@ import { Rng } from '../../../../test/support/differential/random.ts'
 import { fullGc, pairedRatio, Samples, type Summary } from '../measure.ts'
 import type { Check } from '../report.ts'
 import { type CompareContender, type Contenders, strataCounters } from './compare-contenders.ts'
+import { zipf } from './zipf.ts'
 
 export interface MixRow {
   key: string
@@ -25,22 +26,9 @@ export interface MixRow {
 
 /** `n` operations: [row index, write?], row indexes Zipf-distributed (s = 1) over `keys`. */
 export function operations(n: number, keys: number, writeShare: number, seed: number): [number, boolean][] {
-  const cdf = new Float64Array(keys)
-  let sum = 0
-  for (let k = 0; k < keys; k++) cdf[k] = sum += 1 / (k + 1)
+  const index = zipf(keys)
   const rng = new Rng(seed)
-  const next = () => rng.next()
-  return Array.from({ length: n }, () => {
-    const u = next() * sum
-    let lo = 0
-    let hi = keys - 1
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1
-      if ((cdf[mid] as number) < u) lo = mid + 1
-      else hi = mid
-    }
-    return [lo, next() < writeShare]
-  })
+  return Array.from({ length: n }, () => [index(rng.next()), rng.next() < writeShare])
 }
 
 /** Runs `ops` through one contender with `concurrency` in flight; returns the wall-clock ms. */

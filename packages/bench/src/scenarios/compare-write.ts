@@ -7,7 +7,8 @@
 import type { Redis } from 'ioredis'
 import { fullGc } from '../measure.ts'
 import type { Check } from '../report.ts'
-import { type CompareContender, type Contenders, countKeys, type Posts, strataCounters } from './compare-contenders.ts'
+import { type CompareContender, type Contenders, type Posts, strataCounters } from './compare-contenders.ts'
+import { countKeys } from './redis-keys.ts'
 
 export interface WriteRow {
   key: string
