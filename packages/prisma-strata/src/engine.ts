@@ -244,9 +244,18 @@ export class Engine {
     return versions && hash(`${this.keys.channel}|${names.join(',')}|${versions.join(',')}`)
   }
 
-  /** Whether reads and writes of `model` use precise invalidation: its policy says so and its columns are known. */
-  isPrecise(model: string): boolean {
-    return this.precise && this.policies.precise(model) && (this.graph.models.get(model)?.exact.size ?? 0) > 0
+  /**
+   * Whether writes to `model` bump the predicates of their rows (precise invalidation): its keys and columns are
+   * known. This depends on the schema alone, never on this instance's options: an instance that reads by predicate
+   * must see the writes of one that does not (design invariant 15, docs/design.md).
+   */
+  followsRows(model: string): boolean {
+    return this.precise && (this.graph.models.get(model)?.exact.size ?? 0) > 0
+  }
+
+  /** Whether reads of `model` depend on predicates: its rows are followed and its policy says `'precise'`. */
+  readsByPredicate(model: string): boolean {
+    return this.followsRows(model) && this.policies.precise(model)
   }
 
   /**

@@ -204,8 +204,8 @@ function notOlder(entryDeps: string[], entryVersions: number[], deps: readonly s
 function dependencies(engine: Engine, call: ReadCall): { names: string[]; schemes: Array<readonly [string, string]> } {
   const names = new Set<string>()
   const schemes = new Map<string, readonly [string, string]>()
-  const { models, predicates } = engine.isPrecise(call.model)
-    ? readFootprint(engine.graph, call.model, call.args, (m) => engine.isPrecise(m))
+  const { models, predicates } = engine.readsByPredicate(call.model)
+    ? readFootprint(engine.graph, call.model, call.args, (m) => engine.readsByPredicate(m))
     : { models: new Set(readDependencies(engine.graph, call.model, call.args)), predicates: [] }
   const precise = new Set(predicates.map((p) => p.model))
   // Models named by `dependsOn` are read whole; a model read by predicate is not also read whole.

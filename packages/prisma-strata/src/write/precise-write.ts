@@ -24,12 +24,12 @@ import type { WriteParams } from './write-params'
 /** Single-row writes whose row the result returns. */
 const preciseOperations = new Set(['create', 'update', 'upsert', 'delete'])
 
-/** Whether a write can bump by its row: one row of a precise model, changing no other row of it. */
+/** Whether a write can bump by its row: one row of a model whose rows are followed, changing no other row of it. */
 export function canWritePrecisely(engine: Engine, params: WriteParams, effect: WriteEffect): boolean {
   const model = params.model as string
   return (
     preciseOperations.has(params.operation) &&
-    engine.isPrecise(model) &&
+    engine.followsRows(model) &&
     !effect.otherRows.has(model) &&
     params.__internalParams?.transaction?.kind !== 'itx'
   )
@@ -64,7 +64,12 @@ export async function preciseWrite(
 }
 
 /** The row request of a write's result, or undefined when the result is not a row. */
-function rowRequestOf(info: ModelInfo, operation: string, effect: WriteEffect, result: unknown): string | undefined {
+export function rowRequestOf(
+  info: ModelInfo,
+  operation: string,
+  effect: WriteEffect,
+  result: unknown,
+): string | undefined {
   if (typeof result !== 'object' || result === null) return undefined
   const row = result as Args
   const changed = new Set<string>()

@@ -9,7 +9,7 @@ import type { Engine } from '../engine'
 import { AfterWriteError, SqlParserError } from '../errors'
 import { movesKey, rowWrites, writeThrough } from '../write-through/row-write'
 import { writeEffects } from './affected-models'
-import { canWritePrecisely, preciseWrite } from './precise-write'
+import { canWritePrecisely, preciseWrite, rowRequestOf } from './precise-write'
 import { rawSqlModels, sqlDialect, sqlText } from './raw-sql'
 import type { SqlDialect } from './sql-dialect'
 import type { WriteParams } from './write-params'
@@ -74,16 +74,17 @@ export function modelWrite(engine: Engine) {
       !engine.computedBelow?.has(model)
     const rowsGone = new Set(effect.elsewhere)
     // Rows created by nested writes match predicates too.
-    for (const other of effect.otherRows) if (engine.isPrecise(other)) rowsGone.add(other)
-    // A write naming one row of a precise model bumps the predicates of that row, not every predicate of the model.
-    if (!put && canWritePrecisely(engine, params, effect)) {
-      return preciseWrite(engine, params, effect, engine.namesFor(effect.models, rowsGone))
-    }
-    if (manyRows.has(params.operation) || (rowWrites.has(params.operation) && !put) || engine.isPrecise(model)) {
-      rowsGone.add(model)
-    }
+    for (const other of effect.otherRows) if (engine.followsRows(other)) rowsGone.add(other)
+    // A write naming one row bumps the predicates of that row; any other write, every predicate of its model.
+    const precise = canWritePrecisely(engine, params, effect)
+    if (!precise && engine.followsRows(model)) rowsGone.add(model)
+    if (manyRows.has(params.operation) || (rowWrites.has(params.operation) && !put)) rowsGone.add(model)
     const names = engine.namesFor(effect.models, rowsGone)
-    return put ? writeThrough(engine, params, info, names, txId) : bumpAround(engine, params, names)
+    if (put) {
+      const request = precise ? (result: unknown) => rowRequestOf(info, params.operation, effect, result) : undefined
+      return writeThrough(engine, params, info, names, txId, request)
+    }
+    return precise ? preciseWrite(engine, params, effect, names) : bumpAround(engine, params, names)
   }
 }
 
