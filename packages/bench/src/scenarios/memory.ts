@@ -76,17 +76,18 @@ export function runMemory(options: BenchOptions) {
       `peak RSS with the cache − without: ${mib(strata.peakRssMiB - prisma.peakRssMiB)} MiB for a ${maxMiB} MiB ` +
         `bound; heap held after GC: ${mib(strata.endHeapMiB - prisma.endHeapMiB)} MiB more`,
     )
-    // Where the rest of the RSS goes: the heap V8 keeps reserved for garbage between collections, memory outside
-    // the heap (Buffers, native objects), and what neither counts (code, native libraries, allocator arenas).
+    // Where the rest of the RSS goes: the heap V8 keeps reserved for garbage between collections, and what is
+    // outside it (code, native libraries and their allocations, WebAssembly memories as far as they are touched).
     for (const [label, r] of [
       ['Strata', strata],
       ['plain Prisma', prisma],
     ] as const) {
-      const rest = r.peakRssMiB - r.peakHeapTotalMiB - r.peakExternalMiB
       console.log(
-        `${label} at its peak RSS (${mib(r.peakRssMiB)} MiB): V8 heap reserved ${mib(r.peakHeapTotalMiB)} MiB ` +
-          `(${mib(r.peakHeapUsedMiB)} MiB in use, garbage included), outside the heap ${mib(r.peakExternalMiB)} MiB, ` +
-          `the rest ${mib(rest)} MiB; after a full GC the heap reserved is ${mib(r.endHeapTotalMiB)} MiB`,
+        `${label}: V8 heap reserved ${mib(r.baselineHeapTotalMiB)} MiB at the baseline, ${mib(r.peakHeapTotalMiB)} MiB ` +
+          `at the peak RSS (${mib(r.peakHeapUsedMiB)} MiB in use there, garbage included; ${mib(r.endHeapMiB)} MiB ` +
+          `held after a full GC); RSS beyond the heap reserved: ${mib(r.baselineRssMiB - r.baselineHeapTotalMiB)} ` +
+          `MiB at the baseline, ${mib(r.peakRssMiB - r.peakHeapTotalMiB)} MiB at the peak; external (Buffers, ` +
+          `WebAssembly memories, reserved): ${mib(r.peakExternalMiB)} MiB`,
       )
     }
     for (const v of checks) console.log(`${v.ok ? 'ok  ' : 'WARN'} ${v.text}`)

@@ -20,13 +20,16 @@ export interface MemoryReport {
   /** MiB after setup and 1,000 warm-up reads, after a full GC. */
   baselineRssMiB: number
   baselineHeapMiB: number
+  baselineHeapTotalMiB: number
   /** [queries done, RSS MiB, local tier bytes] every 5% of the run. */
   series: [number, number, number][]
   /** The highest RSS sampled (every 1,000 queries), and the OS's own peak for the whole process. */
   peakRssMiB: number
   maxRssMiB: number
-  /** At the sample of the highest RSS: the heap V8 had reserved, what it used (garbage included), and memory
-   * outside it (Buffers, native objects). */
+  /**
+   * At the sample of the highest RSS: the heap V8 had reserved, what it used (garbage included), and memory
+   * outside it (Buffers, WebAssembly memories: their whole size, touched or not).
+   */
   peakHeapTotalMiB: number
   peakHeapUsedMiB: number
   peakExternalMiB: number
@@ -98,6 +101,7 @@ async function run(): Promise<MemoryReport> {
     queries: config.queries,
     baselineRssMiB: round(baseline.rss / MiB),
     baselineHeapMiB: round(baseline.heapUsed / MiB),
+    baselineHeapTotalMiB: round(baseline.heapTotal / MiB),
     series,
     peakRssMiB: round(peak.rss / MiB),
     maxRssMiB: round((process.resourceUsage().maxRSS * 1024) / MiB),
