@@ -1,8 +1,8 @@
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { describe, expect, it } from 'vitest'
+import { copyResult } from '../src/read/copy-result'
 import { decodeValue, encodeValue } from '../src/store/codec'
-import { copyResult } from '../src/store/copy'
 import { LocalTier } from '../src/store/local-tier'
 
 // A full GC without starting node with --expose-gc: the flag set at run time exposes `gc` to a new context.
