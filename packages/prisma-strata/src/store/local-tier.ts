@@ -34,7 +34,8 @@ class Entry implements LocalEntry {
 const ENTRY_BYTES = 64
 /**
  * lru-cache's bookkeeping for one entry: a Map entry (the Map's table doubles, so up to twice its 28 bytes) and a
- * slot in each of its seven arrays (key, value, next, prev, size, TTL, start; each grown by half again).
+ * slot in each of its seven arrays (key, value, next, prev, size, TTL, start; each grown by half again). The arrays
+ * never shrink: a tier that once held many small entries keeps their slots when it holds fewer, larger ones.
  */
 const SLOT_BYTES = 128
 /** The times kept for an `swr`/`grace` entry: an object of two heap numbers. */
