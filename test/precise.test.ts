@@ -146,7 +146,7 @@ describe.each(matrix)('precise invalidation: $provider / $tiers', (c) => {
     expect(model.$cache.stats().misses).toBe(stats.misses + 1)
   })
 
-  it('what a write bumps does not depend on the writing instance\'s options: model or write-through writers', async () => {
+  it("what a write bumps does not depend on the writing instance's options: model or write-through writers", async () => {
     if (c.tiers !== 'two-tier') return
     const writers = [
       await s.instance({ invalidation: 'model' }),
