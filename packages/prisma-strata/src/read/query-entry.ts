@@ -6,9 +6,9 @@
 import type { Engine } from '../engine'
 import { encodeEntry, encodeValue } from '../store/codec'
 import {
+  predicatesVersionName,
   predicateVersionName,
   registryVersionName,
-  rowsVersionName,
   schemeVersionName,
   tagVersionNames,
   valueHash,
@@ -69,15 +69,19 @@ class QueryEntry implements EntryKind<Versions> {
   async snapshot(budget: Budget): Promise<Versions | undefined> {
     const { engine } = this
     const deps = this.deps()
-    let versions = await engine.versions.snapshot(deps, budget)
-    if (versions !== undefined && this.schemes.length > 0) {
-      // A predicate is bumped by writes only once its scheme is in the registry this snapshot's registry versions
-      // name: register first (once per scheme and registry version), then snapshot again.
-      if (this.unregistered(versions).length > 0) {
-        if (!(await engine.schemes.register(this.unregistered(versions), budget))) return undefined
-        versions = await engine.versions.snapshot(deps, budget)
-        if (versions === undefined || this.unregistered(versions).length > 0) return undefined
-      }
+    let versions: number[] | undefined
+    if (this.schemes.length === 0) versions = await engine.versions.snapshot(deps, budget)
+    else if (!engine.redis) {
+      engine.schemes.registerLocally(this.schemes)
+      versions = await engine.versions.snapshot(deps, budget)
+    } else {
+      // A predicate is bumped by writes only once its scheme is in the registry: unless this process registered
+      // it under the registry version it knows, the snapshot registers it first, in the same script call.
+      const known = engine.versions.peek(deps)
+      versions =
+        known && this.unregistered(known).length === 0
+          ? known
+          : await engine.versions.snapshot(deps, budget, this.schemes)
     }
     return versions && { versions, stamp: versions.join(',') }
   }
@@ -199,7 +203,7 @@ function notOlder(entryDeps: string[], entryVersions: number[], deps: readonly s
 
 /**
  * The version names a read depends on: each model it reads whole (`m:Model`), and for each predicate (precise
- * invalidation) the model's row epoch and registry version, the scheme's version and each value combination's.
+ * invalidation) the model's predicate epoch and registry version, the scheme's version and each value combination's.
  */
 function dependencies(engine: Engine, call: ReadCall): { names: string[]; schemes: Array<readonly [string, string]> } {
   const names = new Set<string>()
@@ -215,7 +219,7 @@ function dependencies(engine: Engine, call: ReadCall): { names: string[]; scheme
   for (const { model, fields, tuples } of predicates) {
     const scheme = fields.join(',')
     schemes.set(`${model}|${scheme}`, [model, scheme])
-    names.add(rowsVersionName(model)).add(registryVersionName(model)).add(schemeVersionName(model, scheme))
+    names.add(predicatesVersionName(model)).add(registryVersionName(model)).add(schemeVersionName(model, scheme))
     for (const tuple of tuples) names.add(predicateVersionName(model, scheme, tuple.map(valueHash)))
   }
   if (call.query?.tags) for (const name of tagVersionNames(call.query.tags)) names.add(name)

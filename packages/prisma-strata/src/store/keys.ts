@@ -38,7 +38,15 @@ export function rowsVersionName(model: string): string {
   return `w:${model}`
 }
 
-/** Precise invalidation (design invariant 11, docs/design.md): the version of one registry of predicate schemes. */
+/**
+ * The version every predicate entry of a model depends on (precise invalidation, design invariant 11,
+ * docs/design.md): bumped by writes that cannot name the rows they change.
+ */
+export function predicatesVersionName(model: string): string {
+  return `e:${model}`
+}
+
+/** Precise invalidation: the version of one registry of predicate schemes. */
 export function registryVersionName(model: string): string {
   return `g:${model}`
 }

@@ -15,7 +15,7 @@ import { AfterWriteError } from '../errors'
 import type { EffectivePolicy } from '../policy/policy'
 import { partitionOf } from '../read/partition'
 import type { ModelGraph, ModelInfo } from '../schema/model-graph'
-import { rowsVersionName } from '../store/keys'
+import { predicatesVersionName, rowsVersionName } from '../store/keys'
 import type { PendingRow } from '../transaction/pending-transactions'
 import { withFields, withoutFields } from '../write/selected-fields'
 import type { WriteParams } from '../write/write-params'
@@ -80,7 +80,7 @@ export async function writeThrough(
   const model = params.model as string
   const fields = request ? new Set([...info.id, ...info.exact]) : info.id
   const { sent, added } = withFields(engine, model, (params.args ?? {}) as Args, fields)
-  const everyRow = [...names, rowsVersionName(model)]
+  const everyRow = [...names, rowsVersionName(model), predicatesVersionName(model)]
   const dropEveryRow = () => (txId === undefined ? engine.bump(everyRow) : engine.transactions.defer(txId, everyRow))
   let result: unknown
   try {
@@ -99,7 +99,7 @@ export async function writeThrough(
       else if (row === undefined) await engine.bump(everyRow)
       else
         await Promise.all([
-          engine.bump(request ? [...names, request(result) ?? rowsVersionName(model)] : names),
+          engine.bump(request ? [...names, request(result) ?? predicatesVersionName(model)] : names),
           putRow(engine, row, params.operation === 'delete' ? 'deleted' : 'written'),
         ])
     },

@@ -7,7 +7,7 @@
  * field the write set (or `@updatedAt`, or a key a relation operation moved) has an old value Strata does not
  * know: every predicate of a scheme with that field is bumped, through the scheme's own version. A concurrent write
  * that changed a field this one did not set bumps for itself.
- * Anything else (many rows, a write that throws, interactive transactions) bumps the model's row epoch, which every
+ * Anything else (many rows, a write that throws, interactive transactions) bumps the model's predicate epoch, which every
  * predicate entry of the model depends on.
  */
 import type { Args } from '../args'
@@ -15,7 +15,7 @@ import type { Engine } from '../engine'
 import { AfterWriteError } from '../errors'
 import { valueText } from '../read/predicates'
 import type { ModelInfo } from '../schema/model-graph'
-import { rowsVersionName, valueHash } from '../store/keys'
+import { predicatesVersionName, valueHash } from '../store/keys'
 import { rowRequest } from '../store/row-request'
 import type { WriteEffect } from './affected-models'
 import { withFields, withoutFields } from './selected-fields'
@@ -36,7 +36,7 @@ export function canWritePrecisely(engine: Engine, params: WriteParams, effect: W
 }
 
 /**
- * Runs the write, then bumps `names` (the models it touches, the row epochs of models whose other rows it changes)
+ * Runs the write, then bumps `names` (the models it touches, the epochs of models whose other rows it changes)
  * and its row's predicates. A failed bump is reported, never thrown: the write has happened.
  */
 export async function preciseWrite(
@@ -56,7 +56,7 @@ export async function preciseWrite(
   } finally {
     // A write that threw may have committed all the same (a timeout): which row it touched is unknown.
     try {
-      await engine.bump([...names, request ?? rowsVersionName(model)])
+      await engine.bump([...names, request ?? predicatesVersionName(model)])
     } catch (error) {
       engine.reporter.error(new AfterWriteError(error))
     }

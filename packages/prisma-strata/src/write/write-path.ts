@@ -72,14 +72,15 @@ export function modelWrite(engine: Engine) {
       !info.id.some((field) => effect.rootFields.has(field)) &&
       // The row read back below cache() carries computed fields, which may replace columns: not a row to put.
       !engine.computedBelow?.has(model)
+    // Rows of other models (or other rows of this one) the write changes: every row entry of theirs goes, and
+    // every predicate entry (rows created by nested writes match predicates too).
     const rowsGone = new Set(effect.elsewhere)
-    // Rows created by nested writes match predicates too.
-    for (const other of effect.otherRows) if (engine.followsRows(other)) rowsGone.add(other)
+    const predicatesGone = new Set([...effect.elsewhere, ...effect.otherRows])
     // A write naming one row bumps the predicates of that row; any other write, every predicate of its model.
     const precise = canWritePrecisely(engine, params, effect)
-    if (!precise && engine.followsRows(model)) rowsGone.add(model)
+    if (!precise) predicatesGone.add(model)
     if (manyRows.has(params.operation) || (rowWrites.has(params.operation) && !put)) rowsGone.add(model)
-    const names = engine.namesFor(effect.models, rowsGone)
+    const names = engine.namesFor(effect.models, rowsGone, predicatesGone)
     if (put) {
       const request = precise ? (result: unknown) => rowRequestOf(info, params.operation, effect, result) : undefined
       return writeThrough(engine, params, info, names, txId, request)
