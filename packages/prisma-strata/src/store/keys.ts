@@ -2,11 +2,12 @@
  * Redis key names. Version keys share one hash tag (`{prefix}`) so a script can bump several in one slot of a
  * Redis Cluster; entry keys carry no tag and spread over the cluster. No user input reaches a key name unhashed.
  */
-import { createHash } from 'node:crypto'
+import { hash as digest } from 'node:crypto'
 
 /** 128+ bits of SHA-256, URL-safe: collisions are not a practical concern, and entries verify their query anyway. */
 export function hash(text: string): string {
-  return createHash('sha256').update(text).digest('base64url').slice(0, 24)
+  // The one-shot digest: a third of the time of a Hash object, on every Redis read.
+  return digest('sha256', text, 'base64url').slice(0, 24)
 }
 
 export function modelVersionName(model: string): string {
