@@ -59,7 +59,7 @@ export function schemeVersionName(model: string, scheme: string): string {
 
 /** A short hash of one value text of a predicate: what writes send for each field of a row. */
 export function valueHash(text: string): string {
-  return createHash('sha1').update(text).digest('hex').slice(0, 20)
+  return digest('sha1', text, 'hex').slice(0, 20)
 }
 
 /**
@@ -67,9 +67,7 @@ export function valueHash(text: string): string {
  * The bump script builds the same name from the same parts (`redis.sha1hex`).
  */
 export function predicateVersionName(model: string, scheme: string, hashes: readonly string[]): string {
-  return `p:${model}:${createHash('sha1')
-    .update(`${scheme}|${hashes.join(',')}`)
-    .digest('hex')}`
+  return `p:${model}:${digest('sha1', `${scheme}|${hashes.join(',')}`, 'hex')}`
 }
 
 export interface KeySpace {
