@@ -30,7 +30,7 @@ const SKIPPED: Promise<typeof FAILED> = Promise.resolve(FAILED)
 /** One guarded command under way: settled once, by its answer, its failure or its deadline. */
 class GuardedCall<T> implements Expiring {
   readonly deadline: number
-  private done = false
+  settled = false
 
   constructor(
     private readonly tier: RedisTier,
@@ -45,18 +45,18 @@ class GuardedCall<T> implements Expiring {
   }
 
   answered(value: T): void {
-    if (this.done) return
-    this.done = true
-    this.tier.deadlines.delete(this)
+    if (this.settled) return
+    this.settled = true
+    this.tier.deadlines.settled(this)
     this.breaker.succeeded()
     this.resolve(value)
   }
 
-  /** Failed, or (no error) the deadline passed; if the command fails after that, nobody is waiting for it. */
+  /** Failed, or (no error) the deadline passed; if the command answers after that, nobody is waiting for it. */
   settle(error?: unknown): void {
-    if (this.done) return
-    this.done = true
-    this.tier.deadlines.delete(this)
+    if (this.settled) return
+    this.settled = true
+    this.tier.deadlines.settled(this)
     const reason = error ?? new Error(`timed out after ${Math.round(this.budget)} ms`)
     this.tier.failed(this.operation, this.breaker, this.open, this.started, reason)
     this.resolve(FAILED)
