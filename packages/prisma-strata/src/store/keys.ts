@@ -86,12 +86,41 @@ export interface KeySpace {
   channel: string
 }
 
+/**
+ * Entry key names of recent query texts: every Redis read needs its query's key, and a hit is by definition a query
+ * read before, so its SHA-256 is looked up instead of computed again. Bounded by texts and by their total length;
+ * when either bound is passed the memo starts over.
+ */
+const MEMO_TEXTS = 10_000
+const MEMO_CHARS = 4_000_000
+
+class EntryKeys {
+  private readonly names = new Map<string, { model: string; name: string }>()
+  private chars = 0
+
+  constructor(private readonly prefix: string) {}
+
+  of(model: string, query: string): string {
+    const known = this.names.get(query)
+    if (known !== undefined && known.model === model) return known.name
+    const name = `${this.prefix}:e:${model}:${hash(query)}`
+    if (this.names.size >= MEMO_TEXTS || this.chars + query.length > MEMO_CHARS) {
+      this.names.clear()
+      this.chars = 0
+    }
+    this.names.set(query, { model, name })
+    this.chars += query.length
+    return name
+  }
+}
+
 export function keySpace(prefix: string): KeySpace {
+  const entries = new EntryKeys(prefix)
   return {
     version: (name) => `{${prefix}}:v:${name}`,
     timeline: `{${prefix}}:v:timeline`,
     lease: (query) => `{${prefix}}:l:${hash(query)}`,
-    entry: (model, query) => `${prefix}:e:${model}:${hash(query)}`,
+    entry: (model, query) => entries.of(model, query),
     row: (model, idText) => `${prefix}:r:${model}:${hash(idText)}`,
     alias: (model, text) => `${prefix}:a:${model}:${hash(text)}`,
     schemes: (model) => `{${prefix}}:s:${model}`,
