@@ -193,6 +193,18 @@ describe('codec: exact values', () => {
     }
   })
 
+  it('decodes every decimal to its own value, read once or again, past the bound of recently read ones', () => {
+    const texts = Array.from({ length: 3000 }, (_, i) => `${i}.${i % 7}e${(i % 5) - 2}`)
+    texts.push(`0.${'1'.repeat(80)}`, '-0', '1e-7', '123456789012345678901234567890')
+    for (const round of [0, 1]) {
+      const back = decodeValue(encodeValue(texts.map((t) => new Decimal(t)))) as InstanceType<typeof Decimal>[]
+      for (const [i, d] of back.entries()) {
+        expect(d, `round ${round}`).toBeInstanceOf(Decimal)
+        expect(d.equals(new Decimal(texts[i] as string)), `${texts[i]}`).toBe(true)
+      }
+    }
+  })
+
   it('decodes every key to itself, however many names share a slot of the key table', () => {
     const object: Record<string, number> = {}
     for (let i = 0; i < 10_000; i++) object[`k${i.toString(36)}${i % 3 ? 'é' : ''}`] = i
