@@ -5,7 +5,7 @@
 // hit sends. Reads the source of prisma-strata (not its build) for the stages, so a change shows without a build;
 // the whole hit is the built extension, as in the hit-path scenario.
 //
-//   pnpm --filter bench stages [-- --rounds 30 --iterations 400]
+//   pnpm --filter bench run stages [-- --rounds 30 --iterations 400]
 
 import { parseArgs } from 'node:util'
 import { Redis } from 'ioredis'
