@@ -55,7 +55,7 @@ class QueryEntry implements EntryKind<Versions> {
   deps(): readonly string[] {
     if (this.names === undefined) {
       const given = this.call.deps
-      const found = given ? { names: given, schemes: [] } : dependencies(this.engine, this.call)
+      const found = given ? { names: given, schemes: [] } : memoised(this.engine, this.call, this.text)
       this.names = found.names
       this.schemes = found.schemes
     }
@@ -201,11 +201,31 @@ function notOlder(entryDeps: string[], entryVersions: number[], deps: readonly s
   return true
 }
 
+type Dependencies = { names: string[]; schemes: Array<readonly [string, string]> }
+
+/** Dependencies by query text, per engine: a read's dependencies follow from its text (bounded; then it starts over). */
+const byText = new WeakMap<Engine, Map<string, Dependencies>>()
+const MAX_MEMOISED = 10_000
+
+function memoised(engine: Engine, call: ReadCall, text: string): Dependencies {
+  // A named entry's text does not hold its arguments.
+  if (call.query?.key !== undefined) return dependencies(engine, call)
+  const memo = byText.get(engine) ?? new Map<string, Dependencies>()
+  byText.set(engine, memo)
+  let found = memo.get(text)
+  if (found === undefined) {
+    if (memo.size >= MAX_MEMOISED) memo.clear()
+    found = dependencies(engine, call)
+    memo.set(text, found)
+  }
+  return found
+}
+
 /**
  * The version names a read depends on: each model it reads whole (`m:Model`), and for each predicate (precise
  * invalidation) the model's predicate epoch and registry version, the scheme's version and each value combination's.
  */
-function dependencies(engine: Engine, call: ReadCall): { names: string[]; schemes: Array<readonly [string, string]> } {
+function dependencies(engine: Engine, call: ReadCall): Dependencies {
   const names = new Set<string>()
   const schemes = new Map<string, readonly [string, string]>()
   const { models, predicates } = engine.readsByPredicate(call.model)
