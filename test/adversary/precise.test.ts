@@ -1,0 +1,298 @@
+// ADVERSARY: precise invalidation (design invariant 11, docs/design.md) against an uncached client, on the
+// adversary's own schema (test/adversary/precise-models.prisma): self-relations both ways, a one-to-one with the key
+// on either side, compound keys with onUpdate Cascade, a non-id unique key referenced with onUpdate Cascade,
+// implicit and explicit many-to-many, nullable keys, BigInt and enum fields, @updatedAt, @map/@@map.
+// Every read below is one precise invalidation can take by predicate; every attack is a write made through the
+// cached client after those reads were cached. After each, every read must equal the oracle's (deep equality).
+import { afterEach, describe, expect, it } from 'vitest'
+import {
+  type Cached,
+  type PreciseWorld,
+  type Provider,
+  preciseWorld,
+  type Raw,
+  seedPrecise,
+  settle,
+  show,
+  sleep,
+} from './precise-database.ts'
+
+// biome-ignore lint/suspicious/noExplicitAny: attacks use the full client API (fluent calls, raw, transactions)
+const any = (p: unknown) => p as any
+
+type Read = [name: string, read: (p: Raw) => PromiseLike<unknown>]
+
+const reads: Read[] = [
+  ['notes of 1', (p) => p.note.findMany({ where: { ownerId: 1 }, orderBy: { id: 'asc' } })],
+  ['notes without owner', (p) => p.note.findMany({ where: { ownerId: null }, orderBy: { id: 'asc' } })],
+  ['notes of 1 or 2 (in)', (p) => p.note.findMany({ where: { ownerId: { in: [1, 2] } }, orderBy: { id: 'asc' } })],
+  [
+    'notes of 1 or pinned (OR)',
+    (p) => p.note.findMany({ where: { OR: [{ ownerId: 1 }, { pinned: true }] }, orderBy: { id: 'asc' } }),
+  ],
+  [
+    'pinned notes of 2 (AND)',
+    (p) => p.note.findMany({ where: { AND: [{ ownerId: 2 }, { pinned: true }] }, orderBy: { id: 'asc' } }),
+  ],
+  [
+    'notes of 1 with an a (equals + contains)',
+    (p) => p.note.findMany({ where: { ownerId: { equals: 1 }, title: { contains: 'a' } }, orderBy: { id: 'asc' } }),
+  ],
+  ['PRO notes (enum)', (p) => p.note.findMany({ where: { kind: 'PRO' }, orderBy: { id: 'asc' } })],
+  ['note 3', (p) => p.note.findUnique({ where: { id: 3 } })],
+  ['note 1 with owner', (p) => p.note.findUnique({ where: { id: 1 }, include: { owner: true, shelf: true } })],
+  ['notes by handle ann', (p) => p.note.findFirst({ where: { ownerHandle: 'ann' }, orderBy: { id: 'asc' } })],
+  ['notes titled a (string)', (p) => p.note.findMany({ where: { title: 'a' }, orderBy: { id: 'asc' } })],
+  ['notes on shelf A/1', (p) => p.note.findMany({ where: { shelfCode: 'A', shelfNo: 1 }, orderBy: { id: 'asc' } })],
+  ['notes 1 and 3 (id in)', (p) => p.note.findMany({ where: { id: { in: [1, 3] } }, orderBy: { id: 'asc' } })],
+  [
+    'account 1 full',
+    (p) =>
+      p.account.findUnique({
+        where: { id: 1 },
+        include: {
+          notes: { orderBy: { id: 'asc' } },
+          mentees: { orderBy: { id: 'asc' } },
+          profile: true,
+          buddyOf: { orderBy: { id: 'asc' } },
+          handleNotes: { orderBy: { id: 'asc' } },
+          groups: true,
+          pins: true,
+          _count: true,
+        },
+        omit: { updatedAt: true },
+      }),
+  ],
+  [
+    'account ann by handle',
+    (p) =>
+      p.account.findUnique({
+        where: { handle: 'ann' },
+        include: { handleNotes: { orderBy: { id: 'asc' } }, buddyOf: { orderBy: { id: 'asc' } } },
+        omit: { updatedAt: true },
+      }),
+  ],
+  [
+    'account 2 with mentor and profile',
+    (p) => p.account.findUnique({ where: { id: 2 }, include: { mentor: true, profile: true }, omit: { updatedAt: true } }),
+  ],
+  [
+    'mentees of 1',
+    (p) => p.account.findMany({ where: { mentorId: 1 }, orderBy: { id: 'asc' }, omit: { updatedAt: true } }),
+  ],
+  [
+    'accounts without mentor',
+    (p) => p.account.findMany({ where: { mentorId: null }, orderBy: { id: 'asc' }, omit: { updatedAt: true } }),
+  ],
+  ['PRO accounts', (p) => p.account.findMany({ where: { tier: 'PRO' }, select: { id: true, handle: true } })],
+  ['inactive accounts', (p) => p.account.findMany({ where: { active: false }, select: { id: true } })],
+  ['karma account (BigInt)', (p) => p.account.findMany({ where: { karma: 9007199254740993n }, select: { id: true } })],
+  [
+    'shelf A/1 with notes',
+    (p) =>
+      p.shelf.findUnique({ where: { code_no: { code: 'A', no: 1 } }, include: { notes: { orderBy: { id: 'asc' } } } }),
+  ],
+  ['tag 1 with notes', (p) => p.tag.findUnique({ where: { id: 1n }, include: { notes: { orderBy: { id: 'asc' } } } })],
+  ['count notes of 1', (p) => p.note.count({ where: { ownerId: 1 } })],
+  ['rank sum of 1', (p) => p.note.aggregate({ where: { ownerId: 1 }, _sum: { rank: true }, _count: true })],
+  [
+    'unpinned by owner',
+    (p) => p.note.groupBy({ by: ['ownerId'], where: { pinned: false }, _count: { _all: true }, orderBy: { ownerId: 'asc' } }),
+  ],
+  [
+    'pinned count of 1',
+    (p) =>
+      p.account.findUnique({
+        where: { id: 1 },
+        select: { _count: { select: { notes: { where: { pinned: true } } } } },
+      }),
+  ],
+  ['pins of 1', (p) => p.pin.findMany({ where: { accountId: 1 }, orderBy: { noteId: 'asc' } })],
+  ['pin 1/3', (p) => p.pin.findUnique({ where: { accountId_noteId: { accountId: 1, noteId: 3 } } })],
+  ['profile of 1', (p) => p.profile.findUnique({ where: { accountId: 1 } })],
+  ['fluent notes of 1', (p) => any(p.account.findUnique({ where: { id: 1 } })).notes({ orderBy: { id: 'asc' } })],
+  [
+    'deep include of 1',
+    (p) =>
+      p.account.findMany({
+        where: { id: 1 },
+        select: { id: true, notes: { orderBy: { id: 'asc' }, include: { tags: true, pins: true } } },
+      }),
+  ],
+  [
+    'distinct owners of unpinned',
+    (p) => p.note.findMany({ where: { pinned: false }, distinct: ['ownerId'], select: { ownerId: true }, orderBy: { ownerId: 'asc' } }),
+  ],
+  [
+    'cursor in notes of 1',
+    (p) => p.note.findMany({ where: { ownerId: 1 }, cursor: { id: 2 }, orderBy: { id: 'asc' } }),
+  ],
+  ['account ann (equals)', (p) => p.account.findFirst({ where: { handle: { equals: 'ann' } }, select: { id: true } })],
+]
+
+type Attack = [name: string, run: (p: Cached) => PromiseLike<unknown>]
+
+const attacks: Attack[] = [
+  ['create a note of 1', (p) => p.note.create({ data: { title: 'new', ownerId: 1 } })],
+  ['move note 3 to 1 (scalar)', (p) => p.note.update({ where: { id: 3 }, data: { ownerId: 1 } })],
+  ['move note 3 to 1 (connect)', (p) => p.note.update({ where: { id: 3 }, data: { owner: { connect: { id: 1 } } } })],
+  ['disconnect note 2', (p) => p.note.update({ where: { id: 2 }, data: { owner: { disconnect: true } } })],
+  ['increment rank of note 1', (p) => p.note.update({ where: { id: 1 }, data: { rank: { increment: 2 } } })],
+  ['unpin note 3', (p) => p.note.update({ where: { id: 3 }, data: { pinned: false } })],
+  ['retitle note 1 (select id only)', (p) => p.note.update({ where: { id: 1 }, data: { title: 'b' }, select: { id: true } })],
+  ['move note 3 (omit ownerId)', (p) => p.note.update({ where: { id: 3 }, data: { ownerId: 1 }, omit: { ownerId: true } })],
+  ['delete note 1', (p) => p.note.delete({ where: { id: 1 } })],
+  [
+    'upsert note 3 (update branch)',
+    (p) => p.note.upsert({ where: { id: 3 }, create: { title: 'x' }, update: { ownerId: null } }),
+  ],
+  [
+    'upsert note 50 (create branch)',
+    (p) => p.note.upsert({ where: { id: 50 }, create: { id: 50, title: 'x', ownerId: 1 }, update: {} }),
+  ],
+  ['rename ann (onUpdate Cascade on a unique)', (p) => p.account.update({ where: { id: 1 }, data: { handle: 'ann2' } })],
+  ['change id of account 1 (onUpdate Cascade)', (p) => p.account.update({ where: { id: 1 }, data: { id: 10 } })],
+  ['delete account 1 (SetNull, Cascade)', (p) => p.account.delete({ where: { id: 1 } })],
+  ['connect mentee from the other side', (p) => p.account.update({ where: { id: 2 }, data: { mentees: { connect: [{ id: 3 }] } } })],
+  ['connect mentor', (p) => p.account.update({ where: { id: 3 }, data: { mentor: { connect: { id: 2 } } } })],
+  ['mentor of self', (p) => p.account.update({ where: { id: 1 }, data: { mentees: { connect: [{ id: 1 }] } } })],
+  ['nested note create', (p) => p.account.update({ where: { id: 1 }, data: { notes: { create: { title: 'n' } } } })],
+  [
+    'nested note update',
+    (p) =>
+      p.account.update({ where: { id: 1 }, data: { notes: { update: { where: { id: 2 }, data: { pinned: true } } } } }),
+  ],
+  ['nested notes set', (p) => p.account.update({ where: { id: 1 }, data: { notes: { set: [{ id: 3 }] } } })],
+  [
+    'nested note upsert',
+    (p) =>
+      p.account.update({
+        where: { id: 2 },
+        data: { notes: { upsert: { where: { id: 3 }, create: { title: 'u' }, update: { kind: 'FREE' } } } },
+      }),
+  ],
+  ['nested note delete', (p) => p.account.update({ where: { id: 1 }, data: { notes: { delete: { id: 2 } } } })],
+  [
+    'nested connectOrCreate of a note',
+    (p) =>
+      p.account.update({
+        where: { id: 2 },
+        data: { notes: { connectOrCreate: { where: { id: 1 }, create: { title: 'c' } } } },
+      }),
+  ],
+  [
+    'profile moved to 2 (key on profile)',
+    (p) => p.profile.update({ where: { id: 1 }, data: { account: { connect: { id: 2 } } } }),
+  ],
+  [
+    'profile given to 2 from the account side',
+    (p) => p.account.update({ where: { id: 2 }, data: { profile: { connect: { id: 1 } } } }),
+  ],
+  ['profile disconnected', (p) => p.account.update({ where: { id: 1 }, data: { profile: { disconnect: true } } })],
+  ['profile deleted nested', (p) => p.account.update({ where: { id: 1 }, data: { profile: { delete: true } } })],
+  [
+    'owner deleted from the note (SetNull on the root row)',
+    (p) => p.note.update({ where: { id: 3 }, data: { owner: { delete: true } } }),
+  ],
+  [
+    'owner id changed from the note (Cascade on the root row)',
+    (p) => p.note.update({ where: { id: 3 }, data: { owner: { update: { id: 20 } } } }),
+  ],
+  [
+    'owner handle changed from the note',
+    (p) => p.note.update({ where: { id: 3 }, data: { byHandle: { update: { handle: 'bob2' } } } }),
+  ],
+  [
+    'shelf renumbered (compound onUpdate Cascade)',
+    (p) => p.shelf.update({ where: { code_no: { code: 'A', no: 1 } }, data: { no: 2 } }),
+  ],
+  ['shelf deleted (compound SetNull)', (p) => p.shelf.delete({ where: { code_no: { code: 'A', no: 1 } } })],
+  ['tag connects note 3', (p) => p.tag.update({ where: { id: 1n }, data: { notes: { connect: [{ id: 3 }] } } })],
+  ['note 2 tags cleared', (p) => p.note.update({ where: { id: 2 }, data: { tags: { set: [] } } })],
+  ['group drops account 1', (p) => p.group.update({ where: { id: 1 }, data: { accounts: { disconnect: [{ id: 1 }] } } })],
+  ['pin created', (p) => p.pin.create({ data: { accountId: 1, noteId: 1 } })],
+  [
+    'pin weight',
+    (p) => p.pin.update({ where: { accountId_noteId: { accountId: 1, noteId: 3 } }, data: { weight: 7 } }),
+  ],
+  ['pin deleted', (p) => p.pin.delete({ where: { accountId_noteId: { accountId: 1, noteId: 3 } } })],
+  ['updateMany notes of 1', (p) => p.note.updateMany({ where: { ownerId: 1 }, data: { pinned: true } })],
+  ['deleteMany notes of 2', (p) => p.note.deleteMany({ where: { ownerId: 2 } })],
+  ['createMany notes', (p) => p.note.createMany({ data: [{ title: 'q', ownerId: 1 }, { title: 'r', ownerId: null }] })],
+  ['createManyAndReturn', (p) => p.note.createManyAndReturn({ data: [{ title: 'q', ownerId: 2, pinned: true }] })],
+  [
+    'updateManyAndReturn',
+    (p) => p.note.updateManyAndReturn({ where: { ownerId: 2 }, data: { ownerId: 1 } }),
+  ],
+  ['raw update', (p) => p.$executeRawUnsafe(`UPDATE "notes" SET "owner_id" = 2 WHERE "id" = 1`)],
+  [
+    'batch transaction',
+    (p) =>
+      p.$transaction([
+        p.note.update({ where: { id: 2 }, data: { ownerId: 2 } }),
+        p.note.create({ data: { title: 't', ownerId: 1 } }),
+      ]),
+  ],
+  [
+    'interactive transaction',
+    (p) =>
+      p.$transaction(async (tx) => {
+        await tx.note.update({ where: { id: 2 }, data: { ownerId: 2 } })
+        await tx.account.update({ where: { id: 3 }, data: { mentorId: 2 } })
+      }),
+  ],
+  ['karma increment (BigInt)', (p) => p.account.update({ where: { id: 1 }, data: { karma: { increment: 1 } } })],
+  ['tier change (enum)', (p) => p.account.update({ where: { id: 1 }, data: { tier: 'FREE' } })],
+  [
+    'account upsert create branch with mentor',
+    (p) =>
+      p.account.upsert({
+        where: { handle: 'dan' },
+        create: { handle: 'dan', mentor: { connect: { id: 1 } }, notes: { create: { title: 'd' } } },
+        update: {},
+      }),
+  ],
+  [
+    'deep nested: mentor of 2 creates a note',
+    (p) => p.account.update({ where: { id: 2 }, data: { mentor: { update: { notes: { create: { title: 'deep' } } } } } }),
+  ],
+  ['note 4 takes bob by handle', (p) => p.note.update({ where: { id: 4 }, data: { byHandle: { connect: { handle: 'bob' } } } })],
+  ['buddy set by handle', (p) => p.account.update({ where: { id: 2 }, data: { buddy: { connect: { handle: 'ann' } } } })],
+  ['invalidate', (p) => p.$cache.invalidate({ models: ['Note'] })],
+  ['failing update (no such row)', (p) => p.note.update({ where: { id: 99 }, data: { ownerId: 1 } })],
+]
+
+async function differences(world: PreciseWorld, list: Read[]): Promise<string[]> {
+  const out: string[] = []
+  for (const [name, read] of list) {
+    const got = await settle(() => read(world.prisma))
+    const want = await settle(() => read(world.raw))
+    if (got !== want) out.push(`${name}: strata ${got} prisma ${want}`)
+  }
+  return out
+}
+
+async function warm(world: PreciseWorld, list: Read[]) {
+  for (let i = 0; i < 2; i++) for (const [, read] of list) await settle(() => read(world.prisma))
+}
+
+let current: PreciseWorld | undefined
+afterEach(async () => {
+  await current?.close()
+  current = undefined
+})
+
+async function fresh(provider: Provider): Promise<PreciseWorld> {
+  current = await preciseWorld(provider)
+  await seedPrecise(current.raw)
+  return current
+}
+
+describe.each(['sqlite', 'postgres'] as Provider[])('precise invalidation on %s', (provider) => {
+  it.each(attacks)('after %s every read equals the oracle', async (_, attack) => {
+    const w = await fresh(provider)
+    await warm(w, reads)
+    await settle(() => attack(w.prisma))
+    expect(await differences(w, reads)).toEqual([])
+  })
+})
