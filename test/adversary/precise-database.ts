@@ -55,12 +55,13 @@ export async function preciseWorld(provider: Provider, options: CacheOptions = {
   const prefix = `advp${process.pid}x${Date.now().toString(36)}x${seq++}`
   const closers: Array<() => Promise<void>> = []
   const make = async (o: CacheOptions = {}) => {
-    const c = extend(new C({ adapter: adapter() }), { redis: url, prefix, onError: () => {}, ...options, ...o })
+    const merged: CacheOptions = { redis: url, prefix, onError: () => {}, ...options, ...o }
+    const c = extend(new C({ adapter: adapter() }), merged)
     closers.push(async () => {
       await c.$cache.close()
       await c.$disconnect()
     })
-    await c.$cache.whenReady(5000)
+    if (merged.redis) await c.$cache.whenReady(5000)
     return c as unknown as Cached
   }
   const raw = new C({ adapter: adapter() })
