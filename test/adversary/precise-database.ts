@@ -86,7 +86,12 @@ export async function seedPrecise(p: Raw) {
   await p.account.create({ data: { id: 3, handle: 'cyd', mentorId: 1, buddyHandle: 'ann', active: false } })
   await p.profile.create({ data: { id: 1, accountId: 1, bio: 'first' } })
   await p.shelf.create({ data: { code: 'A', no: 1, label: 'top' } })
-  await p.tag.createMany({ data: [{ id: 1n, name: 'red' }, { id: 2n, name: 'blue' }] })
+  await p.tag.createMany({
+    data: [
+      { id: 1n, name: 'red' },
+      { id: 2n, name: 'blue' },
+    ],
+  })
   await p.group.create({ data: { id: 1, name: 'g1', accounts: { connect: [{ id: 1 }, { id: 2 }] } } })
   await p.note.create({ data: { id: 1, title: 'a', ownerId: 1, ownerHandle: 'ann', shelfCode: 'A', shelfNo: 1 } })
   await p.note.create({ data: { id: 2, title: 'z', ownerId: 1, rank: 5, tags: { connect: [{ id: 1n }] } } })
@@ -114,7 +119,9 @@ export async function settle(read: () => PromiseLike<unknown>): Promise<string> 
   try {
     return show(await read())
   } catch (e) {
-    return `throws ${String((e as Error).message).split('\n').at(-1)}`
+    return `throws ${String((e as Error).message)
+      .split('\n')
+      .at(-1)}`
   }
 }
 
