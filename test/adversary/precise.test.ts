@@ -418,19 +418,40 @@ describe.each(['sqlite', 'postgres'] as Provider[])('findings on %s', (provider)
     }
     expect(got).toBe(want)
   })
-  // FINDING, same cause, other write forms: `createMany`, and a note created by a nested write, from an instance
-  // with `invalidation: 'model'`, bump only `m:Note` too.
+  // FINDING, same cause, other write forms: `createMany` and a nested create from an instance with
+  // `invalidation: 'model'` bump only `m:Note`; and an instance keeping Note write-through puts the row of an
+  // `update` or `delete` (bumping `m:Note` and the row's own version, not the row epoch `w:Note` nor predicates).
   it.each([
-    ['createMany', (p: Cached) => p.note.createMany({ data: [{ title: 'new', ownerId: 1 }] })],
     [
-      'nested create',
+      'createMany, invalidation "model"',
+      { invalidation: 'model' },
+      (p: Cached) => p.note.createMany({ data: [{ title: 'new', ownerId: 1 }] }),
+    ],
+    [
+      'nested create, invalidation "model"',
+      { invalidation: 'model' },
       (p: Cached) => p.account.update({ where: { id: 1 }, data: { notes: { create: { title: 'new' } } } }),
     ],
+    [
+      'update, Note write-through',
+      { models: { Note: { strategy: 'write-through' } } },
+      (p: Cached) => p.note.update({ where: { id: 3 }, data: { ownerId: 1 } }),
+    ],
+    [
+      'retitle, Note write-through',
+      { models: { Note: { strategy: 'write-through' } } },
+      (p: Cached) => p.note.update({ where: { id: 2 }, data: { title: 'b' } }),
+    ],
+    [
+      'delete, Note write-through',
+      { models: { Note: { strategy: 'write-through' } } },
+      (p: Cached) => p.note.delete({ where: { id: 2 } }),
+    ],
   ] as Array<
-    [string, (p: Cached) => PromiseLike<unknown>]
-  >)('a %s by an instance with invalidation "model" reaches precise readers', async (_, write) => {
+    [string, CacheOptions, (p: Cached) => PromiseLike<unknown>]
+  >)('a write (%s) by another instance reaches precise readers', async (_, options, write) => {
     const w = await fresh(provider)
-    const other = await w.instance({ invalidation: 'model' })
+    const other = await w.instance(options)
     const read = (p: Raw) => p.note.findMany({ where: { ownerId: 1 }, orderBy: { id: 'asc' } })
     await read(w.prisma)
     await read(w.prisma)
