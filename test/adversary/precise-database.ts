@@ -26,7 +26,7 @@ export interface PreciseWorld {
   prisma: Cached
   prefix: string
   /** Another cached client on the same database and prefix. */
-  instance(o?: CacheOptions): Promise<Cached>
+  instance(o?: CacheOptions, below?: (c: Raw) => unknown): Promise<Cached>
   close(): Promise<void>
 }
 
@@ -54,9 +54,10 @@ export async function preciseWorld(provider: Provider, options: CacheOptions = {
   const url = await redisUrl()
   const prefix = `advp${process.pid}x${Date.now().toString(36)}x${seq++}`
   const closers: Array<() => Promise<void>> = []
-  const make = async (o: CacheOptions = {}) => {
+  // `below`: extensions applied to the client before the cache (result extensions, for example).
+  const make = async (o: CacheOptions = {}, below: (c: Raw) => unknown = (c) => c) => {
     const merged: CacheOptions = { redis: url, prefix, onError: () => {}, ...options, ...o }
-    const c = extend(new C({ adapter: adapter() }), merged)
+    const c = extend(below(new C({ adapter: adapter() })) as Raw, merged)
     closers.push(async () => {
       await c.$cache.close()
       await c.$disconnect()
