@@ -494,6 +494,34 @@ describe.each(['sqlite', 'postgres'] as Provider[])('findings on %s', (provider)
   })
 })
 
+describe('findings: a write-through reader and a precise writer', () => {
+  // FINDING (design invariant 15; README "Instances with other strategies"): an instance keeping Note
+  // write-through caches note 3 as a row entry, which depends only on the row's own version and the row epoch
+  // `w:Note` (`m:Note` only for "no such row"). A precise writer (the default) updating or deleting note 3 bumps
+  // `m:Note` and the predicates of the row, never `w:Note` nor the row's version: the write-through instance keeps
+  // answering the old row (or the deleted one). A writer with `invalidation: 'model'` bumps `w:Note` and is seen.
+  it.each([
+    ['update', (p: Cached) => p.note.update({ where: { id: 3 }, data: { title: 'changed' } })],
+    ['delete', (p: Cached) => p.note.delete({ where: { id: 3 } })],
+  ] as Array<
+    [string, (p: Cached) => PromiseLike<unknown>]
+  >)('a precise %s reaches a write-through reader', async (_, write) => {
+    const w = await fresh('sqlite')
+    const reader = await w.instance({ models: { Note: { strategy: 'write-through' } } })
+    const read = (p: Raw) => p.note.findUnique({ where: { id: 3 } })
+    await read(reader)
+    await read(reader)
+    await write(w.prisma)
+    const want = await settle(() => read(w.raw))
+    let got = ''
+    for (let i = 0; i < 40 && got !== want; i++) {
+      got = await settle(() => read(reader))
+      if (got !== want) await sleep(50)
+    }
+    expect(got).toBe(want)
+  })
+})
+
 describe('held: result extensions below the cache', () => {
   // A result extension below cache() that overrides a key column (Prisma documents overriding fields with
   // `result`): the row a precise write reads its values from is the column's, not the computed value (the write
@@ -607,6 +635,31 @@ describe('held: registry, instances, no Redis', () => {
       await sleep(50)
     }
     expect(diff).toEqual([])
+  })
+
+  // Every key of the prefix deleted (Redis lost its data: eviction of everything, a FLUSHALL limited to us), then
+  // writes: versions reseed above what they were, and the registry is made again.
+  it.each([
+    'sqlite',
+    'postgres',
+  ] as Provider[])('every key of the prefix deleted, then writes (%s)', async (provider) => {
+    const w = await fresh(provider)
+    await warm(w, reads)
+    const { Redis } = await import('ioredis')
+    const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379')
+    for (const pattern of [`{${w.prefix}}:*`, `${w.prefix}:*`]) {
+      let cursor = '0'
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000)
+        cursor = next
+        if (keys.length) await redis.del(...keys)
+      } while (cursor !== '0')
+    }
+    await w.prisma.note.create({ data: { title: 'new', ownerId: 1 } })
+    await w.prisma.note.update({ where: { id: 3 }, data: { title: 'changed', pinned: false } })
+    await w.prisma.account.update({ where: { id: 3 }, data: { mentorId: 2 } })
+    expect(await differences(w, reads)).toEqual([])
+    redis.disconnect()
   })
 
   // Without Redis the registry is the process's own and writes expand their rows against it.
