@@ -437,8 +437,8 @@ export async function main(options: QuickstartOptions = {}): Promise<QuickstartR
       '',
     )
     out(
-      '   A miss is either the first read of a query or a read made stale by a write. Strata invalidates by model,',
-      '   not by row: each new comment makes every cached comment list stale, while user cards and posts stay cached.',
+      '   A miss is either the first read of a query or a read made stale by a write. Strata invalidates by the rows',
+      '   a write touches: a new comment makes stale the comment list of its own post only, not every comment list.',
     )
     if (redisUrl) {
       out(
