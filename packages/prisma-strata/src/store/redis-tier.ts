@@ -89,6 +89,11 @@ export class RedisTier {
     for (const breaker of this.breakers.values()) breaker.reset()
   }
 
+  /** Whether keys spread over the nodes of a Redis Cluster: one script may then only touch keys of one slot. */
+  get isCluster(): boolean {
+    return (this.client as unknown as { isCluster?: boolean }).isCluster === true
+  }
+
   /** The breaker of the node that serves `key` (the node is looked up in the Cluster's slot table). */
   private breaker(key: string | undefined): Breaker {
     const cluster = this.client as unknown as { isCluster?: boolean; slots: string[][] }
