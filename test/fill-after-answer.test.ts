@@ -21,23 +21,47 @@ function fillGate(client: Redis, prefix: string) {
   const isFill = (method: PropertyKey, args: unknown[]) =>
     (method === 'set' && String(args[0]).startsWith(`${prefix}:e:`) && !args.includes('NX')) ||
     (method === 'evalsha' && String(args[2]).startsWith(`{${prefix}}:l:`))
+  const hold = (send: () => Promise<unknown>) => {
+    if (!armed) {
+      // The rest of a fill let through (a lease's SET and release after its check): it lands too.
+      const sent = send()
+      landed.push(sent)
+      return sent
+    }
+    onIssue()
+    const sent = opened.then(send)
+    landed.push(sent)
+    return sent
+  }
+  /** A pipeline (fills going out in one write, maybe with a GET) is held if it carries a fill. */
+  const pipeline = (real: ReturnType<Redis['pipeline']>) => {
+    let fills = false
+    const wrapped: typeof real = new Proxy(real, {
+      get(target, method) {
+        const value = Reflect.get(target, method)
+        if (typeof value !== 'function') return value
+        if (method === 'exec') return () => (fills ? hold(() => value.apply(target, [])) : value.apply(target, []))
+        return (...args: unknown[]) => {
+          if (isFill(method, args)) {
+            fills = true
+            held.push('pipeline')
+          }
+          value.apply(target, args)
+          return wrapped
+        }
+      },
+    })
+    return wrapped
+  }
   const proxy = new Proxy(client, {
     get(target, method) {
       const value = Reflect.get(target, method)
       if (typeof value !== 'function') return value
+      if (method === 'pipeline') return () => pipeline(value.apply(target, []))
       return (...args: unknown[]) => {
         if (!isFill(method, args)) return value.apply(target, args)
-        if (!armed) {
-          // The rest of a fill let through (a lease's SET and release after its check): it lands too.
-          const sent = value.apply(target, args)
-          landed.push(sent)
-          return sent
-        }
-        onIssue()
         held.push(String(method))
-        const sent = opened.then(() => value.apply(target, args))
-        landed.push(sent)
-        return sent
+        return hold(() => value.apply(target, args))
       }
     },
   })
@@ -142,23 +166,30 @@ describe.each(twoTier)('a fill goes out after the answer: $provider / $tiers', (
       expect((await read())?.views).toBe(2)
     })
 
-    it('identical reads share the flight until its fill has landed', async () => {
+    it('an identical read right after a miss finds its fill, never queries again', async () => {
       await s.raw.post.create({ data: { title: 'shared', views: 1 } })
-      // Without the local tier, only the flight can answer a read while the entry is not in Redis yet.
+      // Without the local tier, only Redis or the flight can answer the second read.
       const redisOnly = await s.instance({ local: false })
       const read = () => redisOnly.post.findMany({ where: { title: 'shared' } })
-      gate.arm()
-      await read()
-      await nextTurn()
-      expect(gate.held.length).toBeGreaterThan(0)
-      const again = await Promise.all([read(), read()])
-      expect(again.map((r) => r.length)).toEqual([1, 1])
-      expect(redisOnly.$cache.stats()).toMatchObject({ misses: 1, coalesced: 2 })
-      gate.release()
-      await gate.landed()
-      // Landed: the flight is over, and the entry answers.
-      expect((await read()).length).toBe(1)
-      expect(redisOnly.$cache.stats()).toMatchObject({ misses: 1, redisHits: 1 })
+      if ('lease' in options) {
+        // With leases the fill waits for a script saying no write overtook it: the flight covers reads meanwhile.
+        gate.arm()
+        await read()
+        await nextTurn()
+        expect(gate.held.length).toBeGreaterThan(0)
+        const again = await Promise.all([read(), read()])
+        expect(again.map((r) => r.length)).toEqual([1, 1])
+        expect(redisOnly.$cache.stats()).toMatchObject({ misses: 1, coalesced: 2 })
+        gate.release()
+        await gate.landed()
+        expect((await read()).length).toBe(1)
+        expect(redisOnly.$cache.stats()).toMatchObject({ misses: 1, redisHits: 1 })
+      } else {
+        // The fill goes out with (or before) the next command this process sends: the next read's lookup finds it.
+        await read()
+        expect((await read()).length).toBe(1)
+        expect(redisOnly.$cache.stats()).toMatchObject({ misses: 1, redisHits: 1, coalesced: 0 })
+      }
     })
   })
 })

@@ -41,7 +41,10 @@ export interface Outcome {
 export interface Stored {
   /** The master copy kept, or undefined when the value was not stored. */
   master: unknown
-  /** Settles once Redis has the entry or refused it (and the lease is released); undefined when nothing goes out. */
+  /**
+   * Settles once Redis has the entry or refused it (and the lease is released); until then identical reads share
+   * the flight. Undefined when nothing goes out, or when no later read of this process can reach Redis before it.
+   */
   landed: Promise<unknown> | undefined
 }
 

@@ -181,24 +181,30 @@ class QueryEntry implements EntryKind<Versions> {
     if (!redis) return { master, landed: undefined }
     // The Redis side goes out after the answer: its frame is made of the bytes taken above, not of the caller's
     // object; the flight covers identical reads until it has landed (tiered-read.ts).
-    const landed = afterAnswer(async () => {
+    const makeFrame = () => {
       const frame = encodeEntry({ query: text, deps, versions, ...times, value: bytes })
       // The frame carries the query text too: one no instance could read back is not worth writing.
-      if (frame.length > engine.maxEntryBytes + 1024) {
-        engine.reporter.tooLarge(frame.length)
-        if (lease) await engine.leases?.release(text, lease)
-        return
-      }
-      const ttl = times.expiresAt - Date.now()
-      const leases = engine.leases
-      if (lease && leases) {
+      if (frame.length <= engine.maxEntryBytes + 1024) return { value: frame, ttlMs: times.expiresAt - Date.now() }
+      engine.reporter.tooLarge(frame.length)
+      return undefined
+    }
+    const leases = engine.leases
+    if (lease && leases) {
+      const landed = afterAnswer(async () => {
+        const made = makeFrame()
         // A fill a write overtook is refused: the versions it was read under must still be current.
-        if (await leases.allowsFill(text, lease, deps, versions)) await redis.set(this.redisKey, frame, ttl)
+        if (made && (await leases.allowsFill(text, lease, deps, versions))) {
+          await redis.set(this.redisKey, made.value, made.ttlMs)
+        }
         await leases.release(text, lease)
-      } else await redis.set(this.redisKey, frame, ttl)
-    })
-    engine.inBackground(landed)
-    return { master, landed }
+      })
+      engine.inBackground(landed)
+      return { master, landed }
+    }
+    const sent = redis.setSoon(this.redisKey, makeFrame)
+    engine.inBackground(sent)
+    // Pipelined, the SET goes out before any later command of this process: a later read cannot miss it.
+    return { master, landed: redis.pipelines ? undefined : sent }
   }
 
   answer(value: unknown, owned: boolean, notFound?: unknown): unknown {
