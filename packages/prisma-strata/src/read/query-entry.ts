@@ -203,7 +203,7 @@ class QueryEntry implements EntryKind<Versions> {
     }
     const sent = redis.setSoon(this.redisKey, makeFrame)
     engine.inBackground(sent)
-    // Pipelined, the SET goes out before any later command of this process: a later read cannot miss it.
+    // Pipelined, the SET goes out with or before any later GET of this process: a later read's lookup finds it.
     return { master, landed: redis.pipelines ? undefined : sent }
   }
 

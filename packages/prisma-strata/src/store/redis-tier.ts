@@ -171,8 +171,9 @@ export class RedisTier {
 
   /**
    * Whether commands can share one write: a standalone server (a Cluster spreads keys over nodes). Then a fill
-   * passed to `setSoon` reaches Redis before any GET or script this process sends later (it goes out with the GET,
-   * or before the script, on one connection that keeps their order).
+   * passed to `setSoon` reaches Redis before any GET this process sends later (it goes out with the GET, on one
+   * connection that keeps their order). A versions script sent in the same turn may still pass it: a read that
+   * knew no versions then queries once more, and stores the same entry (never a stale one: versions decide).
    */
   get pipelines(): boolean {
     return !this.isCluster && typeof this.client.pipeline === 'function'
@@ -302,8 +303,6 @@ export class RedisTier {
       this.shas.set(source, sha)
     }
     const digest = sha
-    // Fills waiting to go out are written first: a script that reads an entry finds this process's fill of it.
-    if (this.pending.length > 0 && this.pipelines) this.flushSets(this.pending.splice(0))
     return this.guard(
       'EVALSHA',
       async () => {
