@@ -200,6 +200,35 @@ describe.each(matrix.filter((c) => c.tiers === 'two-tier'))('hostile bytes under
     })
   }
 
+  it('an entry key holding another type is a miss, not a Redis failure, whether the versions are known or not', async () => {
+    const read = reads.findMany
+    const expected = await read(s.raw as never)
+    await s.prisma.$cache.invalidate({ models: ['User'] })
+    const old = await redis().keys(`${s.prefix}:e:*`)
+    if (old.length > 0) await redis().del(...old)
+    expect(await read(s.prisma)).toEqual(expected)
+    const key = await storedInRedis(s, 'e:User:*')
+    const plant = async () => {
+      await redis().del(key)
+      await redis().hset(key, 'x', 'not an entry')
+    }
+    // This instance knows its versions: its GET meets the hash (a failed command, reported), then its fill
+    // replaces it.
+    await plant()
+    s.prisma.$cache.resetStats()
+    expect(await read(s.prisma)).toEqual(expected)
+    expect(s.prisma.$cache.stats()).toMatchObject({ misses: 1, redisHits: 0 })
+    // Its fill, stored in the background, replaces the hash before it is planted again.
+    for (let i = 0; i < 500 && (await redis().type(key)) !== 'string'; i++) await new Promise((r) => setTimeout(r, 10))
+    // A new instance knows no version: it reads them and the entry in one script, which must not fail on the hash.
+    await plant()
+    const fresh = await s.instance()
+    errors.length = 0
+    expect(await read(fresh)).toEqual(expected)
+    expect(fresh.$cache.stats()).toMatchObject({ misses: 1, redisHits: 0 })
+    expect(errors).toEqual([])
+  })
+
   it('a write-through row hash holding hostile bytes is a miss answered by the database', async () => {
     const post = await s.raw.post.findFirstOrThrow({ where: { title: 'row' } })
     const read = () => s.prisma.post.findUnique({ where: { id: post.id } })

@@ -25,12 +25,12 @@ const results = await Promise.all(
   Array.from({ length: Number(READS) }, () => prisma.post.findFirst({ where: { title: 'hot' }, cache: { ttl: 1 } })),
 )
 const queries = counting.statements().filter((sql) => /select/i.test(sql) && sql.includes('"Post"')).length
-const { errors, misses, coalesced, bypasses, redisHits, hitRatio } = prisma.$cache.stats()
+const { errors, misses, coalesced, bypasses, redisHits, localHits, hitRatio } = prisma.$cache.stats()
 const views = [...new Set(results.map((r) => r?.views))]
 // Reported before close(): the test may be holding Redis frozen, and a lease holder's fill, which the other
 // instances wait for, is on its way in the background either way (close() lets it land before exiting).
 process.stdout.write(
-  `${JSON.stringify({ queries, errors, views, misses, coalesced, bypasses, redisHits, hitRatio })}\n`,
+  `${JSON.stringify({ queries, errors, views, misses, coalesced, bypasses, redisHits, localHits, hitRatio })}\n`,
 )
 await prisma.$cache.close()
 await prisma.$disconnect()

@@ -103,7 +103,8 @@ function ratio(v: number): string {
 
 export function chart(report: Record<string, unknown>): string | undefined {
   const compare = report.compare as Record<string, unknown> | undefined
-  if (!compare || !compare.pointHit) return undefined
+  // A run of the latency cases alone (--latency-only) draws no chart.
+  if (!compare || !compare.pointHit || !compare.mix) return undefined
   const config = compare.config as { entries: number; mixKeys: number; mixConcurrency: number }
   const write = compare.write as (Rows[number] & { medianMs: number; ratioToPrisma: number })[]
   const mix = compare.mix as (Rows[number] & { opsPerSec: number; hitRatio?: number })[]

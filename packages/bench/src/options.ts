@@ -71,6 +71,8 @@ export interface CompareOptions {
   mixOps: number
   mixKeys: number
   mixConcurrency: number
+  /** Only the latency cases (hits and misses): no mix, no write. */
+  latencyOnly: boolean
 }
 
 export interface MultiOptions {
@@ -126,6 +128,7 @@ compare (Strata, prisma-extension-redis, plain Prisma, on PostgreSQL):
   --mix-ops N           90/10 mix: operations per contender (default 4000; --quick 2000)
   --mix-keys N          90/10 mix: rows read and written, Zipf-distributed (default 10000)
   --mix-concurrency N   90/10 mix: operations in flight (default 8)
+  --latency-only        only the latency cases (hits, misses side by side): no mix, no write
 
 write-through (strategy invalidate vs write-through, Strata two-tier):
   --wt-rows N           rows per configuration (default 10000; --quick 2000)
@@ -167,6 +170,7 @@ export function readOptions(argv: string[], benchDir: string): BenchOptions {
       'mix-ops': { type: 'string' },
       'mix-keys': { type: 'string' },
       'mix-concurrency': { type: 'string' },
+      'latency-only': { type: 'boolean', default: false },
       'wt-rows': { type: 'string' },
       'wt-ops': { type: 'string' },
       'memory-queries': { type: 'string' },
@@ -225,6 +229,7 @@ export function readOptions(argv: string[], benchDir: string): BenchOptions {
       mixOps: count(values['mix-ops'], 'mix-ops', quick ? 2000 : 4000),
       mixKeys: count(values['mix-keys'], 'mix-keys', 10_000),
       mixConcurrency: count(values['mix-concurrency'], 'mix-concurrency', 8),
+      latencyOnly: values['latency-only'],
     },
     writeThrough: {
       rows: count(values['wt-rows'], 'wt-rows', quick ? 2000 : 10_000),

@@ -123,7 +123,7 @@ export class Engine {
     }
     this.reporter = new Reporter(this.stats, options)
     this.refreshes = new Refreshes(this.reporter.error, (work) => this.inBackground(work))
-    this.flights = new Flights(options.redisTimeout)
+    this.flights = new Flights(options.redisTimeout, (outcome) => outcome.landed)
     this.keys = keySpace(options.prefix)
     this.local = options.local ? new LocalTier(options.local.maxBytes, options.local.ttl) : undefined
     const origin = randomUUID().slice(0, 8)

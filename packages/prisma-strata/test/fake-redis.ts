@@ -51,13 +51,18 @@ class Server {
 
   run(source: string, keys: string[], args: string[]): unknown {
     if (source === readVersions) {
-      return keys.slice(1).map((key) => {
+      // ARGV: ttl, n, channel, origin, then model/schemes pairs (registration is not modelled here); KEYS after the
+      // n version keys and the pairs' two keys each are entry keys, read along.
+      const n = Number(args[1])
+      const entriesAt = 1 + n + (args.length - 4)
+      const versions = keys.slice(1, 1 + n).map((key) => {
         const stored = this.read(key)
         if (stored !== undefined) return Number(stored)
         const seed = this.time()
         this.write(key, String(seed))
         return seed
       })
+      return [...versions, ...keys.slice(entriesAt).map((key) => this.read(key) ?? null)]
     }
     if (source === bumpVersions) {
       // ARGV: channel, origin, ttl, count of names, key prefix, names (row requests are not modelled here).

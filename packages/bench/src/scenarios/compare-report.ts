@@ -22,6 +22,7 @@ export interface CompareResults {
   pointHit: LatencyRow[]
   listHit: LatencyRow[]
   miss: LatencyRow[]
+  missCold: LatencyRow[]
   write: WriteRow[]
   mix: MixRow[]
 }
@@ -129,4 +130,39 @@ export function mixTable(rows: MixRow[]): string {
       m.counters ? String(m.counters.errors) : '-',
     ]),
   )
+}
+
+const commandList = (counts: Record<string, number> | undefined) =>
+  counts
+    ? Object.entries(counts)
+        .filter(([, n]) => n >= 0.005)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([name, n]) => `${name} ${n.toFixed(2)}`)
+        .join(', ') || '0'
+    : '-'
+
+/**
+ * The misses side by side: each contender's median and ratio to Prisma uncached, with the versions known in process
+ * and not, and the Redis commands a miss costs: sent by the client, and run by the server (scripts' included).
+ */
+export function missTable(r: CompareResults): string {
+  const header = ['case', 'contender', 'miss µs', '÷ Prisma', 'sent per miss', 'run by the server per miss']
+  const rows: string[][] = []
+  for (const [label, list] of [
+    ['versions known', r.miss],
+    ['versions not known', r.missCold],
+  ] as const) {
+    for (const m of list) {
+      if (m.key === 'floor') continue
+      rows.push([
+        label,
+        m.label,
+        us(m.summary.median),
+        times(m.ratioToPrisma),
+        commandList(m.sentPerCall),
+        commandList(m.redisPerCall),
+      ])
+    }
+  }
+  return markdownTable(header, rows)
 }

@@ -9,7 +9,7 @@ import { withCleanup } from './cleanup.ts'
 import { openContenders } from './compare-contenders.ts'
 import { latencyCases, runLatencyCase } from './compare-latency.ts'
 import { runMix } from './compare-mix.ts'
-import { type CompareResults, mixTable, summaryTable, writeTable } from './compare-report.ts'
+import { type CompareResults, missTable, mixTable, summaryTable, writeTable } from './compare-report.ts'
 import { runWrite } from './compare-write.ts'
 import { type Services, startServices } from './services.ts'
 
@@ -58,12 +58,27 @@ export function runCompare(options: BenchOptions) {
     const { authorId, ids } = await seedRows(services, Math.max(o.entries, o.mixKeys))
     const contenders = await openContenders(services, defer)
     const checks: Check[] = []
-    const latency = { rounds: o.rounds, calls: o.calls, warmup: Math.min(200, o.calls) }
+    const counts = services.commandCalls
+    const latency = {
+      rounds: o.rounds,
+      calls: o.calls,
+      warmup: Math.min(200, o.calls),
+      redis: counts ? { url: services.redisUrl, commandCalls: counts } : undefined,
+    }
     const results = {} as CompareResults
     for (const c of latencyCases({ hot: ids[0] as number, authorId })) {
       const run = await runLatencyCase(c, contenders, latency)
       results[c.key] = run.rows
       checks.push(...run.checks)
+    }
+    if (o.latencyOnly) {
+      console.log()
+      console.log(summaryTable({ ...results, write: [], mix: [] }, o.entries))
+      console.log()
+      console.log('Misses:')
+      console.log(missTable(results))
+      for (const v of checks) console.log(`${v.ok ? 'ok  ' : 'WARN'} ${v.text}`)
+      return { config: o, services: services.info, ...results, checks }
     }
     const mix = await runMix(contenders, {
       ids: ids.slice(0, o.mixKeys),
@@ -84,6 +99,9 @@ export function runCompare(options: BenchOptions) {
 
     console.log()
     console.log(summaryTable(results, o.entries))
+    console.log()
+    console.log('Misses:')
+    console.log(missTable(results))
     console.log()
     console.log(`Write with ${o.entries.toLocaleString('en-US')} entries cached:`)
     console.log(writeTable(results.write))

@@ -33,6 +33,19 @@ export interface Outcome {
   tier?: Tier
   /** Answered by an entry past its TTL: within `swr` (a refresh runs) or `grace` (the database failed). */
   stale?: boolean
+  /** A fill still on its way to Redis: identical reads keep sharing the flight until it has landed. */
+  landed?: Promise<unknown>
+}
+
+/** What a fill stored. */
+export interface Stored {
+  /** The master copy kept, or undefined when the value was not stored. */
+  master: unknown
+  /**
+   * Settles once Redis has the entry or refused it (and the lease is released); until then identical reads share
+   * the flight. Undefined when nothing goes out, or when no later read of this process can reach Redis before it.
+   */
+  landed: Promise<unknown> | undefined
 }
 
 /** An entry read from Redis that is current under the read's snapshot (already kept locally). */
@@ -65,10 +78,11 @@ export interface EntryKind<S extends Snapshot> {
   /** Sends the read to the database (or runs a `wrap` loader). */
   query(): PromiseLike<unknown>
   /**
-   * Stores a queried value under `snapshot` in both tiers, in the background, and releases `lease` once Redis has
-   * it (or refused it). Returns the master copy kept, or undefined when the value was not stored.
+   * Stores a queried value under `snapshot` in both tiers and releases `lease` once Redis has it (or refused it).
+   * Whatever the caller's answer need not wait for goes out after it (`landed`); a copy of the value is taken
+   * first, since the caller may mutate it.
    */
-  store(snapshot: S, value: unknown, lease: string | undefined): unknown
+  store(snapshot: S, value: unknown, lease: string | undefined): Stored
   /**
    * The caller's answer from `value`: `owned` when no one else holds it (Prisma's own result, for the read that
    * queried); `notFound`, Prisma's error for an `*OrThrow` read of no row.

@@ -32,8 +32,15 @@ export class Flights<T> {
   private readonly stamps = new Map<string, number>()
   private started = 0
 
-  /** `keepMs`: how long an answered flight stays for reads begun before it (the Redis budget of a read). */
-  constructor(private readonly keepMs: number) {}
+  /**
+   * `keepMs`: how long an answered flight stays for reads begun before it (the Redis budget of a read).
+   * `landed`: what an answer still has on its way after it was given (a fill going to Redis): until that settles,
+   * the flight is under way, and identical reads share its answer rather than miss an entry not yet stored.
+   */
+  constructor(
+    private readonly keepMs: number,
+    private readonly landed: (answer: T) => PromiseLike<unknown> | undefined = () => undefined,
+  ) {}
 
   /** This process's write to `names` has returned: flights started before it no longer answer reads of them. */
   wrote(names: Iterable<string>): void {
@@ -79,10 +86,15 @@ export class Flights<T> {
     if (++this.started % SWEEP_EVERY === 0) {
       for (const [k, f] of this.byKey) if (this.expired(f, now)) this.byKey.delete(k)
     }
+    const settle = () => {
+      flight.settled = true
+      flight.settledAt = performance.now()
+    }
     work.then(
-      () => {
-        flight.settled = true
-        flight.settledAt = performance.now()
+      (answer) => {
+        const landing = this.landed(answer)
+        if (landing === undefined) settle()
+        else landing.then(settle, settle)
       },
       () => {
         if (this.byKey.get(key) === flight) this.byKey.delete(key)

@@ -16,10 +16,12 @@ import {
 import type { LocalEntry } from '../store/local-tier'
 import { FAILED } from '../store/redis-tier'
 import type { Budget } from '../store/turn-batch'
+import type { Snapshotted } from '../store/versions'
+import { afterAnswer } from './after-answer'
 import { copyResult } from './copy-result'
 import { readDependencies } from './dependencies'
 import { readEntry } from './entry-frame'
-import type { EntryKind, Found, Snapshot } from './entry-kind'
+import type { EntryKind, Found, Snapshot, Stored } from './entry-kind'
 import { readFootprint } from './predicates'
 import { answer, queryText, type ReadCall, sameVersions } from './read-call'
 import { fitsOperation } from './result-shape'
@@ -32,6 +34,8 @@ export function cachedRead(engine: Engine, call: ReadCall): Promise<unknown> {
 
 interface Versions extends Snapshot {
   versions: number[]
+  /** The entry's frame, when the call that read the versions brought it (null: none); else the lookup reads it. */
+  frame?: Buffer | null
 }
 
 class QueryEntry implements EntryKind<Versions> {
@@ -69,21 +73,23 @@ class QueryEntry implements EntryKind<Versions> {
   async snapshot(budget: Budget): Promise<Versions | undefined> {
     const { engine } = this
     const deps = this.deps()
-    let versions: number[] | undefined
-    if (this.schemes.length === 0) versions = await engine.versions.snapshot(deps, budget)
+    // Where the call goes to Redis, the entry is read in it too: a miss costs Redis one command before its SQL.
+    const entry = engine.redis ? this.redisKey : undefined
+    let read: Snapshotted | undefined
+    if (this.schemes.length === 0) read = await engine.versions.snapshotWith(deps, entry, budget)
     else if (!engine.redis) {
       engine.schemes.registerLocally(this.schemes)
-      versions = await engine.versions.snapshot(deps, budget)
+      read = await engine.versions.snapshotWith(deps, undefined, budget)
     } else {
       // A predicate is bumped by writes only once its scheme is in the registry: unless this process registered
       // it under the registry version it knows, the snapshot registers it first, in the same script call.
       const known = engine.versions.peek(deps)
-      versions =
+      read =
         known && this.unregistered(known).length === 0
-          ? known
-          : await engine.versions.snapshot(deps, budget, this.schemes)
+          ? { versions: known }
+          : await engine.versions.snapshotWith(deps, entry, budget, this.schemes)
     }
-    return versions && { versions, stamp: versions.join(',') }
+    return read && { versions: read.versions, frame: read.frame, stamp: read.versions.join(',') }
   }
 
   private unregistered(versions: number[]): ReadonlyArray<readonly [string, string]> {
@@ -104,9 +110,13 @@ class QueryEntry implements EntryKind<Versions> {
   }
 
   async lookup(snapshot: Versions, deadline: number): Promise<Found | undefined> {
+    const frame = snapshot.frame !== undefined ? snapshot.frame : await this.engine.redis?.get(this.redisKey, deadline)
+    return frame && frame !== FAILED ? this.fromFrame(frame, snapshot, deadline) : undefined
+  }
+
+  /** The entry of a frame, if it stores this query under the snapshot's versions or newer ones Redis holds. */
+  private async fromFrame(frame: Buffer, snapshot: Versions, deadline: number): Promise<Found | undefined> {
     const { engine, call, text } = this
-    const frame = await engine.redis?.get(this.redisKey, deadline)
-    if (!frame || frame === FAILED) return undefined
     const deps = this.deps()
     const { versions } = snapshot
     // Another query under a colliding hash, or an entry filled under older versions: not an answer.
@@ -133,31 +143,33 @@ class QueryEntry implements EntryKind<Versions> {
     return { value, times: entry }
   }
 
+  /** Reads the entry again: a frame the snapshot brought predates the fill being waited for. */
   probe(snapshot: Versions, deadline: number): Promise<Found | undefined> {
-    return this.lookup(snapshot, deadline)
+    return this.lookup({ ...snapshot, frame: undefined }, deadline)
   }
 
   query(): PromiseLike<unknown> {
     return this.call.execute()
   }
 
-  store(snapshot: Versions, value: unknown, lease: string | undefined): unknown {
+  store(snapshot: Versions, value: unknown, lease: string | undefined): Stored {
     const { engine, call, text } = this
-    const release = () => {
-      if (lease) engine.inBackground(engine.leases?.release(text, lease) ?? Promise.resolve())
+    const release = (): Stored => {
+      const landed = lease ? afterAnswer(() => engine.leases?.release(text, lease) ?? Promise.resolve()) : undefined
+      if (landed) engine.inBackground(landed)
+      return { master: undefined, landed }
     }
     let bytes: Uint8Array
     try {
+      // Taken before the caller gets Prisma's object (and may mutate it): what is stored is what it was given.
       bytes = encodeValue(value)
     } catch (error) {
       engine.reporter.codec('a result could not be encoded; it was not cached', error)
-      release()
-      return undefined
+      return release()
     }
     if (bytes.byteLength > engine.maxEntryBytes) {
       engine.reporter.tooLarge(bytes.byteLength)
-      release()
-      return undefined
+      return release()
     }
     const deps = this.deps() as string[]
     const { versions } = snapshot
@@ -166,25 +178,33 @@ class QueryEntry implements EntryKind<Versions> {
     const master = copyResult(value)
     engine.local?.set(text, { value: master, encodedBytes: bytes.byteLength, deps, versions }, times)
     const redis = engine.redis
-    if (!redis) return master
-    const frame = encodeEntry({ query: text, deps, versions, ...times, value: bytes })
-    // The frame carries the query text too: one no instance could read back is not worth writing.
-    if (frame.length > engine.maxEntryBytes + 1024) {
+    if (!redis) return { master, landed: undefined }
+    // The Redis side goes out after the answer: its frame is made of the bytes taken above, not of the caller's
+    // object; the flight covers identical reads until it has landed (tiered-read.ts).
+    const makeFrame = () => {
+      const frame = encodeEntry({ query: text, deps, versions, ...times, value: bytes })
+      // The frame carries the query text too: one no instance could read back is not worth writing.
+      if (frame.length <= engine.maxEntryBytes + 1024) return { value: frame, ttlMs: times.expiresAt - Date.now() }
       engine.reporter.tooLarge(frame.length)
-      release()
-      return master
+      return undefined
     }
-    const ttl = times.expiresAt - Date.now()
     const leases = engine.leases
     if (lease && leases) {
-      engine.inBackground(
-        (async () => {
-          if (await leases.allowsFill(text, lease, deps, versions)) await redis.set(this.redisKey, frame, ttl)
-          await leases.release(text, lease)
-        })(),
-      )
-    } else engine.inBackground(redis.set(this.redisKey, frame, ttl))
-    return master
+      const landed = afterAnswer(async () => {
+        const made = makeFrame()
+        // A fill a write overtook is refused: the versions it was read under must still be current.
+        if (made && (await leases.allowsFill(text, lease, deps, versions))) {
+          await redis.set(this.redisKey, made.value, made.ttlMs)
+        }
+        await leases.release(text, lease)
+      })
+      engine.inBackground(landed)
+      return { master, landed }
+    }
+    const sent = redis.setSoon(this.redisKey, makeFrame)
+    engine.inBackground(sent)
+    // Pipelined, the SET goes out with or before any later GET of this process: a later read's lookup finds it.
+    return { master, landed: redis.pipelines ? undefined : sent }
   }
 
   answer(value: unknown, owned: boolean, notFound?: unknown): unknown {

@@ -145,13 +145,14 @@ async function fill<S extends Snapshot>(
     if (grace === undefined) throw error
     return { master: grace.value, tier: grace.tier, stale: true }
   }
-  const master = kind.store(snapshot, result.value, lease)
+  const { master, landed } = kind.store(snapshot, result.value, lease)
   if (master !== undefined) engine.stats.fills++
   // Followers of the flight share the answer even when it could not be cached.
   return {
     master: master === undefined ? copyResult(result.value) : master,
     queried: { value: result.value },
     notFound: result.notFound,
+    landed,
   }
 }
 
@@ -228,6 +229,8 @@ function refresh<S extends Snapshot>(engine: Engine, kind: EntryKind<S>): void {
       if (lease) void engine.leases?.release(kind.text, lease)
       throw error
     }
-    if (kind.store(snapshot, result.value, lease) !== undefined) engine.stats.fills++
+    const stored = kind.store(snapshot, result.value, lease)
+    if (stored.master !== undefined) engine.stats.fills++
+    await stored.landed
   })
 }

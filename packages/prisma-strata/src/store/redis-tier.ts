@@ -9,7 +9,7 @@ import { RedisUnavailableError } from '../errors'
 import type { ReportError } from '../observe/reporter'
 import { Breaker } from './breaker'
 import { Deadlines, type Expiring } from './deadlines'
-import type { RedisClient } from './redis-client'
+import type { RedisClient, RedisPipeline } from './redis-client'
 
 export type { RedisClient } from './redis-client'
 
@@ -67,7 +67,17 @@ class GuardedCall<T> implements Expiring {
   }
 }
 
+/** A SET no caller waits for (a fill): its value is made when it goes out; undefined sends nothing. */
+interface PendingSet {
+  key: string
+  make: () => { value: Buffer; ttlMs: number } | undefined
+  done: (reply: unknown) => void
+}
+
 export class RedisTier {
+  /** Fills waiting to go out: with this process's next GET, or at the end of the turn (see `setSoon`). */
+  private pending: PendingSet[] = []
+
   /** One breaker per node (a standalone Redis is one node): a Cluster node that fails skips that node alone. */
   private readonly breakers = new Map<string, Breaker>()
   private readonly shas = new Map<string, string>()
@@ -87,6 +97,11 @@ export class RedisTier {
   recovered(): void {
     this.standalone.reset()
     for (const breaker of this.breakers.values()) breaker.reset()
+  }
+
+  /** Whether keys spread over the nodes of a Redis Cluster: one script may then only touch keys of one slot. */
+  get isCluster(): boolean {
+    return (this.client as unknown as { isCluster?: boolean }).isCluster === true
   }
 
   /** The breaker of the node that serves `key` (the node is looked up in the Cluster's slot table). */
@@ -154,8 +169,118 @@ export class RedisTier {
     this.report(new RedisUnavailableError(operation, error))
   }
 
+  /**
+   * Whether commands can share one write: a standalone server (a Cluster spreads keys over nodes). Then a fill
+   * passed to `setSoon` reaches Redis before any GET this process sends later (it goes out with the GET, on one
+   * connection that keeps their order). A versions script sent in the same turn may still pass it: a read that
+   * knew no versions then queries once more, and stores the same entry (never a stale one: versions decide).
+   */
+  get pipelines(): boolean {
+    return !this.isCluster && typeof this.client.pipeline === 'function'
+  }
+
   get(key: string, deadline?: number): Promise<Buffer | null | typeof FAILED> {
-    return this.guard('GET', () => this.client.getBuffer(key), deadline, key)
+    if (this.pending.length === 0 || !this.pipelines) {
+      return this.guard('GET', () => this.client.getBuffer(key), deadline, key)
+    }
+    return this.getWithSets(key, deadline)
+  }
+
+  /** A GET that fills waiting to go out ride along: one write, one reply to read, instead of two of each. */
+  private async getWithSets(key: string, deadline?: number): Promise<Buffer | null | typeof FAILED> {
+    const sets = this.pending.splice(0)
+    let sent = false
+    const reply = await this.guard(
+      'GET',
+      async () => {
+        sent = true
+        const [error, value] = (await this.sendSets(sets, (pipeline) => pipeline.getBuffer(key))) ?? []
+        if (error) throw error
+        return value as Buffer | null
+      },
+      deadline,
+      key,
+    )
+    if (!sent) this.flushSets(sets)
+    return reply
+  }
+
+  /**
+   * A SET that no caller waits for (a fill): `make` gives its value when it goes out, with the next GET this process
+   * sends (one write for both) or at the end of this turn, whichever comes first. Resolves once Redis answered,
+   * or the SET failed (reported like any other).
+   */
+  setSoon(key: string, make: PendingSet['make']): Promise<unknown> {
+    return new Promise((done) => {
+      if (this.pending.length === 0) setImmediate(() => this.flushSets(this.pending.splice(0)))
+      this.pending.push({ key, make, done })
+    })
+  }
+
+  /** Sends waiting fills on their own (in one write where commands can share one). */
+  private flushSets(sets: PendingSet[]): void {
+    if (sets.length === 0) return
+    if (!this.pipelines) {
+      for (const { key, make, done } of sets) {
+        const made = make()
+        if (made) void this.set(key, made.value, made.ttlMs).then(done)
+        else done(undefined)
+      }
+      return
+    }
+    let sent = false
+    void this.guard(
+      'SET',
+      async () => {
+        sent = true
+        await this.sendSets(sets)
+      },
+      undefined,
+      sets[0]?.key,
+    ).then(() => {
+      if (!sent) for (const { done } of sets) done(FAILED)
+    })
+  }
+
+  /**
+   * One pipeline: the SETs of `sets` (each told its reply), then `last`'s command, whose reply is returned. A SET
+   * that failed throws when nothing follows it, else it is reported and the command's reply still returned.
+   */
+  private async sendSets(
+    sets: PendingSet[],
+    last?: (pipeline: RedisPipeline) => RedisPipeline,
+  ): Promise<[Error | null, unknown] | undefined> {
+    const pipeline = (this.client.pipeline as () => RedisPipeline).call(this.client)
+    const made: PendingSet[] = []
+    for (const set of sets) {
+      const value = set.make()
+      if (value === undefined) {
+        set.done(undefined)
+        continue
+      }
+      pipeline.set(set.key, value.value, 'PX', Math.max(1, Math.floor(value.ttlMs)))
+      made.push(set)
+    }
+    if (last) last(pipeline)
+    else if (made.length === 0) return undefined
+    let replies: Array<[Error | null, unknown]>
+    try {
+      replies = (await pipeline.exec()) ?? []
+    } catch (error) {
+      for (const { done } of made) done(FAILED)
+      throw error
+    }
+    let failed: Error | undefined
+    made.forEach(({ done }, i) => {
+      const [error, reply] = replies[i] ?? [new Error('no reply')]
+      if (error) failed ??= error
+      done(error ? FAILED : reply)
+    })
+    if (failed) {
+      if (!last) throw failed
+      this.report(new RedisUnavailableError('SET', failed))
+    }
+    return last ? replies[made.length] : undefined
   }
 
   set(key: string, value: Buffer, ttlMs: number): Promise<unknown> {

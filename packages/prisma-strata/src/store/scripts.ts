@@ -94,6 +94,9 @@ end
  * Registers the schemes first (a registry found missing is recreated and its version bumped and published), then
  * returns the n versions, seeding at TIME those missing, not ours, or from an earlier server run: a read's
  * registration and its snapshot are one step (design invariant 11, docs/design.md).
+ * Any KEYS after the registry pairs are entry keys, read along: a read that does not know its versions needs both
+ * before its SQL, so a miss costs Redis one command. Their frames (or false) follow the versions in the reply.
+ * Entry keys only where every key is on one node (not a Redis Cluster: entry keys spread over its slots).
  */
 export const readVersions = `${common}${bumping}
 local time = now()
@@ -122,6 +125,12 @@ for i = 2, n + 1 do
     redis.call('SET', KEYS[i], text(v), 'PX', ttl)
   end
   out[i - 1] = v
+end
+for i = k, #KEYS do
+  -- Anything but a string under an entry key (another type: WRONGTYPE) is no entry, not a failed call.
+  local frame = redis.pcall('GET', KEYS[i])
+  if type(frame) ~= 'string' then frame = false end
+  out[#out + 1] = frame
 end
 return out`
 

@@ -43,10 +43,19 @@ export function isVersion(value: unknown): value is number {
   return Number.isSafeInteger(value) && (value as number) >= SEED_FLOOR
 }
 
-/** One read's snapshot request: its version names, and the predicate schemes it registers first. */
+/** A read's versions, and its entry's frame when the same call brought it (null: there is none). */
+export interface Snapshotted {
+  versions: number[]
+  /** Undefined when the entry was not read with the versions (they were known here, or Redis is a Cluster). */
+  frame?: Buffer | null
+}
+
+/** One read's snapshot request: its version names, the predicate schemes it registers first, its entry's key. */
 interface Snapshot {
   deps: readonly string[]
   register: ReadonlyArray<readonly [string, string]>
+  /** The key of the entry to read along, if any. */
+  entry: string | undefined
 }
 
 export class Versions {
@@ -140,71 +149,106 @@ export class Versions {
    * `register`: predicate schemes (`[model, scheme]`) to register in the same call, before the versions are read
    * (the call is then made even when every version is known).
    */
-  snapshot(
+  async snapshot(
     deps: readonly string[],
     budget?: Budget,
     register: ReadonlyArray<readonly [string, string]> = [],
   ): Promise<number[] | undefined> {
+    return (await this.snapshotWith(deps, undefined, budget, register))?.versions
+  }
+
+  /**
+   * `snapshot`, and when the call goes to Redis, the frame under `entry` read by the same call: a miss then costs
+   * Redis one command before its SQL, whether or not this process knew its versions.
+   */
+  snapshotWith(
+    deps: readonly string[],
+    entry: string | undefined,
+    budget?: Budget,
+    register: ReadonlyArray<readonly [string, string]> = [],
+  ): Promise<Snapshotted | undefined> {
     const local = register.length === 0 ? this.peek(deps) : undefined
-    if (local || !this.redis) return Promise.resolve(local ?? this.peek(deps))
+    if (local) return Promise.resolve({ versions: local })
+    if (!this.redis) {
+      const known = this.peek(deps)
+      return Promise.resolve(known && { versions: known })
+    }
     if (this.owed.size > 0) {
       // Redis still holds versions from before our own write: the retry timer sends it, the database answers.
       this.flushOwedSoon()
       return Promise.resolve(undefined)
     }
     if (this.dirty.size > 0 && deps.some((d) => this.dirty.has(d))) return Promise.resolve(undefined)
-    return this.reads.request('', { deps, register }, budget)
+    // In a Cluster entry keys live in other slots than the versions': the entry is read on its own.
+    return this.reads.request('', { deps, register, entry: this.redis.isCluster ? undefined : entry }, budget)
   }
 
-  private readonly reads: TurnBatch<Snapshot, number[]>
+  private readonly reads: TurnBatch<Snapshot, Snapshotted>
 
-  /** One readVersions call for every name `requests` ask for; each request gets its own slice. */
-  private async readUnion(requests: Snapshot[], deadline: number): Promise<number[][] | undefined> {
+  /**
+   * One readVersions call for every name (and entry) `requests` ask for, registering every scheme they carry; each
+   * request gets its own slice. Identical entries of one turn are read once.
+   */
+  private async readUnion(requests: Snapshot[], deadline: number): Promise<Snapshotted[] | undefined> {
     const at = new Map<string, number>()
+    const entryAt = new Map<string, number>()
     const schemes = new Map<string, Set<string>>()
-    for (const { deps, register } of requests) {
+    for (const { deps, register, entry } of requests) {
       for (const name of deps) if (!at.has(name)) at.set(name, at.size)
       for (const [model, scheme] of register) schemes.set(model, (schemes.get(model) ?? new Set()).add(scheme))
+      if (entry !== undefined && !entryAt.has(entry)) entryAt.set(entry, entryAt.size)
     }
     const names = [...at.keys()]
-    const values = await this.read(names, deadline, schemes)
-    return values && requests.map(({ deps }) => deps.map((name) => values[at.get(name) as number] as number))
+    const read = await this.read(names, [...entryAt.keys()], deadline, schemes)
+    if (!read) return undefined
+    const { values, frames } = read
+    return requests.map(({ deps, entry }) => ({
+      versions: deps.map((name) => values[at.get(name) as number] as number),
+      frame: entry === undefined ? undefined : (frames[entryAt.get(entry) as number] ?? null),
+    }))
   }
 
   private async read(
     deps: readonly string[],
+    entries: readonly string[],
     deadline: number,
     schemes?: ReadonlyMap<string, ReadonlySet<string>>,
-  ): Promise<number[] | undefined> {
+  ): Promise<{ values: number[]; frames: Array<Buffer | null> } | undefined> {
     // A bump owed meanwhile: Redis still holds versions from before our own write (the retry timer sends it).
     if (!this.redis || this.owed.size > 0) return undefined
     const epoch = this.epoch
-    const values = await this.fetch(deps, deadline, schemes)
-    if (!values) return undefined
+    const read = await this.fetch(deps, deadline, schemes, entries)
+    if (!read) return undefined
     deps.forEach((name, i) => {
-      values[i] = this.keep(name, values[i] as number, epoch)
+      read.values[i] = this.keep(name, read.values[i] as number, epoch)
     })
-    return values
+    return read
   }
 
   /**
-   * The versions Redis holds for `deps` (seeding those missing or not ours), after registering `schemes`;
-   * undefined when it cannot answer.
+   * The versions Redis holds for `deps` (seeding those missing or not ours), after registering `schemes`, and
+   * the frames under `entries`, in one call; undefined when it cannot answer.
    */
   private async fetch(
     deps: readonly string[],
     deadline?: number,
     schemes?: ReadonlyMap<string, ReadonlySet<string>>,
-  ): Promise<number[] | undefined> {
+    entries: readonly string[] = [],
+  ): Promise<{ values: number[]; frames: Array<Buffer | null> } | undefined> {
     const keys = [this.keys.timeline, ...deps.map((d) => this.keys.version(d))]
     const args = [String(this.ttlMs), String(deps.length), this.keys.channel, this.origin]
     for (const [model, list] of schemes ?? []) {
       keys.push(this.keys.schemes(model), this.keys.version(registryVersionName(model)))
       args.push(model, [...list].join(' '))
     }
-    const reply = await (this.redis as RedisTier).script(readVersions, keys, args, { deadline })
-    if (reply === FAILED || !Array.isArray(reply) || reply.length !== deps.length) return undefined
-    const values = reply.map(Number)
+    // Entry keys go last: the script reads every key after the registry pairs as an entry (frames are binary).
+    for (const entry of entries) keys.push(entry)
+    const reply = await (this.redis as RedisTier).script(readVersions, keys, args, {
+      deadline,
+      binary: entries.length > 0,
+    })
+    if (reply === FAILED || !Array.isArray(reply) || reply.length !== deps.length + entries.length) return undefined
+    const values = reply.slice(0, deps.length).map(Number)
     if (!values.every(isVersion)) return undefined
     // The registry version read in the step that registered: the one the schemes are registered under (not a
     // later one a bus message may bring meanwhile, which a lost registry could have been recreated under).
@@ -212,7 +256,8 @@ export class Versions {
       const at = deps.indexOf(registryVersionName(model))
       if (at >= 0) this.onRegistered?.(model, list, values[at] as number)
     }
-    return values
+    const frames = reply.slice(deps.length).map((f) => (Buffer.isBuffer(f) ? f : null))
+    return { values, frames }
   }
 
   /** Told of schemes registered in Redis, and the registry version they were registered under. */
@@ -225,7 +270,7 @@ export class Versions {
   async confirm(deps: readonly string[], versions: readonly number[], deadline?: number): Promise<boolean> {
     if (!this.redis) return false
     const epoch = this.epoch
-    const values = await this.fetch(deps, deadline)
+    const values = (await this.fetch(deps, deadline))?.values
     if (!values || values.some((v, i) => v !== versions[i])) return false
     for (let i = 0; i < deps.length; i++) this.keep(deps[i] as string, values[i] as number, epoch)
     return true

@@ -7,7 +7,7 @@
  */
 import type { Engine } from '../engine'
 import { readEntry } from '../read/entry-frame'
-import type { EntryKind, Found, Snapshot } from '../read/entry-kind'
+import type { EntryKind, Found, Snapshot, Stored } from '../read/entry-kind'
 import { answer, type ReadCall } from '../read/read-call'
 import { isRecord } from '../read/result-shape'
 import type { StoredEntry } from '../store/codec'
@@ -94,7 +94,7 @@ export class RowEntry implements EntryKind<RowSnapshot> {
    * The row read is stored only if it is the row the snapshot was taken of (a read by id that found nothing stores
    * "no such row"); a read through an alias that found another row, or none, corrects or drops the alias.
    */
-  store(snapshot: RowSnapshot, value: unknown, lease: string | undefined): unknown {
+  store(snapshot: RowSnapshot, value: unknown, lease: string | undefined): Stored {
     const { engine, call, slot, target } = this
     const row = value as Row | null
     const rowId = row === null ? undefined : rowIdText(slot.info, row)
@@ -111,8 +111,9 @@ export class RowEntry implements EntryKind<RowSnapshot> {
     }
     // No version check at the lease's release: a put is refused anyway if a write moved the row meanwhile.
     const leases = engine.leases
-    engine.inBackground(lease && leases ? stored.then(() => leases.release(slot.text, lease)) : stored)
-    return master
+    const landed = lease && leases ? stored.then(() => leases.release(slot.text, lease)) : stored
+    engine.inBackground(landed)
+    return { master, landed }
   }
 
   answer(value: unknown): unknown {

@@ -1,0 +1,195 @@
+// A miss answers its caller before its fill goes to Redis: the entry's SET (and, with leases, the check that no
+// write overtook the fill, and the lease's release) is sent after the answer. Held here until the caller has its
+// result, it shows that nothing the caller waits for comes after the SQL, that the caller may mutate its result
+// without changing what is stored, and that a write in between still makes the fill unusable (design invariant 2,
+// docs/design.md).
+import { Redis } from 'ioredis'
+import type { CacheOptions } from 'prisma-strata'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { matrix, type Setup, setupCase } from './support/matrix.ts'
+import { redisUrl } from './support/services.ts'
+
+/** Holds the fill commands (an entry's SET, a lease's scripts) that arrive while it is armed, until released. */
+function fillGate(client: Redis, prefix: string) {
+  let armed = false
+  let release: () => void = () => {}
+  let opened = Promise.resolve()
+  const held: string[] = []
+  /** Told as each fill command is issued (before it is held). */
+  let onIssue: () => void = () => {}
+  const landed: Array<Promise<unknown>> = []
+  const isFill = (method: PropertyKey, args: unknown[]) =>
+    (method === 'set' && String(args[0]).startsWith(`${prefix}:e:`) && !args.includes('NX')) ||
+    (method === 'evalsha' && String(args[2]).startsWith(`{${prefix}}:l:`))
+  const hold = (send: () => Promise<unknown>) => {
+    if (!armed) {
+      // The rest of a fill let through (a lease's SET and release after its check): it lands too.
+      const sent = send()
+      landed.push(sent)
+      return sent
+    }
+    onIssue()
+    const sent = opened.then(send)
+    landed.push(sent)
+    return sent
+  }
+  /** A pipeline (fills going out in one write, maybe with a GET) is held if it carries a fill. */
+  const pipeline = (real: ReturnType<Redis['pipeline']>) => {
+    let fills = false
+    const wrapped: typeof real = new Proxy(real, {
+      get(target, method) {
+        const value = Reflect.get(target, method)
+        if (typeof value !== 'function') return value
+        if (method === 'exec') return () => (fills ? hold(() => value.apply(target, [])) : value.apply(target, []))
+        return (...args: unknown[]) => {
+          if (isFill(method, args)) {
+            fills = true
+            held.push('pipeline')
+          }
+          value.apply(target, args)
+          return wrapped
+        }
+      },
+    })
+    return wrapped
+  }
+  const proxy = new Proxy(client, {
+    get(target, method) {
+      const value = Reflect.get(target, method)
+      if (typeof value !== 'function') return value
+      if (method === 'pipeline') return () => pipeline(value.apply(target, []))
+      return (...args: unknown[]) => {
+        if (!isFill(method, args)) return value.apply(target, args)
+        held.push(String(method))
+        return hold(() => value.apply(target, args))
+      }
+    },
+  })
+  return {
+    client: proxy,
+    held,
+    /** Holds fills from now on, until `release`; `issued` is told as each fill command is issued. */
+    arm(issued: () => void = () => {}) {
+      onIssue = issued
+      armed = true
+      opened = new Promise<void>((resolve) => {
+        release = resolve
+      })
+    },
+    release() {
+      armed = false
+      release()
+    },
+    /** Every fill command, held or sent after the held ones, has been answered. */
+    async landed() {
+      let seen: number
+      do {
+        seen = landed.length
+        await Promise.allSettled(landed)
+        await nextTurn()
+      } while (landed.length !== seen)
+    },
+  }
+}
+
+/** One turn of the event loop: work scheduled after an answer (setImmediate) has started. */
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve))
+
+const twoTier = matrix.filter((c) => c.tiers === 'two-tier' && c.provider !== 'mysql')
+
+describe.each(twoTier)('a fill goes out after the answer: $provider / $tiers', (c) => {
+  describe.each([
+    { name: 'default options', options: {} },
+    { name: 'leases', options: { lease: { timeout: 2000, wait: 100 } } },
+  ])('$name', ({ options }) => {
+    let s: Setup
+    let own: Redis
+    let gate: ReturnType<typeof fillGate>
+    let url: string
+
+    beforeAll(async () => {
+      url = await redisUrl()
+      own = new Redis(url)
+      const prefix = `fa${process.pid}x${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`
+      gate = fillGate(own, prefix)
+      s = await setupCase(c, { ...(options as CacheOptions), prefix, redis: gate.client as never })
+    })
+    afterEach(() => gate.release())
+    afterAll(async () => {
+      await s?.close()
+      own?.disconnect()
+    })
+
+    /** Another instance on the same Redis prefix, with an empty local tier, whose fills are not held. */
+    const other = () => s.instance({ redis: url })
+
+    it('the caller has its result while the fill is held, and may mutate it', async () => {
+      const post = await s.raw.post.create({ data: { title: 'held', views: 1 } })
+      const read = () => s.prisma.post.findFirst({ where: { title: 'held' } })
+      let answered = false
+      const answeredAtIssue: boolean[] = []
+      gate.arm(() => answeredAtIssue.push(answered))
+      const result = await read().then((r) => {
+        answered = true
+        return r
+      })
+      expect(result?.views).toBe(1)
+      await nextTurn()
+      // The fill was issued only once the caller had its answer, and is still held: the caller did not wait for it.
+      expect(answeredAtIssue.length).toBeGreaterThan(0)
+      expect(answeredAtIssue.every(Boolean)).toBe(true)
+      if (result) result.views = 999 // the caller's object is its own
+      gate.release()
+      await gate.landed()
+      const elsewhere = await other()
+      expect((await elsewhere.post.findFirst({ where: { title: 'held' } }))?.views).toBe(1)
+      expect(elsewhere.$cache.stats()).toMatchObject({ redisHits: 1, misses: 0 })
+      expect((await read())?.views).toBe(1)
+      await s.raw.post.delete({ where: { id: post.id } })
+    })
+
+    it('a fill a write overtook is never served', async () => {
+      const post = await s.raw.post.create({ data: { title: 'overtaken', views: 1 } })
+      const read = (client = s.prisma) => client.post.findFirst({ where: { title: 'overtaken' } })
+      gate.arm()
+      expect((await read())?.views).toBe(1)
+      await nextTurn()
+      expect(gate.held.length).toBeGreaterThan(0)
+      // A write commits and bumps while the fill of the row it changed is on its way.
+      await s.prisma.post.update({ where: { id: post.id }, data: { views: 2 } })
+      gate.release()
+      await gate.landed()
+      // Before any read fills the entry again: the one in Redis (if stored) holds the old row.
+      const elsewhere = await other()
+      expect((await read(elsewhere))?.views).toBe(2)
+      expect(elsewhere.$cache.stats()).toMatchObject({ redisHits: 0, misses: 1 })
+      expect((await read())?.views).toBe(2)
+    })
+
+    it('an identical read right after a miss finds its fill, never queries again', async () => {
+      await s.raw.post.create({ data: { title: 'shared', views: 1 } })
+      // Without the local tier, only Redis or the flight can answer the second read.
+      const redisOnly = await s.instance({ local: false })
+      const read = () => redisOnly.post.findMany({ where: { title: 'shared' } })
+      if ('lease' in options) {
+        // With leases the fill waits for a script saying no write overtook it: the flight covers reads meanwhile.
+        gate.arm()
+        await read()
+        await nextTurn()
+        expect(gate.held.length).toBeGreaterThan(0)
+        const again = await Promise.all([read(), read()])
+        expect(again.map((r) => r.length)).toEqual([1, 1])
+        expect(redisOnly.$cache.stats()).toMatchObject({ misses: 1, coalesced: 2 })
+        gate.release()
+        await gate.landed()
+        expect((await read()).length).toBe(1)
+        expect(redisOnly.$cache.stats()).toMatchObject({ misses: 1, redisHits: 1 })
+      } else {
+        // The fill goes out with (or before) the next command this process sends: the next read's lookup finds it.
+        await read()
+        expect((await read()).length).toBe(1)
+        expect(redisOnly.$cache.stats()).toMatchObject({ misses: 1, redisHits: 1, coalesced: 0 })
+      }
+    })
+  })
+})
