@@ -1,0 +1,375 @@
+/**
+ * Follows PostgreSQL's change stream (a logical replication slot, `pgoutput`) so that writes made outside Prisma
+ * (psql, a migration, another service) make cached reads stale like Prisma's own. For each committed transaction,
+ * the models of the tables it changed, and what referential actions reach from them, are bumped; rolled-back
+ * transactions never reach the stream. A position is acknowledged to PostgreSQL only once the bumps of every change
+ * up to it are in Redis (design invariant 14, docs/design.md): a follower that dies, or a Redis that is down,
+ * loses nothing, as the next follower resumes from the slot (at least once; a bump twice only costs hits).
+ *
+ * One instance of a prefix follows at a time, the one holding the lease (follower-lease.ts); every instance checks
+ * the slot now and then, reports what is wrong with it and how far behind it is (`stats().changes`).
+ */
+import { ChangesError } from '../errors'
+import type { ReportError } from '../observe/reporter'
+import type { ResolvedChanges } from '../options'
+import type { ModelGraph } from '../schema/model-graph'
+import { modelsByTable } from '../schema/table-models'
+import type { KeySpace } from '../store/keys'
+import type { RedisTier } from '../store/redis-tier'
+import type { ChangesStatus } from './changes-status'
+import { FollowerLease } from './follower-lease'
+import { formatLsn, parseLsn } from './lsn'
+import { loadReplication, type ReplicationService, slotStatus, statusProblem, withClient } from './postgres'
+
+/** What the follower needs of the engine. */
+export interface FollowerHost {
+  graph: ModelGraph
+  redis: RedisTier
+  keys: KeySpace
+  report: ReportError
+  /** The version names a change to rows of `models` bumps (each model's, and its row epoch). */
+  namesFor(models: Iterable<string>): string[]
+  bump(names: readonly string[]): Promise<void>
+  /** Whether a bump of one of `names` is still owed to Redis (it failed and is being retried). */
+  owes(names: readonly string[]): boolean
+}
+
+/** Past this many bytes held by the slot, every status check reports it (the slot keeps WAL on the server's disk). */
+const WARN_LAG_BYTES = 1024 * 1024 * 1024
+/** How often every instance checks the slot (and measures its lag). */
+const STATUS_INTERVAL_MS = 10_000
+/** How often a bump owed to Redis is checked on before its position is acknowledged. */
+const OWED_POLL_MS = 25
+/** Longest wait between attempts to start following after a failure. */
+const MAX_BACKOFF_MS = 60_000
+
+/** Changes received and not yet bumped: the models they touch and the position after them. */
+interface Batch {
+  models: Set<string>
+  lsn: bigint
+  /** Commit time (µs since 1970) of the oldest transaction in it. */
+  since: bigint | undefined
+}
+
+const emptyBatch = (lsn: bigint): Batch => ({ models: new Set(), lsn, since: undefined })
+
+/** One connection streaming the slot: its own position and batch, dropped whole when the connection ends. */
+class Session {
+  ended = false
+  started = false
+  /** Last position acknowledged (the slot's confirmed position, as far as this session knows). */
+  confirmed = 0n
+  private inTransaction = false
+  private transaction = new Set<string>()
+  private batch: Batch = emptyBatch(0n)
+  private flushing: Promise<void> | undefined
+  /** Commit time of the oldest transaction being bumped now. */
+  private bumpingSince: bigint | undefined
+
+  constructor(
+    readonly service: ReplicationService,
+    private readonly follower: ChangeFollower,
+  ) {}
+
+  /** One pgoutput message, in stream order (the service emits them synchronously, one by one). */
+  message(message: Record<string, unknown>): void {
+    switch (message.tag) {
+      case 'begin':
+        this.inTransaction = true
+        this.transaction = new Set()
+        break
+      case 'insert':
+      case 'update':
+      case 'delete':
+        this.touch(message.relation)
+        break
+      case 'truncate':
+        for (const relation of (message.relations as unknown[]) ?? []) this.touch(relation)
+        break
+      case 'commit': {
+        this.inTransaction = false
+        this.follower.counters.transactions++
+        for (const model of this.transaction) this.batch.models.add(model)
+        this.transaction = new Set()
+        const end = parseLsn(String(message.commitEndLsn))
+        if (end > this.batch.lsn) this.batch.lsn = end
+        this.batch.since ??= message.commitTime as bigint
+        this.schedule()
+        break
+      }
+    }
+  }
+
+  private touch(relation: unknown): void {
+    const name = (relation as { name?: unknown } | undefined)?.name
+    for (const model of this.follower.modelsOf(String(name))) this.transaction.add(model)
+  }
+
+  /**
+   * A keepalive: the server has sent everything committed before `lsn`. Between transactions, that position is as
+   * safe to acknowledge as the last commit once the batch before it is bumped (so the slot does not hold WAL that
+   * other databases or unpublished tables write).
+   */
+  heartbeat(lsn: string, shouldRespond: boolean): void {
+    if (!this.inTransaction) {
+      const position = parseLsn(lsn)
+      if (position > this.batch.lsn) this.batch.lsn = position
+      this.schedule()
+    }
+    if (shouldRespond) this.acknowledge()
+  }
+
+  /** Bumps the batch received so far, one batch at a time, then acknowledges its position. */
+  private schedule(): void {
+    if (this.flushing || this.ended) return
+    const batch = this.batch
+    if (batch.models.size === 0 && batch.lsn <= this.confirmed) return
+    this.batch = emptyBatch(batch.lsn)
+    this.bumpingSince = batch.since
+    this.flushing = this.flush(batch)
+      .catch((error: unknown) => this.follower.fail(this, error))
+      .finally(() => {
+        this.flushing = undefined
+        this.bumpingSince = undefined
+        this.schedule()
+      })
+  }
+
+  private async flush(batch: Batch): Promise<void> {
+    if (batch.models.size > 0) {
+      const names = this.follower.namesFor(batch.models)
+      await this.follower.bump(names)
+      // A bump Redis did not take is owed and retried by the engine: the position waits for it. If this session
+      // ends first, its changes are not acknowledged and the next follower replays them from the slot.
+      while (this.follower.owes(names)) {
+        if (this.ended) return
+        await new Promise((resolve) => setTimeout(resolve, OWED_POLL_MS))
+      }
+    }
+    if (this.ended || batch.lsn <= this.confirmed) return
+    this.confirmed = batch.lsn
+    this.acknowledge()
+  }
+
+  /**
+   * Reports the confirmed position. The service sends what it is given plus one; PostgreSQL skips, when a slot is
+   * streamed again, every transaction whose commit record starts before the confirmed position, and the next
+   * commit record may start exactly where this one ends: so what is sent is the position itself.
+   */
+  private acknowledge(): void {
+    if (this.ended || this.confirmed === 0n) return
+    void this.service.acknowledge(formatLsn(this.confirmed - 1n)).catch(() => undefined)
+  }
+
+  /** Milliseconds since the oldest commit received and not acknowledged; 0 when caught up. */
+  lagMs(): number {
+    const since = this.bumpingSince ?? this.batch.since
+    if (since === undefined) return 0
+    return Math.max(0, Date.now() - Number(since / 1000n))
+  }
+}
+
+export class ChangeFollower {
+  readonly counters = { transactions: 0, bumps: 0 }
+  private readonly lease: FollowerLease
+  private readonly byTable: Map<string, string[]>
+  private timer: NodeJS.Timeout | undefined
+  private statusTimer: NodeJS.Timeout | undefined
+  private holding = false
+  private session: Session | undefined
+  private closed = false
+  private backoffMs = 0
+  private nextAttempt = 0
+  private lagBytes: number | undefined
+  /** The tick under way: ticks never overlap. */
+  private ticking: Promise<void> | undefined
+
+  constructor(
+    private readonly options: ResolvedChanges,
+    private readonly host: FollowerHost,
+  ) {
+    this.lease = new FollowerLease(host.redis, host.keys, options.leaseTimeoutMs)
+    this.byTable = modelsByTable(host.graph)
+  }
+
+  start(): void {
+    // Loaded now, so a missing package is reported at start, by every instance.
+    loadReplication().catch((error: unknown) => this.host.report(new ChangesError((error as Error).message, error)))
+    void this.checkStatus()
+    this.statusTimer = setInterval(() => void this.checkStatus(), STATUS_INTERVAL_MS)
+    this.statusTimer.unref()
+    const every = Math.max(20, Math.floor(this.options.leaseTimeoutMs / 4))
+    this.timer = setInterval(() => this.tick(), every)
+    this.timer.unref()
+    this.tick()
+  }
+
+  /** The models a change to `table` can reach (none for a table no model maps: Prisma reads nothing from it). */
+  modelsOf(table: string): readonly string[] {
+    return this.byTable.get(table.toLowerCase()) ?? []
+  }
+
+  namesFor(models: Set<string>): string[] {
+    return this.host.namesFor([...models].sort())
+  }
+
+  async bump(names: readonly string[]): Promise<void> {
+    this.counters.bumps++
+    await this.host.bump(names)
+  }
+
+  owes(names: readonly string[]): boolean {
+    return this.host.owes(names)
+  }
+
+  status(): ChangesStatus {
+    const session = this.session?.started && !this.session.ended ? this.session : undefined
+    return {
+      following: session !== undefined,
+      lagBytes: this.lagBytes,
+      lagMs: session?.lagMs(),
+      ...this.counters,
+    }
+  }
+
+  private tick(): void {
+    if (this.ticking || this.closed) return
+    this.ticking = this.step()
+      .catch((error: unknown) => this.host.report(new ChangesError('following the change stream failed', error)))
+      .finally(() => {
+        this.ticking = undefined
+      })
+  }
+
+  /** Takes or renews the lease; starts following when this instance holds it and does not follow yet. */
+  private async step(): Promise<void> {
+    if (!this.holding) {
+      if (Date.now() < this.nextAttempt) return
+      this.holding = await this.lease.acquire()
+    } else {
+      const renewal = await this.lease.renew()
+      // Unknown (Redis away): keep following; nothing is acknowledged until bumps land anyway.
+      if (renewal === 'lost') {
+        this.holding = false
+        await this.endSession()
+        return
+      }
+    }
+    if (this.holding && !this.session && !this.closed && Date.now() >= this.nextAttempt) await this.follow()
+  }
+
+  /** Starts streaming the slot; a failure is reported, the lease given up, and the next attempt backs off. */
+  private async follow(): Promise<void> {
+    const { connectionString, slot, publication } = this.options
+    let session: Session | undefined
+    try {
+      const problem = await withClient(connectionString, async (client) =>
+        statusProblem(await slotStatus(client, slot, publication), slot, publication),
+      )
+      if (problem) throw new ChangesError(`cannot follow changes: ${problem}`)
+      const { LogicalReplicationService, PgoutputPlugin } = await loadReplication()
+      if (this.closed) return
+      // No automatic acknowledgement: a position is confirmed only after its bumps landed (see Session).
+      const service = new LogicalReplicationService(
+        { connectionString },
+        { acknowledge: { auto: false, timeoutSeconds: 0 } },
+      )
+      const current = new Session(service, this)
+      session = current
+      this.session = current
+      service.on('start', () => {
+        current.started = true
+        this.backoffMs = 0
+      })
+      service.on('data', (_lsn, message) => {
+        try {
+          current.message(message)
+        } catch (error) {
+          this.fail(current, error)
+        }
+      })
+      service.on('heartbeat', (lsn, _time, shouldRespond) => {
+        try {
+          current.heartbeat(lsn, shouldRespond)
+        } catch (error) {
+          this.fail(current, error)
+        }
+      })
+      service.on('error', (error) => this.fail(current, error))
+      const plugin = new PgoutputPlugin({ protoVersion: 1, publicationNames: [publication] })
+      // 0/0: from the slot's confirmed position (a later position would skip what was not acknowledged).
+      service.subscribe(plugin, slot, '0/00000000').then(
+        () => this.fail(current, new Error('the replication stream ended')),
+        (error: unknown) => this.fail(current, error),
+      )
+    } catch (error) {
+      if (session) this.fail(session, error)
+      else this.failedToStart(error)
+    }
+  }
+
+  /** A session ended by an error (or the server): reported, the lease given up so another may try. */
+  fail(session: Session, error: unknown): void {
+    if (session.ended || this.closed) return
+    const wasStarted = session.started
+    void this.endSession(session)
+    if (wasStarted) this.host.report(new ChangesError('the change stream stopped; following it again', error))
+    this.failedToStart(wasStarted ? undefined : error)
+  }
+
+  private failedToStart(error: unknown): void {
+    if (error !== undefined) {
+      const cause = error instanceof ChangesError ? error.cause : error
+      const message =
+        error instanceof ChangesError ? error.message : `cannot follow changes: ${(error as Error)?.message}`
+      this.host.report(new ChangesError(message, cause))
+    }
+    this.backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(this.options.leaseTimeoutMs, this.backoffMs * 2))
+    this.nextAttempt = Date.now() + (error === undefined ? 0 : this.backoffMs)
+    if (this.holding) {
+      this.holding = false
+      void this.lease.release()
+    }
+  }
+
+  private async endSession(session = this.session): Promise<void> {
+    if (!session) return
+    session.ended = true
+    if (this.session === session) this.session = undefined
+    session.service.removeAllListeners()
+    session.service.on('error', () => {})
+    await session.service.stop().catch(() => undefined)
+  }
+
+  /** Measures the slot's lag and reports what is wrong with it: every instance, now and then. */
+  private async checkStatus(): Promise<void> {
+    const { connectionString, slot, publication } = this.options
+    try {
+      const status = await withClient(connectionString, (client) => slotStatus(client, slot, publication))
+      this.lagBytes = status.slot?.lagBytes
+      const problem = statusProblem(status, slot, publication)
+      if (problem) this.host.report(new ChangesError(`cannot follow changes: ${problem}`))
+      else if ((this.lagBytes ?? 0) > WARN_LAG_BYTES) {
+        this.host.report(
+          new ChangesError(
+            `the replication slot "${slot}" holds ${this.lagBytes} bytes of WAL not yet followed${this.session ? '' : ' (no instance follows it)'}; see the README on bounding it (max_slot_wal_keep_size)`,
+          ),
+        )
+      }
+    } catch (error) {
+      if (!this.closed) this.host.report(new ChangesError('could not check the replication slot', error))
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true
+    clearInterval(this.timer)
+    clearInterval(this.statusTimer)
+    await this.ticking
+    await this.endSession()
+    if (this.holding) {
+      this.holding = false
+      await this.lease.release()
+    }
+  }
+}
