@@ -9,6 +9,8 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { type CacheOptions, cache } from 'prisma-strata'
+import { strataMetrics } from 'prisma-strata/prometheus'
+import { Registry } from 'prom-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createPostgresDatabase, type TestDatabase } from '../prisma/database.ts'
 import { type CachedClient, newClient, type RawClient, waitForBus } from './support/matrix.ts'
@@ -156,13 +158,14 @@ describe('changes: following PostgreSQL logical replication', () => {
     ])
     const id = rows[0].id as number
     const read = (c: CachedClient) => c.user.findMany({ where: { id }, select: { name: true } })
-    // The insert itself reaches the stream: wait for it, so the reads below are cached after it.
-    await until('the insert to be bumped', async () => (await read(a))[0]?.name === 'before')
-    await until('b sees the insert', async () => (await read(b))[0]?.name === 'before')
+    // The insert itself reaches the stream and bumps User whenever it arrives: wait until each instance answers
+    // the read from its local tier, so the update below is what must make it stale.
     for (const c of [a, b]) {
-      const hits = c.$cache.stats().localHits
-      expect(await read(c)).toEqual([{ name: 'before' }])
-      expect(c.$cache.stats().localHits).toBe(hits + 1)
+      await until('a cached read', async () => {
+        const hits = c.$cache.stats().localHits
+        const rows = await read(c)
+        return rows[0]?.name === 'before' && c.$cache.stats().localHits === hits + 1
+      })
     }
 
     await sql.query(`UPDATE "User" SET name = 'after' WHERE id = $1`, [id])
@@ -170,6 +173,14 @@ describe('changes: following PostgreSQL logical replication', () => {
       await until('the update to reach the instance', async () => (await read(c))[0]?.name === 'after')
     const follower = following(a) ? a : b
     expect(received(follower)).toBeGreaterThanOrEqual(2)
+    // The Prometheus collector: one follower among the two observed clients, its transactions counted.
+    const registry = new Registry()
+    const metrics = strataMetrics({ registry })
+    metrics.observe(a)
+    metrics.observe(b)
+    const text = await registry.metrics()
+    expect(text).toMatch(/^strata_changes_following 1$/m)
+    expect(text).toContain(`strata_changes_transactions_total ${received(follower)}`)
   })
 
   it('a rolled-back transaction bumps nothing; TRUNCATE and an implicit many-to-many table do', async () => {
@@ -180,6 +191,8 @@ describe('changes: following PostgreSQL logical replication', () => {
     const post = await raw.post.create({ data: { title: 'p', authorId: user.id } })
     await raw.comment.create({ data: { body: 'c', postId: post.id, authorId: user.id } })
     await until('the seed rows to be received', () => received(client) >= 3)
+    // ...and bumped: from here on, only what the stream brings next can make the reads below stale.
+    await until('the follower to catch up', () => client.$cache.stats().changes?.lagMs === 0)
 
     const readUser = () => client.user.findUnique({ where: { id: user.id } })
     const readComments = () => client.comment.findMany({ where: { postId: post.id } })
