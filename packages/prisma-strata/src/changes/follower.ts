@@ -18,8 +18,8 @@ import type { KeySpace } from '../store/keys'
 import type { RedisTier } from '../store/redis-tier'
 import type { ChangesStatus } from './changes-status'
 import { FollowerLease } from './follower-lease'
-import { formatLsn, parseLsn } from './lsn'
-import { loadReplication, type ReplicationService, slotStatus, statusProblem, withClient } from './postgres'
+import { loadReplication, slotStatus, statusProblem, withClient } from './postgres'
+import { Session, type SessionHost } from './stream-session'
 
 /** What the follower needs of the engine. */
 export interface FollowerHost {
@@ -38,138 +38,10 @@ export interface FollowerHost {
 const WARN_LAG_BYTES = 1024 * 1024 * 1024
 /** How often every instance checks the slot (and measures its lag). */
 const STATUS_INTERVAL_MS = 10_000
-/** How often a bump owed to Redis is checked on before its position is acknowledged. */
-const OWED_POLL_MS = 25
 /** Longest wait between attempts to start following after a failure. */
 const MAX_BACKOFF_MS = 60_000
 
-/** Changes received and not yet bumped: the models they touch and the position after them. */
-interface Batch {
-  models: Set<string>
-  lsn: bigint
-  /** Commit time (µs since 1970) of the oldest transaction in it. */
-  since: bigint | undefined
-}
-
-const emptyBatch = (lsn: bigint): Batch => ({ models: new Set(), lsn, since: undefined })
-
-/** One connection streaming the slot: its own position and batch, dropped whole when the connection ends. */
-class Session {
-  ended = false
-  started = false
-  /** Last position acknowledged (the slot's confirmed position, as far as this session knows). */
-  confirmed = 0n
-  private inTransaction = false
-  private transaction = new Set<string>()
-  private batch: Batch = emptyBatch(0n)
-  private flushing: Promise<void> | undefined
-  /** Commit time of the oldest transaction being bumped now. */
-  private bumpingSince: bigint | undefined
-
-  constructor(
-    readonly service: ReplicationService,
-    private readonly follower: ChangeFollower,
-  ) {}
-
-  /** One pgoutput message, in stream order (the service emits them synchronously, one by one). */
-  message(message: Record<string, unknown>): void {
-    switch (message.tag) {
-      case 'begin':
-        this.inTransaction = true
-        this.transaction = new Set()
-        break
-      case 'insert':
-      case 'update':
-      case 'delete':
-        this.touch(message.relation)
-        break
-      case 'truncate':
-        for (const relation of (message.relations as unknown[]) ?? []) this.touch(relation)
-        break
-      case 'commit': {
-        this.inTransaction = false
-        this.follower.counters.transactions++
-        for (const model of this.transaction) this.batch.models.add(model)
-        this.transaction = new Set()
-        const end = parseLsn(String(message.commitEndLsn))
-        if (end > this.batch.lsn) this.batch.lsn = end
-        this.batch.since ??= message.commitTime as bigint
-        this.schedule()
-        break
-      }
-    }
-  }
-
-  private touch(relation: unknown): void {
-    const name = (relation as { name?: unknown } | undefined)?.name
-    for (const model of this.follower.modelsOf(String(name))) this.transaction.add(model)
-  }
-
-  /**
-   * A keepalive: the server has sent everything committed before `lsn`. Between transactions, that position is as
-   * safe to acknowledge as the last commit once the batch before it is bumped (so the slot does not hold WAL that
-   * other databases or unpublished tables write).
-   */
-  heartbeat(lsn: string, shouldRespond: boolean): void {
-    if (!this.inTransaction) {
-      const position = parseLsn(lsn)
-      if (position > this.batch.lsn) this.batch.lsn = position
-      this.schedule()
-    }
-    if (shouldRespond) this.acknowledge()
-  }
-
-  /** Bumps the batch received so far, one batch at a time, then acknowledges its position. */
-  private schedule(): void {
-    if (this.flushing || this.ended) return
-    const batch = this.batch
-    if (batch.models.size === 0 && batch.lsn <= this.confirmed) return
-    this.batch = emptyBatch(batch.lsn)
-    this.bumpingSince = batch.since
-    this.flushing = this.flush(batch)
-      .catch((error: unknown) => this.follower.fail(this, error))
-      .finally(() => {
-        this.flushing = undefined
-        this.bumpingSince = undefined
-        this.schedule()
-      })
-  }
-
-  private async flush(batch: Batch): Promise<void> {
-    if (batch.models.size > 0) {
-      const names = this.follower.namesFor(batch.models)
-      await this.follower.bump(names)
-      // A bump Redis did not take is owed and retried by the engine: the position waits for it. If this session
-      // ends first, its changes are not acknowledged and the next follower replays them from the slot.
-      while (this.follower.owes(names)) {
-        if (this.ended) return
-        await new Promise((resolve) => setTimeout(resolve, OWED_POLL_MS))
-      }
-    }
-    if (this.ended || batch.lsn <= this.confirmed) return
-    this.confirmed = batch.lsn
-    this.acknowledge()
-  }
-
-  /**
-   * Reports the confirmed position. The service sends what it is given plus one; PostgreSQL skips, when a slot is
-   * streamed again, every transaction whose commit record starts before the confirmed position, and the next
-   * commit record may start exactly where this one ends: so what is sent is the position itself.
-   */
-  private acknowledge(): void {
-    if (this.ended || this.confirmed === 0n) return
-    void this.service.acknowledge(formatLsn(this.confirmed - 1n)).catch(() => undefined)
-  }
-
-  /** Milliseconds since the oldest commit received and not acknowledged; 0 when caught up. */
-  lagMs(): number {
-    const since = this.bumpingSince ?? this.batch.since
-    if (since === undefined) return 0
-    return Math.max(0, Date.now() - Number(since / 1000n))
-  }
-}
-
-export class ChangeFollower {
+export class ChangeFollower implements SessionHost {
   readonly counters = { transactions: 0, bumps: 0 }
   private readonly lease: FollowerLease
   private readonly byTable: Map<string, string[]>
