@@ -55,6 +55,8 @@ export class ChangeFollower implements SessionHost {
   private lagBytes: number | undefined
   /** The tick under way: ticks never overlap. */
   private ticking: Promise<void> | undefined
+  /** A session being started (its checks and connection), at most one. */
+  private starting: Promise<void> | undefined
 
   constructor(
     private readonly options: ResolvedChanges,
@@ -127,7 +129,12 @@ export class ChangeFollower implements SessionHost {
         return
       }
     }
-    if (this.holding && !this.session && !this.closed && Date.now() >= this.nextAttempt) await this.follow()
+    // Not awaited: connecting may take longer than a renewal period, and the lease must not lapse meanwhile.
+    if (this.holding && !this.session && !this.starting && !this.closed && Date.now() >= this.nextAttempt) {
+      this.starting = this.follow().finally(() => {
+        this.starting = undefined
+      })
+    }
   }
 
   /** Starts streaming the slot; a failure is reported, the lease given up, and the next attempt backs off. */
@@ -238,6 +245,7 @@ export class ChangeFollower implements SessionHost {
     clearInterval(this.timer)
     clearInterval(this.statusTimer)
     await this.ticking
+    await this.starting
     await this.endSession()
     if (this.holding) {
       this.holding = false
