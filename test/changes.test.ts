@@ -244,6 +244,30 @@ describe('changes: following PostgreSQL logical replication', () => {
     expect(received(other)).toBeGreaterThanOrEqual(writes.length)
   })
 
+  it('a replication connection that drops is reported and followed again; what was written meanwhile is reflected', async () => {
+    const slot = await newSlot()
+    const errors: string[] = []
+    const client = await instance(`chg${seq++}`, slot, { onError: (e) => errors.push(e.message) })
+    await until('following', () => following(client))
+    const user = await raw.user.create({ data: { email: `drop${seq}@x`, name: 'v0' } })
+    const read = () => client.user.findUniqueOrThrow({ where: { id: user.id } })
+    await until('the create to be bumped', () => client.$cache.stats().changes?.lagMs === 0 && received(client) >= 1)
+    await until('a cached read', async () => {
+      const hits = client.$cache.stats().localHits
+      return (await read()).name === 'v0' && client.$cache.stats().localHits === hits + 1
+    })
+
+    const { rows } = await sql.query(
+      'SELECT pg_terminate_backend(active_pid) AS done FROM pg_replication_slots WHERE slot_name = $1',
+      [slot],
+    )
+    expect(rows).toEqual([{ done: true }])
+    await sql.query(`UPDATE "User" SET name = 'while reconnecting' WHERE id = $1`, [user.id])
+    await until('the update to be reflected', async () => (await read()).name === 'while reconnecting')
+    expect(errors.some((m) => m.includes('the change stream stopped'))).toBe(true)
+    expect(following(client)).toBe(true)
+  })
+
   it('while Redis is down, changes are received but not confirmed; once it is back they are bumped, then confirmed', async () => {
     const own = await startRedisServer()
     const port = own.port
