@@ -4,7 +4,7 @@
 // to PostgreSQL only once its bump is in Redis (design invariant 14, docs/design.md).
 // The machine's shared PostgreSQL runs with wal_level=replica, so this file starts its own cluster with
 // wal_level=logical from the local binaries (test/support/services.ts says how to install them if missing).
-import { execFile } from 'node:child_process'
+import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
@@ -242,6 +242,44 @@ describe('changes: following PostgreSQL logical replication', () => {
     await until('the last write to be reflected', async () => (await read()).name === 'v3')
     // It replayed from the slot's confirmed position: every write made during the takeover was received.
     expect(received(other)).toBeGreaterThanOrEqual(writes.length)
+  })
+
+  it('a follower process killed mid-stream (its lease left to expire) is replaced; writes made meanwhile are reflected', async () => {
+    const slot = await newSlot()
+    const prefix = `chg${seq++}`
+    const worker: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'test/support/follower-worker.ts'], {
+      cwd: join(here, '..'),
+      env: { ...process.env, REDIS_URL: redis, FOLLOW_DATABASE_URL: db.url, FOLLOW_SLOT: slot, FOLLOW_PREFIX: prefix },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    try {
+      let out = ''
+      worker.stdout?.on('data', (chunk) => {
+        out += String(chunk)
+      })
+      await until('the worker to follow', () => out.includes('following'), 60_000)
+      const other = await instance(prefix, slot)
+      const user = await raw.user.create({ data: { email: `killed${seq}@x`, name: 'v0' } })
+      const atCreate = await currentLsn()
+      // The worker bumped the create (it confirms only after): what makes the entry below stale is what follows.
+      await until('the create to be confirmed', async () => (await confirmedFlush(slot)) >= atCreate)
+      const read = () => other.user.findUniqueOrThrow({ where: { id: user.id } })
+      await until('a cached read of the bumped create', async () => {
+        const hits = other.$cache.stats().localHits
+        return (await read()).name === 'v0' && other.$cache.stats().localHits === hits + 1
+      })
+      expect(following(other)).toBe(false)
+
+      const exited = new Promise((r) => worker.once('exit', r))
+      worker.kill('SIGKILL')
+      await exited
+      for (const name of ['v1', 'v2']) await sql.query(`UPDATE "User" SET name = $1 WHERE id = $2`, [name, user.id])
+      await until('the other instance to follow', () => following(other))
+      await until('the last write to be reflected', async () => (await read()).name === 'v2')
+      expect(received(other)).toBeGreaterThanOrEqual(2)
+    } finally {
+      worker.kill('SIGKILL')
+    }
   })
 
   it('a replication connection that drops is reported and followed again; what was written meanwhile is reflected', async () => {
