@@ -38,6 +38,8 @@ export interface FollowerHost {
 const WARN_LAG_BYTES = 1024 * 1024 * 1024
 /** How often every instance checks the slot (and measures its lag). */
 const STATUS_INTERVAL_MS = 10_000
+/** Longest wait for a replication connection to close. */
+const STOP_WAIT_MS = 2000
 /** Longest wait between attempts to start following after a failure. */
 const MAX_BACKOFF_MS = 60_000
 
@@ -217,7 +219,9 @@ export class ChangeFollower implements SessionHost {
     if (this.session === session) this.session = undefined
     session.service.removeAllListeners()
     session.service.on('error', () => {})
-    await session.service.stop().catch(() => undefined)
+    // A connection that is already broken may never say it ended: closing must not wait on it.
+    const stopped = session.service.stop().catch(() => undefined)
+    await Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, STOP_WAIT_MS).unref())])
   }
 
   /** Measures the slot's lag and reports what is wrong with it: every instance, now and then. */
