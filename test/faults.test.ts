@@ -503,7 +503,7 @@ describe('faults', () => {
   it('a Redis ACL user limited to the prefix (keys and channels) is all Strata needs', async () => {
     // The commands Strata sends, directly or from its scripts, and nothing else.
     const acl =
-      'user strata on >s3cret resetkeys ~acl:* ~{acl}:* resetchannels &acl:* -@all +@connection +info +get +set +incr +pttl +pexpire +time +evalsha +eval +publish +subscribe +hget +hmget +hset +del'
+      'user strata on >s3cret resetkeys ~acl:* ~{acl}:* resetchannels &acl:* -@all +@connection +info +get +set +incr +pttl +pexpire +time +exists +sadd +smembers +evalsha +eval +publish +subscribe +hget +hmget +hset +del'
     const redis = await server()
     const admin = new Redis(redis.url)
     cleanups.push(() => admin.disconnect())

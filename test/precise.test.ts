@@ -145,4 +145,32 @@ describe.each(matrix)('precise invalidation: $provider / $tiers', (c) => {
     await read()
     expect(model.$cache.stats().misses).toBe(stats.misses + 1)
   })
+
+  it("what a write bumps does not depend on the writing instance's options: model or write-through writers", async () => {
+    if (c.tiers !== 'two-tier') return
+    const writers = [
+      await s.instance({ invalidation: 'model' }),
+      await s.instance({ models: { Post: { strategy: 'write-through' } } }),
+    ]
+    for (const writer of writers) {
+      const { a, b, posts } = await authors()
+      const read = () => s.prisma.post.findMany({ where: { authorId: a.id }, orderBy: { id: 'asc' } })
+      const expected = () => s.raw.post.findMany({ where: { authorId: a.id }, orderBy: { id: 'asc' } })
+      const converged = async () => {
+        for (let i = 0; i < 100 && JSON.stringify(await read()) !== JSON.stringify(await expected()); i++) {
+          await new Promise((resolve) => setTimeout(resolve, 20))
+        }
+        expect(await read()).toEqual(await expected())
+      }
+      await read()
+      await writer.post.create({ data: { title: 'by another', authorId: a.id } })
+      await converged()
+      await writer.post.update({ where: { id: posts[0]?.id }, data: { authorId: b.id } })
+      await converged()
+      await writer.post.update({ where: { id: posts[1]?.id }, data: { views: 42 } })
+      await converged()
+      await writer.post.delete({ where: { id: posts[1]?.id } })
+      await converged()
+    }
+  })
 })

@@ -46,4 +46,24 @@ for (const [name, provider] of Object.entries({ sqlite: 'sqlite', postgres: 'pos
     },
   })
 }
+// The precise-invalidation adversary's own schema (test/adversary/precise-models.prisma), SQLite and PostgreSQL.
+for (const [name, provider] of Object.entries({ sqlite: 'sqlite', postgres: 'postgresql' })) {
+  const dir = join(root, 'generated', 'adversary-precise', name)
+  mkdirSync(dir, { recursive: true })
+  const path = join(dir, 'schema.prisma')
+  writeFileSync(
+    path,
+    `datasource db {\n  provider = "${provider}"\n}\n\ngenerator client {\n  provider = "prisma-client"\n  output   = "${join(dir, 'client')}"\n  moduleFormat = "esm"\n}\n\n${readFileSync(join(here, 'precise-models.prisma'), 'utf8')}`,
+  )
+  execFileSync(join(root, 'node_modules', '.bin', 'prisma'), ['generate', '--schema', path], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: {
+      ...process.env,
+      PRISMA_SCHEMA_ENGINE_BINARY: process.env.PRISMA_SCHEMA_ENGINE_BINARY ?? process.execPath,
+      PRISMA_HIDE_UPDATE_MESSAGE: '1',
+      CHECKPOINT_DISABLE: '1',
+    },
+  })
+}
 console.log('generated adversary clients')

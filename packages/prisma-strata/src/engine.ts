@@ -26,6 +26,7 @@ import {
   type KeySpace,
   keySpace,
   modelVersionName,
+  predicatesVersionName,
   rowsVersionName,
   rowVersionName,
   tagVersionName,
@@ -143,9 +144,8 @@ export class Engine {
     this.redis = redisClient ? new RedisTier(redisClient, options.redisTimeout, this.reporter.error) : undefined
     this.versions = new Versions(this.redis, this.keys, origin, this.stats, this.policies.longestLifetimeMs())
     this.rows = this.redis ? new RowStore(this.redis, this.keys, origin) : undefined
-    this.schemes = new Schemes(this.redis, this.keys, origin, this.versions.ttlMs, (names, versions) =>
-      this.versions.apply(names, versions),
-    )
+    this.schemes = new Schemes(this.redis !== undefined)
+    this.versions.onRegistered = (model, schemes, version) => this.schemes.recorded(model, schemes, version)
     this.leases =
       this.redis && options.lease
         ? new Leases(this.redis, this.keys, options.lease.timeout, options.lease.wait)
@@ -208,11 +208,16 @@ export class Engine {
     return this.bump([...new Set(names)].sort())
   }
 
-  /** The version names a change to rows of `models` bumps: each model's, and the row epoch of those in `rows`. */
-  namesFor(models: Iterable<string>, rows: Iterable<string> = models): string[] {
+  /**
+   * The version names a change to rows of `models` bumps: each model's; the row epoch of those in `rows`
+   * (write-through row entries); and of those in `predicates`, the version every predicate entry depends on.
+   */
+  namesFor(models: Iterable<string>, rows: Iterable<string> = models, predicates: Iterable<string> = rows): string[] {
     const names = [...models].map((m) => this.modelVersionName(m))
-    // Whatever this instance's strategy: another instance of the prefix may keep write-through rows of the model.
+    // Whatever this instance's strategy and invalidation: another instance of the prefix may keep write-through rows
+    // or predicate entries of the model (design invariant 15, docs/design.md).
     for (const model of rows) names.push(rowsVersionName(model))
+    for (const model of predicates) names.push(predicatesVersionName(model))
     return names
   }
 
@@ -260,9 +265,18 @@ export class Engine {
     return versions && hash(`${this.keys.channel}|${names.join(',')}|${versions.join(',')}`)
   }
 
-  /** Whether reads and writes of `model` use precise invalidation: its policy says so and its columns are known. */
-  isPrecise(model: string): boolean {
-    return this.precise && this.policies.precise(model) && (this.graph.models.get(model)?.exact.size ?? 0) > 0
+  /**
+   * Whether writes to `model` bump the predicates of their rows (precise invalidation): its keys and columns are
+   * known. This depends on the schema alone, never on this instance's options: an instance that reads by predicate
+   * must see the writes of one that does not (design invariant 15, docs/design.md).
+   */
+  followsRows(model: string): boolean {
+    return this.precise && (this.graph.models.get(model)?.exact.size ?? 0) > 0
+  }
+
+  /** Whether reads of `model` depend on predicates: its rows are followed and its policy says `'precise'`. */
+  readsByPredicate(model: string): boolean {
+    return this.followsRows(model) && this.policies.precise(model)
   }
 
   /**
@@ -271,7 +285,7 @@ export class Engine {
    */
   async bump(requested: readonly string[]): Promise<void> {
     // Before any await: a read started once this write has returned must not share a query sent before it. (Every
-    // predicate entry of a model depends on its row epoch.)
+    // predicate entry of a model depends on its predicate epoch.)
     this.flights.wrote(requested.map((name) => rowRequestEpoch(name) ?? name))
     // Without Redis, row requests are expanded here against this process's registry; with it, by the bump script.
     const names = this.redis ? requested : requested.flatMap((name) => this.schemes.expand(name))

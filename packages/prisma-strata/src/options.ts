@@ -16,7 +16,10 @@ export interface LeaseOptions {
 
 /** The in-process tier. */
 export interface LocalTierOptions {
-  /** Upper bound of the bytes held (encoded values plus keys). Default: 64 MiB. */
+  /**
+   * Bound on the heap the tier holds: each entry counts what its decoded value, key and bookkeeping take in V8's
+   * heap (an upper bound). Default: 64 MiB.
+   */
   maxBytes?: number
   /**
    * Longest seconds an entry stays in this process, whatever its TTL: bounds how long a lost invalidation

@@ -54,8 +54,8 @@ describe('codec', () => {
   it('reads foreign, truncated and other-format bytes as CodecError, never as a value', () => {
     const frame = encodeEntry({
       query: 'q',
-      deps: [],
-      versions: [],
+      deps: ['m:User'],
+      versions: [1764000000000001],
       freshUntil: 1,
       staleUntil: 1,
       expiresAt: 1,
@@ -63,15 +63,50 @@ describe('codec', () => {
     })
     const otherFormat = Buffer.from(frame)
     otherFormat[1] = FORMAT_VERSION + 1
-    for (const bad of [
+    const bad = [
       Buffer.from('hello world'),
       Buffer.from([]),
-      frame.subarray(0, frame.length - 3),
       otherFormat,
       Buffer.concat([frame.subarray(0, 2), Buffer.from([0xc1, 0xc1])]),
-    ]) {
-      expect(() => decodeEntry(bad)).toThrow(CodecError)
+    ]
+    // Cut anywhere, in the head or in the value: what a read does with a frame (the head, then the value) refuses it.
+    for (let length = 0; length < frame.length; length++) bad.push(frame.subarray(0, length))
+    for (const bytes of bad) expect(() => decodeValue(decodeEntry(bytes).value)).toThrow(CodecError)
+  })
+
+  it('refuses a head whose lengths, counts, texts or numbers are not what an entry holds', () => {
+    const head = (query: number[], deps: number[], tail: number[] = [0xc0]) => {
+      const times = Buffer.alloc(24)
+      for (const at of [0, 8, 16]) times.writeDoubleBE(1, at)
+      const length = Buffer.alloc(4)
+      length.writeUInt32BE(query.length)
+      return Buffer.from([0x53, FORMAT_VERSION, ...times, ...length, ...query, ...deps, ...tail])
     }
+    const version = [...Buffer.from(new Float64Array([1764000000000001]).buffer).reverse()]
+    const good = head([0x71], [0, 1, 0, 1, 0x6d, ...version])
+    expect(decodeEntry(good)).toMatchObject({ query: 'q', deps: ['m'], versions: [1764000000000001] })
+    const lengthClaim = Buffer.from(good)
+    lengthClaim.writeUInt32BE(0xffffffff, 26) // a query of 4 GB
+    const nan = Buffer.from(good)
+    nan.writeDoubleBE(Number.NaN, 10)
+    const infiniteVersion = head([0x71], [0, 1, 0, 1, 0x6d, 0x7f, 0xf0, 0, 0, 0, 0, 0, 0])
+    for (const bytes of [
+      lengthClaim,
+      nan,
+      infiniteVersion,
+      head([0x71], [0xff, 0xff]), // 65,535 dependencies in a few bytes
+      head([0x71], [0, 1, 0xff, 0xff, 0x6d, ...version]), // a name longer than the frame
+      head([0xc3, 0x28], [0, 0]), // a query that is not UTF-8
+      head([0x71], [0, 1, 0, 2, 0xc0, 0xaf, ...version]), // a name that is not UTF-8 (an overlong "/")
+    ]) {
+      expect(() => decodeEntry(bytes)).toThrow(CodecError)
+    }
+    const unicode = { query: 'name = "日本語"', deps: ['t:é'], versions: [1764000000000002] }
+    const back = decodeEntry(
+      encodeEntry({ ...unicode, freshUntil: 1, staleUntil: 2, expiresAt: 3, value: encodeValue(null) }),
+    )
+    expect(back).toMatchObject(unicode)
+    expect(decodeValue(back.value)).toBe(null)
   })
 })
 
@@ -155,6 +190,18 @@ describe('codec: exact values', () => {
     for (const [i, b] of back.bytes.entries()) {
       expect(b.constructor).toBe(Uint8Array)
       expect(Buffer.from(b).equals(value.bytes[i] as Uint8Array)).toBe(true)
+    }
+  })
+
+  it('decodes every decimal to its own value, read once or again, past the bound of recently read ones', () => {
+    const texts = Array.from({ length: 3000 }, (_, i) => `${i}.${i % 7}e${(i % 5) - 2}`)
+    texts.push(`0.${'1'.repeat(80)}`, '-0', '1e-7', '123456789012345678901234567890')
+    for (const round of [0, 1]) {
+      const back = decodeValue(encodeValue(texts.map((t) => new Decimal(t)))) as InstanceType<typeof Decimal>[]
+      for (const [i, d] of back.entries()) {
+        expect(d, `round ${round}`).toBeInstanceOf(Decimal)
+        expect(d.equals(new Decimal(texts[i] as string)), `${texts[i]}`).toBe(true)
+      }
     }
   })
 

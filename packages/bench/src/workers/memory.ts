@@ -20,16 +20,26 @@ export interface MemoryReport {
   /** MiB after setup and 1,000 warm-up reads, after a full GC. */
   baselineRssMiB: number
   baselineHeapMiB: number
+  baselineHeapTotalMiB: number
   /** [queries done, RSS MiB, local tier bytes] every 5% of the run. */
   series: [number, number, number][]
   /** The highest RSS sampled (every 1,000 queries), and the OS's own peak for the whole process. */
   peakRssMiB: number
   maxRssMiB: number
+  /**
+   * At the sample of the highest RSS: the heap V8 had reserved, what it used (garbage included), and memory
+   * outside it (Buffers, WebAssembly memories: their whole size, touched or not).
+   */
+  peakHeapTotalMiB: number
+  peakHeapUsedMiB: number
+  peakExternalMiB: number
   /** The highest local-tier size seen (bytes as the tier accounts them) and its entries at the end. */
   maxLocalBytes: number
   localEntries: number
-  /** After the run and a full GC: heap still held, and RSS. */
+  /** After the run and a full GC: heap still held, the heap reserved, memory outside it, and RSS. */
   endHeapMiB: number
+  endHeapTotalMiB: number
+  endExternalMiB: number
   endRssMiB: number
   misses: number
   seconds: number
@@ -59,8 +69,12 @@ async function run(): Promise<MemoryReport> {
   fullGc() // baseline and end measure what is held, not garbage
   const baseline = process.memoryUsage()
   const series: MemoryReport['series'] = []
-  let peakRss = baseline.rss
+  let peak = baseline
   let maxLocalBytes = localBytes()
+  const samplePeak = () => {
+    const now = process.memoryUsage()
+    if (now.rss > peak.rss) peak = now
+  }
   const start = performance.now()
   const step = Math.max(1000, Math.floor(config.queries / 20))
   let nextSample = step
@@ -69,7 +83,7 @@ async function run(): Promise<MemoryReport> {
     await read(done + 1, to + 1)
     done = to
     if (done % 1000 === 0) {
-      peakRss = Math.max(peakRss, process.memoryUsage.rss())
+      samplePeak()
       maxLocalBytes = Math.max(maxLocalBytes, localBytes())
     }
     if (done >= nextSample || done === config.queries) {
@@ -78,7 +92,7 @@ async function run(): Promise<MemoryReport> {
     }
   }
   const seconds = (performance.now() - start) / 1000
-  peakRss = Math.max(peakRss, process.memoryUsage.rss())
+  samplePeak()
   maxLocalBytes = Math.max(maxLocalBytes, localBytes())
   fullGc()
   const end = process.memoryUsage()
@@ -87,12 +101,18 @@ async function run(): Promise<MemoryReport> {
     queries: config.queries,
     baselineRssMiB: round(baseline.rss / MiB),
     baselineHeapMiB: round(baseline.heapUsed / MiB),
+    baselineHeapTotalMiB: round(baseline.heapTotal / MiB),
     series,
-    peakRssMiB: round(peakRss / MiB),
+    peakRssMiB: round(peak.rss / MiB),
     maxRssMiB: round((process.resourceUsage().maxRSS * 1024) / MiB),
+    peakHeapTotalMiB: round(peak.heapTotal / MiB),
+    peakHeapUsedMiB: round(peak.heapUsed / MiB),
+    peakExternalMiB: round(peak.external / MiB),
     maxLocalBytes,
     localEntries: strata?.$cache.stats().local.entries ?? 0,
     endHeapMiB: round(end.heapUsed / MiB),
+    endHeapTotalMiB: round(end.heapTotal / MiB),
+    endExternalMiB: round(end.external / MiB),
     endRssMiB: round(end.rss / MiB),
     misses: strata?.$cache.stats().misses ?? 0,
     seconds: round(seconds),

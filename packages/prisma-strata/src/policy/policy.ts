@@ -13,7 +13,7 @@ export interface EffectivePolicy {
   graceMs: number
   /** Point reads cached per row, and writes put the new row (`strategy: 'write-through'`). */
   writeThrough: boolean
-  /** Reads depend on the rows their predicates name, writes bump the predicates their rows match. */
+  /** Reads depend on the predicates their rows are named by (`invalidation: 'precise'`), where the schema allows. */
   precise: boolean
 }
 
@@ -83,9 +83,8 @@ export class Policies {
         swrMs: value('swr'),
         graceMs: value('grace'),
         writeThrough: merged.strategy === 'write-through',
-        // Write-through rows have versions of their own; a view's rows change with its sources.
-        precise:
-          (merged.invalidation ?? options.invalidation) === 'precise' && merged.strategy !== 'write-through' && !view,
+        // A view's rows change with its sources, which writes to it never name.
+        precise: (merged.invalidation ?? options.invalidation) === 'precise' && !view,
       })
     }
   }

@@ -71,10 +71,11 @@ function equalities(info: ModelInfo, where: unknown, into: Equalities = new Map(
       if (values) pin(into, key, values)
       continue
     }
-    // A compound unique key (`authorId_slug: { authorId, slug }`): every one of its fields is pinned.
-    if (!info.scalars.has(key) && !info.relations.has(key) && isObject(value)) {
+    // A compound unique key (`authorId_slug: { authorId, slug }`): every one of its fields is pinned. Only a key
+    // whose fields are one of the model's compound keys: `NOT: { authorId: 1 }` has the same shape.
+    if (!info.scalars.has(key) && !info.relations.has(key) && !LOGICAL.has(key) && isObject(value)) {
       const fields = Object.keys(value)
-      if (fields.length > 0 && fields.every((f) => info.exact.has(f))) {
+      if (isCompoundKey(info, fields) && fields.every((f) => info.exact.has(f))) {
         for (const f of fields) {
           const values = pinned(info, f, value[f])
           if (values) pin(into, f, values)
@@ -83,6 +84,15 @@ function equalities(info: ModelInfo, where: unknown, into: Equalities = new Map(
     }
   }
   return into
+}
+
+const LOGICAL = new Set(['AND', 'OR', 'NOT'])
+
+/** Whether `fields` are exactly one of the model's compound unique keys (its primary key included). */
+function isCompoundKey(info: ModelInfo, fields: string[]): boolean {
+  return info.uniques.some(
+    (key) => key.length > 1 && key.length === fields.length && key.every((f) => fields.includes(f)),
+  )
 }
 
 /** The values a filter on one field pins it to: `v`, `{ equals: v }` or `{ in: [...] }`; else undefined. */

@@ -6,9 +6,9 @@
 import type { Engine } from '../engine'
 import { encodeEntry, encodeValue } from '../store/codec'
 import {
+  predicatesVersionName,
   predicateVersionName,
   registryVersionName,
-  rowsVersionName,
   schemeVersionName,
   tagVersionNames,
   valueHash,
@@ -55,7 +55,7 @@ class QueryEntry implements EntryKind<Versions> {
   deps(): readonly string[] {
     if (this.names === undefined) {
       const given = this.call.deps
-      const found = given ? { names: given, schemes: [] } : dependencies(this.engine, this.call)
+      const found = given ? { names: given, schemes: [] } : memoised(this.engine, this.call, this.text)
       this.names = found.names
       this.schemes = found.schemes
     }
@@ -69,15 +69,19 @@ class QueryEntry implements EntryKind<Versions> {
   async snapshot(budget: Budget): Promise<Versions | undefined> {
     const { engine } = this
     const deps = this.deps()
-    let versions = await engine.versions.snapshot(deps, budget)
-    if (versions !== undefined && this.schemes.length > 0) {
-      // A predicate is bumped by writes only once its scheme is in the registry this snapshot's registry versions
-      // name: register first (once per scheme and registry version), then snapshot again.
-      if (this.unregistered(versions).length > 0) {
-        if (!(await engine.schemes.register(this.unregistered(versions), budget))) return undefined
-        versions = await engine.versions.snapshot(deps, budget)
-        if (versions === undefined || this.unregistered(versions).length > 0) return undefined
-      }
+    let versions: number[] | undefined
+    if (this.schemes.length === 0) versions = await engine.versions.snapshot(deps, budget)
+    else if (!engine.redis) {
+      engine.schemes.registerLocally(this.schemes)
+      versions = await engine.versions.snapshot(deps, budget)
+    } else {
+      // A predicate is bumped by writes only once its scheme is in the registry: unless this process registered
+      // it under the registry version it knows, the snapshot registers it first, in the same script call.
+      const known = engine.versions.peek(deps)
+      versions =
+        known && this.unregistered(known).length === 0
+          ? known
+          : await engine.versions.snapshot(deps, budget, this.schemes)
     }
     return versions && { versions, stamp: versions.join(',') }
   }
@@ -197,15 +201,35 @@ function notOlder(entryDeps: string[], entryVersions: number[], deps: readonly s
   return true
 }
 
+type Dependencies = { names: string[]; schemes: Array<readonly [string, string]> }
+
+/** Dependencies by query text, per engine: a read's dependencies follow from its text (bounded; then it starts over). */
+const byText = new WeakMap<Engine, Map<string, Dependencies>>()
+const MAX_MEMOISED = 10_000
+
+function memoised(engine: Engine, call: ReadCall, text: string): Dependencies {
+  // A named entry's text does not hold its arguments.
+  if (call.query?.key !== undefined) return dependencies(engine, call)
+  const memo = byText.get(engine) ?? new Map<string, Dependencies>()
+  byText.set(engine, memo)
+  let found = memo.get(text)
+  if (found === undefined) {
+    if (memo.size >= MAX_MEMOISED) memo.clear()
+    found = dependencies(engine, call)
+    memo.set(text, found)
+  }
+  return found
+}
+
 /**
  * The version names a read depends on: each model it reads whole (`m:Model`), and for each predicate (precise
- * invalidation) the model's row epoch and registry version, the scheme's version and each value combination's.
+ * invalidation) the model's predicate epoch and registry version, the scheme's version and each value combination's.
  */
-function dependencies(engine: Engine, call: ReadCall): { names: string[]; schemes: Array<readonly [string, string]> } {
+function dependencies(engine: Engine, call: ReadCall): Dependencies {
   const names = new Set<string>()
   const schemes = new Map<string, readonly [string, string]>()
-  const { models, predicates } = engine.isPrecise(call.model)
-    ? readFootprint(engine.graph, call.model, call.args, (m) => engine.isPrecise(m))
+  const { models, predicates } = engine.readsByPredicate(call.model)
+    ? readFootprint(engine.graph, call.model, call.args, (m) => engine.readsByPredicate(m))
     : { models: new Set(readDependencies(engine.graph, call.model, call.args)), predicates: [] }
   const precise = new Set(predicates.map((p) => p.model))
   // Models named by `dependsOn` are read whole; a model read by predicate is not also read whole.
@@ -215,7 +239,7 @@ function dependencies(engine: Engine, call: ReadCall): { names: string[]; scheme
   for (const { model, fields, tuples } of predicates) {
     const scheme = fields.join(',')
     schemes.set(`${model}|${scheme}`, [model, scheme])
-    names.add(rowsVersionName(model)).add(registryVersionName(model)).add(schemeVersionName(model, scheme))
+    names.add(predicatesVersionName(model)).add(registryVersionName(model)).add(schemeVersionName(model, scheme))
     for (const tuple of tuples) names.add(predicateVersionName(model, scheme, tuple.map(valueHash)))
   }
   if (call.query?.tags) for (const name of tagVersionNames(call.query.tags)) names.add(name)

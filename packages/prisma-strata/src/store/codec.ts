@@ -2,10 +2,11 @@
  * Values as bytes (msgpackr), exact for every Prisma type: Date, BigInt, Decimal, Bytes (as `Uint8Array`, copied
  * out so a caller mutating it cannot touch the cache), Json (an own `__proto__` key included), -0, null. An entry
  * in Redis is a small frame: a magic byte, a format version (a future encoding can never misread old entries),
- * then the query text it answers, its dependencies, the versions it was filled under, its expiry and the value.
+ * then its expiry, the query text it answers, its dependencies and the versions it was filled under, and the value.
  * Bytes under our keys may have been written by anyone: msgpackr only reads bytes that `scanValue` accepts (plain
  * MessagePack and our extensions), anything else is a `CodecError`.
  */
+import { isUtf8 } from 'node:buffer'
 import { Packr, Unpackr } from 'msgpackr'
 import { CodecError } from '../errors'
 import { prepare } from './value-prepare'
@@ -28,7 +29,7 @@ const mapUnpackr = new Unpackr({ ...options, mapsAsObjects: false })
 
 const MAGIC = 0x53 // 'S'
 /** Bump when the frame or the value encoding changes: entries of another format read as misses. */
-export const FORMAT_VERSION = 3
+export const FORMAT_VERSION = 4
 
 /** What a Redis entry holds besides the value. */
 export interface EntryMeta {
@@ -46,6 +47,7 @@ export interface EntryMeta {
 }
 
 export interface StoredEntry extends EntryMeta {
+  /** The encoded value; in a decoded entry, a view of the frame's bytes (see `decodeEntry`). */
   value: Uint8Array
 }
 
@@ -85,49 +87,104 @@ function ownKeys(value: unknown): unknown {
   return value
 }
 
+/*
+ * A frame is read on every Redis hit, so its head is fixed-layout binary that is read in place, and the value's
+ * MessagePack follows it to the end of the frame, decoded straight from the frame's bytes (nothing is copied out
+ * and nothing is scanned twice). Big-endian throughout:
+ *   magic, format (2 bytes) | freshUntil, staleUntil, expiresAt (float64 each) | query length (uint32), query
+ *   (UTF-8) | dependency count (uint16), then per dependency: name length (uint16), name (UTF-8), version
+ *   (float64) | the value.
+ */
+const HEAD = 2 + 3 * 8 + 4
+const MAX_DEPS = 0xffff
+const MAX_NAME = 0xffff
+
 export function encodeEntry(entry: StoredEntry): Buffer {
-  const body = packr.pack([
-    entry.query,
-    entry.deps,
-    entry.versions,
-    entry.freshUntil,
-    entry.staleUntil,
-    entry.expiresAt,
-    entry.value,
-  ])
-  const frame = Buffer.allocUnsafe(body.length + 2)
+  const { deps, versions, value } = entry
+  if (deps.length > MAX_DEPS || deps.length !== versions.length) throw new CodecError('entry has the wrong shape')
+  const queryBytes = Buffer.byteLength(entry.query)
+  let size = HEAD + queryBytes + 2 + value.byteLength
+  const nameBytes = deps.map((name) => {
+    const length = Buffer.byteLength(name)
+    if (length > MAX_NAME) throw new CodecError('a dependency name too long for an entry')
+    size += 2 + length + 8
+    return length
+  })
+  const frame = Buffer.allocUnsafe(size)
   frame[0] = MAGIC
   frame[1] = FORMAT_VERSION
-  frame.set(body, 2)
+  frame.writeDoubleBE(entry.freshUntil, 2)
+  frame.writeDoubleBE(entry.staleUntil, 10)
+  frame.writeDoubleBE(entry.expiresAt, 18)
+  frame.writeUInt32BE(queryBytes, 26)
+  let at = HEAD + frame.write(entry.query, HEAD)
+  frame.writeUInt16BE(deps.length, at)
+  at += 2
+  for (let i = 0; i < deps.length; i++) {
+    frame.writeUInt16BE(nameBytes[i] as number, at)
+    at += 2
+    at += frame.write(deps[i] as string, at)
+    frame.writeDoubleBE(versions[i] as number, at)
+    at += 8
+  }
+  frame.set(value, at)
   return frame
 }
 
-/** Decodes a frame read from Redis; anything that is not one of ours, of this format, throws `CodecError`. */
+/**
+ * Decodes a frame read from Redis; anything that is not one of ours, of this format, throws `CodecError`. The
+ * entry's `value` is a view of the frame's bytes, for `decodeValue`: neither it nor the entry is to be kept (the
+ * frame may be a slice of a larger buffer of the connection's).
+ */
 export function decodeEntry(frame: Buffer): StoredEntry {
   if (frame.length < 3 || frame[0] !== MAGIC) throw new CodecError('not a Strata entry (foreign bytes under our key)')
   if (frame[1] !== FORMAT_VERSION)
     throw new CodecError(`entry of format ${frame[1]}, this version reads ${FORMAT_VERSION}`)
-  let parts: unknown
-  try {
-    parts = decodeValue(frame.subarray(2))
-  } catch (error) {
-    throw new CodecError('corrupt or truncated entry', error)
+  const end = frame.length
+  // Every length is checked against the bytes left before it is used: a truncated or forged head is refused.
+  if (end < HEAD + 2) throw new CodecError('truncated entry')
+  const freshUntil = frame.readDoubleBE(2)
+  const staleUntil = frame.readDoubleBE(10)
+  const expiresAt = frame.readDoubleBE(18)
+  const queryBytes = frame.readUInt32BE(26)
+  if (queryBytes > end - HEAD - 2) throw new CodecError('truncated entry')
+  const query = text(frame, HEAD, queryBytes)
+  let at = HEAD + queryBytes
+  const count = frame.readUInt16BE(at)
+  at += 2
+  // Each dependency takes 10 bytes at least: a count the bytes left cannot hold is refused before any allocation.
+  if (count * 10 > end - at) throw new CodecError('truncated entry')
+  const deps = new Array<string>(count)
+  const versions = new Array<number>(count)
+  for (let i = 0; i < count; i++) {
+    const length = frame.readUInt16BE(at)
+    at += 2
+    if (length + 8 > end - at) throw new CodecError('truncated entry')
+    deps[i] = text(frame, at, length)
+    at += length
+    versions[i] = frame.readDoubleBE(at)
+    at += 8
   }
-  if (!Array.isArray(parts) || parts.length !== 7) throw new CodecError('entry has the wrong shape')
-  const [query, deps, versions, freshUntil, staleUntil, expiresAt, value] = parts as unknown[]
   if (
-    typeof query !== 'string' ||
-    !Array.isArray(deps) ||
-    !Array.isArray(versions) ||
-    deps.length !== versions.length ||
-    !deps.every((name) => typeof name === 'string') ||
-    !versions.every(Number.isFinite) ||
     !Number.isFinite(freshUntil) ||
     !Number.isFinite(staleUntil) ||
     !Number.isFinite(expiresAt) ||
-    !(value instanceof Uint8Array)
+    !versions.every(Number.isFinite)
   ) {
     throw new CodecError('entry has the wrong shape')
   }
-  return { query, deps, versions, freshUntil, staleUntil, expiresAt, value } as StoredEntry
+  // A plain view, not a Buffer: msgpackr's copies of a Buffer's bytes would be Buffers, which Prisma never returns.
+  const value = new Uint8Array(frame.buffer, frame.byteOffset + at, end - at)
+  return { query, deps, versions, freshUntil, staleUntil, expiresAt, value }
+}
+
+/** `length` bytes of UTF-8 text at `at` (already checked to be within the frame), or `CodecError`. */
+function text(frame: Buffer, at: number, length: number): string {
+  const stop = at + length
+  // Query texts and version names are mostly ASCII: one pass ORing the bytes finds out, without a call.
+  let bits = 0
+  for (let i = at; i < stop; i++) bits |= frame[i] as number
+  if (bits < 0x80) return frame.toString('latin1', at, stop)
+  if (!isUtf8(frame.subarray(at, stop))) throw new CodecError('entry text that is not UTF-8')
+  return frame.toString('utf8', at, stop)
 }

@@ -4,44 +4,57 @@
  * gets a deep copy (`copyResult`), so a caller that mutates its result cannot change what the next caller gets.
  */
 import { LRUCache } from 'lru-cache'
+import { arrayBytes, heapBytes, stringBytes } from './heap-size'
 
 export interface LocalEntry {
   /** The master copy of the result: copied for every caller, never given out. */
   value: unknown
-  /** Its encoded size, the base of the entry's accounted size. */
+  /** Its encoded size. */
   encodedBytes: number
-  /** Version names the result depends on, sorted. */
+  /** Version names the result depends on, sorted. Shared between entries: never changed in place. */
   deps: string[]
-  /** Their versions when the query was sent. */
+  /** Their versions when the query was sent. Shared between entries: never changed in place. */
   versions: number[]
   /** When it stops being fresh and stops being served stale; absent when neither `swr` nor `grace` is on. */
   times: { freshUntil: number; staleUntil: number } | undefined
 }
 
+/** One shape for every entry (a spread copy would give each entry a hidden class of its own, 250 bytes more). */
+class Entry implements LocalEntry {
+  constructor(
+    readonly value: unknown,
+    readonly encodedBytes: number,
+    readonly deps: string[],
+    readonly versions: number[],
+    readonly times: { freshUntil: number; staleUntil: number } | undefined,
+  ) {}
+}
+
+/** The entry object: header and its 5 fields. */
+const ENTRY_BYTES = 64
 /**
- * Bytes each entry costs besides its value and key: the entry and its arrays, the LRU's bookkeeping (96 counted
- * far too little for one-row results). `npm run bench -- --scenarios memory` fills a bounded tier with a million
- * one-row results and reports the heap held against `maxBytes`.
+ * lru-cache's bookkeeping for one entry: a Map entry (the Map's table doubles, so up to twice its 28 bytes) and a
+ * slot in each of its seven arrays (key, value, next, prev, size, TTL, start; each grown by half again). The arrays
+ * never shrink: a tier that once held many small entries keeps their slots when it holds fewer, larger ones.
  */
-const ENTRY_OVERHEAD = 400
+const SLOT_BYTES = 128
+/** The times kept for an `swr`/`grace` entry: an object of two heap numbers. */
+const TIMES_BYTES = 88
+
 /**
- * Decoded objects take several times their msgpack size in V8's heap; counting each entry as this many times its
- * encoded size keeps `maxBytes` close to the memory really held.
+ * Entries filled under the same dependencies and versions (a million queries of one model, between two writes)
+ * share one pair of arrays. Only the latest few pairs are looked up; entries keep theirs alive on their own.
  */
-export const DECODED_SIZE_FACTOR = 3
+const SHARED_PAIRS = 64
 
 export class LocalTier {
   private readonly lru: LRUCache<string, LocalEntry>
   private readonly ttlCap: number
+  private readonly pairs = new Map<string, { deps: string[]; versions: number[] }>()
 
   constructor(maxBytes: number, ttlCapSeconds: number | undefined) {
     this.ttlCap = ttlCapSeconds === undefined ? Number.POSITIVE_INFINITY : ttlCapSeconds * 1000
-    this.lru = new LRUCache<string, LocalEntry>({
-      maxSize: maxBytes,
-      sizeCalculation: (entry, key) =>
-        entry.encodedBytes * DECODED_SIZE_FACTOR + key.length * 2 + entry.deps.length * 24 + ENTRY_OVERHEAD,
-      ttlAutopurge: false,
-    })
+    this.lru = new LRUCache<string, LocalEntry>({ maxSize: maxBytes, ttlAutopurge: false })
   }
 
   get(key: string): LocalEntry | undefined {
@@ -59,8 +72,36 @@ export class LocalTier {
     times: { freshUntil: number; staleUntil: number; expiresAt: number },
   ): void {
     const ttl = Math.floor(Math.min(times.expiresAt - Date.now(), this.ttlCap))
+    if (ttl < 1) return
     const windows = times.staleUntil > times.freshUntil || times.expiresAt > times.staleUntil
-    if (ttl >= 1) this.lru.set(key, { ...entry, times: windows ? times : undefined }, { ttl })
+    // Only the two times: `times` may be a whole entry read from Redis, with its encoded bytes.
+    const kept = windows ? { freshUntil: times.freshUntil, staleUntil: times.staleUntil } : undefined
+    const { deps, versions } = this.shared(entry.deps, entry.versions)
+    const text = flat(key)
+    // Every entry counts what it holds, its arrays as if it shared them with none: the bound is an upper bound.
+    const size =
+      ENTRY_BYTES +
+      SLOT_BYTES +
+      stringBytes(text) +
+      heapBytes(entry.value) +
+      arrayBytes(deps.length) +
+      arrayBytes(versions.length) +
+      deps.reduce((bytes, name) => bytes + stringBytes(name), 0) +
+      (kept ? TIMES_BYTES : 0)
+    this.lru.set(text, new Entry(entry.value, entry.encodedBytes, deps, versions, kept), { ttl, size })
+  }
+
+  /** The shared pair equal to `deps` and `versions`, or a new one of their exact length. */
+  private shared(deps: string[], versions: number[]): { deps: string[]; versions: number[] } {
+    const id = `${JSON.stringify(deps)}${versions.join(',')}`
+    let pair = this.pairs.get(id)
+    if (pair === undefined) {
+      if (this.pairs.size >= SHARED_PAIRS) this.pairs.clear()
+      // Copies: the caller's arrays may be longer than their length (grown by push) and are the caller's.
+      pair = { deps: deps.slice(), versions: versions.slice() }
+      this.pairs.set(id, pair)
+    }
+    return pair
   }
 
   delete(key: string): void {
@@ -69,6 +110,7 @@ export class LocalTier {
 
   clear(): void {
     this.lru.clear()
+    this.pairs.clear()
   }
 
   get size(): number {
@@ -78,4 +120,13 @@ export class LocalTier {
   get bytes(): number {
     return this.lru.calculatedSize
   }
+}
+
+/**
+ * A key built by concatenation is a tree of string pieces (six of them, 190 bytes more than its text, for a
+ * `findUnique` key); reading a character makes V8 flatten it to one string, and the GC then drops the pieces.
+ */
+function flat(key: string): string {
+  key.charCodeAt(0)
+  return key
 }

@@ -8,6 +8,7 @@ import calculateSlot from 'cluster-key-slot'
 import { RedisUnavailableError } from '../errors'
 import type { ReportError } from '../observe/reporter'
 import { Breaker } from './breaker'
+import { Deadlines, type Expiring } from './deadlines'
 import type { RedisClient } from './redis-client'
 
 export type { RedisClient } from './redis-client'
@@ -23,10 +24,55 @@ export interface ScriptOptions {
   urgent?: boolean
 }
 
+/** What a skipped or failed command resolves to; one promise for every skip, as none is ever mutated. */
+const SKIPPED: Promise<typeof FAILED> = Promise.resolve(FAILED)
+
+/** One guarded command under way: settled once, by its answer, its failure or its deadline. */
+class GuardedCall<T> implements Expiring {
+  readonly deadline: number
+  settled = false
+
+  constructor(
+    private readonly tier: RedisTier,
+    private readonly operation: string,
+    private readonly breaker: Breaker,
+    private readonly open: boolean,
+    private readonly started: number,
+    private readonly budget: number,
+    private readonly resolve: (value: T | typeof FAILED) => void,
+  ) {
+    this.deadline = started + budget
+  }
+
+  answered(value: T): void {
+    if (this.settled) return
+    this.settled = true
+    this.tier.deadlines.settled(this)
+    this.breaker.succeeded()
+    this.resolve(value)
+  }
+
+  /** Failed, or (no error) the deadline passed; if the command answers after that, nobody is waiting for it. */
+  settle(error?: unknown): void {
+    if (this.settled) return
+    this.settled = true
+    this.tier.deadlines.settled(this)
+    const reason = error ?? new Error(`timed out after ${Math.round(this.budget)} ms`)
+    this.tier.failed(this.operation, this.breaker, this.open, this.started, reason)
+    this.resolve(FAILED)
+  }
+
+  expire(): void {
+    this.settle()
+  }
+}
+
 export class RedisTier {
   /** One breaker per node (a standalone Redis is one node): a Cluster node that fails skips that node alone. */
   private readonly breakers = new Map<string, Breaker>()
   private readonly shas = new Map<string, string>()
+  /** The deadlines of the commands under way. */
+  readonly deadlines = new Deadlines()
 
   constructor(
     readonly client: RedisClient,
@@ -34,15 +80,21 @@ export class RedisTier {
     private readonly report: ReportError,
   ) {}
 
+  /** The breaker of a standalone Redis (its one node), and on a Cluster of calls that name no key or known node. */
+  private readonly standalone = new Breaker()
+
   /** The connection is ready again: close the breakers now instead of waiting for their next trial call. */
   recovered(): void {
+    this.standalone.reset()
     for (const breaker of this.breakers.values()) breaker.reset()
   }
 
   /** The breaker of the node that serves `key` (the node is looked up in the Cluster's slot table). */
   private breaker(key: string | undefined): Breaker {
     const cluster = this.client as unknown as { isCluster?: boolean; slots: string[][] }
-    const node = key !== undefined && cluster.isCluster ? (cluster.slots[calculateSlot(key)]?.[0] ?? '') : ''
+    if (key === undefined || !cluster.isCluster) return this.standalone
+    const node = cluster.slots[calculateSlot(key)]?.[0]
+    if (node === undefined) return this.standalone
     let breaker = this.breakers.get(node)
     if (!breaker) {
       breaker = new Breaker()
@@ -62,7 +114,7 @@ export class RedisTier {
    * for one timeout at most in all. A spent budget skips Redis without counting a failure. `urgent` calls (owed
    * bumps) go out even while the breaker is open: other instances stay stale until they land.
    */
-  async guard<T>(
+  guard<T>(
     operation: string,
     run: () => Promise<T>,
     deadline?: number,
@@ -71,32 +123,35 @@ export class RedisTier {
   ): Promise<T | typeof FAILED> {
     const breaker = this.breaker(key)
     const open = !breaker.available
-    if (open && !urgent) return FAILED
+    if (open && !urgent) return SKIPPED
     const started = performance.now()
     const budget = deadline === undefined ? this.timeoutMs : Math.min(this.timeoutMs, deadline - started)
-    if (budget <= 0) return FAILED
-    let timer: NodeJS.Timeout | undefined
+    if (budget <= 0) return SKIPPED
+    let command: Promise<T>
     try {
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`timed out after ${Math.round(budget)} ms`)), budget)
-      })
-      const command = run()
-      // If the timeout wins, the command may still fail later (e.g. "Connection is closed"): nobody awaits it then.
-      command.catch(() => undefined)
-      const result = await Promise.race([command, timeout])
-      breaker.succeeded()
-      return result
+      command = run()
     } catch (error) {
-      // An urgent call through an open breaker retries a failure already counted and reported: it must not
-      // stretch the breaker's backoff either.
-      if (!open) {
-        breaker.failed(started)
-        this.report(new RedisUnavailableError(operation, error))
-      }
-      return FAILED
-    } finally {
-      clearTimeout(timer)
+      this.failed(operation, breaker, open, started, error)
+      return SKIPPED
     }
+    // No async function, race or timer of its own: this runs on every Redis hit (see deadlines.ts).
+    return new Promise((resolve) => {
+      const call = new GuardedCall(this, operation, breaker, open, started, budget, resolve)
+      this.deadlines.add(call)
+      command.then(
+        (value) => call.answered(value),
+        (error) => call.settle(error),
+      )
+    })
+  }
+
+  /** A command failed or timed out. */
+  failed(operation: string, breaker: Breaker, open: boolean, started: number, error: unknown): void {
+    // An urgent call through an open breaker retries a failure already counted and reported: it must not
+    // stretch the breaker's backoff either.
+    if (open) return
+    breaker.failed(started)
+    this.report(new RedisUnavailableError(operation, error))
   }
 
   get(key: string, deadline?: number): Promise<Buffer | null | typeof FAILED> {

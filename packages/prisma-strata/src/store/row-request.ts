@@ -5,7 +5,7 @@
  * without knowing the old value). It travels as one string, so that owed bumps and transactions keep it like any
  * version name: `q:<model>|<changed fields>|<fields>|<value hashes>`.
  */
-import { rowsVersionName } from './keys'
+import { predicatesVersionName } from './keys'
 
 export interface RowRequest {
   model: string
@@ -30,8 +30,8 @@ export function parseRowRequest(name: string): RowRequest | undefined {
   return { model, changed, fields, hashes }
 }
 
-/** The version every predicate entry of the request's model depends on; undefined for a plain name. */
+/** The version every predicate entry of the request's model depends on (`e:Model`); undefined for a plain name. */
 export function rowRequestEpoch(name: string): string | undefined {
   const request = parseRowRequest(name)
-  return request && rowsVersionName(request.model)
+  return request && predicatesVersionName(request.model)
 }

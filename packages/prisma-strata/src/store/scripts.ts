@@ -55,28 +55,6 @@ local function floor(key, ttl, time)
 end
 `
 
-/**
- * KEYS[1]: the timeline key, KEYS[2..]: version keys. ARGV[1]: ms a version key outlives its last use. Returns
- * their values, seeding at TIME those missing, not ours, or from an earlier server run.
- */
-export const readVersions = `${common}
-local time = now()
-local ttl = tonumber(ARGV[1])
-local low = floor(KEYS[1], ttl, time)
-local seed = math.max(time, low)
-local out = {}
-for i = 2, #KEYS do
-  local v = valid(redis.pcall('GET', KEYS[i]), low, seed + ${AHEAD})
-  if v then
-    outlive(KEYS[i], ttl)
-  else
-    v = seed
-    redis.call('SET', KEYS[i], text(v), 'PX', ttl)
-  end
-  out[i - 1] = v
-end
-return out`
-
 /** Bumps one version key (in `bumped`, published by the caller); shared by the scripts that bump. */
 const bumping = `
 local bumped = {}
@@ -103,6 +81,44 @@ local function registry(set, gkey, model, seed, ttl)
   return false
 end
 `
+
+/**
+ * KEYS[1]: the timeline key, KEYS[2..n+1]: version keys, then two keys per model whose schemes a read registers:
+ * its scheme registry and its registry version. ARGV[1]: ms a version key outlives its last use, ARGV[2]: n,
+ * ARGV[3]: bus channel, ARGV[4]: origin id, then two per model: the model and its schemes (space-separated).
+ * Registers the schemes first (a registry found missing is recreated and its version bumped and published), then
+ * returns the n versions, seeding at TIME those missing, not ours, or from an earlier server run: a read's
+ * registration and its snapshot are one step (design invariant 11, docs/design.md).
+ */
+export const readVersions = `${common}${bumping}
+local time = now()
+local ttl = tonumber(ARGV[1])
+local n = tonumber(ARGV[2])
+local low = floor(KEYS[1], ttl, time)
+local seed = math.max(time, low)
+local k = n + 2
+for a = 5, #ARGV, 2 do
+  registry(KEYS[k], KEYS[k + 1], ARGV[a], seed, ttl)
+  for scheme in string.gmatch(ARGV[a + 1], '[^ ]+') do redis.call('SADD', KEYS[k], scheme) end
+  k = k + 2
+end
+if #bumped > 0 then
+  local message = { ARGV[4] }
+  for i = 1, #bumped do message[#message + 1] = bumped[i] end
+  redis.call('PUBLISH', ARGV[3], table.concat(message, ' '))
+end
+local out = {}
+for i = 2, n + 1 do
+  local v = valid(redis.pcall('GET', KEYS[i]), low, seed + ${AHEAD})
+  if v then
+    outlive(KEYS[i], ttl)
+  else
+    v = seed
+    redis.call('SET', KEYS[i], text(v), 'PX', ttl)
+  end
+  out[i - 1] = v
+end
+return out`
 
 /**
  * KEYS[1]: the timeline key, KEYS[2..n+1]: version keys, then two keys per row request: the model's scheme
@@ -161,38 +177,6 @@ local message = { ARGV[2] }
 for i = 1, #bumped do message[#message + 1] = bumped[i] end
 redis.call('PUBLISH', ARGV[1], table.concat(message, ' '))
 for i = plain + 1, #bumped do out[#out + 1] = bumped[i] end
-return out`
-
-/**
- * KEYS[1]: the timeline key, then two keys per model: its scheme registry and its registry version. ARGV[1]: bus
- * channel, ARGV[2]: origin id, ARGV[3]: ms a version key outlives its last use, then two per model: the model and
- * its schemes to register (space-separated). Returns each model's registry version; one that was lost is bumped
- * (and published) first.
- */
-export const registerSchemes = `${common}${bumping}
-local time = now()
-local ttl = tonumber(ARGV[3])
-local low = floor(KEYS[1], ttl, time)
-local seed = math.max(time, low)
-local out = {}
-local k = 2
-for a = 4, #ARGV, 2 do
-  registry(KEYS[k], KEYS[k + 1], ARGV[a], seed, ttl)
-  for scheme in string.gmatch(ARGV[a + 1], '[^ ]+') do redis.call('SADD', KEYS[k], scheme) end
-  local v = valid(redis.pcall('GET', KEYS[k + 1]), low, seed + ${AHEAD})
-  if v then
-    outlive(KEYS[k + 1], ttl)
-  else
-    v = bump(KEYS[k + 1], 'g:' .. ARGV[a], seed, ttl)
-  end
-  out[#out + 1] = v
-  k = k + 2
-end
-if #bumped > 0 then
-  local message = { ARGV[2] }
-  for i = 1, #bumped do message[#message + 1] = bumped[i] end
-  redis.call('PUBLISH', ARGV[1], table.concat(message, ' '))
-end
 return out`
 
 /**

@@ -78,10 +78,26 @@ export const NEGATIVE_ZERO = new WrittenNegativeZero()
 
 const DECIMAL_TEXT = /^(?:-?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?|-?Infinity|NaN)$/i
 
+/**
+ * Decimals recently read, by text. Parsing one costs more than the rest of a row's decoding, and a cache reads the
+ * same values again and again; Decimals are immutable (every operation returns a new one), so results share them,
+ * as copies of a local entry already do (copy.ts). Short texts only, and when full it starts over: bounded.
+ */
+const decimals = new Map<string, InstanceType<typeof Decimal>>()
+const MAX_DECIMALS = 1024
+const MAX_DECIMAL_TEXT = 64
+
 // The scan has checked that a Date tag is followed by a float64 and a Decimal tag by a string.
 function readDecimal(text: string): InstanceType<typeof Decimal> {
+  const known = decimals.get(text)
+  if (known !== undefined) return known
   if (!DECIMAL_TEXT.test(text)) throw new Error('a decimal that is not a number')
-  return new Decimal(text)
+  const decimal = new Decimal(text)
+  if (text.length <= MAX_DECIMAL_TEXT) {
+    if (decimals.size >= MAX_DECIMALS) decimals.clear()
+    decimals.set(text, decimal)
+  }
+  return decimal
 }
 
 addExtension({

@@ -43,6 +43,12 @@ export function isVersion(value: unknown): value is number {
   return Number.isSafeInteger(value) && (value as number) >= SEED_FLOOR
 }
 
+/** One read's snapshot request: its version names, and the predicate schemes it registers first. */
+interface Snapshot {
+  deps: readonly string[]
+  register: ReadonlyArray<readonly [string, string]>
+}
+
 export class Versions {
   private readonly known = new Map<string, number>()
   /** Whether `known` may answer without asking Redis. Always with no Redis; with Redis, while the bus is up. */
@@ -131,35 +137,49 @@ export class Versions {
   /**
    * The current versions of `deps`, asking Redis for what is not known; `undefined` when Redis cannot answer.
    * Every snapshot asked for in one turn of the event loop shares one script call for the union of their names.
+   * `register`: predicate schemes (`[model, scheme]`) to register in the same call, before the versions are read
+   * (the call is then made even when every version is known).
    */
-  snapshot(deps: readonly string[], budget?: Budget): Promise<number[] | undefined> {
-    const local = this.peek(deps)
-    if (local || !this.redis) return Promise.resolve(local)
+  snapshot(
+    deps: readonly string[],
+    budget?: Budget,
+    register: ReadonlyArray<readonly [string, string]> = [],
+  ): Promise<number[] | undefined> {
+    const local = register.length === 0 ? this.peek(deps) : undefined
+    if (local || !this.redis) return Promise.resolve(local ?? this.peek(deps))
     if (this.owed.size > 0) {
       // Redis still holds versions from before our own write: the retry timer sends it, the database answers.
       this.flushOwedSoon()
       return Promise.resolve(undefined)
     }
     if (this.dirty.size > 0 && deps.some((d) => this.dirty.has(d))) return Promise.resolve(undefined)
-    return this.reads.request('', deps, budget)
+    return this.reads.request('', { deps, register }, budget)
   }
 
-  private readonly reads: TurnBatch<readonly string[], number[]>
+  private readonly reads: TurnBatch<Snapshot, number[]>
 
   /** One readVersions call for every name `requests` ask for; each request gets its own slice. */
-  private async readUnion(requests: Array<readonly string[]>, deadline: number): Promise<number[][] | undefined> {
+  private async readUnion(requests: Snapshot[], deadline: number): Promise<number[][] | undefined> {
     const at = new Map<string, number>()
-    for (const deps of requests) for (const name of deps) if (!at.has(name)) at.set(name, at.size)
+    const schemes = new Map<string, Set<string>>()
+    for (const { deps, register } of requests) {
+      for (const name of deps) if (!at.has(name)) at.set(name, at.size)
+      for (const [model, scheme] of register) schemes.set(model, (schemes.get(model) ?? new Set()).add(scheme))
+    }
     const names = [...at.keys()]
-    const values = await this.read(names, deadline)
-    return values && requests.map((deps) => deps.map((name) => values[at.get(name) as number] as number))
+    const values = await this.read(names, deadline, schemes)
+    return values && requests.map(({ deps }) => deps.map((name) => values[at.get(name) as number] as number))
   }
 
-  private async read(deps: readonly string[], deadline: number): Promise<number[] | undefined> {
+  private async read(
+    deps: readonly string[],
+    deadline: number,
+    schemes?: ReadonlyMap<string, ReadonlySet<string>>,
+  ): Promise<number[] | undefined> {
     // A bump owed meanwhile: Redis still holds versions from before our own write (the retry timer sends it).
     if (!this.redis || this.owed.size > 0) return undefined
     const epoch = this.epoch
-    const values = await this.fetch(deps, deadline)
+    const values = await this.fetch(deps, deadline, schemes)
     if (!values) return undefined
     deps.forEach((name, i) => {
       values[i] = this.keep(name, values[i] as number, epoch)
@@ -167,18 +187,36 @@ export class Versions {
     return values
   }
 
-  /** The versions Redis holds for `deps` (seeding those missing or not ours); undefined when it cannot answer. */
-  private async fetch(deps: readonly string[], deadline?: number): Promise<number[] | undefined> {
-    const reply = await (this.redis as RedisTier).script(
-      readVersions,
-      [this.keys.timeline, ...deps.map((d) => this.keys.version(d))],
-      [String(this.ttlMs)],
-      { deadline },
-    )
+  /**
+   * The versions Redis holds for `deps` (seeding those missing or not ours), after registering `schemes`;
+   * undefined when it cannot answer.
+   */
+  private async fetch(
+    deps: readonly string[],
+    deadline?: number,
+    schemes?: ReadonlyMap<string, ReadonlySet<string>>,
+  ): Promise<number[] | undefined> {
+    const keys = [this.keys.timeline, ...deps.map((d) => this.keys.version(d))]
+    const args = [String(this.ttlMs), String(deps.length), this.keys.channel, this.origin]
+    for (const [model, list] of schemes ?? []) {
+      keys.push(this.keys.schemes(model), this.keys.version(registryVersionName(model)))
+      args.push(model, [...list].join(' '))
+    }
+    const reply = await (this.redis as RedisTier).script(readVersions, keys, args, { deadline })
     if (reply === FAILED || !Array.isArray(reply) || reply.length !== deps.length) return undefined
     const values = reply.map(Number)
-    return values.every(isVersion) ? values : undefined
+    if (!values.every(isVersion)) return undefined
+    // The registry version read in the step that registered: the one the schemes are registered under (not a
+    // later one a bus message may bring meanwhile, which a lost registry could have been recreated under).
+    for (const [model, list] of schemes ?? []) {
+      const at = deps.indexOf(registryVersionName(model))
+      if (at >= 0) this.onRegistered?.(model, list, values[at] as number)
+    }
+    return values
   }
+
+  /** Told of schemes registered in Redis, and the registry version they were registered under. */
+  onRegistered: ((model: string, schemes: Iterable<string>, version: number) => void) | undefined
 
   /**
    * Whether `versions`, which an entry was filled under and this process has not heard of, are the ones Redis
@@ -236,7 +274,7 @@ export class Versions {
       for (const name of unsent) {
         this.owed.add(name)
         // A version read while the bump was failing may have come back meanwhile. For a row request, the
-        // predicates it would bump are not known here: every predicate entry of the model depends on its row epoch.
+        // predicates it would bump are not known here: every predicate entry of the model depends on its predicate epoch.
         this.known.delete(rowRequestEpoch(name) ?? name)
       }
       if (this.owed.size > MAX_BUMP_NAMES) this.coarsenOwed()

@@ -15,7 +15,7 @@ import { AfterWriteError } from '../errors'
 import type { EffectivePolicy } from '../policy/policy'
 import { partitionOf } from '../read/partition'
 import type { ModelGraph, ModelInfo } from '../schema/model-graph'
-import { rowsVersionName } from '../store/keys'
+import { predicatesVersionName, rowsVersionName } from '../store/keys'
 import type { PendingRow } from '../transaction/pending-transactions'
 import { withFields, withoutFields } from '../write/selected-fields'
 import type { WriteParams } from '../write/write-params'
@@ -66,7 +66,8 @@ async function afterWrite(engine: Engine, work: () => unknown, fallback: () => u
 
 /**
  * Runs the write; then, outside a transaction, bumps `names` and puts the row. Inside an interactive transaction
- * (`txId`, one of ours), both wait for it to settle.
+ * (`txId`, one of ours), both wait for it to settle. `request`: the row request of the write's result, when its
+ * model's predicates are followed by row (precise invalidation, for instances that read them).
  */
 export async function writeThrough(
   engine: Engine,
@@ -74,10 +75,12 @@ export async function writeThrough(
   info: ModelInfo,
   names: string[],
   txId?: string,
+  request?: (result: unknown) => string | undefined,
 ): Promise<unknown> {
   const model = params.model as string
-  const { sent, added } = withFields(engine, model, (params.args ?? {}) as Args, info.id)
-  const everyRow = [...names, rowsVersionName(model)]
+  const fields = request ? new Set([...info.id, ...info.exact]) : info.id
+  const { sent, added } = withFields(engine, model, (params.args ?? {}) as Args, fields)
+  const everyRow = [...names, rowsVersionName(model), predicatesVersionName(model)]
   const dropEveryRow = () => (txId === undefined ? engine.bump(everyRow) : engine.transactions.defer(txId, everyRow))
   let result: unknown
   try {
@@ -96,7 +99,7 @@ export async function writeThrough(
       else if (row === undefined) await engine.bump(everyRow)
       else
         await Promise.all([
-          engine.bump(names),
+          engine.bump(request ? [...names, request(result) ?? predicatesVersionName(model)] : names),
           putRow(engine, row, params.operation === 'delete' ? 'deleted' : 'written'),
         ])
     },

@@ -7,7 +7,7 @@
  * field the write set (or `@updatedAt`, or a key a relation operation moved) has an old value Strata does not
  * know: every predicate of a scheme with that field is bumped, through the scheme's own version. A concurrent write
  * that changed a field this one did not set bumps for itself.
- * Anything else (many rows, a write that throws, interactive transactions) bumps the model's row epoch, which every
+ * Anything else (many rows, a write that throws, interactive transactions) bumps the model's predicate epoch, which every
  * predicate entry of the model depends on.
  */
 import type { Args } from '../args'
@@ -15,7 +15,7 @@ import type { Engine } from '../engine'
 import { AfterWriteError } from '../errors'
 import { valueText } from '../read/predicates'
 import type { ModelInfo } from '../schema/model-graph'
-import { rowsVersionName, valueHash } from '../store/keys'
+import { predicatesVersionName, valueHash } from '../store/keys'
 import { rowRequest } from '../store/row-request'
 import type { WriteEffect } from './affected-models'
 import { withFields, withoutFields } from './selected-fields'
@@ -24,19 +24,19 @@ import type { WriteParams } from './write-params'
 /** Single-row writes whose row the result returns. */
 const preciseOperations = new Set(['create', 'update', 'upsert', 'delete'])
 
-/** Whether a write can bump by its row: one row of a precise model, changing no other row of it. */
+/** Whether a write can bump by its row: one row of a model whose rows are followed, changing no other row of it. */
 export function canWritePrecisely(engine: Engine, params: WriteParams, effect: WriteEffect): boolean {
   const model = params.model as string
   return (
     preciseOperations.has(params.operation) &&
-    engine.isPrecise(model) &&
+    engine.followsRows(model) &&
     !effect.otherRows.has(model) &&
     params.__internalParams?.transaction?.kind !== 'itx'
   )
 }
 
 /**
- * Runs the write, then bumps `names` (the models it touches, the row epochs of models whose other rows it changes)
+ * Runs the write, then bumps `names` (the models it touches, the epochs of models whose other rows it changes)
  * and its row's predicates. A failed bump is reported, never thrown: the write has happened.
  */
 export async function preciseWrite(
@@ -56,7 +56,7 @@ export async function preciseWrite(
   } finally {
     // A write that threw may have committed all the same (a timeout): which row it touched is unknown.
     try {
-      await engine.bump([...names, request ?? rowsVersionName(model)])
+      await engine.bump([...names, request ?? predicatesVersionName(model)])
     } catch (error) {
       engine.reporter.error(new AfterWriteError(error))
     }
@@ -64,7 +64,12 @@ export async function preciseWrite(
 }
 
 /** The row request of a write's result, or undefined when the result is not a row. */
-function rowRequestOf(info: ModelInfo, operation: string, effect: WriteEffect, result: unknown): string | undefined {
+export function rowRequestOf(
+  info: ModelInfo,
+  operation: string,
+  effect: WriteEffect,
+  result: unknown,
+): string | undefined {
   if (typeof result !== 'object' || result === null) return undefined
   const row = result as Args
   const changed = new Set<string>()

@@ -9,7 +9,7 @@ import type { Engine } from '../engine'
 import { AfterWriteError, SqlParserError } from '../errors'
 import { movesKey, rowWrites, writeThrough } from '../write-through/row-write'
 import { writeEffects } from './affected-models'
-import { canWritePrecisely, preciseWrite } from './precise-write'
+import { canWritePrecisely, preciseWrite, rowRequestOf } from './precise-write'
 import { rawSqlModels, sqlDialect, sqlText } from './raw-sql'
 import type { SqlDialect } from './sql-dialect'
 import type { WriteParams } from './write-params'
@@ -72,18 +72,20 @@ export function modelWrite(engine: Engine) {
       !info.id.some((field) => effect.rootFields.has(field)) &&
       // The row read back below cache() carries computed fields, which may replace columns: not a row to put.
       !engine.computedBelow?.has(model)
+    // Rows of other models (or other rows of this one) the write changes: every row entry of theirs goes, and
+    // every predicate entry (rows created by nested writes match predicates too).
     const rowsGone = new Set(effect.elsewhere)
-    // Rows created by nested writes match predicates too.
-    for (const other of effect.otherRows) if (engine.isPrecise(other)) rowsGone.add(other)
-    // A write naming one row of a precise model bumps the predicates of that row, not every predicate of the model.
-    if (!put && canWritePrecisely(engine, params, effect)) {
-      return preciseWrite(engine, params, effect, engine.namesFor(effect.models, rowsGone))
+    const predicatesGone = new Set([...effect.elsewhere, ...effect.otherRows])
+    // A write naming one row bumps the predicates of that row; any other write, every predicate of its model.
+    const precise = canWritePrecisely(engine, params, effect)
+    if (!precise) predicatesGone.add(model)
+    if (manyRows.has(params.operation) || (rowWrites.has(params.operation) && !put)) rowsGone.add(model)
+    const names = engine.namesFor(effect.models, rowsGone, predicatesGone)
+    if (put) {
+      const request = precise ? (result: unknown) => rowRequestOf(info, params.operation, effect, result) : undefined
+      return writeThrough(engine, params, info, names, txId, request)
     }
-    if (manyRows.has(params.operation) || (rowWrites.has(params.operation) && !put) || engine.isPrecise(model)) {
-      rowsGone.add(model)
-    }
-    const names = engine.namesFor(effect.models, rowsGone)
-    return put ? writeThrough(engine, params, info, names, txId) : bumpAround(engine, params, names)
+    return precise ? preciseWrite(engine, params, effect, names) : bumpAround(engine, params, names)
   }
 }
 

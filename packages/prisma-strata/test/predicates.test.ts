@@ -1,0 +1,115 @@
+// Which reads depend on predicates (precise invalidation), and which on whole models: the read side's derivation.
+import { describe, expect, it } from 'vitest'
+import type { Args } from '../src/args'
+import { readFootprint, valueText } from '../src/read/predicates'
+import { buildModelGraph } from '../src/schema/model-graph'
+import { preciseGraph } from './fixtures'
+
+const every = () => true
+const footprint = (model: string, args: Args | undefined, precise: (m: string) => boolean = every) => {
+  const { models, predicates } = readFootprint(preciseGraph, model, args, precise)
+  return { models: [...models].sort(), predicates }
+}
+
+describe('predicates of a read', () => {
+  it('takes the equalities a where implies, leaving the other conditions out', () => {
+    expect(footprint('Post', { where: { authorId: 5, views: { gt: 10 }, title: { contains: 'x' } } })).toEqual({
+      models: [],
+      predicates: [{ model: 'Post', fields: ['authorId'], tuples: [['i5']] }],
+    })
+    expect(
+      footprint('Post', { where: { AND: [{ authorId: { equals: 5 } }, { published: true }] } }).predicates,
+    ).toEqual([{ model: 'Post', fields: ['authorId', 'published'], tuples: [['i5', 'b1']] }])
+    // A compound unique key pins each of its fields.
+    expect(footprint('Post', { where: { authorId_title: { authorId: 1, title: 't' } } }).predicates).toEqual([
+      { model: 'Post', fields: ['authorId', 'title'], tuples: [['i1', 'st']] },
+    ])
+  })
+
+  it('takes `in` lists and OR of equalities as several predicates, and a contradiction as none', () => {
+    expect(footprint('Post', { where: { id: { in: [1, 2, 2] } } }).predicates).toEqual([
+      { model: 'Post', fields: ['id'], tuples: [['i1'], ['i2']] },
+    ])
+    expect(footprint('Post', { where: { OR: [{ id: 1 }, { authorId: 2 }] } }).predicates).toEqual([
+      { model: 'Post', fields: ['id'], tuples: [['i1']] },
+      { model: 'Post', fields: ['authorId'], tuples: [['i2']] },
+    ])
+    expect(footprint('Post', { where: { AND: [{ id: 1 }, { id: 2 }] } })).toEqual({ models: ['Post'], predicates: [] })
+  })
+
+  it('reads the model whole without an equality: NOT, ranges, insensitive mode, an OR with one open disjunct, cursor', () => {
+    for (const where of [
+      { NOT: { authorId: 1 } },
+      { views: { gt: 1 } },
+      { title: { equals: 'x', mode: 'insensitive' } },
+      { OR: [{ id: 1 }, { views: { gt: 2 } }] },
+      {},
+    ]) {
+      expect(footprint('Post', { where }), JSON.stringify(where)).toEqual({ models: ['Post'], predicates: [] })
+    }
+    expect(footprint('Post', { where: { id: 1 }, cursor: { id: 1 } }).predicates).toEqual([])
+    // NOT next to an equality: the equality is still implied, the NOT is left out.
+    expect(footprint('Post', { where: { id: 3, NOT: { authorId: 1 } } }).predicates).toEqual([
+      { model: 'Post', fields: ['id'], tuples: [['i3']] },
+    ])
+  })
+
+  it('loads a relation by predicate when the parent pins its key, and reads it whole otherwise', () => {
+    const user = footprint('User', {
+      where: { id: 5 },
+      include: { posts: { where: { published: true } }, _count: true },
+    })
+    expect(user.predicates).toEqual(
+      expect.arrayContaining([
+        { model: 'User', fields: ['id'], tuples: [['i5']] },
+        { model: 'Post', fields: ['authorId', 'published'], tuples: [['i5', 'b1']] },
+        // `_count: true` counts every list relation: those keyed to the user by predicate.
+        { model: 'Post', fields: ['authorId'], tuples: [['i5']] },
+        { model: 'Comment', fields: ['authorId'], tuples: [['i5']] },
+        { model: 'User', fields: ['invitedById'], tuples: [['i5']] },
+      ]),
+    )
+    // The author of a post is known only after the SQL; a relation filter reads its model whole.
+    expect(footprint('Post', { where: { id: 7 }, include: { author: true } }).models).toEqual(['User'])
+    expect(footprint('Post', { where: { id: 7, author: { name: 'a' } } }).models).toEqual(['User'])
+    // A parent read whole loads its relations whole.
+    expect(footprint('User', { where: { name: { contains: 'a' } }, include: { posts: true } }).models).toEqual([
+      'Post',
+      'User',
+    ])
+    // A parent predicate that does not pin the key the relation joins on loads it whole.
+    expect(footprint('User', { where: { name: 'a' }, include: { posts: true } }).models).toEqual(['Post'])
+  })
+
+  it('reads a model whole when it does not follow rows, and does not take a column compared otherwise', () => {
+    expect(footprint('Post', { where: { id: 1 } }, (m) => m !== 'Post')).toEqual({ models: ['Post'], predicates: [] })
+    // Float, DateTime, Decimal: not exact.
+    expect(footprint('Post', { where: { rating: 1.5 } }).predicates).toEqual([])
+    // On MySQL strings compare without case: a text column is not exact there.
+    const mysql = buildModelGraph(
+      {
+        models: {
+          A: {
+            fields: [
+              { name: 'id', kind: 'scalar', type: 'Int' },
+              { name: 's', kind: 'scalar', type: 'String' },
+            ],
+          },
+        },
+      },
+      [],
+      { A: { id: ['id'], uniques: [['id']], plain: ['id', 's'] } },
+      false,
+    )
+    expect([...(mysql.models.get('A')?.exact ?? [])]).toEqual(['id'])
+  })
+
+  it('encodes a value alike whatever its JavaScript type, and refuses one not of the column type', () => {
+    expect(valueText('Int', 5)).toBe(valueText('Int', 5n))
+    expect(valueText('BigInt', 5)).toBe(valueText('BigInt', 5n))
+    expect(valueText('Int', 5.5)).toBeUndefined()
+    expect(valueText('String', 5)).toBeUndefined()
+    expect(valueText('String', 'i5')).not.toBe(valueText('Int', 5))
+    expect(valueText('Boolean', null)).toBe('n')
+  })
+})

@@ -1,0 +1,129 @@
+// The precise-invalidation adversary's databases and clients (test/adversary/precise-models.prisma): a fresh
+// database per world, an uncached client (the oracle) and cached clients on one Redis prefix.
+import { readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
+import { PrismaPg } from '@prisma/adapter-pg'
+import { type CacheOptions, cache } from 'prisma-strata'
+import { PrismaClient as PgClient } from '../../generated/adversary-precise/postgres/client/client.ts'
+import { PrismaClient as LiteClient } from '../../generated/adversary-precise/sqlite/client/client.ts'
+import { createTables, newPostgresDatabase } from '../../prisma/database.ts'
+import { postgresUrl, redisUrl } from '../support/services.ts'
+
+const here = dirname(fileURLToPath(import.meta.url))
+
+export type Provider = 'sqlite' | 'postgres'
+export type Raw = LiteClient
+const extend = (c: Raw, o: CacheOptions) => c.$extends(cache(o))
+export type Cached = Raw & { $cache: ReturnType<typeof extend>['$cache'] }
+
+let seq = 0
+
+export interface PreciseWorld {
+  raw: Raw
+  prisma: Cached
+  prefix: string
+  /** Another cached client on the same database and prefix. */
+  instance(o?: CacheOptions, below?: (c: Raw) => unknown): Promise<Cached>
+  close(): Promise<void>
+}
+
+export async function preciseWorld(provider: Provider, options: CacheOptions = {}): Promise<PreciseWorld> {
+  const path = join(here, '..', '..', 'generated', 'adversary-precise', provider, 'schema.prisma')
+  const file = { path, content: readFileSync(path, 'utf8') }
+  let adapter: () => unknown
+  let drop: () => Promise<void>
+  if (provider === 'sqlite') {
+    const db = join(tmpdir(), `advp-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.db`)
+    const url = `file:${db}`
+    await createTables('sqlite', url, file)
+    adapter = () => new PrismaBetterSqlite3({ url })
+    drop = async () => {
+      const { rm } = await import('node:fs/promises')
+      await rm(db, { force: true })
+    }
+  } else {
+    const created = await newPostgresDatabase(await postgresUrl(), 'advp')
+    await createTables('postgres', created.url, file)
+    adapter = () => new PrismaPg({ connectionString: created.url })
+    drop = created.drop
+  }
+  const C = (provider === 'sqlite' ? LiteClient : PgClient) as unknown as new (o: object) => Raw
+  const url = await redisUrl()
+  const prefix = `advp${process.pid}x${Date.now().toString(36)}x${seq++}`
+  const closers: Array<() => Promise<void>> = []
+  // `below`: extensions applied to the client before the cache (result extensions, for example).
+  const make = async (o: CacheOptions = {}, below: (c: Raw) => unknown = (c) => c) => {
+    const merged: CacheOptions = { redis: url, prefix, onError: () => {}, ...options, ...o }
+    const c = extend(below(new C({ adapter: adapter() })) as Raw, merged)
+    closers.push(async () => {
+      await c.$cache.close()
+      await c.$disconnect()
+    })
+    if (merged.redis) await c.$cache.whenReady(5000)
+    return c as unknown as Cached
+  }
+  const raw = new C({ adapter: adapter() })
+  const prisma = await make()
+  return {
+    raw,
+    prisma,
+    prefix,
+    instance: make,
+    async close() {
+      for (const c of closers) await c().catch(() => {})
+      await raw.$disconnect()
+      await drop()
+    },
+  }
+}
+
+/** Accounts 1..3 (2 and 3 mentored by 1, 3 buddy of ann), notes of accounts 1 and 2, a shelf, tags, groups, pins. */
+export async function seedPrecise(p: Raw) {
+  await p.account.create({ data: { id: 1, handle: 'ann', tier: 'PRO', karma: 9007199254740993n } })
+  await p.account.create({ data: { id: 2, handle: 'bob', mentorId: 1 } })
+  await p.account.create({ data: { id: 3, handle: 'cyd', mentorId: 1, buddyHandle: 'ann', active: false } })
+  await p.profile.create({ data: { id: 1, accountId: 1, bio: 'first' } })
+  await p.shelf.create({ data: { code: 'A', no: 1, label: 'top' } })
+  await p.tag.createMany({
+    data: [
+      { id: 1n, name: 'red' },
+      { id: 2n, name: 'blue' },
+    ],
+  })
+  await p.group.create({ data: { id: 1, name: 'g1', accounts: { connect: [{ id: 1 }, { id: 2 }] } } })
+  await p.note.create({ data: { id: 1, title: 'a', ownerId: 1, ownerHandle: 'ann', shelfCode: 'A', shelfNo: 1 } })
+  await p.note.create({ data: { id: 2, title: 'z', ownerId: 1, rank: 5, tags: { connect: [{ id: 1n }] } } })
+  await p.note.create({ data: { id: 3, title: 'm', ownerId: 2, ownerHandle: 'bob', pinned: true, kind: 'PRO' } })
+  await p.note.create({ data: { id: 4, title: 'orphan' } })
+  await p.pin.create({ data: { accountId: 1, noteId: 3 } })
+  for (const table of ['accounts', 'notes', 'Profile', 'Group'])
+    await p.$executeRawUnsafe(`SELECT setval(pg_get_serial_sequence('"${table}"', 'id'), 100)`).catch(() => {})
+}
+
+export function show(v: unknown): string {
+  return (
+    JSON.stringify(v, function (this: Record<string, unknown>, k, x) {
+      const o = k === '' ? v : this[k]
+      if (typeof o === 'bigint') return `${o}n`
+      if (o instanceof Date) return `Date(${o.toISOString()})`
+      if (o === undefined) return 'undefined'
+      return x
+    }) ?? String(v)
+  )
+}
+
+/** The answer of `read`, or the last line of the error it throws. */
+export async function settle(read: () => PromiseLike<unknown>): Promise<string> {
+  try {
+    return show(await read())
+  } catch (e) {
+    return `throws ${String((e as Error).message)
+      .split('\n')
+      .at(-1)}`
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
