@@ -306,6 +306,49 @@ describe('changes: following PostgreSQL logical replication', () => {
     expect(following(client)).toBe(true)
   })
 
+  it('an update bumps every predicate of its model; with REPLICA IDENTITY FULL only those its old and new rows match', async () => {
+    const slot = await newSlot()
+    const client = await instance(`chg${seq++}`, slot)
+    await until('following', () => following(client))
+    expect(client.$cache.precise).toBe(true)
+    const x = await raw.tag.create({ data: { name: `x${seq}` } })
+    const y = await raw.tag.create({ data: { name: `y${seq}` } })
+    await until('the creates to be bumped', () => received(client) >= 2 && client.$cache.stats().changes?.lagMs === 0)
+    const readX = () => client.tag.findMany({ where: { name: x.name } })
+    const readY = () => client.tag.findUniqueOrThrow({ where: { id: y.id } })
+    const cached = async (read: () => Promise<unknown>) => {
+      await until('a cached read', async () => {
+        const hits = client.$cache.stats().localHits
+        await read()
+        return client.$cache.stats().localHits === hits + 1
+      })
+    }
+    await cached(readX)
+    await cached(readY)
+
+    // Without the old row (the default replica identity), which predicates it left is unknown: all of them go.
+    await sql.query(`UPDATE "Tag" SET name = $1 WHERE id = $2`, [`${y.name}-1`, y.id])
+    await until('the update of y', async () => (await readY()).name === `${y.name}-1`)
+    let misses = client.$cache.stats().misses
+    expect(await readX()).toEqual([x])
+    expect(client.$cache.stats().misses).toBe(misses + 1)
+
+    await sql.query('ALTER TABLE "Tag" REPLICA IDENTITY FULL')
+    try {
+      await cached(readX)
+      await cached(readY)
+      await sql.query(`UPDATE "Tag" SET name = $1 WHERE id = $2`, [`${x.name}-1`, x.id])
+      await until('the update of x', async () => (await readX()).length === 0)
+      misses = client.$cache.stats().misses
+      const hits = client.$cache.stats().localHits
+      expect((await readY()).name).toBe(`${y.name}-1`)
+      expect(client.$cache.stats().localHits).toBe(hits + 1)
+      expect(client.$cache.stats().misses).toBe(misses)
+    } finally {
+      await sql.query('ALTER TABLE "Tag" REPLICA IDENTITY DEFAULT')
+    }
+  })
+
   it('while Redis is down, changes are received but not confirmed; once it is back they are bumped, then confirmed', async () => {
     const own = await startRedisServer()
     const port = own.port

@@ -190,7 +190,8 @@ export class Engine {
             redis: this.redis,
             keys: this.keys,
             report: this.reporter.error,
-            namesFor: (models) => this.namesFor(models),
+            namesFor: (models, rows, predicates) => this.namesFor(models, rows, predicates),
+            followsRows: (model) => this.followsRows(model),
             bump: (names) => this.bump(names),
             owes: (names) => this.versions.owes(names),
           })

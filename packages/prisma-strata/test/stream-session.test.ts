@@ -21,7 +21,14 @@ function setup() {
   const host: SessionHost = {
     counters: { transactions: 0 },
     modelsOf: (table) => (table === 'Post' ? ['Post', 'Comment'] : table === 'User' ? ['User'] : []),
-    namesFor: (models) => [...models].sort().map((m) => `m:${m}`),
+    rowRequests: (table, message) =>
+      table === 'User' && message.new
+        ? { model: 'User', requests: [`q:User|${JSON.stringify(message.new)}`] }
+        : undefined,
+    namesFor: (models, predicates) => [
+      ...[...models].sort().map((m) => `m:${m}`),
+      ...[...predicates].sort().map((m) => `e:${m}`),
+    ],
     bump: (names) => {
       bumps.push([...names])
       if (!hold) return Promise.resolve()
@@ -65,7 +72,7 @@ describe('change stream session', () => {
     const t = setup()
     t.transaction(['Post', 'AuditTable'], '0/1A0')
     await t.tick()
-    expect(t.bumps).toEqual([['m:Comment', 'm:Post']])
+    expect(t.bumps).toEqual([['m:Comment', 'm:Post', 'e:Comment', 'e:Post']])
     expect(t.acks.map(recorded)).toEqual([0x1a0n])
     expect(t.host.counters.transactions).toBe(1)
   })
@@ -111,12 +118,15 @@ describe('change stream session', () => {
     t.transaction(['Post'], '0/200')
     t.transaction(['User'], '0/300')
     await t.tick()
-    expect(t.bumps).toEqual([['m:User']])
+    expect(t.bumps).toEqual([['m:User', 'e:User']])
     expect(t.acks).toEqual([])
     t.hold(false)
     t.release()
     await t.tick()
-    expect(t.bumps).toEqual([['m:User'], ['m:Comment', 'm:Post', 'm:User']])
+    expect(t.bumps).toEqual([
+      ['m:User', 'e:User'],
+      ['m:Comment', 'm:Post', 'm:User', 'e:Comment', 'e:Post', 'e:User'],
+    ])
     expect(t.acks.map(recorded)).toEqual([0x100n, 0x300n])
   })
 
@@ -126,6 +136,28 @@ describe('change stream session', () => {
     await t.tick()
     expect(t.bumps).toEqual([])
     expect(t.acks.map(recorded)).toEqual([0x900n])
+  })
+
+  it('rows known in full bump their predicates, not every predicate of the model, unless another change did', async () => {
+    const t = setup()
+    t.session.message({ tag: 'begin' })
+    t.session.message({ tag: 'insert', relation: { name: 'User' }, new: { id: 1 } })
+    t.session.message({ tag: 'commit', commitEndLsn: '0/100', commitTime: 0n })
+    await t.tick()
+    expect(t.bumps).toEqual([['m:User', 'q:User|{"id":1}']])
+    t.hold(true)
+    t.transaction(['Post'], '0/200')
+    await t.tick()
+    // Two transactions in the next batch: one knows its row, the other does not; the model loses every predicate.
+    t.session.message({ tag: 'begin' })
+    t.session.message({ tag: 'insert', relation: { name: 'User' }, new: { id: 2 } })
+    t.session.message({ tag: 'commit', commitEndLsn: '0/300', commitTime: 0n })
+    t.transaction(['User'], '0/400')
+    t.hold(false)
+    t.release()
+    await t.tick()
+    expect(t.bumps.at(-1)).toEqual(['m:User', 'e:User'])
+    expect(t.acks.map(recorded)).toEqual([0x100n, 0x200n, 0x400n])
   })
 
   it('an ended session confirms nothing more', async () => {

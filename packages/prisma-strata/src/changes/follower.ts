@@ -12,13 +12,14 @@
 import { ChangesError } from '../errors'
 import type { ReportError } from '../observe/reporter'
 import type { ResolvedChanges } from '../options'
-import type { ModelGraph } from '../schema/model-graph'
+import type { ModelGraph, ModelInfo } from '../schema/model-graph'
 import { modelsByTable } from '../schema/table-models'
 import type { KeySpace } from '../store/keys'
 import type { RedisTier } from '../store/redis-tier'
 import type { ChangesStatus } from './changes-status'
 import { FollowerLease } from './follower-lease'
 import { loadReplication, slotStatus, statusProblem, withClient } from './postgres'
+import { rowRequestsOf } from './row-changes'
 import { Session, type SessionHost } from './stream-session'
 
 /** What the follower needs of the engine. */
@@ -27,8 +28,11 @@ export interface FollowerHost {
   redis: RedisTier
   keys: KeySpace
   report: ReportError
-  /** The version names a change to rows of `models` bumps (each model's, and its row epoch). */
-  namesFor(models: Iterable<string>): string[]
+  /** The version names a change to rows of `models` bumps: each model's, the row epochs of `rows`, and every
+   * predicate of `predicates`. */
+  namesFor(models: Iterable<string>, rows: Iterable<string>, predicates: Iterable<string>): string[]
+  /** Whether writes to `model` bump by the predicates their rows match (schema facts only). */
+  followsRows(model: string): boolean
   bump(names: readonly string[]): Promise<void>
   /** Whether a bump of one of `names` is still owed to Redis (it failed and is being retried). */
   owes(names: readonly string[]): boolean
@@ -47,6 +51,8 @@ export class ChangeFollower implements SessionHost {
   readonly counters = { transactions: 0, bumps: 0 }
   private readonly lease: FollowerLease
   private readonly byTable: Map<string, string[]>
+  /** The model(s) whose own table has a name, lower-cased. */
+  private readonly ownByTable = new Map<string, ModelInfo[]>()
   private timer: NodeJS.Timeout | undefined
   private statusTimer: NodeJS.Timeout | undefined
   private holding = false
@@ -66,6 +72,10 @@ export class ChangeFollower implements SessionHost {
   ) {
     this.lease = new FollowerLease(host.redis, host.keys, options.leaseTimeoutMs)
     this.byTable = modelsByTable(host.graph)
+    for (const info of host.graph.models.values()) {
+      const key = info.dbName.toLowerCase()
+      this.ownByTable.set(key, [...(this.ownByTable.get(key) ?? []), info])
+    }
   }
 
   start(): void {
@@ -85,8 +95,19 @@ export class ChangeFollower implements SessionHost {
     return this.byTable.get(table.toLowerCase()) ?? []
   }
 
-  namesFor(models: Set<string>): string[] {
-    return this.host.namesFor([...models].sort())
+  rowRequests(table: string, message: Record<string, unknown>): { model: string; requests: string[] } | undefined {
+    const own = this.ownByTable.get(table.toLowerCase())
+    // Two models on one name (quoting, another schema): which one the row belongs to is not known.
+    if (own?.length !== 1) return undefined
+    const info = own[0] as ModelInfo
+    if (!this.host.followsRows(info.name)) return undefined
+    const requests = rowRequestsOf(info, message)
+    return requests && { model: info.name, requests }
+  }
+
+  namesFor(models: Set<string>, predicates: Set<string>): string[] {
+    const sorted = [...models].sort()
+    return this.host.namesFor(sorted, sorted, [...predicates].sort())
   }
 
   async bump(names: readonly string[]): Promise<void> {

@@ -12,8 +12,13 @@ export interface SessionHost {
   readonly counters: { transactions: number }
   /** The models a change to `table` can reach. */
   modelsOf(table: string): readonly string[]
-  /** The version names a change to rows of `models` bumps. */
-  namesFor(models: Set<string>): string[]
+  /**
+   * The model of `table` and the row requests of one change to it (the predicates its rows match), or undefined
+   * when its rows are not known in full or its model has none.
+   */
+  rowRequests(table: string, message: Record<string, unknown>): { model: string; requests: string[] } | undefined
+  /** The version names changes to rows of `models` bump; every predicate of those in `predicates`. */
+  namesFor(models: Set<string>, predicates: Set<string>): string[]
   bump(names: readonly string[]): Promise<void>
   /** Whether a bump of one of `names` is still owed to Redis. */
   owes(names: readonly string[]): boolean
@@ -24,15 +29,36 @@ export interface SessionHost {
 /** How often a bump owed to Redis is checked on before its position is acknowledged. */
 const OWED_POLL_MS = 25
 
-/** Changes received and not yet bumped: the models they touch and the position after them. */
-interface Batch {
+/** Past this many row requests in one batch, its models bump every predicate instead (one name each). */
+const MAX_REQUESTS = 1000
+
+/** What changes touch: models, those whose every predicate goes, and the predicates rows of the others match. */
+interface Touched {
   models: Set<string>
+  coarse: Set<string>
+  requests: Map<string, string>
+}
+
+const nothingTouched = (): Touched => ({ models: new Set(), coarse: new Set(), requests: new Map() })
+
+function merge(into: Touched, from: Touched): void {
+  for (const model of from.models) into.models.add(model)
+  for (const model of from.coarse) into.coarse.add(model)
+  for (const [request, model] of from.requests) into.requests.set(request, model)
+  if (into.requests.size > MAX_REQUESTS) {
+    for (const model of into.requests.values()) into.coarse.add(model)
+    into.requests.clear()
+  }
+}
+
+/** Changes received and not yet bumped: what they touch and the position after them. */
+interface Batch extends Touched {
   lsn: bigint
   /** Commit time (µs since 1970) of the oldest transaction in it. */
   since: bigint | undefined
 }
 
-const emptyBatch = (lsn: bigint): Batch => ({ models: new Set(), lsn, since: undefined })
+const emptyBatch = (lsn: bigint): Batch => ({ ...nothingTouched(), lsn, since: undefined })
 
 /** One connection streaming the slot: its own position and batch, dropped whole when the connection ends. */
 export class Session {
@@ -41,7 +67,7 @@ export class Session {
   /** Last position acknowledged (the slot's confirmed position, as far as this session knows). */
   confirmed = 0n
   private inTransaction = false
-  private transaction = new Set<string>()
+  private transaction = nothingTouched()
   private batch: Batch = emptyBatch(0n)
   private flushing: Promise<void> | undefined
   /** Commit time of the oldest transaction being bumped now. */
@@ -57,12 +83,12 @@ export class Session {
     switch (message.tag) {
       case 'begin':
         this.inTransaction = true
-        this.transaction = new Set()
+        this.transaction = nothingTouched()
         break
       case 'insert':
       case 'update':
       case 'delete':
-        this.touch(message.relation)
+        this.touch(message.relation, message)
         break
       case 'truncate':
         for (const relation of (message.relations as unknown[]) ?? []) this.touch(relation)
@@ -70,8 +96,8 @@ export class Session {
       case 'commit': {
         this.inTransaction = false
         this.follower.counters.transactions++
-        for (const model of this.transaction) this.batch.models.add(model)
-        this.transaction = new Set()
+        merge(this.batch, this.transaction)
+        this.transaction = nothingTouched()
         const end = parseLsn(String(message.commitEndLsn))
         if (end > this.batch.lsn) this.batch.lsn = end
         this.batch.since ??= message.commitTime as bigint
@@ -81,9 +107,17 @@ export class Session {
     }
   }
 
-  private touch(relation: unknown): void {
-    const name = (relation as { name?: unknown } | undefined)?.name
-    for (const model of this.follower.modelsOf(String(name))) this.transaction.add(model)
+  /** One changed row (a truncate: every row) of `relation`'s table. */
+  private touch(relation: unknown, message?: Record<string, unknown>): void {
+    const name = String((relation as { name?: unknown } | undefined)?.name)
+    const own = message && this.follower.rowRequests(name, message)
+    const touched = this.transaction
+    for (const model of this.follower.modelsOf(name)) {
+      touched.models.add(model)
+      // What referential actions reach, and a model whose rows are not known, lose every predicate.
+      if (model !== own?.model) touched.coarse.add(model)
+    }
+    if (own) for (const request of own.requests) touched.requests.set(request, own.model)
   }
 
   /**
@@ -118,7 +152,8 @@ export class Session {
 
   private async flush(batch: Batch): Promise<void> {
     if (batch.models.size > 0) {
-      const names = this.follower.namesFor(batch.models)
+      const requests = [...batch.requests].filter(([, model]) => !batch.coarse.has(model)).map(([request]) => request)
+      const names = [...this.follower.namesFor(batch.models, batch.coarse), ...requests]
       await this.follower.bump(names)
       // A bump Redis did not take is owed and retried by the engine: the position waits for it. If this session
       // ends first, its changes are not acknowledged and the next follower replays them from the slot.
