@@ -21,7 +21,10 @@ describe('version keys', () => {
     admin = new Redis(server.url)
     db = await newDatabase('sqlite')
     raw = newClient('sqlite', db.adapter())
-    prisma = newClient('sqlite', db.adapter()).$extends(cache({ redis: server.url, prefix: 'ver' }))
+    // Reads by model: they depend on `m:User`, the key this test watches (a read by id would depend on its predicate).
+    prisma = newClient('sqlite', db.adapter()).$extends(
+      cache({ redis: server.url, prefix: 'ver', invalidation: 'model' }),
+    )
     await waitForBus(prisma)
   })
   afterAll(async () => {
@@ -39,7 +42,9 @@ describe('version keys', () => {
     expect(seen[0]).toBeGreaterThan(1e15) // microseconds since the epoch
     const read = async () => {
       // A fresh instance: nothing known locally, everything asked of Redis.
-      const other = newClient('sqlite', db.adapter()).$extends(cache({ redis: server.url, prefix: 'ver' }))
+      const other = newClient('sqlite', db.adapter()).$extends(
+        cache({ redis: server.url, prefix: 'ver', invalidation: 'model' }),
+      )
       await waitForBus(other)
       const row = await other.user.findUniqueOrThrow({ where: { id: user.id } })
       await other.$cache.close()

@@ -74,9 +74,14 @@ local function bump(key, name, seed, ttl)
 end
 -- A registry of predicate schemes that is missing was lost (or never made): every predicate entry of its model
 -- goes, through the registry's version, and readers register their schemes again.
+-- It lives as long as the version keys, from its last use: one that expires is lost like one evicted.
 local function registry(set, gkey, model, seed, ttl)
-  if redis.call('EXISTS', set) == 1 then return true end
+  if redis.call('EXISTS', set) == 1 then
+    outlive(set, ttl)
+    return true
+  end
   redis.call('SADD', set, '#')
+  redis.call('PEXPIRE', set, ttl)
   bump(gkey, 'g:' .. model, seed, ttl)
   return false
 end
