@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup'
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/prometheus.ts', 'src/otel.ts'],
+  entry: ['src/index.ts', 'src/prometheus.ts', 'src/otel.ts', 'src/cli.ts'],
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,

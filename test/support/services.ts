@@ -397,10 +397,17 @@ function serverUser(names = ['postgres', 'nobody']): { uid: number; gid: number 
   throw new Error(`running as root and none of the users ${names.join(', ')} exists to run the server`)
 }
 
-/** A private PostgreSQL cluster on a free port in a temp dir, trust auth, superuser `postgres`, durability off. */
-export async function startPostgresServer(): Promise<LocalServer> {
+/**
+ * A private PostgreSQL cluster on a free port in a temp dir, trust auth, superuser `postgres`, durability off.
+ * `settings`: more server settings (`wal_level=logical`), after ours.
+ */
+export async function startPostgresServer(opts: { settings?: string[] } = {}): Promise<LocalServer> {
   const bin = postgresBinDir()
-  if (!bin) throw new Error('initdb/postgres not found on PATH or under /usr/lib/postgresql/*/bin')
+  if (!bin) {
+    throw new Error(
+      'initdb/postgres not found on PATH or under /usr/lib/postgresql/*/bin (Debian/Ubuntu: apt-get install postgresql)',
+    )
+  }
   const user = serverUser()
   const dir = mkdtempSync(join(tmpdir(), 'strata-pg-'))
   if (user) chownSync(dir, user.uid, user.gid)
@@ -418,6 +425,7 @@ export async function startPostgresServer(): Promise<LocalServer> {
   }
   const port = await freePort()
   const settings = ['listen_addresses=127.0.0.1', 'fsync=off', 'synchronous_commit=off', 'full_page_writes=off']
+  settings.push(...(opts.settings ?? []))
   const args = ['-D', data, '-p', String(port), '-k', dir, ...settings.flatMap((s) => ['-c', s])]
   const { child, logFile } = spawnServer(join(bin, 'postgres'), args, dir, 'SIGQUIT', user)
   const server = track(child, dir, 'SIGQUIT')

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto'
 import { Redis, type RedisOptions } from 'ioredis'
 import type { Args } from './args'
+import { ChangeFollower } from './changes/follower'
 import { StrataOptionsError } from './errors'
 import { Reporter } from './observe/reporter'
 import { Stats } from './observe/stats'
@@ -72,6 +73,8 @@ export class Engine {
   /** Rows of write-through models in Redis. */
   readonly rows: RowStore | undefined
   readonly transactions = new PendingTransactions()
+  /** Follows the database's change stream (`changes`), when configured. */
+  readonly changes: ChangeFollower | undefined
   /** Whether the model graph knows foreign keys (schema text read) or invalidates conservatively. */
   readonly precise: boolean
   /** The database's provider (`postgresql`, `sqlite`...): which SQL parser reads raw statements. */
@@ -180,6 +183,20 @@ export class Engine {
       )
       this.bus.start()
     }
+    this.changes =
+      options.changes && this.redis
+        ? new ChangeFollower(options.changes, {
+            graph: this.graph,
+            redis: this.redis,
+            keys: this.keys,
+            report: this.reporter.error,
+            namesFor: (models, rows, predicates) => this.namesFor(models, rows, predicates),
+            followsRows: (model) => this.followsRows(model),
+            bump: (names) => this.bump(names),
+            owes: (names) => this.versions.owes(names),
+          })
+        : undefined
+    this.changes?.start()
   }
 
   modelVersionName(model: string): string {
@@ -307,6 +324,8 @@ export class Engine {
     // Let fills already on their way to Redis land (another instance may be waiting on one under a lease).
     const pending = Promise.allSettled([...this.background])
     await Promise.race([pending, new Promise((resolve) => setTimeout(resolve, 2000).unref())])
+    // Before the versions and the bus: what it has not acknowledged, the next follower replays from the slot.
+    await this.changes?.close()
     this.versions.close()
     this.detach?.()
     await this.bus?.close()

@@ -98,6 +98,17 @@ export class SqlParserError extends StrataError {
   }
 }
 
+/**
+ * Following the database's change stream (`changes`) failed or cannot start: the slot or publication is missing,
+ * `wal_level` is not `logical`, the connection dropped. Writes from outside Prisma stay cached until their TTL
+ * while it lasts; the follower keeps retrying.
+ */
+export class ChangesError extends StrataError {
+  constructor(message: string, cause?: unknown) {
+    super('E_CHANGES', message, { cause })
+  }
+}
+
 /** The codes of every Strata error, for matching in `onError`. */
 export const errorCodes = {
   options: 'E_STRATA_OPTIONS',
@@ -111,4 +122,5 @@ export const errorCodes = {
   hook: 'E_HOOK',
   afterWrite: 'E_AFTER_WRITE',
   sqlParser: 'E_SQL_PARSER',
+  changes: 'E_CHANGES',
 } as const

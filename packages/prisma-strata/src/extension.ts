@@ -305,7 +305,11 @@ export function cache(options: CacheOptions = {}) {
       },
       wrap: (key, loader, options) => wrap(engine, key, loader, options),
       versionTag: ({ models = [], tags = [] }) => engine.versionTag(models, tags),
-      stats: () => engine.stats.snapshot({ entries: engine.local?.size ?? 0, bytes: engine.local?.bytes ?? 0 }),
+      stats: () =>
+        engine.stats.snapshot(
+          { entries: engine.local?.size ?? 0, bytes: engine.local?.bytes ?? 0 },
+          engine.changes?.status(),
+        ),
       resetStats: () => engine.stats.reset(),
       precise: engine.precise,
       get ready() {

@@ -4,9 +4,11 @@
  *   const prisma = new PrismaClient({ adapter }).$extends(cache({ redis }))
  */
 
+export type { ChangesStatus } from './changes/changes-status'
 export {
   AfterWriteError,
   BusError,
+  ChangesError,
   CodecError,
   ContextInvalidError,
   ContextMissingError,
@@ -32,6 +34,7 @@ export { combineHooks, type StrataHooks } from './observe/hooks'
 export type { ModelCounters, ModelStats, OperationStats, StatsSnapshot } from './observe/stats'
 export type {
   CacheOptions,
+  ChangesOptions,
   HitEvent,
   InvalidateEvent,
   LeaseOptions,

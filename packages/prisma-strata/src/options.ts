@@ -28,6 +28,27 @@ export interface LocalTierOptions {
   ttl?: number
 }
 
+/**
+ * Following PostgreSQL's change stream (logical replication, `pgoutput`), so writes made outside Prisma (psql, a
+ * migration, another service) make cached reads stale too. One instance per prefix follows the slot at a time.
+ * Needs `redis`, and the packages `pg-logical-replication` and `pg`.
+ */
+export interface ChangesOptions {
+  postgres: {
+    /** A PostgreSQL URL whose user may replicate (`REPLICATION` role attribute, or the provider's equivalent). */
+    connectionString: string
+    /** The logical replication slot (created by `npx prisma-strata changes setup`). Default: `'strata'`. */
+    slot?: string
+    /** The publication the slot follows (created by the same command). Default: `'strata'`. */
+    publication?: string
+  }
+  /**
+   * Milliseconds the follower's lease in Redis lives without renewal: if the follower dies, another instance takes
+   * over within about this long. Default: 10000.
+   */
+  leaseTimeout?: number
+}
+
 /** Options of `cache(...)`. Every field is optional: `cache()` alone runs on the in-process tier. */
 export interface CacheOptions {
   /**
@@ -101,6 +122,8 @@ export interface CacheOptions {
   onMiss?: (event: MissEvent) => void
   /** Called when versions are bumped: by a write, a transaction's commit, or `$cache.invalidate`. Default: none. */
   onInvalidate?: (event: InvalidateEvent) => void
+  /** Follow PostgreSQL's change stream: writes from outside Prisma invalidate too. Default: off. */
+  changes?: ChangesOptions
 }
 
 export interface HitEvent {
@@ -165,6 +188,14 @@ export interface ResolvedOptions {
   onHit: ((event: HitEvent) => void) | undefined
   onMiss: ((event: MissEvent) => void) | undefined
   onInvalidate: ((event: InvalidateEvent) => void) | undefined
+  changes: ResolvedChanges | undefined
+}
+
+export interface ResolvedChanges {
+  connectionString: string
+  slot: string
+  publication: string
+  leaseTimeoutMs: number
 }
 
 const topLevelKeys = [
@@ -189,6 +220,7 @@ const topLevelKeys = [
   'onHit',
   'onMiss',
   'onInvalidate',
+  'changes',
 ]
 
 function fail(path: string, problem: string): never {
@@ -257,6 +289,43 @@ function staleness(value: unknown): number {
     fail('staleness', `must be a number of milliseconds, 40 or more, got ${JSON.stringify(value)}.`)
   }
   return value
+}
+
+/** A slot or publication name: PostgreSQL allows slot names of lower-case letters, digits and `_` only. */
+function replicationName(value: unknown, path: string): string {
+  if (value === undefined) return 'strata'
+  if (typeof value !== 'string' || !/^[a-z0-9_]{1,63}$/.test(value)) {
+    fail(path, `must be 1-63 characters of a-z 0-9 _ (as PostgreSQL names slots), got ${JSON.stringify(value)}.`)
+  }
+  return value
+}
+
+function changes(value: unknown, redis: unknown): ResolvedChanges | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'object' || value === null)
+    fail('changes', 'must be an object like `{ postgres: { connectionString } }`.')
+  checkKeys(value, ['postgres', 'leaseTimeout'], 'changes.')
+  const { postgres, leaseTimeout } = value as ChangesOptions
+  if (typeof postgres !== 'object' || postgres === null) {
+    fail('changes.postgres', 'must be an object like `{ connectionString: process.env.DATABASE_URL }`.')
+  }
+  checkKeys(postgres, ['connectionString', 'slot', 'publication'], 'changes.postgres.')
+  const { connectionString } = postgres
+  if (typeof connectionString !== 'string' || !/^postgres(ql)?:\/\//.test(connectionString)) {
+    fail('changes.postgres.connectionString', 'must be a postgres:// or postgresql:// URL.')
+  }
+  if (redis === undefined) {
+    fail(
+      'changes',
+      'needs `redis`: the instances of a prefix elect their one follower there, and its bumps reach the others through it.',
+    )
+  }
+  return {
+    connectionString,
+    slot: replicationName(postgres.slot, 'changes.postgres.slot'),
+    publication: replicationName(postgres.publication, 'changes.postgres.publication'),
+    leaseTimeoutMs: positive(leaseTimeout, 'changes.leaseTimeout') ?? 10_000,
+  }
 }
 
 /** Checks every option and applies defaults. Throws `StrataOptionsError` saying what to fix. */
@@ -334,6 +403,7 @@ export function resolveOptions(options: CacheOptions = {}): ResolvedOptions {
     onHit: options.onHit,
     onMiss: options.onMiss,
     onInvalidate: options.onInvalidate,
+    changes: changes(options.changes, redis),
   }
 }
 

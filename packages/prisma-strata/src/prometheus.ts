@@ -132,6 +132,48 @@ export function strataMetrics(options: StrataMetricsOptions = {}) {
     },
   })
 
+  // Following the database's change stream (`changes`): reported only by clients that have it configured.
+  const changes = () => snapshots().flatMap((s) => (s.changes ? [s.changes] : []))
+  new Gauge({
+    name: `${p}changes_following`,
+    help: 'Observed clients that follow the database change stream now (1 per prefix when healthy, 0 when none does).',
+    registers,
+    collect() {
+      this.reset()
+      const all = changes()
+      if (all.length > 0) this.set(all.filter((c) => c.following).length)
+    },
+  })
+  new Gauge({
+    name: `${p}changes_lag_bytes`,
+    help: 'Bytes of WAL the replication slot holds past its confirmed position (the server keeps them on disk).',
+    registers,
+    collect() {
+      this.reset()
+      const known = changes().flatMap((c) => (c.lagBytes === undefined ? [] : [c.lagBytes]))
+      if (known.length > 0) this.set(Math.max(...known))
+    },
+  })
+  new Gauge({
+    name: `${p}changes_lag_seconds`,
+    help: 'Seconds since the commit of the oldest change received and not yet bumped and confirmed (the follower only).',
+    registers,
+    collect() {
+      this.reset()
+      const known = changes().flatMap((c) => (c.lagMs === undefined ? [] : [c.lagMs]))
+      if (known.length > 0) this.set(Math.max(...known) / 1000)
+    },
+  })
+  new Counter({
+    name: `${p}changes_transactions_total`,
+    help: 'Committed transactions received from the database change stream.',
+    registers,
+    collect() {
+      this.reset()
+      this.inc(changes().reduce((n, c) => n + c.transactions, 0))
+    },
+  })
+
   return {
     /** Pass to `cache({ ...hooks })` so latencies are recorded. */
     hooks: {

@@ -8,6 +8,17 @@ describe('cache(options)', () => {
     expect(o).toMatchObject({ prefix: 'strata', ttl: 60, negativeTtl: 5, jitter: 0.1, redisTimeout: 200 })
     expect(o.staleness).toBe(1000)
     expect(o.local).toEqual({ maxBytes: 64 * 1024 * 1024, ttl: undefined })
+    expect(o.changes).toBeUndefined()
+  })
+
+  it('changes: the slot and publication default to strata, the lease to 10 s', () => {
+    const o = resolveOptions({ redis: 'redis://x', changes: { postgres: { connectionString: 'postgresql://h/db' } } })
+    expect(o.changes).toEqual({
+      connectionString: 'postgresql://h/db',
+      slot: 'strata',
+      publication: 'strata',
+      leaseTimeoutMs: 10_000,
+    })
   })
 
   it.each([
@@ -27,6 +38,32 @@ describe('cache(options)', () => {
     [{ onError: 'log' }, /`onError` must be a function/],
     [{ staleness: 10 }, /`staleness` must be a number of milliseconds, 40 or more, got 10/],
     [{ staleness: Number.POSITIVE_INFINITY }, /`staleness` must be a number of milliseconds/],
+    [
+      { redis: 'redis://x', changes: true },
+      /`changes` must be an object like `\{ postgres: \{ connectionString \} \}`/,
+    ],
+    [{ redis: 'redis://x', changes: {} }, /`changes.postgres` must be an object/],
+    [
+      { redis: 'redis://x', changes: { mysql: {} } },
+      /`changes.mysql` is not an option. Allowed: postgres, leaseTimeout/,
+    ],
+    [
+      { redis: 'redis://x', changes: { postgres: { connectionString: 'mysql://x' } } },
+      /`changes.postgres.connectionString` must be a postgres:\/\/ or postgresql:\/\/ URL/,
+    ],
+    [
+      { redis: 'redis://x', changes: { postgres: { connectionString: 'postgres://x', slot: 'My-Slot' } } },
+      /`changes.postgres.slot` must be 1-63 characters of a-z 0-9 _/,
+    ],
+    [
+      { redis: 'redis://x', changes: { postgres: { connectionString: 'postgres://x', publication: '' } } },
+      /`changes.postgres.publication` must be 1-63 characters/,
+    ],
+    [
+      { redis: 'redis://x', changes: { postgres: { connectionString: 'postgres://x' }, leaseTimeout: 0 } },
+      /`changes.leaseTimeout` must be a positive number/,
+    ],
+    [{ changes: { postgres: { connectionString: 'postgres://x' } } }, /`changes` needs `redis`/],
   ])('rejects %j at cache(...) with a message saying what to fix', (options, message) => {
     expect(() => cache(options as never)).toThrow(StrataOptionsError)
     expect(() => cache(options as never)).toThrow(message)

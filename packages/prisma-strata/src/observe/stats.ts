@@ -1,3 +1,5 @@
+import type { ChangesStatus } from '../changes/changes-status'
+
 /**
  * Counters behind `$cache.stats()`, kept per model and operation. Plain integer fields, bumped on the hit path
  * without allocation: a read looks its counters object up once (two map lookups) and increments it in place;
@@ -48,6 +50,8 @@ export interface StatsSnapshot extends ModelCounters {
   local: { entries: number; bytes: number }
   /** The same counters, per model (`$wrap` for `$cache.wrap`), and per operation within each model. */
   models: Record<string, ModelStats>
+  /** Following the database's change stream (`changes`), when configured. */
+  changes?: ChangesStatus
 }
 
 function zero(): ModelCounters {
@@ -96,7 +100,7 @@ export class Stats {
     this.errors[code] = (this.errors[code] ?? 0) + 1
   }
 
-  snapshot(local: { entries: number; bytes: number }): StatsSnapshot {
+  snapshot(local: { entries: number; bytes: number }, changes?: ChangesStatus): StatsSnapshot {
     const total = zero()
     const models: StatsSnapshot['models'] = {}
     for (const [name, operations] of this.byModel) {
@@ -119,6 +123,7 @@ export class Stats {
       errors: { ...this.errors },
       local,
       models,
+      ...(changes ? { changes } : {}),
     }
   }
 

@@ -47,6 +47,8 @@ export interface ModelInfo {
   exact: Set<string>
   /** `@updatedAt` fields: an update changes them even when its data does not name them. */
   updatedAt: string[]
+  /** Scalar fields by column name (`@map`): rows from the database's change stream are keyed by column. */
+  columns: Map<string, string>
 }
 
 export interface ModelGraph {
@@ -65,6 +67,8 @@ interface RuntimeField {
   kind: string
   type: string
   relationName?: string
+  /** The column's name when it differs from the field's (`@map`). */
+  dbName?: string | null
 }
 
 /** The shape of Prisma's `_runtimeDataModel`. */
@@ -125,7 +129,20 @@ export function buildModelGraph(
     }
     const { id = [], uniques = [], plain = [], updatedAt = [] } = keys[name] ?? {}
     const exact = new Set(plain.filter((f) => exactType(types.get(f), exactText)))
-    models.set(name, { name, dbName: model.dbName ?? name, relations, scalars, types, id, uniques, exact, updatedAt })
+    const columns = new Map<string, string>()
+    for (const field of model.fields) if (field.kind !== 'object') columns.set(field.dbName ?? field.name, field.name)
+    models.set(name, {
+      name,
+      dbName: model.dbName ?? name,
+      relations,
+      scalars,
+      types,
+      id,
+      uniques,
+      exact,
+      updatedAt,
+      columns,
+    })
   }
   const joinTables = new Map<string, [string, string]>()
   const byRelation = new Map<string, string[]>()

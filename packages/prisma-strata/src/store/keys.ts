@@ -84,6 +84,8 @@ export interface KeySpace {
   /** The predicate schemes reads of `model` registered; in the versions' slot (the bump script reads it). */
   schemes(model: string): string
   channel: string
+  /** Who follows the database's change stream for this prefix (one instance at a time); in the versions' slot. */
+  follower: string
 }
 
 /**
@@ -125,5 +127,6 @@ export function keySpace(prefix: string): KeySpace {
     alias: (model, text) => `${prefix}:a:${model}:${hash(text)}`,
     schemes: (model) => `{${prefix}}:s:${model}`,
     channel: `${prefix}:bus`,
+    follower: `{${prefix}}:c:follower`,
   }
 }

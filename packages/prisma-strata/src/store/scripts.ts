@@ -210,6 +210,11 @@ export const releaseLease = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`
 
+/** Extends a lease (KEYS[1]) by ARGV[2] ms if it still holds this holder's token (ARGV[1]); 1 if it did. */
+export const renewLease = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0`
+
 /**
  * Rows of write-through models live in one hash per row: field `v` is the row's version, `s` the run id of the
  * server that set it (rows spread over a Cluster: each node's run is checked on its own), the other fields its

@@ -333,6 +333,11 @@ export class Versions {
     }
   }
 
+  /** Whether a bump of one of `names` has not reached Redis yet (it is owed and being retried). */
+  owes(names: readonly string[]): boolean {
+    return this.owed.size > 0 && names.some((name) => this.owed.has(name))
+  }
+
   /** Another instance could not bump `names`: distrust their versions until a bump of them lands. */
   markDirty(names: readonly string[]): void {
     if (!this.redis) return

@@ -5,7 +5,8 @@
  * function not known to be read-only, CALL, DO, COPY, DDL, or the parser not loaded yet) takes every model. A
  * statement proven to only read changes nothing: `$queryRaw` of it is not a write.
  */
-import { type ModelGraph, referencingModels } from '../schema/model-graph'
+import type { ModelGraph } from '../schema/model-graph'
+import { modelsByTable } from '../schema/table-models'
 import { mysqlDialect } from './mysql-sql'
 import { postgresDialect } from './postgres-sql'
 import type { SqlDialect } from './sql-dialect'
@@ -40,17 +41,7 @@ export function rawSqlModels(graph: ModelGraph, dialect: SqlDialect | undefined,
   const all = () => [...graph.models.keys()].sort()
   const tables = sql === undefined ? undefined : dialect?.writtenTables(sql)
   if (tables === undefined) return all()
-  // A raw DELETE, key UPDATE or TRUNCATE ... CASCADE runs the database's referential actions: a model's table
-  // takes what they can reach; a join table (nothing references it) takes its two models.
-  // Names are matched ignoring case, and every table that matches counts: whether `Note` and `note` are one table
-  // depends on quoting and, on MySQL, on the server's settings.
-  const byTable = new Map<string, string[]>()
-  const add = (table: string, models: Iterable<string>) => {
-    const key = table.toLowerCase()
-    byTable.set(key, [...(byTable.get(key) ?? []), ...models])
-  }
-  for (const model of graph.models.values()) add(model.dbName, referencingModels(graph, model.name))
-  for (const [table, pair] of graph.joinTables) add(table, pair)
+  const byTable = modelsByTable(graph)
   const models = new Set<string>()
   for (const table of tables) {
     const hit = byTable.get(table.toLowerCase())
