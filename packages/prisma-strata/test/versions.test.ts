@@ -6,7 +6,7 @@ import { Stats } from '../src/observe/stats'
 import { keySpace } from '../src/store/keys'
 import { RedisTier } from '../src/store/redis-tier'
 import { bumpVersions, readVersions } from '../src/store/scripts'
-import { BUMP_CHUNK, Versions } from '../src/store/versions'
+import { BUMP_CHUNK, MAX_KNOWN, Versions } from '../src/store/versions'
 import { FakeRedis } from './fake-redis'
 
 const keys = keySpace('vt')
@@ -190,9 +190,7 @@ describe('names another instance could not bump', () => {
   })
 })
 
-describe('past 200,000 known versions', () => {
-  const MAX_KNOWN = 200_000
-
+describe('past MAX_KNOWN known versions', () => {
   it('without Redis, a forgotten name comes back above every version given out, so no old entry matches', () => {
     const versions = new Versions(undefined, keys, 'me', new Stats())
     open.push(versions)

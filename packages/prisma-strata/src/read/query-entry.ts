@@ -225,7 +225,7 @@ type Dependencies = { names: string[]; schemes: Array<readonly [string, string]>
 
 /** Dependencies by query text, per engine: a read's dependencies follow from its text (bounded; then it starts over). */
 const byText = new WeakMap<Engine, Map<string, Dependencies>>()
-const MAX_MEMOISED = 10_000
+const MAX_MEMOISED = 2_000
 
 function memoised(engine: Engine, call: ReadCall, text: string): Dependencies {
   // A named entry's text does not hold its arguments.

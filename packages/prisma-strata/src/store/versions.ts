@@ -26,10 +26,11 @@ export const BUMP_CHUNK = 500
 /** Past this many names, tag bumps go out as one bump of `EVERY_TAG`, which every tagged entry depends on. */
 export const MAX_BUMP_NAMES = 10_000
 /**
- * Most versions kept in memory. Rows of write-through models each have one, so the map is bounded: past this, the
- * oldest tenth is forgotten. With Redis a forgotten version is asked again; without, see `forget`.
+ * Most versions kept in memory. Rows of write-through models and predicates (precise invalidation) each have one,
+ * so the map is bounded: past this, the oldest tenth is forgotten. With Redis a forgotten version is asked again;
+ * without, see `forget`. About 100 bytes each: a million distinct point reads must not hold a million names here.
  */
-const MAX_KNOWN = 200_000
+export const MAX_KNOWN = 50_000
 /** Below this a version is not one of ours (versions are seeded from Redis TIME in µs, ~1.7e15). */
 const SEED_FLOOR = 1e12
 /**
