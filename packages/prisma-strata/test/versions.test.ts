@@ -83,6 +83,27 @@ describe('a bump that could not reach Redis', () => {
     expect(vi.getTimerCount()).toBe(0)
   })
 
+  it('stays owed when a later write fails to bump it while a retry is on its way', async () => {
+    const { client, versions } = track(withRedis())
+    versions.trust()
+    client.health = 'down'
+    await versions.bump(['m:User'])
+    // The retry goes out to a slow Redis and waits there.
+    client.health = 'slow'
+    await vi.advanceTimersByTimeAsync(50)
+    // Meanwhile another write's bump of the same name fails: that write may have committed after the retry's bump.
+    client.health = 'down'
+    await versions.bump(['m:User'])
+    client.resume()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(client.server.bumps).toHaveLength(1) // the retry landed
+    await vi.advanceTimersByTimeAsync(50)
+    // The later write's bump is still owed, and goes out on the next retry.
+    expect(client.server.bumps).toHaveLength(2)
+    await vi.advanceTimersByTimeAsync(5000)
+    expect(client.server.bumps).toHaveLength(2)
+  })
+
   it('is retried even if this process never reads again (a write-only job)', async () => {
     const { client, versions } = track(withRedis())
     client.health = 'hang' // a stalled Redis: the call waits out the timeout

@@ -67,6 +67,9 @@ export class Versions {
   private epoch = 0
   /** Bumps that could not reach Redis: Redis is not used for reads until they are made. */
   private readonly owed = new Set<string>()
+  /** When each owed name was last owed (a count): a flush clears only what it was sent for. */
+  private readonly owedSince = new Map<string, number>()
+  private owedCount = 0
   /**
    * Names another instance failed to bump (Redis refused it, e.g. out of memory): their version in Redis predates a
    * write, so reads depending on them go to the database until a bump of them lands (this instance tries too).
@@ -319,6 +322,7 @@ export class Versions {
     if (unsent.length > 0) {
       for (const name of unsent) {
         this.owed.add(name)
+        this.owedSince.set(name, ++this.owedCount)
         // A version read while the bump was failing may have come back meanwhile. For a row request, the
         // predicates it would bump are not known here: every predicate entry of the model depends on its predicate epoch.
         this.known.delete(rowRequestEpoch(name) ?? name)
@@ -378,7 +382,11 @@ export class Versions {
   private coarsenOwed(): void {
     const names = coarsen([...this.owed])
     this.owed.clear()
-    for (const name of names) this.owed.add(name)
+    this.owedSince.clear()
+    for (const name of names) {
+      this.owed.add(name)
+      this.owedSince.set(name, ++this.owedCount)
+    }
   }
 
   /** Bumps `names` in chunks, stopping at the first that fails; returns the names not bumped. */
@@ -419,8 +427,15 @@ export class Versions {
   private flushOwed(adopt: boolean): Promise<void> {
     this.flushing ??= (async () => {
       const owed = [...this.owed]
+      // A name owed again while this flush was on its way (a later write's bump failed) stays owed: this flush's
+      // bump may have reached Redis before that write committed.
+      const since = owed.map((name) => this.owedSince.get(name))
       const unsent = new Set(await this.sendBumps(owed, true))
-      for (const name of owed) if (!unsent.has(name)) this.owed.delete(name)
+      owed.forEach((name, i) => {
+        if (unsent.has(name) || this.owedSince.get(name) !== since[i]) return
+        this.owed.delete(name)
+        this.owedSince.delete(name)
+      })
       if (adopt && unsent.size === 0 && this.dirty.size > 0) await this.sendBumps(coarsen([...this.dirty]), true)
     })().finally(() => {
       this.flushing = undefined
