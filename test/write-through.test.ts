@@ -1,7 +1,7 @@
 // Write-through models (`strategy: 'write-through'`): point reads are cached per row; a write to a row puts the
 // whole new row into its entry instead of dropping it, other rows' entries stay, and a fill racing a put can never
 // replace the newer row. Counted SQL proves where each answer came from.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { schema } from '../generated/sqlite/strata/index.js'
 import { holdNextSelect } from './support/hold-statement.ts'
 import { ansiSql, type CachedClient, matrix, type Setup, setupCase } from './support/matrix.ts'
@@ -236,20 +236,22 @@ describe('write-through: stale-while-revalidate and grace', () => {
         },
       },
     )
-    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+    // Entry times are read from `Date`: only it is faked, so the test steps over the TTL and swr windows exactly,
+    // however slowly a loaded machine runs it, while timers and I/O stay real.
+    vi.useFakeTimers({ toFake: ['Date'] })
     const name = async () => (await s.prisma.user.findUnique({ where: { id: 1 } }))?.name
     try {
       await s.raw.user.create({ data: { id: 1, email: 'a@x', name: 'first' } })
       expect(await name()).toBe('first')
       await s.raw.user.update({ where: { id: 1 }, data: { name: 'second' } }) // behind the cache's back
-      await sleep(250) // past the TTL, inside swr
+      vi.advanceTimersByTime(250) // past the TTL, inside swr
       s.counting.reset()
       expect(await name()).toBe('first') // at once, stale
       expect(await name()).toBe('first')
-      await sleep(100)
-      expect(s.counting.count()).toBe(1) // one refresh for both stale reads
-      expect(await name()).toBe('second')
-      await sleep(700) // past TTL + swr: only grace may serve it now
+      // One refresh for both stale reads; once it has landed, the row is fresh again.
+      await vi.waitFor(async () => expect(await name()).toBe('second'))
+      expect(s.counting.count()).toBe(1)
+      vi.advanceTimersByTime(700) // past TTL + swr: only grace may serve it now
       failing = true
       const counted = s.prisma.$cache.stats()
       expect(await name()).toBe('second')
@@ -259,6 +261,7 @@ describe('write-through: stale-while-revalidate and grace', () => {
       expect(after.localHits + after.redisHits).toBe(counted.localHits + counted.redisHits + 1)
       expect(after.misses).toBe(counted.misses)
     } finally {
+      vi.useRealTimers()
       failing = false
       await s.close()
     }

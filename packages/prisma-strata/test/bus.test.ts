@@ -138,6 +138,21 @@ describe('a subscriber that hears nothing (connected, but messages no longer arr
     expect(events).toEqual(['up', 'quiet', 'up'])
   })
 
+  it('after a stall of its own, reads what arrived meanwhile before it judges the silence', async () => {
+    const { client, subscriber, events } = await start()
+    await vi.advanceTimersByTimeAsync(1000)
+    // The process runs nothing for longer than half the bound (a long task, GC, descheduled) while another
+    // instance's bump arrives: it sits in the socket, unread, when the heartbeat timer runs first.
+    subscriber.holding = true
+    vi.setSystemTime(Date.now() + defaults.staleness)
+    await client.duplicate().publish(CHANNEL, `other m:User ${V}`)
+    vi.advanceTimersToNextTimer() // the heartbeat timer, before the socket is read
+    subscriber.holding = false
+    subscriber.release() // the socket, read in the same turn
+    await vi.advanceTimersByTimeAsync(0)
+    expect(events).toEqual(['up'])
+  })
+
   it('honours the staleness option: a tighter bound distrusts sooner, a looser one tolerates longer silence', async () => {
     const tight = await start({ staleness: 200 })
     const loose = await start({ staleness: 5000 })

@@ -94,6 +94,14 @@ export class Bus {
 
   private tick(sub: RedisClient, beatMs: number, down: () => void): void {
     if (!this.up || this.closed) return
+    // After the process itself stalled (a long task, a GC pause, descheduled), timers run before the socket is
+    // read: messages that arrived meanwhile would look unheard. Judge the silence once pending I/O is read.
+    if (Date.now() - this.lastHeard >= this.stalenessMs / 2) setImmediate(() => this.judge(sub, beatMs, down))
+    else this.judge(sub, beatMs, down)
+  }
+
+  private judge(sub: RedisClient, beatMs: number, down: () => void): void {
+    if (!this.up || this.closed) return
     const quiet = Date.now() - this.lastHeard
     if (quiet > 3 * this.heartbeatMs) {
       this.report(new BusError(`no message on the invalidation channel for ${3 * this.heartbeatMs} ms; reconnecting`))
