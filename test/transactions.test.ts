@@ -1,6 +1,6 @@
 // design invariant 5, docs/design.md: transactions and the cache. Interactive transactions never read or fill the cache, their
 // writes are bumped after commit, a rollback leaves no trace; batch transactions run every item and complete.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { matrix, type Setup, setupCase } from './support/matrix.ts'
 
 describe.each(matrix)('transactions: $provider / $tiers', (c) => {
@@ -73,8 +73,8 @@ describe.each(matrix)('transactions: $provider / $tiers', (c) => {
     }
     await tx
     expect((await find()).name).toBe('committed')
-    await new Promise((r) => setTimeout(r, 50)) // bus delay, for the other instance
-    expect((await otherFind()).name).toBe('committed')
+    // The other instance sees it once the bump reaches it over the bus (within the staleness bound).
+    await vi.waitFor(async () => expect((await otherFind()).name).toBe('committed'), { timeout: 5000 })
   })
 
   it('a batch transaction with an item that would hit completes and runs every item', async () => {

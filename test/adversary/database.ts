@@ -8,7 +8,7 @@ import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
 import { PrismaPg } from '@prisma/adapter-pg'
 import pg from 'pg'
 import { type CacheOptions, cache } from 'prisma-strata'
-import { expect } from 'vitest'
+import { afterAll, beforeAll, expect } from 'vitest'
 import { PrismaClient as PgClient } from '../../generated/adversary/postgres/client/client.ts'
 import { PrismaClient as LiteClient } from '../../generated/adversary/sqlite/client/client.ts'
 import { createTables, newPostgresDatabase } from '../../prisma/database.ts'
@@ -363,22 +363,6 @@ export async function reset(db: Db) {
   else await db.exec(tables.map((t) => `DELETE FROM "${t}";`).join('\n'))
 }
 
-/** A new world on `db` for the next test: the previous one closed, the database emptied and seeded again. */
-export async function freshWorld(
-  provider: Provider,
-  db: Db,
-  previous: World | undefined,
-  options: CacheOptions = {},
-  redis: boolean | string = true,
-): Promise<World> {
-  await previous?.close()
-  await reset(db)
-  const s = client(provider, db.adapter())
-  await seed(s)
-  await s.$disconnect()
-  return world(provider, options, redis, db)
-}
-
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /**
@@ -397,4 +381,45 @@ export async function converges(read: () => Promise<unknown>, oracle: () => Prom
     await sleep(50)
   } while (Date.now() < end)
   expect(show(got)).toEqual(show(want))
+}
+
+/**
+ * One database for the describe (or file) it is called in, and the world of its current test: `fresh(options)`
+ * closes the last world, empties and seeds the database and opens a new world on it; `cur()` is that world. Call it after
+ * the suite's own hooks that the worlds depend on (a throwaway Redis): its `afterAll` then runs before theirs.
+ */
+export function stage(provider: Provider, setup: { redis?: () => string; defaults?: CacheOptions } = {}) {
+  let db: Db | undefined
+  let w: World | undefined
+  beforeAll(async () => {
+    db = await newDb(provider)
+  })
+  afterAll(async () => {
+    await w?.close()
+    await db?.drop()
+  })
+  const database = (): Db => {
+    if (!db) throw new Error('no database yet: stage() makes it in beforeAll')
+    return db
+  }
+  return {
+    db: database,
+    cur(): World {
+      if (!w) throw new Error('no world: call fresh() first')
+      return w
+    },
+    /** `prepare` runs on the seeded database before the world's clients exist (SQL a test needs in place). */
+    async fresh(options: CacheOptions = {}, prepare?: (db: Db) => Promise<void>): Promise<World> {
+      await w?.close()
+      w = undefined
+      const db = database()
+      await reset(db)
+      const s = client(provider, db.adapter())
+      await seed(s)
+      await s.$disconnect()
+      await prepare?.(db)
+      w = await world(provider, { ...setup.defaults, ...options }, setup.redis?.() ?? true, db)
+      return w
+    },
+  }
 }

@@ -5,40 +5,26 @@
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type LocalServer, startRedisServer } from '../support/services.ts'
-import { type Cached, converges, type Db, freshWorld, newDb, type Raw, show, sleep, type World } from './database.ts'
+import { type Cached, converges, type Raw, show, sleep, stage } from './database.ts'
 
 const provider = 'postgres' as const
 /** Broken on main: kept as failing reproductions; ADV_SHOW_BROKEN=1 runs them as plain tests to see the diff. */
 const broken = process.env.ADV_SHOW_BROKEN ? it : it.fails
-let db: Db
 let server: LocalServer
-let w: World | undefined
-/** The current test's world (set by fresh()). */
-const cur = (): World => {
-  if (!w) throw new Error('no world: call fresh() first')
-  return w
-}
 let r: Redis
 
 const members = (p: Raw | Cached) => (p as Raw).member.findMany({ orderBy: { id: 'asc' }, include: { badge: true } })
 
-async function fresh(options = {}) {
-  w = await freshWorld(provider, db, w, { redisTimeout: 100, ...options }, server.url)
-  return w
-}
-
 describe('adversary Redis faults: postgres / throwaway redis-server', () => {
   beforeAll(async () => {
-    db = await newDb(provider)
     server = await startRedisServer({ args: ['--enable-debug-command', 'yes'] })
     r = new Redis(server.url)
   })
   afterAll(async () => {
-    await w?.close()
     r?.disconnect()
     await server?.stop()
-    await db?.drop()
   })
+  const { cur, fresh } = stage(provider, { redis: () => server.url, defaults: { redisTimeout: 100 } })
 
   broken(
     'BROKEN: a version pinned ahead in Redis plus a forged bus message naming the next one make a stale fill current',
@@ -50,9 +36,17 @@ describe('adversary Redis faults: postgres / throwaway redis-server', () => {
       const pinned = BigInt(sec) * 1_000_000n + 3_600_000_000n
       await r.set(`{${prefix}}:v:m:Member`, String(pinned))
       await members(a)
+      await a.skill.findMany() // cached: the barrier below
       // The next bump will issue pinned + 1: announce it before it happens.
       await r.publish(`${prefix}:bus`, `forger m:Member ${pinned + 1n}`)
-      await sleep(50)
+      // A barrier instead of a sleep: b's bump of an unrelated model is published after the forged message, so once
+      // a sees it (its skills read misses and changes), a has applied the forged message too.
+      await b.skill.create({ data: { name: 'barrier' } })
+      await converges(
+        () => a.skill.findMany(),
+        () => raw.skill.findMany(),
+        10_000,
+      )
       await members(a) // a miss, filled under pinned + 1 with the rows before the write
       await b.member.update({ where: { id: 1 }, data: { handle: 'after' } })
       await converges(
@@ -68,7 +62,7 @@ describe('adversary Redis faults: postgres / throwaway redis-server', () => {
       const { prisma: a, raw, prefix } = await fresh()
       await members(a)
       // The fill goes out after the answer: the dump must hold it, as it would a moment later.
-      for (let i = 0; i < 100 && (await r.keys(`${prefix}:e:*`)).length === 0; i++) {
+      for (let i = 0; i < 1000 && (await r.keys(`${prefix}:e:*`)).length === 0; i++) {
         await new Promise((resolve) => setTimeout(resolve, 10))
       }
       await r.save()

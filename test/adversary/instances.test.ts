@@ -3,32 +3,13 @@
 // must equal the oracle at once; another instance's within the staleness bound (polled, then asserted).
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { cache } from 'prisma-strata'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Cached, client, converges, type Db, freshWorld, newDb, type Raw, show, type World } from './database.ts'
+import { describe, expect, it } from 'vitest'
+import { type Cached, client, converges, type Raw, show, stage } from './database.ts'
 
 const provider = 'postgres' as const
-let db: Db
-let w: World | undefined
-/** The current test's world (set by fresh()). */
-const cur = (): World => {
-  if (!w) throw new Error('no world: call fresh() first')
-  return w
-}
-
-async function fresh(options = {}) {
-  w = await freshWorld(provider, db, w, options)
-  return w
-}
+const { cur, db, fresh } = stage(provider)
 
 describe('adversary instances and policies: postgres / two-tier', () => {
-  beforeAll(async () => {
-    db = await newDb(provider)
-  })
-  afterAll(async () => {
-    await w?.close()
-    await db?.drop()
-  })
-
   const wt = {
     models: {
       Member: { strategy: 'write-through' as const },
@@ -130,10 +111,10 @@ describe('adversary instances and policies: postgres / two-tier', () => {
   it('write-through point read under a global omit, on a prefix shared with a non-omitting client', async () => {
     const { raw } = await fresh(wt)
     const omit = { member: { karma: true, score: true } }
-    const omitting = client(provider, db.adapter(), { omit }).$extends(
+    const omitting = client(provider, db().adapter(), { omit }).$extends(
       cache({ redis: cur().redis, prefix: cur().prefix, ...wt }),
     )
-    const oracle = client(provider, db.adapter(), { omit })
+    const oracle = client(provider, db().adapter(), { omit })
     try {
       const plain = await cur().instance(wt)
       await plain.member.findUnique({ where: { id: 1 } })
@@ -170,10 +151,10 @@ describe('adversary instances and policies: postgres / two-tier', () => {
           },
         },
       })
-    const cached = (tenantFilter(client(provider, db.adapter())) as unknown as Raw).$extends(
+    const cached = (tenantFilter(client(provider, db().adapter())) as unknown as Raw).$extends(
       cache({ redis: cur().redis, prefix: cur().prefix, context: () => als.getStore() }),
     )
-    const oracle = tenantFilter(client(provider, db.adapter()))
+    const oracle = tenantFilter(client(provider, db().adapter()))
     try {
       for (const t of ['acme', 'init', 1, '1', 'acme'] as const) {
         const got = await als.run(t, () => cached.member.findMany({ orderBy: { id: 'asc' } }))
@@ -211,8 +192,8 @@ describe('adversary instances and policies: postgres / two-tier', () => {
         },
       })
     }
-    const cached = build(client(provider, db.adapter()), true)
-    const oracle = build(client(provider, db.adapter()), false)
+    const cached = build(client(provider, db().adapter()), true)
+    const oracle = build(client(provider, db().adapter()), false)
     try {
       for (let i = 0; i < 2; i++) {
         const got = await cached.member.findMany({ orderBy: { id: 'asc' } })
@@ -298,10 +279,10 @@ describe('adversary instances and policies: postgres / two-tier', () => {
           },
         },
       })
-    const withHook = (filtered(client(provider, db.adapter())) as unknown as Raw).$extends(
+    const withHook = (filtered(client(provider, db().adapter())) as unknown as Raw).$extends(
       cache({ redis: cur().redis, prefix: cur().prefix }),
     )
-    const oracleWithHook = filtered(client(provider, db.adapter()))
+    const oracleWithHook = filtered(client(provider, db().adapter()))
     const plain = cur().prisma
     try {
       await withHook.$cache.whenReady(5000)

@@ -2,38 +2,19 @@
 // where Prisma would not, no unhandled rejection may escape (it would end the process), and a closed instance must
 // not keep serving what another instance's writes made stale.
 import { cache } from 'prisma-strata'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { client, type Db, diff, freshWorld, newDb, type World, warm } from './database.ts'
+import { describe, expect, it } from 'vitest'
+import { client, diff, stage, warm } from './database.ts'
 
 const provider = 'postgres' as const
-let db: Db
-let w: World | undefined
-/** The current test's world (set by fresh()). */
-const cur = (): World => {
-  if (!w) throw new Error('no world: call fresh() first')
-  return w
-}
-
-async function fresh(options = {}) {
-  w = await freshWorld(provider, db, w, options)
-  return w
-}
+const { cur, db, fresh } = stage(provider)
 
 describe('adversary hooks and lifecycle: postgres / two-tier', () => {
-  beforeAll(async () => {
-    db = await newDb(provider)
-  })
-  afterAll(async () => {
-    await w?.close()
-    await db?.drop()
-  })
-
   /** Every read, a write and an invalidation with `hooks` installed: the unhandled rejections they caused. */
   async function rejectionsWith(hooks: Record<string, unknown>) {
     const rejections: unknown[] = []
     const onRejection = (e: unknown) => rejections.push(e)
     process.on('unhandledRejection', onRejection)
-    const p = client(provider, db.adapter()).$extends(cache({ redis: cur().redis, prefix: cur().prefix, ...hooks }))
+    const p = client(provider, db().adapter()).$extends(cache({ redis: cur().redis, prefix: cur().prefix, ...hooks }))
     try {
       await warm(p)
       await p.member.update({ where: { id: 1 }, data: { score: { increment: 1 } } })
@@ -91,7 +72,7 @@ describe('adversary hooks and lifecycle: postgres / two-tier', () => {
 
   it('two clients extended from one base client with cache() twice (two engines on one prefix)', async () => {
     const { raw, prefix, redis } = await fresh()
-    const base = client(provider, db.adapter())
+    const base = client(provider, db().adapter())
     const a = base.$extends(cache({ redis, prefix }))
     const b = base.$extends(cache({ redis, prefix }))
     const doubled = a.$extends(cache({ redis, prefix }))

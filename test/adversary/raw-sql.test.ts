@@ -2,8 +2,8 @@
 // adversary schema (@@map table names, compound keys, a join table). Each attack: `prep` SQL run outside Prisma
 // before any read is cached, then every read is cached, then the statement runs through the cached client, then
 // every read must equal the oracle's. Attacks that break Strata today are `it.fails` (see the report).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Cached, client, type Db, diff, newDb, reset, seed, type World, warm, world } from './database.ts'
+import { describe, expect, it } from 'vitest'
+import { type Cached, diff, stage, warm } from './database.ts'
 
 interface Attack {
   name: string
@@ -172,25 +172,13 @@ for (const provider of ['postgres', 'sqlite'] as const) {
     ...(provider === 'postgres' ? postgres : sqlite),
   ]
   describe(`adversary raw SQL: ${provider} / two-tier`, () => {
-    let db: Db
-    let w: World | undefined
-    beforeAll(async () => {
-      db = await newDb(provider)
-    })
-    afterAll(async () => {
-      await w?.close()
-      await db?.drop()
-    })
+    const { db, fresh } = stage(provider)
     for (const a of list) {
       ;(a.broken && !process.env.ADV_SHOW_BROKEN ? it.fails : it)(a.name, async () => {
-        await w?.close()
-        if (provider === 'postgres') await db.exec('DROP SCHEMA IF EXISTS x CASCADE')
-        await reset(db)
-        const raw = client(provider, db.adapter())
-        await seed(raw)
-        await raw.$disconnect()
-        if (a.prep) await db.exec(a.prep)
-        w = await world(provider, {}, true, db)
+        const w = await fresh({}, async (db) => {
+          if (provider === 'postgres') await db.exec('DROP SCHEMA IF EXISTS x CASCADE')
+          if (a.prep) await db.exec(a.prep)
+        })
         await warm(w.prisma)
         await a.run(w.prisma).catch((e) => console.log(`${a.name}: ${String(e).split('\n').at(-1)}`))
         const d = await diff(w.prisma, w.raw)
@@ -200,7 +188,7 @@ for (const provider of ['postgres', 'sqlite'] as const) {
         } finally {
           if (a.prep && provider === 'postgres') {
             // undo the prep so the next attack starts clean
-            await db
+            await db()
               .exec(
                 'DROP VIEW IF EXISTS all_members, adv_evil; DROP RULE IF EXISTS adv_rule ON tasks; DROP TRIGGER IF EXISTS adv_t ON tasks; DROP FUNCTION IF EXISTS public.upper(int), adv_touch(), adv_trg() CASCADE; DROP OPERATOR IF EXISTS @+@ (int, int); DROP FUNCTION IF EXISTS adv_plus(int,int) CASCADE; DROP CAST IF EXISTS (int AS adv_box); DROP FUNCTION IF EXISTS adv_cast(int) CASCADE; DROP TYPE IF EXISTS adv_box CASCADE',
               )

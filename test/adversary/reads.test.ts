@@ -2,8 +2,8 @@
 // differently from Prisma: argument key order where it matters, values of look-alike types, arguments that change
 // under Strata's feet, invalid arguments, negative results. Each case runs a sequence of reads on the cached
 // client and the same sequence on the oracle; the answers (or errors) must be equal, field order included.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { client, type Db, newDb, type Raw, reset, seed, show, type World, world } from './database.ts'
+import { describe, expect, it } from 'vitest'
+import { type Raw, show, stage } from './database.ts'
 
 type Steps = (p: Raw) => Array<() => Promise<unknown>>
 interface Case {
@@ -232,23 +232,10 @@ async function settle(step: () => Promise<unknown>) {
 
 for (const provider of ['postgres', 'sqlite'] as const) {
   describe(`adversary reads: ${provider} / two-tier`, () => {
-    let db: Db
-    let w: World | undefined
-    beforeAll(async () => {
-      db = await newDb(provider)
-    })
-    afterAll(async () => {
-      await w?.close()
-      await db?.drop()
-    })
+    const { fresh } = stage(provider)
     for (const c of cases) {
       ;(c.broken && !process.env.ADV_SHOW_BROKEN ? it.fails : it)(c.name, async () => {
-        await w?.close()
-        await reset(db)
-        const s = client(provider, db.adapter())
-        await seed(s)
-        await s.$disconnect()
-        w = await world(provider, {}, true, db)
+        const w = await fresh()
         const cached = c.steps(w.prisma as unknown as Raw)
         const oracle = c.steps(w.raw)
         const got: string[] = []

@@ -1,33 +1,14 @@
 // ADVERSARY (deterministic): transactions that fail in every way, options that serve old entries (grace, swr,
 // lease), instances with other local policies writing on one prefix, and what a caller can pass to $cache.
 import { cache } from 'prisma-strata'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { countingAdapter } from '../support/counting-adapter.ts'
-import { client, converges, type Db, diff, freshWorld, newDb, sleep, type World, warm } from './database.ts'
+import { client, converges, diff, sleep, stage, warm } from './database.ts'
 
 const provider = 'postgres' as const
-let db: Db
-let w: World | undefined
-/** The current test's world (set by fresh()). */
-const cur = (): World => {
-  if (!w) throw new Error('no world: call fresh() first')
-  return w
-}
-
-async function fresh(options = {}) {
-  w = await freshWorld(provider, db, w, options)
-  return w
-}
+const { cur, db, fresh } = stage(provider)
 
 describe('adversary transactions and options: postgres / two-tier', () => {
-  beforeAll(async () => {
-    db = await newDb(provider)
-  })
-  afterAll(async () => {
-    await w?.close()
-    await db?.drop()
-  })
-
   it('an interactive transaction that times out after its writes', async () => {
     const { prisma, raw } = await fresh()
     await warm(prisma)
@@ -123,7 +104,7 @@ describe('adversary transactions and options: postgres / two-tier', () => {
   it('grace never answers with an entry a write made stale when the database then fails', async () => {
     await fresh()
     let failing = false
-    const counting = countingAdapter(db.adapter() as never, {
+    const counting = countingAdapter(db().adapter() as never, {
       beforeQuery: () => {
         if (failing) throw new Error('database down')
       },

@@ -1,23 +1,12 @@
 // ADVERSARY (deterministic): extreme values round-tripped through both tiers, dependencies hidden in nested
 // selections and orderings, fluent calls on writes, nested createMany/upsert, odd per-query cache options. Each
 // read runs on the cached client (miss, then local hit), on a second instance (Redis hit) and on the oracle.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { Prisma } from '../../generated/adversary/postgres/client/client.ts'
-import { type Cached, type Db, diff, freshWorld, newDb, type Raw, show, type World, warm } from './database.ts'
+import { type Cached, diff, type Raw, show, stage, warm } from './database.ts'
 
 const provider = 'postgres' as const
-let db: Db
-let w: World | undefined
-/** The current test's world (set by fresh()). */
-const cur = (): World => {
-  if (!w) throw new Error('no world: call fresh() first')
-  return w
-}
-
-async function fresh(options = {}) {
-  w = await freshWorld(provider, db, w, options)
-  return w
-}
+const { cur, db, fresh } = stage(provider)
 
 /** The read on the oracle, the cached client twice, and a second instance (from Redis): all equal. */
 async function sameEverywhere(read: (p: Raw) => Promise<unknown>, other: Cached) {
@@ -28,17 +17,9 @@ async function sameEverywhere(read: (p: Raw) => Promise<unknown>, other: Cached)
 }
 
 describe('adversary values and dependencies: postgres / two-tier', () => {
-  beforeAll(async () => {
-    db = await newDb(provider)
-  })
-  afterAll(async () => {
-    await w?.close()
-    await db?.drop()
-  })
-
   it('extreme values: NaN/Infinity floats, BigInt limits, long Decimals, far dates, odd Json, empty Bytes', async () => {
     await fresh()
-    await db.exec(`
+    await db().exec(`
       UPDATE members SET score = 'NaN', karma = 9223372036854775807 WHERE id = 1;
       UPDATE members SET score = '-Infinity', karma = -9223372036854775808, joined_at = '0001-01-01T00:00:00Z' WHERE id = 2;
       UPDATE members SET score = '-0', joined_at = '9999-12-31T23:59:59.999Z' WHERE id = 3;
@@ -46,7 +27,7 @@ describe('adversary values and dependencies: postgres / two-tier', () => {
       UPDATE orgs SET budget = '-0.000000000000000000000000000001' WHERE org_code = 'init';
       UPDATE badges SET icon = '\\x', meta = '{"__proto__": {"polluted": 1}, "constructor": {"prototype": 1}, "big": 123456789012345678901234567890, "s": "\\ud83d\\ude00", "nested": [[[[[]]]]], "": null}' WHERE member_id = 1;
     `)
-    await db.exec(
+    await db().exec(
       `INSERT INTO badges (member_id, label, meta) VALUES (2, '2020-01-01T00:00:00.000Z', '{"d": "2020-01-01T00:00:00.000Z", "n": "12.50", "b": "9007199254740993"}'), (3, 'string', '"just a string"')`,
     )
     const other = await cur().instance()
@@ -62,7 +43,7 @@ describe('adversary values and dependencies: postgres / two-tier', () => {
 
   it('Json null kinds in filters: DbNull, JsonNull and AnyNull are three queries', async () => {
     await fresh()
-    await db.exec(`INSERT INTO badges (member_id, label, meta) VALUES (2, 'json-null', 'null'), (3, 'db-null', NULL)`)
+    await db().exec(`INSERT INTO badges (member_id, label, meta) VALUES (2, 'json-null', 'null'), (3, 'db-null', NULL)`)
     const other = await cur().instance()
     for (const value of [Prisma.DbNull, Prisma.JsonNull, Prisma.AnyNull, Prisma.DbNull]) {
       await sameEverywhere(

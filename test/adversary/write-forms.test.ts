@@ -1,8 +1,8 @@
 // ADVERSARY (deterministic, keep as regression): every write form on the adversary schema (compound ids, PK=FK,
 // Cascade/SetNull/SetDefault chains, onUpdate Cascade through compound keys, self-relations, both many-to-manys,
 // @@map names), run through the cached client after every read was cached; then every read equals the oracle's.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Cached, type Db, diff, newDb, reset, seed, type World, warm, world } from './database.ts'
+import { describe, expect, it } from 'vitest'
+import { type Cached, diff, stage, warm } from './database.ts'
 
 type Attack = [name: string, run: (p: Cached) => Promise<unknown>]
 // biome-ignore lint/suspicious/noExplicitAny: attacks use the full client API on both generated clients
@@ -242,21 +242,10 @@ const attacks: Attack[] = [
 
 for (const provider of ['postgres', 'sqlite'] as const) {
   describe(`adversary write forms: ${provider} / two-tier`, () => {
-    let db: Db
-    let w: World | undefined
-    beforeAll(async () => {
-      db = await newDb(provider)
-    })
-    afterAll(async () => {
-      await w?.close()
-      await db?.drop()
-    })
+    const { fresh } = stage(provider)
 
     it.each(attacks)('%s', async (_name, run) => {
-      await w?.close()
-      await reset(db)
-      await seed((await import('./database.ts')).client(provider, db.adapter()))
-      w = await world(provider, {}, true, db)
+      const w = await fresh()
       await warm(w.prisma)
       await run(w.prisma).catch((e) => console.log(`attack threw: ${_name}: ${String(e).split('\n').at(-1)}`))
       expect(await diff(w.prisma, w.raw)).toEqual([])

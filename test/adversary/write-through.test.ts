@@ -1,23 +1,12 @@
 // ADVERSARY (deterministic): write-through rows written through unique keys that the write itself changes, by a
 // writer whose client omits fields or computes them, read by instances that do not.
 import { cache } from 'prisma-strata'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Cached, client, converges, type Db, freshWorld, newDb, type Raw, show, type World } from './database.ts'
+import { describe, expect, it } from 'vitest'
+import { type Cached, client, converges, type Raw, show, stage } from './database.ts'
 
 const provider = 'postgres' as const
 const wt = { models: { Member: { strategy: 'write-through' as const }, Badge: { strategy: 'write-through' as const } } }
-let db: Db
-let w: World | undefined
-/** The current test's world (set by fresh()). */
-const cur = (): World => {
-  if (!w) throw new Error('no world: call fresh() first')
-  return w
-}
-
-async function fresh(options = {}) {
-  w = await freshWorld(provider, db, w, options)
-  return w
-}
+const { cur, db, fresh } = stage(provider)
 
 const points = (p: Raw | Cached) => {
   const m = (p as Raw).member
@@ -48,14 +37,6 @@ async function allConverge(writer: Cached, other: Cached, raw: Raw) {
 }
 
 describe('adversary write-through: postgres / two-tier', () => {
-  beforeAll(async () => {
-    db = await newDb(provider)
-  })
-  afterAll(async () => {
-    await w?.close()
-    await db?.drop()
-  })
-
   const writes: Array<[string, (p: Cached) => Promise<unknown>]> = [
     [
       'update by a unique key that the update changes',
@@ -105,7 +86,7 @@ describe('adversary write-through: postgres / two-tier', () => {
   it('a writer whose client omits a field (global omit) puts rows that a non-omitting reader reads whole', async () => {
     const { raw } = await fresh(wt)
     const reader = await cur().instance(wt)
-    const omitting = client(provider, db.adapter(), { omit: { member: { karma: true, score: true } } }).$extends(
+    const omitting = client(provider, db().adapter(), { omit: { member: { karma: true, score: true } } }).$extends(
       cache({ redis: cur().redis, prefix: cur().prefix, ...wt }),
     )
     try {
@@ -130,7 +111,7 @@ describe('adversary write-through: postgres / two-tier', () => {
   it('a writer with a computed field shadowing a column below cache() puts the stored row, not the computed value', async () => {
     const { raw } = await fresh(wt)
     const reader = await cur().instance(wt)
-    const base = client(provider, db.adapter()).$extends({
+    const base = client(provider, db().adapter()).$extends({
       result: { member: { handle: { needs: { handle: true }, compute: (m) => `@${m.handle}` } } },
     })
     const writer = (base as unknown as Raw).$extends(cache({ redis: cur().redis, prefix: cur().prefix, ...wt }))
@@ -154,7 +135,7 @@ describe('adversary write-through: postgres / two-tier', () => {
   it('a writer whose query hook below cache() filters rows (soft delete) still leaves readers correct', async () => {
     const { raw } = await fresh(wt)
     const reader = await cur().instance(wt)
-    const base = client(provider, db.adapter()).$extends({
+    const base = client(provider, db().adapter()).$extends({
       query: {
         member: {
           async findUnique({ args, query }) {
@@ -184,7 +165,7 @@ describe('adversary write-through: postgres / two-tier', () => {
   it('a writer whose query hook below cache() adds an omit to point reads puts a whole row', async () => {
     const { raw } = await fresh(wt)
     const reader = await cur().instance(wt)
-    const base = client(provider, db.adapter()).$extends({
+    const base = client(provider, db().adapter()).$extends({
       query: {
         member: {
           async findUnique({ args, query }) {
@@ -214,7 +195,7 @@ describe('adversary write-through: postgres / two-tier', () => {
   it('a writer with an extra computed field below cache() puts no field a plain reader would not get', async () => {
     const { raw } = await fresh(wt)
     const reader = await cur().instance(wt)
-    const base = client(provider, db.adapter()).$extends({
+    const base = client(provider, db().adapter()).$extends({
       result: { member: { label: { needs: { handle: true }, compute: (m) => `<${m.handle}>` } } },
     })
     const writer = (base as unknown as Raw).$extends(cache({ redis: cur().redis, prefix: cur().prefix, ...wt }))
