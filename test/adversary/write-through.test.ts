@@ -83,136 +83,86 @@ describe('adversary write-through: postgres / two-tier', () => {
     })
   }
 
-  it('a writer whose client omits a field (global omit) puts rows that a non-omitting reader reads whole', async () => {
-    const { raw } = await fresh(wt)
-    const reader = await cur().instance(wt)
-    const omitting = client(provider, db().adapter(), { omit: { member: { karma: true, score: true } } }).$extends(
-      cache({ redis: cur().redis, prefix: cur().prefix, ...wt }),
-    )
-    try {
-      await reader.member.findUnique({ where: { id: 1 } })
-      await omitting.member.update({ where: { id: 1 }, data: { karma: 42 } })
-      await converges(
-        () => reader.member.findUnique({ where: { id: 1 } }),
-        () => raw.member.findUnique({ where: { id: 1 } }),
-      )
-      const fresh2 = await cur().instance(wt)
-      expect(show(await fresh2.member.findUnique({ where: { id: 1 } }))).toEqual(
-        show(await raw.member.findUnique({ where: { id: 1 } })),
-      )
-    } finally {
-      await omitting.$cache.close()
-      await omitting.$disconnect()
-    }
-  })
-
-  // Strata's put reads the row back through the writer's own client, computed fields included, and stores that
-  // as the row every instance projects from.
-  it('a writer with a computed field shadowing a column below cache() puts the stored row, not the computed value', async () => {
-    const { raw } = await fresh(wt)
-    const reader = await cur().instance(wt)
-    const base = client(provider, db().adapter()).$extends({
-      result: { member: { handle: { needs: { handle: true }, compute: (m) => `@${m.handle}` } } },
-    })
-    const writer = (base as unknown as Raw).$extends(cache({ redis: cur().redis, prefix: cur().prefix, ...wt }))
-    try {
-      await reader.member.findUnique({ where: { id: 1 } })
-      await writer.member.update({ where: { id: 1 }, data: { score: 3 } })
-      await converges(
-        () => reader.member.findUnique({ where: { id: 1 } }),
-        () => raw.member.findUnique({ where: { id: 1 } }),
-      )
-      const fresh2 = await cur().instance(wt)
-      expect(show(await fresh2.member.findUnique({ where: { id: 1 } }))).toEqual(
-        show(await raw.member.findUnique({ where: { id: 1 } })),
-      )
-    } finally {
-      await writer.$cache.close()
-      await writer.$disconnect()
-    }
-  })
-
-  it('a writer whose query hook below cache() filters rows (soft delete) still leaves readers correct', async () => {
-    const { raw } = await fresh(wt)
-    const reader = await cur().instance(wt)
-    const base = client(provider, db().adapter()).$extends({
-      query: {
-        member: {
-          async findUnique({ args, query }) {
-            return query({ ...args, where: { ...args.where, score: { gte: 0 } } })
+  // Writers whose own client differs from the readers' (below cache()): Strata's put reads the row back through the
+  // writer's client, so what it stores must still be the row every instance projects from.
+  const writers: Array<[string, () => Raw, Record<string, unknown>, { handle: string } | { id: number }]> = [
+    [
+      'a writer whose client omits a field (global omit) puts rows that a non-omitting reader reads whole',
+      () => client(provider, db().adapter(), { omit: { member: { karma: true, score: true } } }),
+      { karma: 42 },
+      { id: 1 },
+    ],
+    [
+      'a writer with a computed field shadowing a column below cache() puts the stored row, not the computed value',
+      () =>
+        client(provider, db().adapter()).$extends({
+          result: { member: { handle: { needs: { handle: true }, compute: (m) => `@${m.handle}` } } },
+        }) as unknown as Raw,
+      { score: 3 },
+      { id: 1 },
+    ],
+    [
+      'a writer whose query hook below cache() filters rows (soft delete) still leaves readers correct',
+      () =>
+        client(provider, db().adapter()).$extends({
+          query: {
+            member: {
+              async findUnique({ args, query }) {
+                return query({ ...args, where: { ...args.where, score: { gte: 0 } } })
+              },
+            },
           },
-        },
-      },
-    })
-    const writer = (base as unknown as Raw).$extends(cache({ redis: cur().redis, prefix: cur().prefix, ...wt }))
-    try {
-      await reader.member.findUnique({ where: { id: 1 } })
-      await writer.member.update({ where: { id: 1 }, data: { score: -1 } })
-      await converges(
-        () => reader.member.findUnique({ where: { id: 1 } }),
-        () => raw.member.findUnique({ where: { id: 1 } }),
-      )
-      const fresh2 = await cur().instance(wt)
-      expect(show(await fresh2.member.findUnique({ where: { id: 1 } }))).toEqual(
-        show(await raw.member.findUnique({ where: { id: 1 } })),
-      )
-    } finally {
-      await writer.$cache.close()
-      await writer.$disconnect()
-    }
-  })
-
-  it('a writer whose query hook below cache() adds an omit to point reads puts a whole row', async () => {
-    const { raw } = await fresh(wt)
-    const reader = await cur().instance(wt)
-    const base = client(provider, db().adapter()).$extends({
-      query: {
-        member: {
-          async findUnique({ args, query }) {
-            return query({ ...args, omit: { karma: true } } as never)
+        }) as unknown as Raw,
+      { score: -1 },
+      { id: 1 },
+    ],
+    [
+      'a writer whose query hook below cache() adds an omit to point reads puts a whole row',
+      () =>
+        client(provider, db().adapter()).$extends({
+          query: {
+            member: {
+              async findUnique({ args, query }) {
+                return query({ ...args, omit: { karma: true } } as never)
+              },
+            },
           },
-        },
-      },
-    })
-    const writer = (base as unknown as Raw).$extends(cache({ redis: cur().redis, prefix: cur().prefix, ...wt }))
-    try {
-      await reader.member.findUnique({ where: { id: 1 } })
-      await writer.member.update({ where: { id: 1 }, data: { score: 4 } })
-      await converges(
-        () => reader.member.findUnique({ where: { id: 1 } }),
-        () => raw.member.findUnique({ where: { id: 1 } }),
-      )
-      const fresh2 = await cur().instance(wt)
-      expect(show(await fresh2.member.findUnique({ where: { id: 1 } }))).toEqual(
-        show(await raw.member.findUnique({ where: { id: 1 } })),
-      )
-    } finally {
-      await writer.$cache.close()
-      await writer.$disconnect()
-    }
-  })
+        }) as unknown as Raw,
+      { score: 4 },
+      { id: 1 },
+    ],
+    [
+      'a writer with an extra computed field below cache() puts no field a plain reader would not get',
+      () =>
+        client(provider, db().adapter()).$extends({
+          result: { member: { label: { needs: { handle: true }, compute: (m) => `<${m.handle}>` } } },
+        }) as unknown as Raw,
+      { score: 5 },
+      { handle: 'ann' },
+    ],
+  ]
 
-  it('a writer with an extra computed field below cache() puts no field a plain reader would not get', async () => {
-    const { raw } = await fresh(wt)
-    const reader = await cur().instance(wt)
-    const base = client(provider, db().adapter()).$extends({
-      result: { member: { label: { needs: { handle: true }, compute: (m) => `<${m.handle}>` } } },
+  for (const [name, base, data, later] of writers) {
+    it(name, async () => {
+      const { raw } = await fresh(wt)
+      const reader = await cur().instance(wt)
+      const writer = base().$extends(cache({ redis: cur().redis, prefix: cur().prefix, ...wt }))
+      try {
+        await reader.member.findUnique({ where: { id: 1 } })
+        await writer.member.update({ where: { id: 1 }, data })
+        await converges(
+          () => reader.member.findUnique({ where: { id: 1 } }),
+          () => raw.member.findUnique({ where: { id: 1 } }),
+        )
+        // A new instance reads the stored row from Redis.
+        const other = await cur().instance(wt)
+        expect(show(await other.member.findUnique({ where: later }))).toEqual(
+          show(await raw.member.findUnique({ where: later })),
+        )
+      } finally {
+        await writer.$cache.close()
+        await writer.$disconnect()
+      }
     })
-    const writer = (base as unknown as Raw).$extends(cache({ redis: cur().redis, prefix: cur().prefix, ...wt }))
-    try {
-      await reader.member.findUnique({ where: { id: 1 } })
-      await writer.member.update({ where: { id: 1 }, data: { score: 5 } })
-      await converges(
-        () => reader.member.findUnique({ where: { id: 1 } }),
-        () => raw.member.findUnique({ where: { id: 1 } }),
-      )
-      const other = await cur().instance(wt)
-      expect(show(await other.member.findUnique({ where: { handle: 'ann' } }))).toEqual(
-        show(await raw.member.findUnique({ where: { handle: 'ann' } })),
-      )
-    } finally {
-      await writer.$cache.close()
-      await writer.$disconnect()
-    }
-  })
+  }
 })
