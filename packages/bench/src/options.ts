@@ -42,7 +42,14 @@ export interface BenchOptions {
   /** An application's reads and writes on posts, users and comments (app-mix). */
   appMix: AppMixOptions
   /** Outside writes followed through the change stream (changes-lag). */
-  changes: { rate: number; seconds: number; probeEvery: number; instances: number }
+  changes: {
+    rate: number
+    seconds: number
+    probeEvery: number
+    instances: number
+    /** Prisma's own writes seen twice: operations per contender per round, rounds, share of writes. */
+    cost: { ops: number; rounds: number; writeShare: number }
+  }
   /** Where the chart goes. */
   chart: string
 }
@@ -149,7 +156,8 @@ app-mix (posts, users, comments: 90% reads, 10% writes; Prisma, prisma-extension
 changes-lag (a throwaway cluster with wal_level=logical, from the local PostgreSQL binaries):
   --changes-rate N      outside writes per second (default 1000)
   --changes-seconds N   how long they go on (default 10; --quick 3)
-  --changes-probe N     one write in N is a timed probe (default 50)`
+  --changes-probe N     one write in N is a timed probe (default 50)
+  --changes-ops N       Prisma writes seen twice: ops per contender per round (default 4000; --quick 1000)`
 
 function count(value: string | undefined, flag: string, fallback: number): number {
   if (value === undefined) return fallback
@@ -189,6 +197,7 @@ export function readOptions(argv: string[], benchDir: string): BenchOptions {
       'changes-rate': { type: 'string' },
       'changes-seconds': { type: 'string' },
       'changes-probe': { type: 'string' },
+      'changes-ops': { type: 'string' },
       chart: { type: 'string' },
       rounds: { type: 'string' },
       iterations: { type: 'string' },
@@ -267,6 +276,11 @@ export function readOptions(argv: string[], benchDir: string): BenchOptions {
       seconds: count(values['changes-seconds'], 'changes-seconds', quick ? 3 : 10),
       probeEvery: count(values['changes-probe'], 'changes-probe', 50),
       instances: 3,
+      cost: {
+        ops: count(values['changes-ops'], 'changes-ops', quick ? 1000 : 4000),
+        rounds: quick ? 1 : 3,
+        writeShare: 0.3,
+      },
     },
   }
 }

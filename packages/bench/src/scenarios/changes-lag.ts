@@ -8,6 +8,7 @@ import { PrismaClient } from '../../../../generated/postgres/client/client.ts'
 import { createPostgresDatabase } from '../../../../prisma/database.ts'
 import { startPostgresServer } from '../../../../test/support/services.ts'
 import type { BenchOptions } from '../options.ts'
+import { measureDoubleBump } from './changes-cost.ts'
 import { withCleanup } from './cleanup.ts'
 import { startRedisServer } from './redis-server.ts'
 
@@ -147,6 +148,10 @@ export function runChangesLag(options: BenchOptions) {
       console.log(`${label}: p50 ${p.p50} ms, p99 ${p.p99} ms, max ${p.max} ms (${p.samples} probes)`)
     line("commit -> follower's bump in Redis", result.commitToBump)
     line(`commit -> every instance's version changed (${instances})`, result.commitToEveryInstance)
-    return result
+    for (const client of clients) await client.$cache.close()
+    await writers.query(`SELECT pg_drop_replication_slot('strata')`)
+    console.log()
+    const doubleBump = await measureDoubleBump(db, writers, redis.url, defer, options.changes.cost)
+    return { ...result, doubleBump }
   })
 }
