@@ -395,7 +395,7 @@ describe('changes: following PostgreSQL logical replication', () => {
     expect(errors.some((m) => m.includes('the change stream stopped'))).toBe(true)
   })
 
-  it('an update bumps every predicate of its model; with REPLICA IDENTITY FULL only those its old and new rows match', async () => {
+  it('an update without its old row bumps predicates on the key by value and every other scheme whole; with REPLICA IDENTITY FULL only those its old and new rows match', async () => {
     const slot = await newSlot()
     const client = await instance(`chg${seq++}`, slot)
     await until('following', () => following(client))
@@ -405,16 +405,33 @@ describe('changes: following PostgreSQL logical replication', () => {
     await until('the creates to be bumped', () => received(client) >= 2 && client.$cache.stats().changes?.lagMs === 0)
     const readX = () => client.tag.findMany({ where: { name: x.name } })
     const readY = () => client.tag.findUniqueOrThrow({ where: { id: y.id } })
+    const readXById = () => client.tag.findUniqueOrThrow({ where: { id: x.id } })
     const cached = (read: () => Promise<unknown>) => untilCached(client, read)
     await cached(readX)
     await cached(readY)
+    await cached(readXById)
 
-    // Without the old row (the default replica identity), which predicates it left is unknown: all of them go.
+    // Without the old row (the default replica identity), only its key is known (the update left it as it was):
+    // which names it left is unknown, so every read by name goes; a read by another id stays.
     await sql.query(`UPDATE "Tag" SET name = $1 WHERE id = $2`, [`${y.name}-1`, y.id])
     await until('the update of y', async () => (await readY()).name === `${y.name}-1`)
     let misses = client.$cache.stats().misses
     expect(await readX()).toEqual([x])
     expect(client.$cache.stats().misses).toBe(misses + 1)
+    const byIdHits = client.$cache.stats().localHits
+    expect(await readXById()).toEqual(x)
+    expect(client.$cache.stats().localHits).toBe(byIdHits + 1)
+    // A delete sends its key: the deleted row's own read goes, the other row's read by id stays.
+    const z = await raw.tag.create({ data: { name: `z${seq}` } })
+    const readZ = () => client.tag.findUnique({ where: { id: z.id } })
+    await until('the create of z', async () => (await readZ()) !== null)
+    await cached(readZ)
+    await cached(readXById)
+    await sql.query('DELETE FROM "Tag" WHERE id = $1', [z.id])
+    await until('the delete of z', async () => (await readZ()) === null)
+    const afterDeleteHits = client.$cache.stats().localHits
+    expect(await readXById()).toEqual(x)
+    expect(client.$cache.stats().localHits).toBe(afterDeleteHits + 1)
 
     await sql.query('ALTER TABLE "Tag" REPLICA IDENTITY FULL')
     try {
