@@ -20,6 +20,14 @@ export interface LocalServer {
   stop(): Promise<void>
 }
 
+export interface PostgresServer extends LocalServer {
+  /**
+   * A fast shutdown (SIGINT, as `pg_ctl restart` does: clients are disconnected and a shutdown checkpoint makes
+   * every commit durable), then the same cluster started again on the same port.
+   */
+  restart(): Promise<void>
+}
+
 const log = (message: string) => process.stderr.write(`[test services] ${message}\n`)
 
 let redis: Promise<string> | undefined
@@ -224,6 +232,8 @@ interface Running {
   /** SIGTERM for Redis; SIGQUIT (immediate shutdown) for PostgreSQL, which must not be SIGKILLed (it leaks IPC). */
   exitSignal: NodeJS.Signals
   stop(): Promise<void>
+  /** Ends the process with `signal` and waits for it to exit, keeping its directory (to start it again). */
+  halt(signal: NodeJS.Signals): Promise<void>
 }
 const running = new Set<Running>()
 
@@ -333,6 +343,11 @@ function track(child: ChildProcess, dir: string, exitSignal: NodeJS.Signals): Ru
       clearTimeout(killed)
       rmSync(dir, { recursive: true, force: true })
     },
+    async halt(signal) {
+      running.delete(entry)
+      child.kill(signal)
+      await exited
+    },
   }
   running.add(entry)
   return entry
@@ -401,7 +416,7 @@ function serverUser(names = ['postgres', 'nobody']): { uid: number; gid: number 
  * A private PostgreSQL cluster on a free port in a temp dir, trust auth, superuser `postgres`, durability off.
  * `settings`: more server settings (`wal_level=logical`), after ours.
  */
-export async function startPostgresServer(opts: { settings?: string[] } = {}): Promise<LocalServer> {
+export async function startPostgresServer(opts: { settings?: string[] } = {}): Promise<PostgresServer> {
   const bin = postgresBinDir()
   if (!bin) {
     throw new Error(
@@ -427,8 +442,6 @@ export async function startPostgresServer(opts: { settings?: string[] } = {}): P
   const settings = ['listen_addresses=127.0.0.1', 'fsync=off', 'synchronous_commit=off', 'full_page_writes=off']
   settings.push(...(opts.settings ?? []))
   const args = ['-D', data, '-p', String(port), '-k', dir, ...settings.flatMap((s) => ['-c', s])]
-  const { child, logFile } = spawnServer(join(bin, 'postgres'), args, dir, 'SIGQUIT', user)
-  const server = track(child, dir, 'SIGQUIT')
   const url = `postgresql://postgres@127.0.0.1:${port}/postgres`
   const answers = async () => {
     const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1000 })
@@ -442,13 +455,28 @@ export async function startPostgresServer(opts: { settings?: string[] } = {}): P
       await client.end().catch(() => {})
     }
   }
-  try {
-    await waitUntil(`postgres on port ${port}`, child, logFile, answers, 30_000)
-  } catch (error) {
-    await server.stop()
-    throw error
+  const launch = async () => {
+    const { child, logFile } = spawnServer(join(bin, 'postgres'), args, dir, 'SIGQUIT', user)
+    const server = track(child, dir, 'SIGQUIT')
+    try {
+      await waitUntil(`postgres on port ${port}`, child, logFile, answers, 30_000)
+    } catch (error) {
+      await server.stop()
+      throw error
+    }
+    return { child, server }
   }
-  return { url, port, pid: child.pid as number, stop: () => server.stop() }
+  let current = await launch()
+  return {
+    url,
+    port,
+    pid: current.child.pid as number,
+    stop: () => current.server.stop(),
+    async restart() {
+      await current.server.halt('SIGINT')
+      current = await launch()
+    },
+  }
 }
 
 /** mariadbd/mariadb-install-db (or the mysqld names of older packages): on PATH or where Debian puts them. */

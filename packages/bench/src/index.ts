@@ -10,6 +10,7 @@ import { chart } from './chart.ts'
 import { commitInfo, machineInfo, stackVersions } from './machine.ts'
 import { readOptions } from './options.ts'
 import { runAppMix } from './scenarios/app-mix.ts'
+import { runChangesLag } from './scenarios/changes-lag.ts'
 import { runCompare } from './scenarios/compare.ts'
 import { runHitPath } from './scenarios/hit-path.ts'
 import { runHotKey } from './scenarios/hot-key.ts'
@@ -46,6 +47,7 @@ async function main(): Promise<void> {
       if (scenario === 'hot-key') sections.hotKey = await runHotKey(options)
       if (scenario === 'stampede') sections.stampede = await runStampede(options)
       if (scenario === 'app-mix') sections.appMix = await runAppMix(options)
+      if (scenario === 'changes-lag') sections.changesLag = await runChangesLag(options)
     } catch (error) {
       const message = error instanceof Error ? (error.stack ?? error.message) : String(error)
       console.error(`\n${scenario} FAILED, the run goes on without it:\n${message}`)

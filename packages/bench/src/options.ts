@@ -11,6 +11,7 @@ export const scenarioNames = [
   'hot-key',
   'stampede',
   'app-mix',
+  'changes-lag',
 ] as const
 export type ScenarioName = (typeof scenarioNames)[number]
 
@@ -40,6 +41,15 @@ export interface BenchOptions {
   memory: { queries: number; maxMiB: number }
   /** An application's reads and writes on posts, users and comments (app-mix). */
   appMix: AppMixOptions
+  /** Outside writes followed through the change stream (changes-lag). */
+  changes: {
+    rate: number
+    seconds: number
+    probeEvery: number
+    instances: number
+    /** Prisma's own writes seen twice: operations per contender per round, rounds, share of writes. */
+    cost: { ops: number; rounds: number; writeShare: number }
+  }
   /** Where the chart goes. */
   chart: string
 }
@@ -94,7 +104,8 @@ export interface MultiOptions {
 
 const usage = `pnpm bench [-- flags]        (or: pnpm --filter bench start [flags])
 
-  --scenarios a,b   hit-path, compare, write-through, memory, hot-key, stampede, app-mix, or all (default: all)
+  --scenarios a,b   hit-path, compare, write-through, memory, hot-key, stampede, app-mix,
+                    changes-lag, or all (default: all)
   --quick           a smoke run: fewer rounds, calls and reads in every scenario
   --redis URL       default: $REDIS_URL or redis://127.0.0.1:6379
   --postgres URL    a server to create throwaway databases on; default: $DATABASE_URL or
@@ -140,7 +151,13 @@ memory (a child process, local tier bounded):
 
 app-mix (posts, users, comments: 90% reads, 10% writes; Prisma, prisma-extension-redis, Strata model / precise):
   --app-ops N           operations per contender (default 8000; --quick 2000)
-  --app-concurrency N   operations in flight (default 8)`
+  --app-concurrency N   operations in flight (default 8)
+
+changes-lag (a throwaway cluster with wal_level=logical, from the local PostgreSQL binaries):
+  --changes-rate N      outside writes per second (default 1000)
+  --changes-seconds N   how long they go on (default 10; --quick 3)
+  --changes-probe N     one write in N is a timed probe (default 50)
+  --changes-ops N       Prisma writes seen twice: ops per contender per round (default 4000; --quick 1000)`
 
 function count(value: string | undefined, flag: string, fallback: number): number {
   if (value === undefined) return fallback
@@ -177,6 +194,10 @@ export function readOptions(argv: string[], benchDir: string): BenchOptions {
       'memory-max-mib': { type: 'string' },
       'app-ops': { type: 'string' },
       'app-concurrency': { type: 'string' },
+      'changes-rate': { type: 'string' },
+      'changes-seconds': { type: 'string' },
+      'changes-probe': { type: 'string' },
+      'changes-ops': { type: 'string' },
       chart: { type: 'string' },
       rounds: { type: 'string' },
       iterations: { type: 'string' },
@@ -249,6 +270,17 @@ export function readOptions(argv: string[], benchDir: string): BenchOptions {
       rounds: quick ? 2 : 4,
       concurrency: count(values['app-concurrency'], 'app-concurrency', 8),
       checkEvery: 50,
+    },
+    changes: {
+      rate: count(values['changes-rate'], 'changes-rate', 1000),
+      seconds: count(values['changes-seconds'], 'changes-seconds', quick ? 3 : 10),
+      probeEvery: count(values['changes-probe'], 'changes-probe', 50),
+      instances: 3,
+      cost: {
+        ops: count(values['changes-ops'], 'changes-ops', quick ? 1000 : 4000),
+        rounds: quick ? 1 : 3,
+        writeShare: 0.3,
+      },
     },
   }
 }

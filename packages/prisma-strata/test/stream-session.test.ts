@@ -20,8 +20,8 @@ function setup() {
   } as unknown as ReplicationService
   const host: SessionHost = {
     counters: { transactions: 0 },
-    modelsOf: (table) => (table === 'Post' ? ['Post', 'Comment'] : table === 'User' ? ['User'] : []),
-    rowRequests: (table, message) =>
+    modelsOf: (_schema, table) => (table === 'Post' ? ['Post', 'Comment'] : table === 'User' ? ['User'] : []),
+    rowRequests: (_schema, table, message) =>
       table === 'User' && message.new
         ? { model: 'User', requests: [`q:User|${JSON.stringify(message.new)}`] }
         : undefined,
@@ -43,7 +43,7 @@ function setup() {
   const tick = () => new Promise((r) => setTimeout(r, 40))
   const transaction = (tables: string[], end: string) => {
     session.message({ tag: 'begin' })
-    for (const name of tables) session.message({ tag: 'update', relation: { name } })
+    for (const name of tables) session.message({ tag: 'update', relation: { schema: 'public', name } })
     session.message({ tag: 'commit', commitEndLsn: end, commitTime: BigInt(Date.now()) * 1000n })
   }
   return {
@@ -96,7 +96,7 @@ describe('change stream session', () => {
   it('never confirms a keepalive inside a transaction; between transactions, after the batch before it', async () => {
     const t = setup()
     t.session.message({ tag: 'begin' })
-    t.session.message({ tag: 'insert', relation: { name: 'User' } })
+    t.session.message({ tag: 'insert', relation: { schema: 'public', name: 'User' } })
     t.session.heartbeat('0/500', false)
     await t.tick()
     expect(t.acks).toEqual([])
@@ -141,7 +141,7 @@ describe('change stream session', () => {
   it('rows known in full bump their predicates, not every predicate of the model, unless another change did', async () => {
     const t = setup()
     t.session.message({ tag: 'begin' })
-    t.session.message({ tag: 'insert', relation: { name: 'User' }, new: { id: 1 } })
+    t.session.message({ tag: 'insert', relation: { schema: 'public', name: 'User' }, new: { id: 1 } })
     t.session.message({ tag: 'commit', commitEndLsn: '0/100', commitTime: 0n })
     await t.tick()
     expect(t.bumps).toEqual([['m:User', 'q:User|{"id":1}']])
@@ -150,7 +150,7 @@ describe('change stream session', () => {
     await t.tick()
     // Two transactions in the next batch: one knows its row, the other does not; the model loses every predicate.
     t.session.message({ tag: 'begin' })
-    t.session.message({ tag: 'insert', relation: { name: 'User' }, new: { id: 2 } })
+    t.session.message({ tag: 'insert', relation: { schema: 'public', name: 'User' }, new: { id: 2 } })
     t.session.message({ tag: 'commit', commitEndLsn: '0/300', commitTime: 0n })
     t.transaction(['User'], '0/400')
     t.hold(false)

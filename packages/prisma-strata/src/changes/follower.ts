@@ -13,12 +13,12 @@ import { ChangesError } from '../errors'
 import type { ReportError } from '../observe/reporter'
 import type { ResolvedChanges } from '../options'
 import type { ModelGraph, ModelInfo } from '../schema/model-graph'
-import { modelsByTable } from '../schema/table-models'
+import { type SchemaTables, tableKey, tablesBySchema } from '../schema/table-models'
 import type { KeySpace } from '../store/keys'
 import type { RedisTier } from '../store/redis-tier'
 import type { ChangesStatus } from './changes-status'
 import { FollowerLease } from './follower-lease'
-import { loadReplication, slotStatus, statusProblem, withClient } from './postgres'
+import { defaultSchema, loadReplication, slotStatus, statusProblem, withClient } from './postgres'
 import { rowRequestsOf } from './row-changes'
 import { Session, type SessionHost } from './stream-session'
 
@@ -50,9 +50,8 @@ const MAX_BACKOFF_MS = 60_000
 export class ChangeFollower implements SessionHost {
   readonly counters = { transactions: 0, bumps: 0 }
   private readonly lease: FollowerLease
-  private readonly byTable: Map<string, string[]>
-  /** The model(s) whose own table has a name, lower-cased. */
-  private readonly ownByTable = new Map<string, ModelInfo[]>()
+  /** Tables to models, once the default schema is known (each session reads it before it streams). */
+  private tables: SchemaTables = { reach: new Map(), own: new Map() }
   private timer: NodeJS.Timeout | undefined
   private statusTimer: NodeJS.Timeout | undefined
   private holding = false
@@ -71,11 +70,6 @@ export class ChangeFollower implements SessionHost {
     private readonly host: FollowerHost,
   ) {
     this.lease = new FollowerLease(host.redis, host.keys, options.leaseTimeoutMs)
-    this.byTable = modelsByTable(host.graph)
-    for (const info of host.graph.models.values()) {
-      const key = info.dbName.toLowerCase()
-      this.ownByTable.set(key, [...(this.ownByTable.get(key) ?? []), info])
-    }
   }
 
   start(): void {
@@ -90,14 +84,18 @@ export class ChangeFollower implements SessionHost {
     this.tick()
   }
 
-  /** The models a change to `table` can reach (none for a table no model maps: Prisma reads nothing from it). */
-  modelsOf(table: string): readonly string[] {
-    return this.byTable.get(table.toLowerCase()) ?? []
+  /** The models a change to `schema.table` can reach (none for a table no model maps: Prisma reads nothing from it). */
+  modelsOf(schema: string, table: string): readonly string[] {
+    return this.tables.reach.get(tableKey(schema, table)) ?? []
   }
 
-  rowRequests(table: string, message: Record<string, unknown>): { model: string; requests: string[] } | undefined {
-    const own = this.ownByTable.get(table.toLowerCase())
-    // Two models on one name (quoting, another schema): which one the row belongs to is not known.
+  rowRequests(
+    schema: string,
+    table: string,
+    message: Record<string, unknown>,
+  ): { model: string; requests: string[] } | undefined {
+    const own = this.tables.own.get(tableKey(schema, table))
+    // Two models on one name (names that differ in case only): which one the row belongs to is not known.
     if (own?.length !== 1) return undefined
     const info = own[0] as ModelInfo
     if (!this.host.followsRows(info.name)) return undefined
@@ -165,10 +163,10 @@ export class ChangeFollower implements SessionHost {
     const { connectionString, slot, publication } = this.options
     let session: Session | undefined
     try {
-      const problem = await withClient(connectionString, async (client) =>
-        statusProblem(await slotStatus(client, slot, publication), slot, publication),
-      )
+      const status = await withClient(connectionString, (client) => slotStatus(client, slot, publication))
+      const problem = statusProblem(status, slot, publication)
       if (problem) throw new ChangesError(`cannot follow changes: ${problem}`)
+      this.tables = tablesBySchema(this.host.graph, defaultSchema(connectionString, status))
       const { LogicalReplicationService, PgoutputPlugin } = await loadReplication()
       if (this.closed) return
       // No automatic acknowledgement: a position is confirmed only after its bumps landed (see Session).

@@ -94,6 +94,8 @@ export const walLevelRemedy = [
 export interface SlotStatus {
   walLevel: string
   database: string
+  /** The schema unqualified table names resolve to on this connection (its search_path). */
+  schema: string | undefined
   slot:
     | { plugin: string; slotType: string; database: string | null; active: boolean; lagBytes: number | undefined }
     | undefined
@@ -102,7 +104,7 @@ export interface SlotStatus {
 
 export async function slotStatus(client: PgClient, slot: string, publication: string): Promise<SlotStatus> {
   const { rows } = await client.query(
-    `SELECT current_setting('wal_level') AS wal_level, current_database() AS database,
+    `SELECT current_setting('wal_level') AS wal_level, current_database() AS database, current_schema() AS schema,
        EXISTS (SELECT 1 FROM pg_publication WHERE pubname = $2) AS publication,
        s.plugin, s.slot_type, s.database AS slot_database, s.active,
        CASE WHEN pg_is_in_recovery() THEN NULL
@@ -114,6 +116,7 @@ export async function slotStatus(client: PgClient, slot: string, publication: st
   return {
     walLevel: String(row.wal_level),
     database: String(row.database),
+    schema: typeof row.schema === 'string' ? row.schema : undefined,
     publication: row.publication === true,
     slot:
       row.plugin === null || row.plugin === undefined
@@ -145,4 +148,18 @@ export function statusProblem(status: SlotStatus, slot: string, publication: str
   if (!status.publication)
     return `the publication "${publication}" does not exist in database "${status.database}". ${setup}`
   return undefined
+}
+
+/**
+ * The schema the datasource's unqualified table names resolve to: the URL's `schema=` (as Prisma's own URLs say
+ * it), else the connection's current schema (its search_path), else `public`.
+ */
+export function defaultSchema(connectionString: string, status: SlotStatus): string {
+  let named: string | null = null
+  try {
+    named = new URL(connectionString).searchParams.get('schema')
+  } catch {
+    // Validated as a postgres URL by the options; a URL the parser refuses names no schema.
+  }
+  return named || status.schema || 'public'
 }

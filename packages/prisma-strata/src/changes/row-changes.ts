@@ -2,7 +2,8 @@
  * Precise invalidation from the change stream: a change whose rows the stream carries in full (an insert's new row;
  * an update's or a delete's old row too, which PostgreSQL sends only for tables with `REPLICA IDENTITY FULL`) bumps
  * the predicates those rows match, as a Prisma write that knows its row does (design invariant 11,
- * docs/design.md). With no old row, the change bumps every predicate of its model.
+ * docs/design.md). Without the old row, its replica identity key stands for it: predicates on the key alone are
+ * bumped by value, every other scheme whole.
  */
 import { valueText } from '../read/predicates'
 import type { ModelInfo } from '../schema/model-graph'
@@ -38,7 +39,30 @@ function requestOf(info: ModelInfo, row: Tuple): string {
   return rowRequest({ model: info.name, changed: '', fields: fields.join(','), hashes: hashes.join(',') })
 }
 
-/** The row requests of an insert, update or delete message, or undefined when its rows are not known in full. */
+/**
+ * The old row of an update or delete as far as the stream tells it: whole with `REPLICA IDENTITY FULL`; otherwise
+ * only its replica identity key (the primary key by default), which PostgreSQL sends when the change moved or
+ * deleted it and which is otherwise the new row's. The other fields are left out, so the script bumps every scheme
+ * that names one of them whole, and only predicates on the key alone by value. Undefined when not even the key is
+ * known (no replica identity).
+ */
+function oldRow(message: Record<string, unknown>, row: (key: string) => Tuple | undefined): Tuple | undefined {
+  const full = row('old')
+  if (full) return full
+  const keyColumns = (message.relation as { keyColumns?: unknown } | undefined)?.keyColumns
+  if (!Array.isArray(keyColumns) || keyColumns.length === 0) return undefined
+  const from = row('key') ?? (message.tag === 'update' ? row('new') : undefined)
+  if (!from) return undefined
+  const key: Tuple = {}
+  for (const column of keyColumns) {
+    const value = from[String(column)]
+    if (value === undefined || value === null) return undefined
+    key[String(column)] = value
+  }
+  return key
+}
+
+/** The row requests of an insert, update or delete message, or undefined when its rows are not known enough. */
 export function rowRequestsOf(info: ModelInfo, message: Record<string, unknown>): string[] | undefined {
   const row = (key: string) => {
     const value = message[key]
@@ -48,9 +72,9 @@ export function rowRequestsOf(info: ModelInfo, message: Record<string, unknown>)
     message.tag === 'insert'
       ? [row('new')]
       : message.tag === 'update'
-        ? [row('old'), row('new')]
+        ? [oldRow(message, row), row('new')]
         : message.tag === 'delete'
-          ? [row('old')]
+          ? [oldRow(message, row)]
           : [undefined]
   if (rows.some((r) => r === undefined)) return undefined
   return [...new Set((rows as Tuple[]).map((r) => requestOf(info, r)))]

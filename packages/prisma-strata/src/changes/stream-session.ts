@@ -10,13 +10,17 @@ import type { ReplicationService } from './postgres'
 /** What a session needs of the follower. */
 export interface SessionHost {
   readonly counters: { transactions: number }
-  /** The models a change to `table` can reach. */
-  modelsOf(table: string): readonly string[]
+  /** The models a change to `schema.table` can reach. */
+  modelsOf(schema: string, table: string): readonly string[]
   /**
-   * The model of `table` and the row requests of one change to it (the predicates its rows match), or undefined
-   * when its rows are not known in full or its model has none.
+   * The model of `schema.table` and the row requests of one change to it (the predicates its rows match), or
+   * undefined when its rows are not known in full or its model has none.
    */
-  rowRequests(table: string, message: Record<string, unknown>): { model: string; requests: string[] } | undefined
+  rowRequests(
+    schema: string,
+    table: string,
+    message: Record<string, unknown>,
+  ): { model: string; requests: string[] } | undefined
   /** The version names changes to rows of `models` bump; every predicate of those in `predicates`. */
   namesFor(models: Set<string>, predicates: Set<string>): string[]
   bump(names: readonly string[]): Promise<void>
@@ -109,10 +113,11 @@ export class Session {
 
   /** One changed row (a truncate: every row) of `relation`'s table. */
   private touch(relation: unknown, message?: Record<string, unknown>): void {
-    const name = String((relation as { name?: unknown } | undefined)?.name)
-    const own = message && this.follower.rowRequests(name, message)
+    const { schema, name } = (relation ?? {}) as { schema?: unknown; name?: unknown }
+    const [inSchema, table] = [String(schema), String(name)]
+    const own = message && this.follower.rowRequests(inSchema, table, message)
     const touched = this.transaction
-    for (const model of this.follower.modelsOf(name)) {
+    for (const model of this.follower.modelsOf(inSchema, table)) {
       touched.models.add(model)
       // What referential actions reach, and a model whose rows are not known, lose every predicate.
       if (model !== own?.model) touched.coarse.add(model)

@@ -32,6 +32,8 @@ export interface ModelInfo {
   name: string
   /** Table name in SQL (`@@map`), for raw statements. */
   dbName: string
+  /** The PostgreSQL schema of its table (`@@schema`); undefined: the datasource's default schema. */
+  schema: string | undefined
   relations: Map<string, RelationField>
   scalars: Set<string>
   /** The type of each scalar field (`Int`, `String`, `DateTime`...; `enum` for enums). */
@@ -73,7 +75,7 @@ interface RuntimeField {
 
 /** The shape of Prisma's `_runtimeDataModel`. */
 export interface RuntimeDataModel {
-  models: Record<string, { fields: RuntimeField[]; dbName?: string | null }>
+  models: Record<string, { fields: RuntimeField[]; dbName?: string | null; schema?: string | null }>
 }
 
 /**
@@ -134,6 +136,7 @@ export function buildModelGraph(
     models.set(name, {
       name,
       dbName: model.dbName ?? name,
+      schema: model.schema ?? undefined,
       relations,
       scalars,
       types,
