@@ -85,6 +85,7 @@ describe('leases', () => {
       const waited = performance.now() - started
       expect(answer?.views).toBe((await raw.post.findFirst(args))?.views)
       expect(other.counting.count()).toBe(1) // it stopped waiting and asked the database
+      expect(other.client.$cache.stats().leaseWaitsOut).toBe(1) // and says so
       // It waited for the fill (the 300 ms wait), but not for the hung holder's lease to time out (1000 ms).
       expect(waited).toBeGreaterThanOrEqual(250)
       expect(running).toBeLessThan(1000)

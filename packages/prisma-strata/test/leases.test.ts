@@ -137,7 +137,7 @@ describe('waitFor', () => {
       return STOP
     })
     await vi.advanceTimersByTimeAsync(lease.wait)
-    expect(await waiting).toBeUndefined()
+    expect(await waiting).toBe(STOP)
     expect(probes).toBe(1)
   })
 

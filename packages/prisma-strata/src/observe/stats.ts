@@ -42,6 +42,11 @@ export interface StatsSnapshot extends ModelCounters {
   puts: number
   /** Background refreshes of stale entries started (stale-while-revalidate). */
   refreshes: number
+  /**
+   * Misses that waited all of `lease.wait` for another instance's fill (leases) and then queried the database
+   * themselves: a holder slower than the wait. Many of them mean the wait is shorter than the query.
+   */
+  leaseWaitsOut: number
   /** Version bumps made by writes and `$cache.invalidate` (one per model or tag). */
   invalidations: number
   /** Cache-side faults, by error code. None reached a caller. */
@@ -78,6 +83,7 @@ export class Stats {
   fills = 0
   puts = 0
   refreshes = 0
+  leaseWaitsOut = 0
   invalidations = 0
   readonly errors: Record<string, number> = {}
 
@@ -119,6 +125,7 @@ export class Stats {
       fills: this.fills,
       puts: this.puts,
       refreshes: this.refreshes,
+      leaseWaitsOut: this.leaseWaitsOut,
       invalidations: this.invalidations,
       errors: { ...this.errors },
       local,
@@ -132,6 +139,7 @@ export class Stats {
     this.fills = 0
     this.puts = 0
     this.refreshes = 0
+    this.leaseWaitsOut = 0
     this.invalidations = 0
     for (const key of Object.keys(this.errors)) delete this.errors[key]
   }

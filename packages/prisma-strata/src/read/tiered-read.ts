@@ -113,7 +113,8 @@ async function lookupOrFill<S extends Snapshot>(
       // Another instance is filling this entry: wait a little for it rather than query the database too.
       // (A `null` result is a fill too: "no such row" was cached.)
       const filled = await leases.waitFor((until) => freshFill(kind, snapshot, until))
-      if (filled) return { master: filled.value, tier: 'redis' }
+      if (filled === undefined) engine.stats.leaseWaitsOut++
+      else if (filled !== STOP) return { master: filled.value, tier: 'redis' }
     }
   }
   return fill(engine, kind, snapshot, grace, undefined)

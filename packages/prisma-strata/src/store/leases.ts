@@ -49,14 +49,16 @@ export class Leases {
   /**
    * Polls `probe` for the lease holder's fill until it returns one, or `STOP`, or `waitMs` has passed: a configured
    * choice to wait for another instance's fill rather than query the database too. `until`: the probe's deadline.
+   * `STOP` when a probe said the fill will not come (Redis failed: reported there); `undefined` when the wait ran out.
    */
-  async waitFor<T>(probe: (until: number) => Promise<T | undefined | typeof STOP>): Promise<T | undefined> {
+  async waitFor<T>(
+    probe: (until: number) => Promise<T | undefined | typeof STOP>,
+  ): Promise<T | undefined | typeof STOP> {
     const until = performance.now() + this.waitMs
     const step = Math.max(2, Math.min(20, this.waitMs / 10))
     while (performance.now() < until) {
       await new Promise((resolve) => setTimeout(resolve, step))
       const found = await probe(until)
-      if (found === STOP) return undefined
       if (found !== undefined) return found
     }
     return undefined
