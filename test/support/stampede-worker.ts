@@ -1,7 +1,7 @@
 // One "instance" of the cross-process stampede test: its own Prisma client, Redis connections and SQL counter, with
-// default options (but a generous redisTimeout where the test says so). Says "ready" once its bus is subscribed, waits for "go" on stdin, fires its reads, prints what
-// reached the database and what the cache counted, and exits. It knows no version before the burst: every read
-// needs its versions from Redis.
+// default options (but a generous redisTimeout where the test says so). Says "ready" once its bus is subscribed,
+// waits for "go" on stdin, fires its reads, prints what reached the database and what the cache counted, and exits.
+// It knows no version before the burst: every read needs its versions from Redis.
 import { PrismaPg } from '@prisma/adapter-pg'
 import { cache } from 'prisma-strata'
 import { PrismaClient } from '../../generated/postgres/client/client.ts'
