@@ -35,6 +35,20 @@ await withCleanup(async (defer) => {
     return c
   }
   const plain = newClient()
+  // Prisma's own extension floors: a pass-through query hook, and a pass-through model method (Strata's component).
+  const noopQuery = newClient().$extends({
+    query: { $allModels: { $allOperations: ({ args, query }) => query(args) } },
+  })
+  const noopModel = newClient().$extends({
+    model: {
+      post: {
+        findFirst(this: unknown, a: unknown) {
+          const parent = (this as { $parent: { post: { findFirst(a: unknown): PromiseLike<unknown> } } }).$parent
+          return parent.post.findFirst(a)
+        },
+      },
+    },
+  })
   // Experiments: the two-tier instance's client with its GET and/or SET answered without Redis.
   const fake = process.env.FAKE ?? ''
   const wrapped = new Proxy(redis, {
@@ -53,6 +67,8 @@ await withCleanup(async (defer) => {
   type Find = { findFirst(a: unknown): PromiseLike<unknown> }
   const contenders: Array<{ key: string; call: () => PromiseLike<unknown> }> = [
     { key: 'prisma', call: () => plain.post.findFirst(args()) },
+    { key: 'noop query ext', call: () => noopQuery.post.findFirst(args()) },
+    { key: 'noop model ext', call: () => (noopModel.post as unknown as Find).findFirst(args()) },
     { key: 'two-tier warm', call: () => (twoTier.post as unknown as Find).findFirst(args()) },
     {
       key: 'two-tier cold',
@@ -120,7 +136,7 @@ await withCleanup(async (defer) => {
       .map(([k, v]) => `${k} ${(v / (rounds * calls)).toFixed(2)}`)
       .join(', ')
     console.log(
-      `${c.key.padEnd(14)} median ${s.median.toFixed(0).padStart(5)} µs  p90 ${s.p90.toFixed(0).padStart(5)}  ` +
+      `${c.key.padEnd(16)} median ${s.median.toFixed(0).padStart(5)} µs  p90 ${s.p90.toFixed(0).padStart(5)}  ` +
         `÷prisma ${pairedRatio(samples.get(c.key) as Samples, prisma).toFixed(2)}  cpu ${((cpuUs.get(c.key) ?? 0) / (rounds * calls)).toFixed(0)} µs/call  commands/miss: ${per}`,
     )
   }
