@@ -130,6 +130,8 @@ await withCleanup(async (defer) => {
     }
   }
   const prisma = (samples.get('prisma') ?? samples.values().next().value) as Samples
+  // The floor of any cache that asks Redis before its SQL: one loopback round trip in front of the same query.
+  const floor = samples.get('bare get+sql')
   for (const c of list) {
     const s = (samples.get(c.key) as Samples).summary()
     const per = Object.entries(commands.get(c.key) ?? {})
@@ -137,7 +139,8 @@ await withCleanup(async (defer) => {
       .join(', ')
     console.log(
       `${c.key.padEnd(16)} median ${s.median.toFixed(0).padStart(5)} µs  p90 ${s.p90.toFixed(0).padStart(5)}  ` +
-        `÷prisma ${pairedRatio(samples.get(c.key) as Samples, prisma).toFixed(2)}  cpu ${((cpuUs.get(c.key) ?? 0) / (rounds * calls)).toFixed(0)} µs/call  commands/miss: ${per}`,
+        `÷prisma ${pairedRatio(samples.get(c.key) as Samples, prisma).toFixed(2)}  ` +
+        `${floor ? `÷get+sql ${pairedRatio(samples.get(c.key) as Samples, floor).toFixed(2)}  ` : ''}cpu ${((cpuUs.get(c.key) ?? 0) / (rounds * calls)).toFixed(0)} µs/call  commands/miss: ${per}`,
     )
   }
   // Bare round trips, for reference.
