@@ -226,6 +226,15 @@ export class RedisTier {
   /** Sends waiting fills on their own (in one write where the connection lets us). */
   private flushSets(sets: PendingSet[]): void {
     if (sets.length === 0) return
+    if (!this.pipelines) {
+      // On a Cluster each SET goes to its key's node, behind that node's breaker.
+      for (const { key, make, done } of sets) {
+        const made = make()
+        if (made) void this.set(key, made.value, made.ttlMs).then(done)
+        else done(undefined)
+      }
+      return
+    }
     let sent = false
     void this.guard(
       'SET',
