@@ -224,6 +224,24 @@ async function build(
     description: 'One GET of a msgpackr-encoded copy of the row and its decoding: one loopback round trip.',
     call: async () => packr.unpack((await redis.getBuffer(rawKey)) as Buffer),
   })
+  // The same GET and decoding served by a model-component method: what Prisma's dispatch to an extension adds, which
+  // no cache extension avoids (Strata's hit path lives there too).
+  const modelGet = newSqlite().$extends({
+    model: {
+      $allModels: {
+        async findUnique(_args: unknown) {
+          return packr.unpack((await redis.getBuffer(rawKey)) as Buffer)
+        },
+      },
+    },
+  })
+  contenders.push({
+    key: 'redis.get.model',
+    label: 'ioredis getBuffer + unpack, in a model method',
+    role: 'reference',
+    description: "The GET + unpack above, as a model-component `findUnique`: Prisma's dispatch to an extension added.",
+    call: () => modelGet.user.findUnique({ where: { id } }),
+  })
 
   const strataClients: { name: string; client: ReturnType<typeof strata>; expectHits: 'localHits' | 'redisHits' }[] = [
     { name: 'local', client: strata(newSqlite(), {}), expectHits: 'localHits' },

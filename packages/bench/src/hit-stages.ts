@@ -87,6 +87,7 @@ async function main(): Promise<void> {
     const stages: [string, Call][] = [
       ['bare getBuffer + unpack (the reference)', reference.call],
       ['Strata Redis hit (built extension)', strata.call],
+      ['getBuffer + unpack in a model-component method', (byKey.get('redis.get.model') as Contender).call],
       ['getBuffer of the bare value', () => own.getBuffer(rawKey)],
       ['getBuffer of the entry frame', () => own.getBuffer(entryKey)],
       ['RedisTier.get of the entry frame (timeout, breaker)', () => tier.get(entryKey)],

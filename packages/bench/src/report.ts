@@ -80,6 +80,17 @@ export function checks(
         `(paired ${r.toFixed(2)}×)`,
     })
   }
+  const getInModel = median('redis.get.model')
+  if (redisHit !== undefined && getInModel !== undefined) {
+    // Prisma's dispatch to an extension method is a floor no cache extension avoids: the ratio with it included.
+    const r = paired('strata.redis', 'redis.get.model') as number
+    out.push({
+      ok: true,
+      text:
+        `Strata Redis-only hit vs the same GET + unpack in a model-component method: ${us(redisHit)} vs ` +
+        `${us(getInModel)} µs (paired ${r.toFixed(2)}×)`,
+    })
+  }
   if (floor !== undefined && floorDefault !== undefined) {
     const r = paired('floor.query.default', 'floor.query.minimal') as number
     out.push({

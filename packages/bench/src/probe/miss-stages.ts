@@ -35,6 +35,20 @@ await withCleanup(async (defer) => {
     return c
   }
   const plain = newClient()
+  // Prisma's own extension floors: a pass-through query hook, and a pass-through model method (Strata's component).
+  const noopQuery = newClient().$extends({
+    query: { $allModels: { $allOperations: ({ args, query }) => query(args) } },
+  })
+  const noopModel = newClient().$extends({
+    model: {
+      post: {
+        findFirst(this: unknown, a: unknown) {
+          const parent = (this as { $parent: { post: { findFirst(a: unknown): PromiseLike<unknown> } } }).$parent
+          return parent.post.findFirst(a)
+        },
+      },
+    },
+  })
   // Experiments: the two-tier instance's client with its GET and/or SET answered without Redis.
   const fake = process.env.FAKE ?? ''
   const wrapped = new Proxy(redis, {
@@ -53,6 +67,8 @@ await withCleanup(async (defer) => {
   type Find = { findFirst(a: unknown): PromiseLike<unknown> }
   const contenders: Array<{ key: string; call: () => PromiseLike<unknown> }> = [
     { key: 'prisma', call: () => plain.post.findFirst(args()) },
+    { key: 'noop query ext', call: () => noopQuery.post.findFirst(args()) },
+    { key: 'noop model ext', call: () => (noopModel.post as unknown as Find).findFirst(args()) },
     { key: 'two-tier warm', call: () => (twoTier.post as unknown as Find).findFirst(args()) },
     {
       key: 'two-tier cold',
@@ -114,14 +130,17 @@ await withCleanup(async (defer) => {
     }
   }
   const prisma = (samples.get('prisma') ?? samples.values().next().value) as Samples
+  // The floor of any cache that asks Redis before its SQL: one loopback round trip in front of the same query.
+  const floor = samples.get('bare get+sql')
   for (const c of list) {
     const s = (samples.get(c.key) as Samples).summary()
     const per = Object.entries(commands.get(c.key) ?? {})
       .map(([k, v]) => `${k} ${(v / (rounds * calls)).toFixed(2)}`)
       .join(', ')
     console.log(
-      `${c.key.padEnd(14)} median ${s.median.toFixed(0).padStart(5)} µs  p90 ${s.p90.toFixed(0).padStart(5)}  ` +
-        `÷prisma ${pairedRatio(samples.get(c.key) as Samples, prisma).toFixed(2)}  cpu ${((cpuUs.get(c.key) ?? 0) / (rounds * calls)).toFixed(0)} µs/call  commands/miss: ${per}`,
+      `${c.key.padEnd(16)} median ${s.median.toFixed(0).padStart(5)} µs  p90 ${s.p90.toFixed(0).padStart(5)}  ` +
+        `÷prisma ${pairedRatio(samples.get(c.key) as Samples, prisma).toFixed(2)}  ` +
+        `${floor ? `÷get+sql ${pairedRatio(samples.get(c.key) as Samples, floor).toFixed(2)}  ` : ''}cpu ${((cpuUs.get(c.key) ?? 0) / (rounds * calls)).toFixed(0)} µs/call  commands/miss: ${per}`,
     )
   }
   // Bare round trips, for reference.

@@ -7,11 +7,10 @@ import type { Engine } from '../engine'
 import { encodeEntry, encodeValue } from '../store/codec'
 import {
   predicatesVersionName,
-  predicateVersionName,
+  predicateVersionNameOfValues,
   registryVersionName,
   schemeVersionName,
   tagVersionNames,
-  valueHash,
 } from '../store/keys'
 import type { LocalEntry } from '../store/local-tier'
 import { FAILED } from '../store/redis-tier'
@@ -230,8 +229,11 @@ const MAX_MEMOISED = 2_000
 function memoised(engine: Engine, call: ReadCall, text: string): Dependencies {
   // A named entry's text does not hold its arguments.
   if (call.query?.key !== undefined) return dependencies(engine, call)
-  const memo = byText.get(engine) ?? new Map<string, Dependencies>()
-  byText.set(engine, memo)
+  let memo = byText.get(engine)
+  if (memo === undefined) {
+    memo = new Map<string, Dependencies>()
+    byText.set(engine, memo)
+  }
   let found = memo.get(text)
   if (found === undefined) {
     if (memo.size >= MAX_MEMOISED) memo.clear()
@@ -260,7 +262,7 @@ function dependencies(engine: Engine, call: ReadCall): Dependencies {
     const scheme = fields.join(',')
     schemes.set(`${model}|${scheme}`, [model, scheme])
     names.add(predicatesVersionName(model)).add(registryVersionName(model)).add(schemeVersionName(model, scheme))
-    for (const tuple of tuples) names.add(predicateVersionName(model, scheme, tuple.map(valueHash)))
+    for (const tuple of tuples) names.add(predicateVersionNameOfValues(model, scheme, tuple))
   }
   if (call.query?.tags) for (const name of tagVersionNames(call.query.tags)) names.add(name)
   return { names: [...names].sort(), schemes: [...schemes.values()] }

@@ -70,6 +70,25 @@ export function predicateVersionName(model: string, scheme: string, hashes: read
   return `p:${model}:${digest('sha1', `${scheme}|${hashes.join(',')}`, 'hex')}`
 }
 
+/**
+ * The version name of a predicate a read names by its value texts (`valueText`): the same rows are read again and
+ * again (a point read of a hot row), and each name costs two SHA-1s. Bounded; past the bound it starts over.
+ */
+const namesOfValues = new Map<string, string>()
+const MAX_NAMES_OF_VALUES = 10_000
+
+export function predicateVersionNameOfValues(model: string, scheme: string, texts: readonly string[]): string {
+  // JSON: a string value may hold any separator, and two value lists must never share an id.
+  const id = `${model}|${scheme}|${JSON.stringify(texts)}`
+  let name = namesOfValues.get(id)
+  if (name === undefined) {
+    if (namesOfValues.size >= MAX_NAMES_OF_VALUES) namesOfValues.clear()
+    name = predicateVersionName(model, scheme, texts.map(valueHash))
+    namesOfValues.set(id, name)
+  }
+  return name
+}
+
 export interface KeySpace {
   version(name: string): string
   /** Which server run issued the versions (its run id) and the lowest version valid in it; in the versions' slot. */

@@ -6,13 +6,6 @@
 type Listener = (...args: any[]) => void
 type Arg = string | Buffer | number
 
-/** Commands queued to go out in one write (ioredis `pipeline()`); `exec` answers each, errors included. */
-export interface RedisPipeline {
-  set(key: string, value: string | Buffer, mode: 'PX', ms: number): RedisPipeline
-  getBuffer(key: string): RedisPipeline
-  exec(): Promise<Array<[Error | null, unknown]> | null>
-}
-
 export interface RedisClient {
   get(key: string): Promise<string | null>
   getBuffer(key: string): Promise<Buffer | null>
@@ -28,5 +21,4 @@ export interface RedisClient {
   on(event: string, listener: Listener): unknown
   off(event: string, listener: Listener): unknown
   disconnect(reconnect?: boolean): void
-  pipeline?(): RedisPipeline
 }
