@@ -35,7 +35,7 @@ function requestOf(info: ModelInfo, row: Tuple): string {
     fields.push(field)
     hashes.push(valueHash(text))
   }
-  return rowRequest({ model: info.name, changed: '', fields: fields.join(','), hashes: hashes.join(',') })
+  return rowRequest({ model: info.name, changed: '', fields: fields.join(','), hashes: hashes.join(','), kept: '' })
 }
 
 /** The row requests of an insert, update or delete message, or undefined when its rows are not known in full. */

@@ -6,6 +6,7 @@
 import type { Engine } from '../engine'
 import { encodeEntry, encodeValue } from '../store/codec'
 import {
+  membershipVersionName,
   predicatesVersionName,
   predicateVersionName,
   registryVersionName,
@@ -249,18 +250,20 @@ function dependencies(engine: Engine, call: ReadCall): Dependencies {
   const names = new Set<string>()
   const schemes = new Map<string, readonly [string, string]>()
   const { models, predicates } = engine.readsByPredicate(call.model)
-    ? readFootprint(engine.graph, call.model, call.args, (m) => engine.readsByPredicate(m))
+    ? readFootprint(engine.graph, call.model, call.args, (m) => engine.readsByPredicate(m), call.operation)
     : { models: new Set(readDependencies(engine.graph, call.model, call.args)), predicates: [] }
   const precise = new Set(predicates.map((p) => p.model))
   // Models named by `dependsOn` are read whole; a model read by predicate is not also read whole.
   for (const model of engine.policies.withSources([...models, ...precise])) {
     if (models.has(model) || !precise.has(model)) names.add(engine.modelVersionName(model))
   }
-  for (const { model, fields, tuples } of predicates) {
+  for (const { model, fields, tuples, members } of predicates) {
     const scheme = fields.join(',')
     schemes.set(`${model}|${scheme}`, [model, scheme])
     names.add(predicatesVersionName(model)).add(registryVersionName(model)).add(schemeVersionName(model, scheme))
-    for (const tuple of tuples) names.add(predicateVersionName(model, scheme, tuple.map(valueHash)))
+    // A count sees rows enter and leave, a read of rows sees any change to them (membership included).
+    const version = members ? membershipVersionName : predicateVersionName
+    for (const tuple of tuples) names.add(version(model, scheme, tuple.map(valueHash)))
   }
   if (call.query?.tags) for (const name of tagVersionNames(call.query.tags)) names.add(name)
   return { names: [...names].sort(), schemes: [...schemes.values()] }

@@ -90,5 +90,7 @@ export function rowRequestOf(
     changed: [...changed].join(','),
     fields: fields.join(','),
     hashes: hashes.join(','),
+    // An update keeps its row where its unchanged fields put it; an upsert may have created it.
+    kept: operation === 'update' ? '1' : '',
   })
 }
