@@ -64,6 +64,8 @@ export interface AppMixOptions {
   ops: number
   rounds: number
   concurrency: number
+  /** Operations of the same mix before counting starts: a cache's steady state, not its first minutes. */
+  warmup: number
   /** One read in this many is checked against the database at the end. */
   checkEvery: number
 }
@@ -152,6 +154,7 @@ memory (a child process, local tier bounded):
 app-mix (posts, users, comments: 90% reads, 10% writes; Prisma, prisma-extension-redis, Strata model / precise):
   --app-ops N           operations per contender (default 8000; --quick 2000)
   --app-concurrency N   operations in flight (default 8)
+  --app-warmup N        operations of the same mix before counting starts (default one round: 2000; --quick 1000)
 
 changes-lag (a throwaway cluster with wal_level=logical, from the local PostgreSQL binaries):
   --changes-rate N      outside writes per second (default 1000)
@@ -198,6 +201,7 @@ export function readOptions(argv: string[], benchDir: string): BenchOptions {
       'changes-seconds': { type: 'string' },
       'changes-probe': { type: 'string' },
       'changes-ops': { type: 'string' },
+      'app-warmup': { type: 'string' },
       chart: { type: 'string' },
       rounds: { type: 'string' },
       iterations: { type: 'string' },
@@ -216,6 +220,8 @@ export function readOptions(argv: string[], benchDir: string): BenchOptions {
     process.exit(0)
   }
   const quick = values.quick
+  const appOps = count(values['app-ops'], 'app-ops', quick ? 2000 : 8000)
+  const appRounds = quick ? 2 : 4
   const out = values.out ?? join(benchDir, 'results', 'latest.json')
   return {
     scenarios: readScenarios(values.scenarios),
@@ -266,9 +272,10 @@ export function readOptions(argv: string[], benchDir: string): BenchOptions {
       posts: 10_000,
       commentsPerPost: 3,
       zipf: 1,
-      ops: count(values['app-ops'], 'app-ops', quick ? 2000 : 8000),
-      rounds: quick ? 2 : 4,
+      ops: appOps,
+      rounds: appRounds,
       concurrency: count(values['app-concurrency'], 'app-concurrency', 8),
+      warmup: count(values['app-warmup'], 'app-warmup', Math.ceil(appOps / appRounds)),
       checkEvery: 50,
     },
     changes: {

@@ -63,10 +63,10 @@ describe('predicates of a read', () => {
       expect.arrayContaining([
         { model: 'User', fields: ['id'], tuples: [['i5']] },
         { model: 'Post', fields: ['authorId', 'published'], tuples: [['i5', 'b1']] },
-        // `_count: true` counts every list relation: those keyed to the user by predicate.
-        { model: 'Post', fields: ['authorId'], tuples: [['i5']] },
-        { model: 'Comment', fields: ['authorId'], tuples: [['i5']] },
-        { model: 'User', fields: ['invitedById'], tuples: [['i5']] },
+        // `_count: true` counts every list relation: those keyed to the user by predicate, by membership only.
+        { model: 'Post', fields: ['authorId'], tuples: [['i5']], members: true },
+        { model: 'Comment', fields: ['authorId'], tuples: [['i5']], members: true },
+        { model: 'User', fields: ['invitedById'], tuples: [['i5']], members: true },
       ]),
     )
     // The author of a post is known only after the SQL; a relation filter reads its model whole.
@@ -79,6 +79,41 @@ describe('predicates of a read', () => {
     ])
     // A parent predicate that does not pin the key the relation joins on loads it whole.
     expect(footprint('User', { where: { name: 'a' }, include: { posts: true } }).models).toEqual(['Post'])
+  })
+
+  it('a count over exactly a predicate depends on its membership; a count with any other condition on its rows', () => {
+    const count = (model: string, args: Args | undefined) =>
+      readFootprint(preciseGraph, model, args, every, 'count').predicates
+    const post = (fields: string[], tuples: string[][]) => ({ model: 'Post', fields, tuples })
+    expect(count('Post', { where: { authorId: 5 } })).toEqual([{ ...post(['authorId'], [['i5']]), members: true }])
+    expect(count('Post', { where: { AND: [{ authorId: { in: [1, 2] } }, { published: true }] } })).toEqual([
+      {
+        ...post(
+          ['authorId', 'published'],
+          [
+            ['i1', 'b1'],
+            ['i2', 'b1'],
+          ],
+        ),
+        members: true,
+      },
+    ])
+    expect(count('Post', { where: { authorId: 5 }, select: { _all: true } })[0]?.members).toBe(true)
+    // A range or a `contains` changes with the rows' contents; so does a count of one field's non-null values.
+    expect(count('Post', { where: { authorId: 5, views: { gt: 1 } } })).toEqual([post(['authorId'], [['i5']])])
+    expect(count('Post', { where: { authorId: 5, title: { contains: 'a' } } })).toEqual([post(['authorId'], [['i5']])])
+    expect(count('Post', { where: { authorId: 5 }, select: { title: true } })).toEqual([post(['authorId'], [['i5']])])
+    // An OR, and a read of rows (not a count), depend on the rows.
+    expect(count('Post', { where: { OR: [{ authorId: 5 }] } })).toEqual([post(['authorId'], [['i5']])])
+    expect(footprint('Post', { where: { authorId: 5 } }).predicates).toEqual([post(['authorId'], [['i5']])])
+    // A relation `_count` filtered by anything but equalities depends on the rows it counts.
+    const user = (where: Args) =>
+      footprint('User', { where: { id: 5 }, select: { _count: { select: { posts: { where } } } } }).predicates
+    expect(user({ published: true })).toContainEqual({
+      ...post(['authorId', 'published'], [['i5', 'b1']]),
+      members: true,
+    })
+    expect(user({ views: { gt: 1 } })).toContainEqual(post(['authorId'], [['i5']]))
   })
 
   it('reads a model whole when it does not follow rows, and does not take a column compared otherwise', () => {

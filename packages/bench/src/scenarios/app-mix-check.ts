@@ -17,7 +17,7 @@ export interface CheckResult {
 }
 
 /** A read as its query: its kind and the one id it names. */
-function describe(op: Op): string {
+export function describe(op: Op): string {
   const id = op.kind === 'user-posts' || op.kind === 'user-post-count' ? `user ${op.user}` : `post ${op.post}`
   return `${kinds[op.kind].label}, ${id}`
 }
@@ -34,7 +34,7 @@ export function sampleReads(ops: Op[], every: number): Op[] {
 }
 
 /** The text two answers are compared by: BigInt as digits, and comments in id order (the query names no order). */
-function text(op: Op, value: unknown): string {
+export function answerText(op: Op, value: unknown): string {
   const rows =
     op.kind === 'post-comments' && Array.isArray(value)
       ? [...value].sort((a, b) => (a as { id: number }).id - (b as { id: number }).id)
@@ -53,8 +53,8 @@ export async function checkReads(c: AppContender, reads: Op[]): Promise<CheckRes
     examples: [],
   }
   for (const op of reads) {
-    const cached = text(op, await kinds[op.kind].run(c.client, op))
-    const database = text(op, await kinds[op.kind].run(c.truth, op))
+    const cached = answerText(op, await kinds[op.kind].run(c.client, op))
+    const database = answerText(op, await kinds[op.kind].run(c.truth, op))
     if (cached === database) continue
     result.mismatches++
     const label = kinds[op.kind].label

@@ -10,7 +10,7 @@ import { createPostgresDatabase } from '../../../../prisma/database.ts'
 import { type CountingAdapter, countingAdapter } from '../../../../test/support/counting-adapter.ts'
 import type { AppData } from './app-mix-data.ts'
 import { seedApp } from './app-mix-data.ts'
-import type { AppClient } from './app-mix-ops.ts'
+import { type AppClient, type Kind, type KindName, kindNames, kinds } from './app-mix-ops.ts'
 import type { Defer } from './cleanup.ts'
 import { strataCounters, TTL_SECONDS } from './compare-contenders.ts'
 import { extensionRedisDescription, type Transformer, withExtensionRedis } from './extension-redis.ts'
@@ -26,8 +26,29 @@ export interface AppContender {
   /** An uncached client on the same database: what the database holds, for the check. */
   truth: AppClient
   counters?: () => { hits: number; misses: number; errors: number }
+  /** Hits and misses per read kind, where the cache counts them by model and operation. */
+  kindCounters?: () => Partial<Record<KindName, KindCounters>>
   resetCounters?: () => void
   strata?: CacheHandle
+}
+
+export interface KindCounters {
+  hits: number
+  misses: number
+}
+
+/** Strata's counters of each read kind (every read kind has a model and operation of its own). */
+function strataKindCounters(handle: CacheHandle) {
+  return () => {
+    const models = handle.stats().models
+    const out: Partial<Record<KindName, KindCounters>> = {}
+    for (const name of kindNames) {
+      const at = (kinds[name] as Kind).counted
+      const c = at && models[at[0]]?.operations[at[1]]
+      if (c) out[name] = { hits: c.localHits + c.redisHits + c.coalesced, misses: c.misses }
+    }
+    return out
+  }
 }
 
 /** The per-client invalidation option, when this build of Strata has it. */
@@ -117,6 +138,7 @@ export async function openAppContenders(
       truth,
       strata: handle,
       counters: strataCounters(handle),
+      kindCounters: strataKindCounters(handle),
       resetCounters: () => handle.resetStats(),
     }
   }

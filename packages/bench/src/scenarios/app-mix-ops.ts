@@ -27,11 +27,13 @@ export interface Op {
   n: number
 }
 
-interface Kind {
+export interface Kind {
   label: string
   write: boolean
   /** Share of all operations. */
   share: number
+  /** A read's model and operation, as the cache's statistics name them. */
+  counted?: readonly [string, string]
   run(client: AppClient, op: Op): PromiseLike<unknown>
 }
 
@@ -41,24 +43,28 @@ export const kinds = {
     label: 'post + author',
     write: false,
     share: 0.36,
+    counted: ['Post', 'findUnique'],
     run: (c, o) => c.post.findUnique({ where: { id: o.post }, include: { author: true } }),
   },
   'user-posts': {
     label: "user's posts (20)",
     write: false,
     share: 0.225,
+    counted: ['Post', 'findMany'],
     run: (c, o) => c.post.findMany({ where: { authorId: o.user }, orderBy: { id: 'desc' }, take: 20 }),
   },
   'post-comments': {
     label: "post's comments",
     write: false,
     share: 0.18,
+    counted: ['Comment', 'findMany'],
     run: (c, o) => c.comment.findMany({ where: { postId: o.post } }),
   },
   'user-post-count': {
     label: 'user + _count posts',
     write: false,
     share: 0.135,
+    counted: ['User', 'findUnique'],
     run: (c, o) => c.user.findUnique({ where: { id: o.user }, include: { _count: { select: { posts: true } } } }),
   },
   'update-post': {

@@ -3,6 +3,8 @@
 import type { Summary } from '../measure.ts'
 import { markdownTable, us } from '../report.ts'
 import type { CheckResult } from './app-mix-check.ts'
+import type { KindCounters } from './app-mix-contenders.ts'
+import type { IdealCeiling } from './app-mix-ideal.ts'
 import { type KindName, kindNames, kinds } from './app-mix-ops.ts'
 import { times } from './compare-report.ts'
 
@@ -17,6 +19,8 @@ export interface AppMixRow {
   /** Hits over hits + misses, as the cache counts them. */
   hitRatio: number | undefined
   counters: { hits: number; misses: number; errors: number } | undefined
+  /** Hits and misses per read kind, where the cache counts them so. */
+  byKind: Partial<Record<KindName, KindCounters>> | undefined
   /** SQL statements per operation (reads and writes). */
   sqlPerOp: number
   latency: Record<KindName, Summary>
@@ -57,4 +61,40 @@ export function latencyTable(rows: AppMixRow[]): string {
       ...rows.map((r) => `${us(r.latency[name].median)} / ${us(r.latency[name].p99)}`),
     ]),
   )
+}
+
+const ratioOf = (c: KindCounters | undefined) =>
+  c === undefined || c.hits + c.misses === 0 ? undefined : c.hits / (c.hits + c.misses)
+
+/**
+ * Hit ratio per read kind: the ideal cache's (a miss only for a query never answered before or whose answer
+ * changed), then each cache's that counts by operation.
+ */
+export function hitTable(rows: AppMixRow[], ideal: IdealCeiling): string {
+  const counting = rows.filter((r) => r.byKind)
+  const header = ['read', 'share', 'ideal', 'of its misses: first seen', ...counting.map((r) => r.label)]
+  const line = (
+    label: string,
+    share: string,
+    c: { reads: number; hits: number; firstSeen: number },
+    of: (r: AppMixRow) => number | undefined,
+  ) => [
+    label,
+    share,
+    percent(c.reads === 0 ? undefined : c.hits / c.reads),
+    percent(c.reads === c.hits ? undefined : c.firstSeen / (c.reads - c.hits)),
+    ...counting.map((r) => percent(of(r))),
+  ]
+  const reads = kindNames.filter((k) => !kinds[k].write)
+  return markdownTable(header, [
+    ...reads.map((k) =>
+      line(kinds[k].label, `${(kinds[k].share * 100).toFixed(1)}%`, ideal.byKind[k], (r) => ratioOf(r.byKind?.[k])),
+    ),
+    line(
+      'all reads',
+      `${(reads.reduce((n, k) => n + kinds[k].share, 0) * 100).toFixed(1)}%`,
+      ideal.total(),
+      (r) => r.hitRatio,
+    ),
+  ])
 }

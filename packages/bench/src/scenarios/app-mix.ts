@@ -7,8 +7,9 @@ import type { BenchOptions } from '../options.ts'
 import type { Check } from '../report.ts'
 import { checkReads, sampleReads } from './app-mix-check.ts'
 import { type AppContender, openAppContenders } from './app-mix-contenders.ts'
+import { IdealCeiling } from './app-mix-ideal.ts'
 import { appOperations, type KindName, kindNames, kinds, type Op } from './app-mix-ops.ts'
-import { type AppMixRow, appMixTable, latencyTable } from './app-mix-report.ts'
+import { type AppMixRow, appMixTable, hitTable, latencyTable } from './app-mix-report.ts'
 import { withCleanup } from './cleanup.ts'
 import { startServices } from './services.ts'
 
@@ -17,15 +18,25 @@ const QUIET_MS = 100
 
 type KindSamples = Record<KindName, Samples>
 
+/** Takes each answer (the ideal ceiling, on uncached Prisma); its time is not the contender's. */
+type Observe = (op: Op, answer: unknown) => void
+
 /** Runs `ops` through one contender with `concurrency` in flight; returns the wall-clock ms. */
-async function run(c: AppContender, ops: Op[], concurrency: number, samples: KindSamples | undefined) {
+async function run(
+  c: AppContender,
+  ops: Op[],
+  concurrency: number,
+  samples: KindSamples | undefined,
+  observe?: Observe,
+) {
   let next = 0
   const lane = async () => {
     while (next < ops.length) {
       const op = ops[next++] as Op
       const t0 = performance.now()
-      await kinds[op.kind].run(c.client, op)
+      const answer = await kinds[op.kind].run(c.client, op)
       samples?.[op.kind].push((performance.now() - t0) * 1000)
+      observe?.(op, answer)
     }
   }
   const start = performance.now()
@@ -38,7 +49,7 @@ export function runAppMix(options: BenchOptions) {
   console.log(
     `App mix: Prisma, prisma-extension-redis, Strata model / precise on PostgreSQL; ${o.users} users, ${o.posts} ` +
       `posts, ${o.commentsPerPost} comments per post, Zipf s = ${o.zipf}; ${o.ops} operations per contender over ` +
-      `${o.rounds} rounds, ${o.concurrency} in flight; every ${o.checkEvery}th read checked at the end`,
+      `${o.rounds} rounds after ${o.warmup} warm-up operations, ${o.concurrency} in flight; every ${o.checkEvery}th read checked at the end`,
   )
   return withCleanup(async (defer) => {
     const services = await startServices(options, defer)
@@ -51,9 +62,14 @@ export function runAppMix(options: BenchOptions) {
 
     const perRound = Math.ceil(o.ops / o.rounds)
     const mix = (round: number) => appOperations(perRound, { ...o, s: o.zipf }, round, round * perRound)
-    // Warm-up: one untimed round each (fills what a cache fills), then every counter from zero.
+    // Warm-up: untimed operations of the same mix (fills what a cache fills), then every counter from zero. Their
+    // own seed and numbers (below every timed one), so a longer warm-up leaves the timed rounds as they are.
+    const warmup = appOperations(o.warmup, { ...o, s: o.zipf }, 0, -o.warmup)
+    const ideal = new IdealCeiling()
+    const observe = (counted: boolean) => (c: AppContender) =>
+      c.key === 'prisma' ? (op: Op, answer: unknown) => ideal.observe(op, answer, counted) : undefined
     for (const c of list) {
-      await run(c, mix(0), o.concurrency, undefined)
+      await run(c, warmup, o.concurrency, undefined, observe(false)(c))
       c.resetCounters?.()
       c.sql.reset()
     }
@@ -75,7 +91,7 @@ export function runAppMix(options: BenchOptions) {
         const c = list[(i + round) % list.length] as AppContender
         const s = samples.get(c.key) as { kinds: KindSamples; rounds: Samples }
         fullGc() // untimed: no contender pays for another's garbage
-        const ms = await run(c, ops, o.concurrency, s.kinds)
+        const ms = await run(c, ops, o.concurrency, s.kinds, observe(true)(c))
         // One "sample" per round: µs per operation, so pairedRatio compares rounds.
         s.rounds.push((ms * 1000) / ops.length)
         s.rounds.endBatch()
@@ -84,7 +100,9 @@ export function runAppMix(options: BenchOptions) {
     }
     process.stderr.write('\n')
     // Counters and SQL of the timed rounds only: the check's reads come after.
-    const counted = new Map(list.map((c) => [c.key, { counters: c.counters?.(), sql: c.sql.count() }]))
+    const counted = new Map(
+      list.map((c) => [c.key, { counters: c.counters?.(), byKind: c.kindCounters?.(), sql: c.sql.count() }]),
+    )
 
     // Writes have stopped: after the bus had time to deliver, every cache must answer what the database holds.
     await new Promise((resolve) => setTimeout(resolve, QUIET_MS))
@@ -94,7 +112,11 @@ export function runAppMix(options: BenchOptions) {
     const rows: AppMixRow[] = []
     for (const c of list) {
       const s = of(c.key)
-      const { counters, sql } = counted.get(c.key) as { counters: AppMixRow['counters']; sql: number }
+      const { counters, byKind, sql } = counted.get(c.key) as {
+        counters: AppMixRow['counters']
+        byKind: AppMixRow['byKind']
+        sql: number
+      }
       const cached = counters ? counters.hits + counters.misses : 0
       const check = c.key === 'prisma' ? undefined : await checkReads(c, reads)
       if (check) {
@@ -111,7 +133,11 @@ export function runAppMix(options: BenchOptions) {
           console.log(`  ${c.label}, ${e.op}:\n    cached   ${e.cached}\n    database ${e.database}`)
         }
       }
-      if (counters) checks.push({ ok: counters.errors === 0, text: `${c.label}: ${counters.errors} cache errors` })
+      if (counters) {
+        // Which faults, by code (Strata counts them so): a timeout on a loaded machine is not a wrong answer.
+        const codes = c.strata && counters.errors > 0 ? ` ${JSON.stringify(c.strata.stats().errors)}` : ''
+        checks.push({ ok: counters.errors === 0, text: `${c.label}: ${counters.errors} cache errors${codes}` })
+      }
       rows.push({
         key: c.key,
         label: c.label,
@@ -121,6 +147,7 @@ export function runAppMix(options: BenchOptions) {
         ratioToPrisma: pairedRatio(of('prisma').rounds, s.rounds),
         hitRatio: counters && cached > 0 ? counters.hits / cached : undefined,
         counters,
+        byKind,
         sqlPerOp: sql / done,
         latency: Object.fromEntries(kindNames.map((k) => [k, s.kinds[k].summary()])) as AppMixRow['latency'],
         check,
@@ -129,6 +156,12 @@ export function runAppMix(options: BenchOptions) {
 
     console.log()
     console.log(appMixTable(rows))
+    console.log()
+    console.log(
+      `Hit ratio per read, counted after ${o.warmup} warm-up operations; ideal: a cache that misses only a query ` +
+        'never answered before or whose answer changed since (answers of uncached Prisma on the same operations):',
+    )
+    console.log(hitTable(rows, ideal))
     console.log()
     console.log('Latency per operation (calls in flight):')
     console.log(latencyTable(rows))
@@ -142,6 +175,7 @@ export function runAppMix(options: BenchOptions) {
       operations: Object.fromEntries(kindNames.map((k) => [k, { label: kinds[k].label, share: kinds[k].share }])),
       units: 'ops/s: operations over the round’s wall-clock time (median round); latency: µs per call',
       rows,
+      ideal: { byKind: ideal.byKind, total: ideal.total() },
       checks,
     }
   })

@@ -36,7 +36,7 @@ function requestOf(info: ModelInfo, row: Tuple): string {
     fields.push(field)
     hashes.push(valueHash(text))
   }
-  return rowRequest({ model: info.name, changed: '', fields: fields.join(','), hashes: hashes.join(',') })
+  return rowRequest({ model: info.name, changed: '', fields: fields.join(','), hashes: hashes.join(','), kept: '' })
 }
 
 /**

@@ -18,6 +18,11 @@ export interface Predicate {
   model: string
   fields: string[]
   tuples: string[][]
+  /**
+   * The read counts the rows of exactly this predicate and reads nothing of them: its answer changes only when a
+   * row enters or leaves it, so it depends on the predicate's membership version, not on its rows' contents.
+   */
+  members?: true
 }
 
 /** What a read can see: every row of `models`, and the rows `predicates` name. */
@@ -153,6 +158,7 @@ export function readFootprint(
   model: string,
   args: Args | undefined,
   precise: (model: string) => boolean,
+  operation?: string,
 ): Footprint {
   const footprint: Footprint = { models: new Set(), predicates: [] }
   const info = graph.models.get(model)
@@ -161,7 +167,9 @@ export function readFootprint(
     for (const m of readDependencies(graph, model, args)) footprint.models.add(m)
     return footprint
   }
-  footprint.predicates.push(...own)
+  const counted =
+    own.length === 1 && operation === 'count' && countsOnly(args) ? exactly(info, own[0], args?.where) : undefined
+  footprint.predicates.push(...(counted ? [counted] : own))
   // Relation filters and relation ordering read other models whole.
   const filters = readDependencies(graph, model, { where: args?.where, orderBy: args?.orderBy, having: args?.having })
   for (const m of filters) if (m !== model) footprint.models.add(m)
@@ -230,7 +238,7 @@ function related(
     for (const m of readDependencies(graph, rel.target, loads ? args : { where: args?.where })) footprint.models.add(m)
     return
   }
-  footprint.predicates.push(predicate)
+  footprint.predicates.push((!loads && exactly(target, predicate, args?.where, fk)) || predicate)
   const filters = readDependencies(graph, rel.target, { where: args?.where, orderBy: args?.orderBy })
   for (const m of filters) if (m !== rel.target) footprint.models.add(m)
   if (!loads) return
@@ -271,4 +279,48 @@ function pinnedByParent(target: ModelInfo, fk: ForeignKey, parent: Predicate, wh
     pin(pins, field, values)
   })
   return pins
+}
+
+/** A `count` that counts rows (no field's non-null values, no window): `where` and `select: { _all: true }` only. */
+function countsOnly(args: Args | undefined): boolean {
+  if (!args) return true
+  return Object.entries(args).every(
+    ([key, value]) =>
+      value === undefined ||
+      key === 'where' ||
+      (key === 'select' && isObject(value) && Object.keys(value).every((k) => k === '_all' || !value[k])),
+  )
+}
+
+/**
+ * The membership form of `predicate` when `where` says nothing but the equalities it holds (and the parent's key
+ * `fk`, for a relation count): then a row is counted exactly when it matches the predicate. Otherwise undefined:
+ * a range, `contains` or relation filter, or a field dropped for too many combinations, can change the count while
+ * the row stays in the predicate, so the count depends on the rows' contents like any read.
+ */
+function exactly(
+  info: ModelInfo,
+  predicate: Predicate | undefined,
+  where: unknown,
+  fk?: ForeignKey,
+): Predicate | undefined {
+  if (!predicate || !onlyEqualities(info, where)) return undefined
+  const named = [...equalities(info, where).keys(), ...(fk?.fields ?? [])]
+  return named.every((f) => predicate.fields.includes(f)) ? { ...predicate, members: true } : undefined
+}
+
+/** Whether `where` is nothing but equalities `equalities` takes (fields, `AND` of them, compound unique keys). */
+function onlyEqualities(info: ModelInfo, where: unknown): boolean {
+  if (where === undefined) return true
+  if (!isObject(where)) return false
+  return Object.entries(where).every(([key, value]) => {
+    if (value === undefined) return true
+    if (key === 'AND') return (Array.isArray(value) ? value : [value]).every((c) => onlyEqualities(info, c))
+    if (info.exact.has(key)) return pinned(info, key, value) !== undefined
+    if (info.scalars.has(key) || info.relations.has(key) || LOGICAL.has(key) || !isObject(value)) return false
+    const fields = Object.keys(value)
+    return (
+      isCompoundKey(info, fields) && fields.every((f) => info.exact.has(f) && pinned(info, f, value[f]) !== undefined)
+    )
+  })
 }

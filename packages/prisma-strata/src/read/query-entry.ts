@@ -6,11 +6,13 @@
 import type { Engine } from '../engine'
 import { encodeEntry, encodeValue } from '../store/codec'
 import {
+  membershipVersionName,
   predicatesVersionName,
   predicateVersionNameOfValues,
   registryVersionName,
   schemeVersionName,
   tagVersionNames,
+  valueHash,
 } from '../store/keys'
 import type { LocalEntry } from '../store/local-tier'
 import { FAILED } from '../store/redis-tier'
@@ -251,18 +253,25 @@ function dependencies(engine: Engine, call: ReadCall): Dependencies {
   const names = new Set<string>()
   const schemes = new Map<string, readonly [string, string]>()
   const { models, predicates } = engine.readsByPredicate(call.model)
-    ? readFootprint(engine.graph, call.model, call.args, (m) => engine.readsByPredicate(m))
+    ? readFootprint(engine.graph, call.model, call.args, (m) => engine.readsByPredicate(m), call.operation)
     : { models: new Set(readDependencies(engine.graph, call.model, call.args)), predicates: [] }
   const precise = new Set(predicates.map((p) => p.model))
   // Models named by `dependsOn` are read whole; a model read by predicate is not also read whole.
   for (const model of engine.policies.withSources([...models, ...precise])) {
     if (models.has(model) || !precise.has(model)) names.add(engine.modelVersionName(model))
   }
-  for (const { model, fields, tuples } of predicates) {
+  for (const { model, fields, tuples, members } of predicates) {
     const scheme = fields.join(',')
     schemes.set(`${model}|${scheme}`, [model, scheme])
     names.add(predicatesVersionName(model)).add(registryVersionName(model)).add(schemeVersionName(model, scheme))
-    for (const tuple of tuples) names.add(predicateVersionNameOfValues(model, scheme, tuple))
+    // A count sees rows enter and leave, a read of rows sees any change to them (membership included).
+    for (const tuple of tuples) {
+      names.add(
+        members
+          ? membershipVersionName(model, scheme, tuple.map(valueHash))
+          : predicateVersionNameOfValues(model, scheme, tuple),
+      )
+    }
   }
   if (call.query?.tags) for (const name of tagVersionNames(call.query.tags)) names.add(name)
   return { names: [...names].sort(), schemes: [...schemes.values()] }

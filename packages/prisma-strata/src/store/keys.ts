@@ -89,6 +89,14 @@ export function predicateVersionNameOfValues(model: string, scheme: string, text
   return name
 }
 
+/**
+ * The membership version of a predicate (`predicateVersionName`): bumped when a row enters or leaves it (a create, a delete, a write
+ * not known to keep its row in it), not when a row stays in it with other contents. Counts depend on it.
+ */
+export function membershipVersionName(model: string, scheme: string, hashes: readonly string[]): string {
+  return `c:${model}:${digest('sha1', `${scheme}|${hashes.join(',')}`, 'hex')}`
+}
+
 export interface KeySpace {
   version(name: string): string
   /** Which server run issued the versions (its run id) and the lowest version valid in it; in the versions' slot. */

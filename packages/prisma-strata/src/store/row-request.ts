@@ -3,7 +3,7 @@
  * invalidation, design invariant 11, docs/design.md). The script reads the model's registered schemes and bumps,
  * for each, the predicate the row matches (or the scheme's own version, when the write changed one of its fields
  * without knowing the old value). It travels as one string, so that owed bumps and transactions keep it like any
- * version name: `q:<model>|<changed fields>|<fields>|<value hashes>`.
+ * version name: `q:<model>|<changed fields>|<fields>|<value hashes>|<kept>`.
  */
 import { predicatesVersionName } from './keys'
 
@@ -14,10 +14,16 @@ export interface RowRequest {
   /** The row's exact fields and the hashes of their values, comma-separated, in the same order. */
   fields: string
   hashes: string
+  /**
+   * '1' when the row is known to stay in every predicate whose fields the write did not change (an update): the
+   * membership versions of those predicates, which counts depend on, are left alone. Otherwise (a create, a delete,
+   * an upsert, a change from the stream, a request from before this field) the row may have entered or left them.
+   */
+  kept: string
 }
 
 export function rowRequest(request: RowRequest): string {
-  return `q:${request.model}|${request.changed}|${request.fields}|${request.hashes}`
+  return `q:${request.model}|${request.changed}|${request.fields}|${request.hashes}|${request.kept}`
 }
 
 export function isRowRequest(name: string): boolean {
@@ -26,8 +32,8 @@ export function isRowRequest(name: string): boolean {
 
 export function parseRowRequest(name: string): RowRequest | undefined {
   if (!isRowRequest(name)) return undefined
-  const [model = '', changed = '', fields = '', hashes = ''] = name.slice(2).split('|')
-  return { model, changed, fields, hashes }
+  const [model = '', changed = '', fields = '', hashes = '', kept = ''] = name.slice(2).split('|')
+  return { model, changed, fields, hashes, kept: kept === '1' ? '1' : '' }
 }
 
 /** The version every predicate entry of the request's model depends on (`e:Model`); undefined for a plain name. */

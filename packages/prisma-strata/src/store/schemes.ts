@@ -11,7 +11,7 @@
  * again whenever the registry version it snapshots is not the one it registered under.
  * Without Redis the registry is this process's, and writes expand their rows against it.
  */
-import { predicateVersionName, schemeVersionName } from './keys'
+import { membershipVersionName, predicateVersionName, schemeVersionName } from './keys'
 import { parseRowRequest } from './row-request'
 
 export class Schemes {
@@ -64,7 +64,11 @@ export class Schemes {
         }
         parts.push(hash)
       }
-      names.push(whole ? schemeVersionName(request.model, scheme) : predicateVersionName(request.model, scheme, parts))
+      if (whole) names.push(schemeVersionName(request.model, scheme))
+      else {
+        names.push(predicateVersionName(request.model, scheme, parts))
+        if (request.kept !== '1') names.push(membershipVersionName(request.model, scheme, parts))
+      }
     }
     return names
   }

@@ -137,11 +137,12 @@ return out`
 /**
  * KEYS[1]: the timeline key, KEYS[2..n+1]: version keys, then two keys per row request: the model's scheme
  * registry and its registry version. ARGV[1]: bus channel, ARGV[2]: origin id, ARGV[3]: ms a version key outlives
- * its last use, ARGV[4]: n, ARGV[5]: the version key prefix, ARGV[6..n+5]: the version names, then four per row
+ * its last use, ARGV[4]: n, ARGV[5]: the version key prefix, ARGV[6..n+5]: the version names, then five per row
  * request: model, the fields the write changed without knowing their old values, the row's fields and the hashes
- * of their values (comma-separated). Sets each version to max(its value + 1, TIME in µs); for each row request,
- * bumps every registered scheme's predicate of that row (or the scheme's own version when the write changed one
- * of its fields). Read together with the registry, in one script: a scheme registered before this runs is bumped,
+ * of their values (comma-separated), and '1' when the row stayed in the predicates of its unchanged fields. Sets
+ * each version to max(its value + 1, TIME in µs); for each row request, bumps every registered scheme's predicate
+ * of that row, and its membership version unless the row stayed (or the scheme's own version when the write
+ * changed one of its fields). Read together with the registry, in one script: a scheme registered before this runs is bumped,
  * and a read that registers one after runs its query after the write. Publishes "origin name version ..." and
  * returns the n new values, then name, version pairs for the rest.
  */
@@ -155,8 +156,8 @@ for i = 1, n do out[i] = bump(KEYS[i + 1], ARGV[i + 5], seed, ttl) end
 local plain = #bumped
 local done = {}
 local k = n + 2
-for a = n + 6, #ARGV, 4 do
-  local model, changed, fields, hashes = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
+for a = n + 6, #ARGV, 5 do
+  local model, changed, fields, hashes, kept = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
   if registry(KEYS[k], KEYS[k + 1], model, seed, ttl) then
     local isChanged, hashOf, order = {}, {}, {}
     for f in string.gmatch(changed, '[^,]+') do isChanged[f] = true end
@@ -177,10 +178,17 @@ for a = n + 6, #ARGV, 4 do
           end
           parts[#parts + 1] = hashOf[f]
         end
-        name = name or ('p:' .. model .. ':' .. redis.sha1hex(scheme .. '|' .. table.concat(parts, ',')))
-        if not done[name] then
-          done[name] = true
-          bump(ARGV[5] .. name, name, seed, ttl)
+        local names = { name }
+        if not name then
+          local digest = redis.sha1hex(scheme .. '|' .. table.concat(parts, ','))
+          names = { 'p:' .. model .. ':' .. digest }
+          if kept ~= '1' then names[2] = 'c:' .. model .. ':' .. digest end
+        end
+        for _, each in ipairs(names) do
+          if not done[each] then
+            done[each] = true
+            bump(ARGV[5] .. each, each, seed, ttl)
+          end
         end
       end
     end

@@ -407,7 +407,7 @@ export class Versions {
       const request = parseRowRequest(name)
       if (!request) continue
       keys.push(this.keys.schemes(request.model), this.keys.version(registryVersionName(request.model)))
-      args.push(request.model, request.changed, request.fields, request.hashes)
+      args.push(request.model, request.changed, request.fields, request.hashes, request.kept)
     }
     const reply = await redis.script(bumpVersions, keys, args, { urgent })
     if (reply === FAILED || !Array.isArray(reply) || reply.length < plain.length) return false

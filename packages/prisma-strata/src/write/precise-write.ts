@@ -18,6 +18,7 @@ import type { ModelInfo } from '../schema/model-graph'
 import { predicatesVersionName, valueHash } from '../store/keys'
 import { rowRequest } from '../store/row-request'
 import type { WriteEffect } from './affected-models'
+import { updateMovingKeys } from './moved-keys'
 import { withFields, withoutFields } from './selected-fields'
 import type { WriteParams } from './write-params'
 
@@ -48,15 +49,15 @@ export async function preciseWrite(
   const model = params.model as string
   const info = engine.graph.models.get(model) as ModelInfo
   const { sent, added } = withFields(engine, model, (params.args ?? {}) as Args, info.exact)
-  let request: string | undefined
+  let requests: string[] = []
   try {
-    const result = await params.query(sent)
-    request = rowRequestOf(info, params.operation, effect, result)
+    const { result, old } = await updateMovingKeys(engine, info, params, effect, sent)
+    requests = rowRequestsOf(info, params.operation, effect, result, old)
     return withoutFields(result, added)
   } finally {
     // A write that threw may have committed all the same (a timeout): which row it touched is unknown.
     try {
-      await engine.bump([...names, request ?? predicatesVersionName(model)])
+      await engine.bump([...names, ...(requests.length > 0 ? requests : [predicatesVersionName(model)])])
     } catch (error) {
       engine.reporter.error(new AfterWriteError(error))
     }
@@ -70,13 +71,37 @@ export function rowRequestOf(
   effect: WriteEffect,
   result: unknown,
 ): string | undefined {
-  if (typeof result !== 'object' || result === null) return undefined
+  return rowRequestsOf(info, operation, effect, result, undefined)[0]
+}
+
+/**
+ * The row requests of a write's result: its row, and when the write moved keys whose old values it knows (`old`),
+ * the row as it was before for those keys. None when the result is not a row.
+ */
+export function rowRequestsOf(
+  info: ModelInfo,
+  operation: string,
+  effect: WriteEffect,
+  result: unknown,
+  old: Args | undefined,
+): string[] {
+  if (typeof result !== 'object' || result === null) return []
   const row = result as Args
   const changed = new Set<string>()
   if (operation === 'update' || operation === 'upsert') {
     for (const field of effect.rootFields) changed.add(field)
     for (const field of info.updatedAt) changed.add(field)
   }
+  for (const field of Object.keys(old ?? {})) changed.delete(field)
+  // An update keeps its row where its unchanged fields put it; an upsert may have created it, and a moved key
+  // takes it out of one predicate into another.
+  const kept = operation === 'update' && old === undefined ? '1' : ''
+  const requests = [requestOf(info, row, changed, kept)]
+  if (old) requests.push(requestOf(info, { ...row, ...old }, changed, kept))
+  return requests
+}
+
+function requestOf(info: ModelInfo, row: Args, changed: Set<string>, kept: string): string {
   const fields: string[] = []
   const hashes: string[] = []
   for (const field of info.exact) {
@@ -90,5 +115,6 @@ export function rowRequestOf(
     changed: [...changed].join(','),
     fields: fields.join(','),
     hashes: hashes.join(','),
+    kept,
   })
 }
