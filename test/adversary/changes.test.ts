@@ -16,6 +16,7 @@ import { type CacheOptions, cache } from 'prisma-strata'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PrismaClient } from '../../generated/adversary-precise/postgres/client/client.ts'
 import { createTables, newPostgresDatabase } from '../../prisma/database.ts'
+import { newClient } from '../support/matrix.ts'
 import { type LocalServer, type PostgresServer, startPostgresServer, startRedisServer } from '../support/services.ts'
 import { type Cached, type Raw, seedPrecise, settle } from './precise-database.ts'
 
@@ -160,6 +161,39 @@ describe('adversary: the change-stream follower against outside writes', () => {
     return wrong
   }
 
+  async function flushAll(): Promise<void> {
+    const redis = new Redis(redisServer.url)
+    try {
+      await redis.flushall()
+    } finally {
+      redis.disconnect()
+    }
+  }
+
+  /** Closes the instance that follows; the other one takes over, and a new instance joins the prefix. */
+  async function handOver(): Promise<Cached> {
+    const [leader, other] = following(a) ? [a, b] : [b, a]
+    await close(leader)
+    a = other
+    b = await instance(`advchg${process.pid}`)
+    return other
+  }
+
+  /** Runs each statement in turn on the outside connection. */
+  async function run(...statements: string[]): Promise<void> {
+    for (const statement of statements) await sql.query(statement)
+  }
+
+  /** Whether `read` on `c` comes to equal the uncached answer within `BOUND_MS`. */
+  async function converges(c: Cached, read: (p: Raw) => PromiseLike<unknown>, truth: Raw = oracle): Promise<boolean> {
+    const start = Date.now()
+    for (;;) {
+      if ((await settle(() => read(c))) === (await settle(() => read(truth)))) return true
+      if (Date.now() - start > BOUND_MS) return false
+      await sleep(50)
+    }
+  }
+
   /** Warms, runs `attack`, then asserts every read on every instance converges to the database. */
   async function attack(run: () => Promise<void>, on: Cached[] = [a, b]): Promise<void> {
     await warm(on)
@@ -230,15 +264,17 @@ describe('adversary: the change-stream follower against outside writes', () => {
 
       it('a transaction with savepoints, one rolled back to', async () => {
         await attack(async () => {
-          await sql.query('BEGIN')
-          await sql.query('UPDATE notes SET rank = 5 WHERE id = 3')
-          await sql.query('SAVEPOINT s1')
-          await sql.query(`UPDATE accounts SET tier = 'FREE' WHERE id = 1`)
-          await sql.query('ROLLBACK TO SAVEPOINT s1')
-          await sql.query('SAVEPOINT s2')
-          await sql.query('UPDATE notes SET owner_id = 3 WHERE id = 2')
-          await sql.query('RELEASE SAVEPOINT s2')
-          await sql.query('COMMIT')
+          await run(
+            'BEGIN',
+            'UPDATE notes SET rank = 5 WHERE id = 3',
+            'SAVEPOINT s1',
+            `UPDATE accounts SET tier = 'FREE' WHERE id = 1`,
+            'ROLLBACK TO SAVEPOINT s1',
+            'SAVEPOINT s2',
+            'UPDATE notes SET owner_id = 3 WHERE id = 2',
+            'RELEASE SAVEPOINT s2',
+            'COMMIT',
+          )
         })
       })
 
@@ -368,16 +404,16 @@ describe('adversary: the change-stream follower against outside writes', () => {
 
       it('ALTER TABLE ADD COLUMN (with a default and a generated column), RENAME of an unmodelled column, then writes', async () => {
         await attack(async () => {
-          await sql.query(`ALTER TABLE notes ADD COLUMN IF NOT EXISTS extra text DEFAULT 'x'`)
-          await sql.query(
+          await run(
+            `ALTER TABLE notes ADD COLUMN IF NOT EXISTS extra text DEFAULT 'x'`,
             'ALTER TABLE notes ADD COLUMN IF NOT EXISTS doubled int GENERATED ALWAYS AS (rank * 2) STORED',
+            `UPDATE notes SET rank = 5, extra = 'y' WHERE id = 1`,
+            'ALTER TABLE notes RENAME COLUMN extra TO extra2',
+            'UPDATE notes SET owner_id = 2 WHERE id = 2',
+            'ALTER TABLE notes DROP COLUMN extra2',
+            'ALTER TABLE notes DROP COLUMN doubled',
+            'UPDATE notes SET pinned = NOT pinned WHERE id = 4',
           )
-          await sql.query('UPDATE notes SET rank = 5, extra = $1 WHERE id = 1', ['y'])
-          await sql.query('ALTER TABLE notes RENAME COLUMN extra TO extra2')
-          await sql.query('UPDATE notes SET owner_id = 2 WHERE id = 2')
-          await sql.query('ALTER TABLE notes DROP COLUMN extra2')
-          await sql.query('ALTER TABLE notes DROP COLUMN doubled')
-          await sql.query('UPDATE notes SET pinned = NOT pinned WHERE id = 4')
         })
       })
 
@@ -397,29 +433,21 @@ describe('adversary: the change-stream follower against outside writes', () => {
 
   it('the follower closed while a large transaction is received: the other instance replays it', async () => {
     await warm()
-    const [leader, other] = following(a) ? [a, b] : [b, a]
     await sql.query('BEGIN')
     await sql.query(
       `INSERT INTO notes (id, title, owner_id, rank) SELECT g, 'bulk', 2, 7 FROM generate_series(20000, 29999) g`,
     )
     await sql.query(`UPDATE accounts SET tier = 'FREE' WHERE id = 1`)
     await sql.query('COMMIT')
-    await close(leader)
+    const other = await handOver()
     await until('the other instance to follow', () => following(other))
     expect(await stale([other])).toEqual([])
-    a = other
-    b = await instance(`advchg${process.pid}`)
     await sql.query('DELETE FROM notes WHERE id >= 20000')
   })
 
   it('Redis FLUSHALL while following: later outside writes still reach every instance', async () => {
     await warm()
-    const redis = new Redis(redisServer.url)
-    try {
-      await redis.flushall()
-    } finally {
-      redis.disconnect()
-    }
+    await flushAll()
     await sql.query(`UPDATE accounts SET tier = 'PRO', active = true WHERE id = 3`)
     await sql.query('UPDATE notes SET owner_id = 3 WHERE id = 1')
     expect(await stale()).toEqual([])
@@ -447,10 +475,7 @@ describe('adversary: the change-stream follower against outside writes', () => {
         await long.query(`UPDATE notes SET owner_id = 2 WHERE id = 4`)
         for (let i = 0; i < 3; i++) await sql.query('UPDATE notes SET rank = $1 WHERE id = 1', [i])
         await caughtUp()
-        const [leader, other] = following(a) ? [a, b] : [b, a]
-        await close(leader)
-        a = other
-        b = await instance(`advchg${process.pid}`)
+        await handOver()
         await until('a follower again', () => following(a) || following(b))
         await long.query('COMMIT')
       })
@@ -461,12 +486,7 @@ describe('adversary: the change-stream follower against outside writes', () => {
 
   it('Redis FLUSHALL, then reads refilled before the next outside write', async () => {
     await warm()
-    const redis = new Redis(redisServer.url)
-    try {
-      await redis.flushall()
-    } finally {
-      redis.disconnect()
-    }
+    await flushAll()
     await warm()
     await sql.query(`UPDATE accounts SET tier = 'FREE', mentor_id = 3 WHERE id = 2`)
     await sql.query('UPDATE notes SET rank = 7, pinned = true WHERE id = 2')
@@ -501,12 +521,7 @@ describe('adversary: the change-stream follower against outside writes', () => {
       await caughtUp()
       for (let i = 0; i < 2; i++) await settle(() => read(c))
       await change()
-      const start = Date.now()
-      let same = false
-      while (!same && Date.now() - start < BOUND_MS) {
-        same = (await settle(() => read(c))) === (await settle(() => read(oracle)))
-        if (!same) await sleep(50)
-      }
+      const same = await converges(c, read)
       expect(same || errors.some((m) => m.includes(table))).toBe(true)
     } finally {
       await close(c)
@@ -542,6 +557,105 @@ describe('adversary: the change-stream follower against outside writes', () => {
     }
   })
 
+  /**
+   * Tables in the schema `app` (the adapter's `schema` option), followed with `changes.postgres.connectionString` =
+   * the database URL plus `suffix`: whether an outside update reaches the cached read, and what was reported.
+   */
+  async function appSchema(suffix: string): Promise<{ converged: boolean; errors: string[] }> {
+    const errors: string[] = []
+    const other = await newPostgresDatabase(server.url, 'advchgapp')
+    const admin = new pg.Client({ connectionString: other.url })
+    await admin.connect()
+    const appSlot = `advapp${process.pid}`
+    let c: Cached | undefined
+    let appOracle: Raw | undefined
+    try {
+      await admin.query('CREATE SCHEMA app')
+      await createTables('postgres', `${other.url}?options=-c%20search_path%3Dapp`, {
+        path: schemaPath,
+        content: readFileSync(schemaPath, 'utf8'),
+      })
+      await admin.query('CREATE PUBLICATION strata FOR ALL TABLES')
+      await admin.query(`SELECT pg_create_logical_replication_slot($1, 'pgoutput')`, [appSlot])
+      const appPrisma = () =>
+        new PrismaClient({
+          adapter: new PrismaPg({ connectionString: other.url }, { schema: 'app' }),
+        }) as unknown as Raw
+      appOracle = appPrisma()
+      await appOracle.account.create({ data: { id: 1, handle: 'ann' } })
+      c = appPrisma().$extends(
+        cache({
+          redis: redisServer.url,
+          prefix: `advchgapp${process.pid}x${seq++}`,
+          onError: (e) => errors.push(e.message),
+          changes: { postgres: { connectionString: `${other.url}${suffix}`, slot: appSlot }, leaseTimeout: 1000 },
+        }),
+      ) as unknown as Cached
+      clients.push(c)
+      await until('following', () => following(c as Cached))
+      const read = (p: Raw) => p.account.findUnique({ where: { id: 1 } })
+      for (let i = 0; i < 2; i++) await settle(() => read(c as Cached))
+      await admin.query(`UPDATE app.accounts SET tier = 'PRO' WHERE id = 1`)
+      expect(await settle(() => read(appOracle as Raw))).toContain('PRO')
+      return { converged: await converges(c, read, appOracle), errors }
+    } finally {
+      if (c) await close(c)
+      await appOracle?.$disconnect()
+      await admin.query('SELECT pg_drop_replication_slot($1)', [appSlot]).catch(() => {})
+      await admin.end()
+      await other.drop()
+    }
+  }
+
+  it("tables in a schema other than public, named by the connection string's schema= (as the README says)", async () => {
+    expect((await appSchema('?schema=app')).converged).toBe(true)
+  })
+
+  // WRONG ANSWER (silent misconfiguration): Prisma 7's PostgreSQL adapter takes the schema as an option
+  // (`new PrismaPg({ connectionString }, { schema: 'app' })`), so the URL a user hands to `changes` names none; the
+  // follower then resolves the models' tables in `public`, where none of them exists, and follows nothing of `app`
+  // without a word. A check that the models' tables exist where the follower looks would catch it.
+  it.fails('the adapter names the schema, the changes URL does not: outside writes stay stale, unreported', async () => {
+    const { converged, errors } = await appSchema('')
+    expect(converged || errors.some((m) => /schema|table/.test(m))).toBe(true)
+  })
+
+  // WRONG ANSWER: during a rolling deploy, an instance still on the old Prisma schema (without the model `Note`) may
+  // hold the prefix's lease: it maps the table `notes` to no model, bumps nothing, and confirms the position, so the
+  // new instances keep serving stale notes for good. The lease is one per prefix whatever the schema; nothing is
+  // reported.
+  it.fails('an instance of an older schema (without the changed model) follows the slot for the prefix', async () => {
+    const mixedSlot = `advmix${process.pid}`
+    await sql.query(`SELECT pg_create_logical_replication_slot($1, 'pgoutput')`, [mixedSlot])
+    const prefix = `advchgmix${process.pid}`
+    const errors: string[] = []
+    const old = newClient('postgres', new PrismaPg({ connectionString: url })).$extends(
+      cache({
+        redis: redisServer.url,
+        prefix,
+        onError: (e) => errors.push(e.message),
+        changes: { postgres: { connectionString: url, slot: mixedSlot }, leaseTimeout: 1000 },
+      }),
+    )
+    let current: Cached | undefined
+    try {
+      await until('the old instance to follow', () => old.$cache.stats().changes?.following === true)
+      current = await instance(prefix, mixedSlot, { onError: (e) => errors.push(e.message) })
+      await caughtUp(mixedSlot)
+      const read = (p: Raw) => p.note.findUnique({ where: { id: 1 } })
+      for (let i = 0; i < 2; i++) await settle(() => read(current as Cached))
+      await sql.query('UPDATE notes SET title = title || $1 WHERE id = 1', ['!'])
+      await caughtUp(mixedSlot)
+      const same = await converges(current as Cached, read)
+      expect(same || errors.some((m) => m.includes('schema'))).toBe(true)
+    } finally {
+      if (current) await close(current)
+      await old.$cache.close()
+      await old.$disconnect()
+      await sql.query('SELECT pg_drop_replication_slot($1)', [mixedSlot])
+    }
+  })
+
   // WRONG ANSWER: a publication that leaves out a table is accepted without a word (only its existence is checked),
   // so every outside write to that table stays stale on every instance until the entry's TTL.
   it.fails('a publication without a table is reported at start (else writes to it stay stale)', async () => {
@@ -567,12 +681,7 @@ describe('adversary: the change-stream follower against outside writes', () => {
       const read = (p: Raw) => p.note.findUnique({ where: { id: 1 } })
       for (let i = 0; i < 2; i++) await settle(() => read(c))
       await sql.query('UPDATE notes SET rank = rank + 1 WHERE id = 1')
-      const start = Date.now()
-      let same = false
-      while (!same && Date.now() - start < BOUND_MS) {
-        same = (await settle(() => read(c))) === (await settle(() => read(oracle)))
-        if (!same) await sleep(50)
-      }
+      const same = await converges(c, read)
       expect(same || errors.some((m) => m.includes('notes'))).toBe(true)
     } finally {
       await close(c)
