@@ -595,7 +595,9 @@ describe('adversary: the change-stream follower against outside writes', () => {
         }),
       ) as unknown as Cached
       clients.push(c)
-      await until('following', () => following(c as Cached))
+      const refused = () => errors.some((m) => m.includes('cannot follow changes'))
+      await until('following, or a refusal', () => following(c as Cached) || refused())
+      if (refused()) return { converged: false, errors }
       const read = (p: Raw) => p.account.findUnique({ where: { id: 1 } })
       for (let i = 0; i < 2; i++) await settle(() => read(c as Cached))
       await admin.query(`UPDATE app.accounts SET tier = 'PRO' WHERE id = 1`)
@@ -614,13 +616,14 @@ describe('adversary: the change-stream follower against outside writes', () => {
     expect((await appSchema('?schema=app')).converged).toBe(true)
   })
 
-  // WRONG ANSWER (silent misconfiguration): Prisma 7's PostgreSQL adapter takes the schema as an option
+  // Was a silent misconfiguration (found by this suite): Prisma 7's PostgreSQL adapter takes the schema as an option
   // (`new PrismaPg({ connectionString }, { schema: 'app' })`), so the URL a user hands to `changes` names none; the
-  // follower then resolves the models' tables in `public`, where none of them exists, and follows nothing of `app`
-  // without a word. A check that the models' tables exist where the follower looks would catch it.
-  it.fails('the adapter names the schema, the changes URL does not: outside writes stay stale, unreported', async () => {
+  // follower resolved the models' tables in `public`, where none of them exists, and followed nothing of `app`
+  // without a word. It now refuses to start, saying which tables are not published and where to name the schema.
+  it('the adapter names the schema, the changes URL does not: refused at start, saying so', async () => {
     const { converged, errors } = await appSchema('')
-    expect(converged || errors.some((m) => /schema|table/.test(m))).toBe(true)
+    expect(converged).toBe(false)
+    expect(errors.some((m) => /does not publish public\.accounts.*\?schema=/s.test(m))).toBe(true)
   })
 
   // WRONG ANSWER: during a rolling deploy, an instance still on the old Prisma schema (without the model `Note`) may
@@ -698,7 +701,9 @@ describe('adversary: the change-stream follower against outside writes', () => {
     ) as unknown as Cached
     clients.push(c)
     try {
-      await until('following', () => following(c))
+      const refused = () => errors.some((m) => m.includes('cannot follow changes'))
+      await until('following, or a refusal', () => following(c) || refused())
+      if (refused()) return { converged: false, errors }
       await caughtUp(partialSlot)
       const read = (p: Raw) => p.note.findUnique({ where: { id: 1 } })
       for (let i = 0; i < 2; i++) await settle(() => read(c))
@@ -711,19 +716,20 @@ describe('adversary: the change-stream follower against outside writes', () => {
     }
   }
 
-  // WRONG ANSWER: a publication that leaves out a table is accepted without a word (only its existence is checked),
-  // so every outside write to that table stays stale on every instance until the entry's TTL.
-  it.fails('a publication without a table is reported at start (else writes to it stay stale)', async () => {
+  // Were wrong answers (found by this suite): a publication that left out a table, or published inserts only, was
+  // accepted without a word (only its existence was checked), so outside writes to that table, or every update,
+  // stayed stale on every instance until the entry's TTL. The follower now refuses to start and says what is missing.
+  it('a publication without a table is refused at start, naming the table', async () => {
     const { converged, errors } = await partialPublication('CREATE PUBLICATION adv_partial FOR TABLE accounts')
-    expect(converged || errors.some((m) => m.includes('notes'))).toBe(true)
+    expect(converged).toBe(false)
+    expect(errors.some((m) => /does not publish .*public\.notes/.test(m))).toBe(true)
   })
 
-  // WRONG ANSWER: the same with a publication of every table that publishes inserts only (`publish = 'insert'`):
-  // updates, deletes and truncates never reach the follower, and nothing says so.
-  it.fails("a publication with publish = 'insert' is reported at start (else updates stay stale)", async () => {
+  it("a publication with publish = 'insert' is refused at start, naming what it leaves out", async () => {
     const { converged, errors } = await partialPublication(
       `CREATE PUBLICATION adv_partial FOR ALL TABLES WITH (publish = 'insert')`,
     )
-    expect(converged || errors.some((m) => m.includes('publish'))).toBe(true)
+    expect(converged).toBe(false)
+    expect(errors.some((m) => m.includes('does not publish update, delete, truncate'))).toBe(true)
   })
 })

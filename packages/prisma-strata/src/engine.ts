@@ -187,6 +187,7 @@ export class Engine {
       options.changes && this.redis
         ? new ChangeFollower(options.changes, {
             graph: this.graph,
+            views: facts?.views ?? [],
             redis: this.redis,
             keys: this.keys,
             report: this.reporter.error,

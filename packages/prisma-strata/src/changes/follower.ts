@@ -19,12 +19,15 @@ import type { RedisTier } from '../store/redis-tier'
 import type { ChangesStatus } from './changes-status'
 import { FollowerLease } from './follower-lease'
 import { defaultSchema, loadReplication, slotStatus, statusProblem, withClient } from './postgres'
+import { publicationProblem, published } from './publication'
 import { rowRequestsOf } from './row-changes'
 import { Session, type SessionHost } from './stream-session'
 
 /** What the follower needs of the engine. */
 export interface FollowerHost {
   graph: ModelGraph
+  /** Models that are views: no table of theirs is published. */
+  views: readonly string[]
   redis: RedisTier
   keys: KeySpace
   report: ReportError
@@ -163,10 +166,16 @@ export class ChangeFollower implements SessionHost {
     const { connectionString, slot, publication } = this.options
     let session: Session | undefined
     try {
-      const status = await withClient(connectionString, (client) => slotStatus(client, slot, publication))
-      const problem = statusProblem(status, slot, publication)
+      const [status, publishes] = await withClient(
+        connectionString,
+        async (client) => [await slotStatus(client, slot, publication), await published(client, publication)] as const,
+      )
+      const schema = defaultSchema(connectionString, status)
+      const problem =
+        statusProblem(status, slot, publication) ??
+        publicationProblem(publishes, this.host.graph, this.host.views, schema, publication)
       if (problem) throw new ChangesError(`cannot follow changes: ${problem}`)
-      this.tables = tablesBySchema(this.host.graph, defaultSchema(connectionString, status))
+      this.tables = tablesBySchema(this.host.graph, schema)
       const { LogicalReplicationService, PgoutputPlugin } = await loadReplication()
       if (this.closed) return
       // No automatic acknowledgement: a position is confirmed only after its bumps landed (see Session).
