@@ -788,6 +788,46 @@ describe.each(providers)('update triggers of a move on %s', (provider) => {
   // A move whose key another write moves between the old-key read and the update: Prisma's update, after that
   // write, fires the statement triggers once; the cached move sends the guarded UPDATE (no row) and then the update
   // as asked.
+  // A query hook added after cache() that narrows an update's where (a tenant filter): Strata reads the key's old
+  // value below that hook, so the row is found, and the guarded update, which the hook narrows, finds none.
+  const tenantFilter = (c: Raw) =>
+    c.$extends({
+      query: {
+        note: {
+          update({ args, query }) {
+            return query({ ...args, where: { ...args.where, title: { not: 'm' } } })
+          },
+        },
+      },
+    }) as unknown as Raw
+
+  const filtered = async () => {
+    const cached = await fresh(provider)
+    const plain = await fresh(provider)
+    const firedCached = await withTriggers(cached, provider)
+    const firedPlain = await withTriggers(plain, provider)
+    for (const id of [3, 1]) {
+      const got = await settle(() => tenantFilter(cached.prisma).note.update({ where: { id }, data: { ownerId: 2 } }))
+      const want = await settle(() => tenantFilter(plain.raw).note.update({ where: { id }, data: { ownerId: 2 } }))
+      expect(strip(got)).toBe(strip(want))
+    }
+    return [await firedCached(), await firedPlain()]
+  }
+
+  if (provider === 'postgres') {
+    // FINDING: the update a hook added after cache() rejects runs twice (the guarded UPDATE, then the update as
+    // asked), where Prisma runs it once: every rejected move fires FOR EACH STATEMENT triggers twice.
+    it.fails('a move a hook added after cache() rejects fires statement triggers as Prisma does', async () => {
+      const [got, want] = await filtered()
+      expect(got).toBe(want)
+    })
+  } else {
+    it('a move a hook added after cache() rejects fires row triggers as Prisma does', async () => {
+      const [got, want] = await filtered()
+      expect(got).toBe(want)
+    })
+  }
+
   const raced = async () => {
     const cached = await fresh(provider)
     const plain = await fresh(provider)
