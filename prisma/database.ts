@@ -89,7 +89,7 @@ export async function createTables(provider: 'sqlite' | 'postgres', url: string,
   await postgresQuery(url, stdout)
 }
 
-async function postgresQuery(url: string, sql: string): Promise<void> {
+export async function postgresQuery(url: string, sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: url })
   await client.connect()
   try {
@@ -103,13 +103,16 @@ async function postgresQuery(url: string, sql: string): Promise<void> {
 export async function newPostgresDatabase(
   serverUrl: string,
   prefix: string,
-): Promise<{ url: string; drop(): Promise<void> }> {
+  /** A database to copy (PostgreSQL's `TEMPLATE`: a file copy, much faster than creating the tables again). */
+  template?: string,
+): Promise<{ url: string; name: string; drop(): Promise<void> }> {
   const name = `${prefix}_${process.pid}_${Date.now()}_${Math.random().toString(36).slice(2, 8)}`
-  await postgresQuery(serverUrl, `CREATE DATABASE "${name}"`)
+  await postgresQuery(serverUrl, `CREATE DATABASE "${name}"${template ? ` TEMPLATE "${template}"` : ''}`)
   const url = new URL(serverUrl)
   url.pathname = `/${name}`
   return {
     url: url.toString(),
+    name,
     drop: () => postgresQuery(serverUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
   }
 }
