@@ -4,6 +4,7 @@
 // count must equal the uncached client's on the same database. Moves must not change what the caller sees: the
 // result, the error, the rows changed.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { gate } from '../support/hold-statement.ts'
 import { matrix, type Setup, setupCase } from '../support/matrix.ts'
 import {
   type Cached,
@@ -594,14 +595,7 @@ const tenantFilter = updateHook((args) => ({ ...args, where: { ...args.where, ti
 
 /** A query extension below the cache that holds the first old-key read of a note move until released. */
 function holdOldKeyRead() {
-  let arrived!: () => void
-  let release!: () => void
-  const held = new Promise<void>((r) => {
-    arrived = r
-  })
-  const gate = new Promise<void>((r) => {
-    release = r
-  })
+  const { arrived, held, gate: opened, release } = gate()
   let armed = true
   const below = (c: Raw) =>
     c.$extends({
@@ -613,7 +607,7 @@ function holdOldKeyRead() {
             if (armed && select.join() === 'ownerId') {
               armed = false
               arrived()
-              await gate
+              await opened
             }
             return row
           },
