@@ -12,7 +12,6 @@ import {
   type Provider,
   preciseWorld,
   type Raw,
-  seedPrecise,
   settle,
   show,
   sleep,
@@ -523,7 +522,6 @@ afterEach(async () => {
 async function fresh(provider: Provider): Promise<PreciseWorld> {
   const w = await preciseWorld(provider)
   open.push(w)
-  await seedPrecise(w.raw)
   return w
 }
 
@@ -915,7 +913,6 @@ describe('counts after writes with write-through notes and accounts on sqlite', 
       models: { Note: { strategy: 'write-through' }, Account: { strategy: 'write-through' } },
     })
     open.push(w)
-    await seedPrecise(w.raw)
     await warm(w.prisma, reads)
     await settle(() => attack(w.prisma))
     expect(await differences(w, reads)).toEqual([])

@@ -1,7 +1,9 @@
-// The precise-invalidation adversary's databases and clients (test/adversary/precise-models.prisma): a fresh
-// database per world, an uncached client (the oracle) and cached clients on one Redis prefix. Each fresh database is
-// a copy of one made once per test file (a file copy on SQLite, `CREATE DATABASE ... TEMPLATE` on PostgreSQL): a
-// suite that wants a clean database for each of hundreds of attacks then spends milliseconds, not seconds, on each.
+// The precise-invalidation adversary's databases and clients (test/adversary/precise-models.prisma): a database per
+// world holding the seed (seedPrecise), an uncached client (the oracle) and cached clients on a Redis prefix of the
+// world's own. Each test file makes and seeds one template database per provider; a world's database is then a copy
+// of it (a file copy on SQLite) or, on PostgreSQL, a database of an earlier world of the file put back to the seeded
+// rows (test/support/postgres-snapshot.ts), or a new copy (`CREATE DATABASE ... TEMPLATE`) when none is free: a suite
+// that wants a clean, seeded database for each of hundreds of attacks then spends milliseconds, not seconds, on each.
 
 import { readFileSync } from 'node:fs'
 import { copyFile, rm } from 'node:fs/promises'
@@ -15,6 +17,7 @@ import { afterAll } from 'vitest'
 import { PrismaClient as PgClient } from '../../generated/adversary-precise/postgres/client/client.ts'
 import { PrismaClient as LiteClient } from '../../generated/adversary-precise/sqlite/client/client.ts'
 import { createTables, newPostgresDatabase, postgresQuery } from '../../prisma/database.ts'
+import { type Snapshot, snapshot } from '../support/postgres-snapshot.ts'
 import { postgresUrl, redisUrl } from '../support/services.ts'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -26,38 +29,78 @@ export type Cached = Raw & { $cache: ReturnType<typeof extend>['$cache'] }
 
 let seq = 0
 
-/** The database each fresh one copies, per provider: made on first use, dropped when the test file ends. */
-const templates = new Map<Provider, Promise<{ copy: string; drop(): Promise<void> }>>()
+interface Template {
+  copy: string
+  drop(): Promise<void>
+  /** PostgreSQL: how a copy goes back to the seeded rows, and the schema a copy must still have to be reused. */
+  saved?: { snapshot: Snapshot; fingerprint: string }
+}
+interface PostgresDatabase {
+  url: string
+  drop(): Promise<void>
+}
+
+/** The seeded database each world's copies, per provider: made on first use, dropped when the test file ends. */
+const templates = new Map<Provider, Promise<Template>>()
+/** PostgreSQL databases of closed worlds, their schema untouched: the next world restores one instead of copying. */
+const idle: PostgresDatabase[] = []
 afterAll(async () => {
+  for (const db of idle.splice(0)) await db.drop()
   for (const template of templates.values()) await (await template).drop()
   templates.clear()
 })
 
-function template(provider: Provider): Promise<{ copy: string; drop(): Promise<void> }> {
+async function seedWith(client: Raw): Promise<void> {
+  try {
+    await seedPrecise(client)
+  } finally {
+    await client.$disconnect()
+  }
+}
+
+function template(provider: Provider): Promise<Template> {
   let made = templates.get(provider)
   if (!made) {
     const path = join(here, '..', '..', 'generated', 'adversary-precise', provider, 'schema.prisma')
     const file = { path, content: readFileSync(path, 'utf8') }
-    made = (async () => {
+    made = (async (): Promise<Template> => {
       if (provider === 'sqlite') {
         const db = join(tmpdir(), `advp-template-${process.pid}-${Date.now()}.db`)
         await createTables('sqlite', `file:${db}`, file)
+        await seedWith(new LiteClient({ adapter: new PrismaBetterSqlite3({ url: `file:${db}` }) }))
         return { copy: db, drop: () => rm(db, { force: true }) }
       }
       const server = await postgresUrl()
       const created = await newPostgresDatabase(server, 'advp_template')
       await createTables('postgres', created.url, file)
+      await seedWith(new PgClient({ adapter: new PrismaPg({ connectionString: created.url }) }) as unknown as Raw)
+      const saved = await snapshot(created.url)
+      const fingerprint = await saved.fingerprint(created.url)
       // A copy fails while anyone is connected to the template; autovacuum would, now and then.
       await postgresQuery(server, `ALTER DATABASE "${created.name}" WITH ALLOW_CONNECTIONS false`)
       await postgresQuery(
         server,
         `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${created.name}' AND pid <> pg_backend_pid()`,
       )
-      return { copy: created.name, drop: created.drop }
+      return { copy: created.name, drop: created.drop, saved: { snapshot: saved, fingerprint } }
     })()
     templates.set(provider, made)
   }
   return made
+}
+
+/** A seeded PostgreSQL database of the file's own, and how to give it back when the world closes. */
+async function postgresDatabase(): Promise<{ url: string; release(): Promise<void> }> {
+  const { copy, saved } = await template('postgres')
+  const { snapshot: rows, fingerprint } = saved as NonNullable<Template['saved']>
+  const reused = idle.pop()
+  if (reused) await rows.restore(reused.url)
+  const db = reused ?? (await newPostgresDatabase(await postgresUrl(), 'advp', copy))
+  return {
+    url: db.url,
+    // A test that changed the schema (a trigger, a table) leaves a database no other test may get.
+    release: async () => ((await rows.fingerprint(db.url)) === fingerprint ? void idle.push(db) : db.drop()),
+  }
 }
 
 export interface PreciseWorld {
@@ -69,19 +112,20 @@ export interface PreciseWorld {
   close(): Promise<void>
 }
 
+/** A world on a database holding the seed (seedPrecise), clients on a Redis prefix no other world uses. */
 export async function preciseWorld(provider: Provider, options: CacheOptions = {}): Promise<PreciseWorld> {
-  const { copy } = await template(provider)
   let adapter: () => unknown
   let drop: () => Promise<void>
   if (provider === 'sqlite') {
+    const { copy } = await template(provider)
     const db = join(tmpdir(), `advp-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.db`)
     await copyFile(copy, db)
     adapter = () => new PrismaBetterSqlite3({ url: `file:${db}` })
     drop = () => rm(db, { force: true })
   } else {
-    const created = await newPostgresDatabase(await postgresUrl(), 'advp', copy)
-    adapter = () => new PrismaPg({ connectionString: created.url })
-    drop = created.drop
+    const db = await postgresDatabase()
+    adapter = () => new PrismaPg({ connectionString: db.url })
+    drop = db.release
   }
   const C = (provider === 'sqlite' ? LiteClient : PgClient) as unknown as new (o: object) => Raw
   const url = await redisUrl()

@@ -12,7 +12,6 @@ import {
   type Provider,
   preciseWorld,
   type Raw,
-  seedPrecise,
   settle,
   show,
   sleep,
@@ -341,7 +340,6 @@ afterEach(async () => {
 
 async function fresh(provider: Provider): Promise<PreciseWorld> {
   current = await preciseWorld(provider)
-  await seedPrecise(current.raw)
   return current
 }
 
@@ -361,6 +359,32 @@ describe('the matrix is not vacuous', () => {
     const before = w.prisma.$cache.stats().misses
     for (const [, read] of reads) await settle(() => read(w.prisma))
     expect(w.prisma.$cache.stats().misses - before).toBe(0)
+  })
+})
+
+describe.each(['sqlite', 'postgres'] as Provider[])('the worlds on %s', (provider) => {
+  const tables = ['accounts', 'notes', 'Profile', 'Shelf', 'Tag', 'Group', 'Pin', '_NoteToTag', '_AccountToGroup']
+  const rows = async (p: Raw) => {
+    const out: unknown[] = []
+    for (const t of tables) out.push(await p.$queryRawUnsafe(`SELECT * FROM "${t}" ORDER BY 1, 2`))
+    return show(out)
+  }
+
+  // A world reuses the database of a closed one (PostgreSQL) or copies the file's template (SQLite): whatever the
+  // world before wrote, the next one starts from the seed, its ids included.
+  it('each world starts from the seed, whatever the one before it wrote', async () => {
+    const first = await fresh(provider)
+    const seeded = await rows(first.raw)
+    const id = (await first.raw.note.create({ data: { title: 'x', ownerId: 2, tags: { connect: [{ id: 2n }] } } })).id
+    await first.raw.tag.create({ data: { id: 3n, name: 'green' } })
+    await first.raw.group.update({ where: { id: 1 }, data: { accounts: { set: [] } } })
+    await first.raw.pin.deleteMany({})
+    await first.raw.account.update({ where: { id: 2 }, data: { handle: 'bobby', mentorId: null } })
+    expect(await rows(first.raw)).not.toBe(seeded)
+    await first.close()
+    const second = await fresh(provider)
+    expect(await rows(second.raw)).toBe(seeded)
+    expect((await second.raw.note.create({ data: { title: 'y' } })).id).toBe(id)
   })
 })
 
@@ -666,7 +690,6 @@ describe('held: registry, instances, no Redis', () => {
   // Without Redis the registry is the process's own and writes expand their rows against it.
   it.each(attacks)('without Redis, after %s every read equals the oracle', async (_, attack) => {
     current = await preciseWorld('sqlite', { redis: undefined })
-    await seedPrecise(current.raw)
     await warm(current, reads)
     await settle(() => attack(current?.prisma as Cached))
     expect(await differences(current, reads)).toEqual([])
