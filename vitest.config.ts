@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config'
+import SlowestFirst from './test/support/slowest-first.ts'
 
 export default defineConfig({
   test: {
@@ -13,6 +14,8 @@ export default defineConfig({
     hookTimeout: 120_000,
     teardownTimeout: 30_000,
     globalSetup: ['test/support/global-setup.ts'],
+    // The longest files start first, so both workers finish together (test/support/slowest-first.ts).
+    sequence: { sequencer: SlowestFirst },
     // The default summary, then the slowest files (test/support/slowest-files.ts).
     reporters: ['default', './test/support/slowest-files.ts'],
   },
