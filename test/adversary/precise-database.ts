@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url'
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
 import { PrismaPg } from '@prisma/adapter-pg'
 import { type CacheOptions, cache } from 'prisma-strata'
-import { afterAll } from 'vitest'
+import { afterAll, afterEach } from 'vitest'
 import { PrismaClient as PgClient } from '../../generated/adversary-precise/postgres/client/client.ts'
 import { PrismaClient as LiteClient } from '../../generated/adversary-precise/sqlite/client/client.ts'
 import { createTables, newPostgresDatabase, postgresQuery } from '../../prisma/database.ts'
@@ -44,6 +44,20 @@ interface PostgresDatabase {
 const templates = new Map<Provider, Promise<Template>>()
 /** PostgreSQL databases of closed worlds, their schema untouched: the next world restores one instead of copying. */
 const idle: PostgresDatabase[] = []
+/** Those released during the running test. */
+const releasedInTest: PostgresDatabase[] = []
+// A test that failed (a timeout) may still be running and write again (a Prisma client reconnects after
+// $disconnect): the databases it released are dropped, not reused. The test file's own afterEach, registered after
+// this one, closes its worlds first (hooks run in stack order).
+afterEach(async (context) => {
+  const released = releasedInTest.splice(0)
+  if (context.task.result?.state !== 'fail') return
+  for (const db of released) {
+    const i = idle.indexOf(db)
+    if (i >= 0) idle.splice(i, 1)
+    await db.drop()
+  }
+})
 afterAll(async () => {
   for (const db of idle.splice(0)) await db.drop()
   for (const template of templates.values()) await (await template).drop()
@@ -99,7 +113,11 @@ async function postgresDatabase(): Promise<{ url: string; release(): Promise<voi
   return {
     url: db.url,
     // A test that changed the schema (a trigger, a table) leaves a database no other test may get.
-    release: async () => ((await rows.fingerprint(db.url)) === fingerprint ? void idle.push(db) : db.drop()),
+    release: async () => {
+      if ((await rows.fingerprint(db.url)) !== fingerprint) return db.drop()
+      idle.push(db)
+      releasedInTest.push(db)
+    },
   }
 }
 
