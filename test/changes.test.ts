@@ -153,7 +153,8 @@ describe('changes: following PostgreSQL logical replication', () => {
     expect(dropped.code).toBe(0)
     expect((await sql.query(`SELECT 1 FROM pg_replication_slots WHERE slot_name = 'cli_slot'`)).rows).toEqual([])
     expect((await sql.query(`SELECT 1 FROM pg_publication WHERE pubname = 'cli_pub'`)).rows).toEqual([])
-  })
+    // It starts a PostgreSQL server and four CLI processes, none of it Strata's waiting: 15 s on a loaded machine.
+  }, 120_000)
 
   it('a missing slot is reported as E_CHANGES at start, and the cache keeps working', async () => {
     const errors: Array<{ code: string; message: string }> = []

@@ -19,6 +19,12 @@ export class RunningTime {
     this.last = now
   }
 
+  /** A clock (ms) that stands still while this process is stalled: differences of it are running time. */
+  now(): number {
+    this.turn()
+    return performance.now() - this.stalled
+  }
+
   /** `fn`'s duration in ms, without the stalls of this process while it ran. */
   async measure(fn: () => Promise<unknown>): Promise<number> {
     this.turn()
