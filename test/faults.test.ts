@@ -48,7 +48,7 @@ describe('faults', () => {
         '',
         `| fault (two instances, \`staleness: ${bound}\`) | stale answers after the write | the last, ms after it | errors counted |`,
         '|---|---:|---:|---|',
-        ...staleness.map((c) => `| ${c.fault} | ${c.stale} | ${c.stale ? c.last : '-'} | ${c.errors} |`),
+        ...staleness.map((c) => `| ${c.fault} | ${c.stale} | ${c.stale ? c.last.toFixed(0) : '-'} | ${c.errors} |`),
       ].join('\n'),
     )
   })
