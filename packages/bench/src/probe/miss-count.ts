@@ -3,9 +3,9 @@
 // bracketed by `os.loadavg()` and `os.uptime()`, which nothing else calls, so callgrind can count them alone:
 //
 //   DB=$(npx tsx src/probe/miss-count.ts setup)        # a PostgreSQL database with one post, kept
-//   DB=... SLOW=1 valgrind --tool=callgrind --zero-before=uv_loadavg --dump-before=uv_uptime \
+//   DB=... SLOW=1 valgrind --tool=callgrind --separate-threads=yes --zero-before=uv_loadavg --dump-before=uv_uptime \
 //     --callgrind-out-file=/tmp/cg.two-tier node --import tsx src/probe/miss-count.ts two-tier 300 500
-//   (the first dump, /tmp/cg.two-tier.1, holds the 300 timed calls alone; the 500 before them warm up)
+//   (the main thread's first dump, /tmp/cg.two-tier.1-01, holds the 300 timed calls alone; the 500 before them warm up)
 //
 // Contenders: prisma, model-noop, get-sql, get-sql-set, local, redis, two-tier (misses: new arguments each call);
 // hit-redis (a Redis-only Strata hit), hit-bare (a bare getBuffer + unpack of the same row). Reads the source of
