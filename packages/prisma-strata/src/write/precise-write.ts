@@ -94,11 +94,21 @@ export function rowRequestsOf(
   }
   for (const field of Object.keys(old ?? {})) changed.delete(field)
   // An update keeps its row where its unchanged fields put it; an upsert may have created it, and a moved key
-  // takes it out of one predicate into another.
-  const kept = operation === 'update' && old === undefined ? '1' : ''
+  // takes it out of one predicate into another, unless it was set to the value it held (then it did not move).
+  const moved = old !== undefined && !sameKeys(info, row, old)
+  const kept = operation === 'update' && !moved ? '1' : ''
   const requests = [requestOf(info, row, changed, kept)]
-  if (old) requests.push(requestOf(info, { ...row, ...old }, changed, kept))
+  if (moved) requests.push(requestOf(info, { ...row, ...old }, changed, kept))
   return requests
+}
+
+/** Whether every key in `old` holds the same value (as predicates compare them) in `row`. */
+function sameKeys(info: ModelInfo, row: Args, old: Args): boolean {
+  return Object.keys(old).every((field) => {
+    const type = info.types.get(field)
+    const before = valueText(type, old[field])
+    return before !== undefined && before === valueText(type, row[field])
+  })
 }
 
 function requestOf(info: ModelInfo, row: Args, changed: Set<string>, kept: string): string {
