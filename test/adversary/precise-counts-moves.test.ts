@@ -7,20 +7,17 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { gate } from '../support/hold-statement.ts'
 import { matrix, type Setup, setupCase } from '../support/matrix.ts'
 import {
+  any,
   type Cached,
   type PreciseWorld,
   type Provider,
   preciseWorld,
   type Raw,
+  type Read,
   settle,
   show,
   sleep,
 } from './precise-database.ts'
-
-// biome-ignore lint/suspicious/noExplicitAny: attacks use the full client API
-const any = (p: unknown) => p as any
-
-type Read = [name: string, read: (p: Raw) => PromiseLike<unknown>]
 
 const counts = (list: Array<[string, object]>, of: (p: Raw) => { count: (a: object) => PromiseLike<number> }) =>
   list.map(([name, args]): Read => [name, (p) => of(p).count(args)])

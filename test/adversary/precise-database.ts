@@ -198,6 +198,12 @@ export async function seedPrecise(p: Raw) {
     await p.$executeRawUnsafe(`SELECT setval(pg_get_serial_sequence('"${table}"', 'id'), 100)`).catch(() => {})
 }
 
+/** A read an attack checks: its name in failures, and the call (made on the cached client and on the oracle). */
+export type Read = [name: string, read: (p: Raw) => PromiseLike<unknown>]
+
+// biome-ignore lint/suspicious/noExplicitAny: attacks use the full client API (fluent calls, raw, transactions)
+export const any = (p: unknown) => p as any
+
 export function show(v: unknown): string {
   return (
     JSON.stringify(v, function (this: Record<string, unknown>, k, x) {

@@ -7,20 +7,17 @@
 import type { CacheOptions } from 'prisma-strata'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
+  any,
   type Cached,
   type PreciseWorld,
   type Provider,
   preciseWorld,
   type Raw,
+  type Read,
   settle,
   show,
   sleep,
 } from './precise-database.ts'
-
-// biome-ignore lint/suspicious/noExplicitAny: attacks use the full client API (fluent calls, raw, transactions)
-const any = (p: unknown) => p as any
-
-type Read = [name: string, read: (p: Raw) => PromiseLike<unknown>]
 
 const reads: Read[] = [
   ['notes of 1', (p) => p.note.findMany({ where: { ownerId: 1 }, orderBy: { id: 'asc' } })],
