@@ -1495,7 +1495,14 @@ class Generator {
   // -------------------------------------------------------------------------------------------------------------
   // Transactions.
 
+  /**
+   * Whether the transaction being generated has run a statement that locks readers out until it ends: reads on the
+   * outer client after it would wait for the commit that waits for them, so none is generated.
+   */
+  private readersBlocked = false
+
   txBody(depth: number): TxItem[] {
+    if (depth === 0) this.readersBlocked = false
     const ctx: Ctx = { tx: true }
     const items: TxItem[] = []
     const n = this.r.int(1, depth === 0 ? 5 : 3)
@@ -1504,13 +1511,23 @@ class Generator {
         this.r.weighted<() => TxItem>([
           [4, () => ({ write: this.write(ctx) })],
           [3, () => ({ read: this.read() })],
-          [1, () => ({ raw: this.raw() })],
-          [this.provider !== 'sqlite' ? 2 : 0, () => ({ outer: this.read() })],
+          [1, () => this.txRaw()],
+          [
+            this.provider !== 'sqlite' ? 2 : 0,
+            () => (this.readersBlocked ? { read: this.read() } : { outer: this.read() }),
+          ],
           [depth === 0 ? 1 : 0, () => ({ nested: this.txBody(depth + 1), rollback: this.r.chance(0.5) })],
         ])(),
       )
     }
     return items
+  }
+
+  private txRaw(): TxItem {
+    const raw = this.raw()
+    if ((statements[raw.statement as StatementName] as { blocksReaders?: true }).blocksReaders)
+      this.readersBlocked = true
+    return { raw }
   }
 
   batch(): BatchItem[] {

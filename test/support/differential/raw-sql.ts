@@ -26,6 +26,12 @@ interface Statement {
   tagged(client: TaggedClient, v: Values): PromiseLike<number>
   /** MySQL's form, with backticks, where swapping the quotes of `sql` is not enough. */
   mysql?: (p: (n: number) => string) => string
+  /**
+   * It locks its tables against every reader until its transaction ends (PostgreSQL's TRUNCATE takes ACCESS
+   * EXCLUSIVE): inside an interactive transaction, a read on another connection would wait for a commit that
+   * waits for that read, with or without a cache.
+   */
+  blocksReaders?: true
 }
 
 export const statements = {
@@ -185,6 +191,7 @@ UPDATE "Item" SET "name" = ${name} WHERE "id" = ${id}`,
     providers: ['postgres'],
     forms: ['unsafe', 'tagged'],
     params: [],
+    blocksReaders: true,
     sql: () => `TRUNCATE "Box", "Person" CASCADE`,
     tagged: (c) => c.$executeRaw`TRUNCATE "Box", "Person" CASCADE`,
   },
