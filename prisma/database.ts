@@ -89,14 +89,19 @@ export async function createTables(provider: 'sqlite' | 'postgres', url: string,
   await postgresQuery(url, stdout)
 }
 
-export async function postgresQuery(url: string, sql: string): Promise<void> {
+/** Runs `run` on a connection of its own to `url`, closed after it. */
+export async function withPostgres<T>(url: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url })
   await client.connect()
   try {
-    await client.query(sql)
+    return await run(client)
   } finally {
     await client.end()
   }
+}
+
+export async function postgresQuery(url: string, sql: string): Promise<void> {
+  await withPostgres(url, (client) => client.query(sql))
 }
 
 /** A new, empty database on the PostgreSQL server at `serverUrl`: its URL, and how to drop it. */

@@ -164,45 +164,32 @@ describe('consistency across processes', () => {
       writeThrough,
     })
 
-  it(
-    '3 processes: read-your-writes, bounded staleness, convergence, no invented values',
-    async () => {
-      const report = await runProcesses(false)
-      expectConsistent(report)
-    },
-    runCap,
-  )
+  /** A test of one consistency run, capped at `runCap`. */
+  const run = (name: string, test: () => Promise<void>) => it(name, test, runCap)
 
-  it(
-    'the same with User and Post write-through (rows put by one process, read by the others)',
-    async () => {
-      const report = await runProcesses(false, true)
-      expectConsistent(report)
-    },
-    runCap,
-  )
+  run('3 processes: read-your-writes, bounded staleness, convergence, no invented values', async () => {
+    const report = await runProcesses(false)
+    expectConsistent(report)
+  })
 
-  it(
-    'the same on MariaDB (batch transactions stand in for *AndReturn and RETURNING)',
-    async () => {
-      const report = await runProcesses(false, false, 'mysql')
-      expectConsistent(report)
-      // The writes were MySQL's forms (worker.ts): none needing RETURNING, raw or batch ones among them.
-      const ops = new Set(report.writes.map((w) => w.op))
-      expect([...ops].filter((op) => /AndReturn|RETURNING/.test(op))).toEqual([])
-      expect([...ops].some((op) => op.endsWith('+ findUnique (batch)') || op.endsWith('+ SELECT (batch)'))).toBe(true)
-    },
-    runCap,
-  )
+  run('the same with User and Post write-through (rows put by one process, read by the others)', async () => {
+    const report = await runProcesses(false, true)
+    expectConsistent(report)
+  })
 
-  it(
-    'the same while Redis connections are killed mid-run (one worker, then every bus)',
-    async () => {
-      const report = await runProcesses(true)
-      expectConsistent(report)
-      expect(report.kills.length).toBeGreaterThanOrEqual(2)
-      expect(report.kills.every((k) => k.dropped > 0 && k.restored !== undefined)).toBe(true)
-    },
-    runCap,
-  )
+  run('the same on MariaDB (batch transactions stand in for *AndReturn and RETURNING)', async () => {
+    const report = await runProcesses(false, false, 'mysql')
+    expectConsistent(report)
+    // The writes were MySQL's forms (worker.ts): none needing RETURNING, raw or batch ones among them.
+    const ops = new Set(report.writes.map((w) => w.op))
+    expect([...ops].filter((op) => /AndReturn|RETURNING/.test(op))).toEqual([])
+    expect([...ops].some((op) => op.endsWith('+ findUnique (batch)') || op.endsWith('+ SELECT (batch)'))).toBe(true)
+  })
+
+  run('the same while Redis connections are killed mid-run (one worker, then every bus)', async () => {
+    const report = await runProcesses(true)
+    expectConsistent(report)
+    expect(report.kills.length).toBeGreaterThanOrEqual(2)
+    expect(report.kills.every((k) => k.dropped > 0 && k.restored !== undefined)).toBe(true)
+  })
 })

@@ -3,7 +3,7 @@
 // public schema's tables (into a schema of its own, `strata_snapshot`) and every sequence's position; databases
 // copied from the snapshotted one (`TEMPLATE`) carry that saved state with them. `restore` empties the tables and
 // copies the saved rows back, then puts the sequences back where they were.
-import pg from 'pg'
+import { withPostgres as withClient } from '../../prisma/database.ts'
 
 const schema = 'strata_snapshot'
 
@@ -29,16 +29,6 @@ SELECT coalesce(string_agg(x, ',' ORDER BY x), '') AS f FROM (
   UNION ALL SELECT 'p:' || p.proname FROM pg_proc p WHERE p.pronamespace = 'public'::regnamespace
   UNION ALL SELECT 'y:' || t.typname FROM pg_type t WHERE t.typnamespace = 'public'::regnamespace
 ) s`
-
-async function withClient<T>(url: string, run: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url })
-  await client.connect()
-  try {
-    return await run(client)
-  } finally {
-    await client.end()
-  }
-}
 
 const quote = (name: string) => `"${name.replaceAll('"', '""')}"`
 

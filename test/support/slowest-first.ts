@@ -5,15 +5,16 @@ import { relative } from 'node:path'
 import { BaseSequencer, type TestSpecification } from 'vitest/node'
 
 /**
- * Longest first, by their time alone on an idle 2-core machine (`npx vitest run <file>`); the slowest-files lines
+ * Longest first, by the times a full run on an idle 2-core machine printed (`.ci/run`); the slowest-files lines
  * every run prints tell when this list is out of date.
  */
 export const slowFiles = [
   'test/differential.test.ts',
-  'test/writes.test.ts',
-  'test/adversary/changes.test.ts',
   'test/adversary/precise-counts-moves.test.ts',
+  'test/writes.test.ts',
   'test/adversary/precise.test.ts',
+  'test/package-install.test.ts',
+  'test/adversary/changes.test.ts',
 ]
 
 export default class SlowestFirst extends BaseSequencer {
