@@ -144,7 +144,11 @@ describe('consistency across processes', () => {
     // for most of a short run, so the count is per process, not per second.)
     expect(result.processes).toEqual([0, 1, 2])
     expect(new Set(report.writes.map((w) => w.p))).toEqual(new Set([0, 1, 2]))
-    for (const w of report.workers) expect(w.localHits).toBeGreaterThan(1000)
+    // Every process was served by its local tier, and most operations were (a process that lost its bus for much
+    // of a starved run has few: counts per process depend on the machine, the share over the run does not).
+    for (const w of report.workers) expect(w.localHits).toBeGreaterThan(0)
+    const sum = (f: (w: (typeof report.workers)[number]) => number) => report.workers.reduce((n, w) => n + f(w), 0)
+    expect(sum((w) => w.localHits)).toBeGreaterThan(sum((w) => w.operations) / 2)
     expect(result.convergenceReads).toBeGreaterThan(0)
   }
 

@@ -47,7 +47,14 @@ describe('adversary Redis faults: postgres / throwaway redis-server', () => {
         () => raw.skill.findMany(),
         10_000,
       )
-      await members(a) // a miss, filled under pinned + 1 with the rows before the write
+      // A miss, filled under pinned + 1 with the rows before the write. Read until a local hit shows the entry is
+      // there: on a loaded machine a Redis call past this file's 100 ms budget caches nothing, and the write below
+      // would then find no entry to leave stale (the reproduction would pass by accident).
+      for (let i = 0; i < 50; i++) {
+        const before = a.$cache.stats().localHits
+        await members(a)
+        if (a.$cache.stats().localHits > before) break
+      }
       await b.member.update({ where: { id: 1 }, data: { handle: 'after' } })
       await converges(
         () => members(a),
