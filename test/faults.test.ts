@@ -279,6 +279,32 @@ describe('faults', () => {
     })
   })
 
+  it("the bus's connection closing while it subscribes again after a reconnect leaves no unhandled rejection", async () => {
+    // An unhandled rejection ends a Node process by default: ioredis's own resubscription after a reconnect is a
+    // command nobody observes, so when the connection closes before Redis answers it, the cache took the app down.
+    const redis = await server()
+    const proxy = await faultProxy(redis.port)
+    cleanups.push(() => proxy.close())
+    const unhandled: unknown[] = []
+    const onUnhandled = (reason: unknown) => unhandled.push(reason)
+    process.on('unhandledRejection', onUnhandled)
+    try {
+      const { prisma } = await client({ redis: proxy.url, prefix: 'resubscribe' })
+      // Every connection drops; on the new ones, SUBSCRIBE is never answered (a Redis that hangs just then).
+      proxy.holds = /subscribe/i
+      proxy.cut()
+      for (let i = 0; i < 500 && proxy.held === 0; i++) await sleep(10)
+      expect(proxy.held).toBeGreaterThan(0)
+      await prisma.$cache.close()
+      await prisma.$disconnect()
+      // Rejections are reported as unhandled once the microtask queue has drained after they settle.
+      await sleep(50)
+      expect(unhandled.map(String)).toEqual([])
+    } finally {
+      process.off('unhandledRejection', onUnhandled)
+    }
+  })
+
   it('FLUSHALL under load: no stale row comes back', async () => {
     const redis = await server()
     const admin = new Redis(redis.url)

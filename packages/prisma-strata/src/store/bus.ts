@@ -53,7 +53,7 @@ export class Bus {
   ) {}
 
   start(): void {
-    const sub = this.client.duplicate() as RedisClient
+    const sub = subscriberOf(this.client)
     this.subscriber = sub
     const down = () => {
       this.up = false
@@ -152,4 +152,17 @@ export class Bus {
     clearInterval(this.heartbeat)
     this.subscriber?.disconnect()
   }
+}
+
+/**
+ * The bus's own connection. On a standalone server ioredis re-sends the subscriptions itself after a reconnect, and
+ * nothing observes that command: when the connection closes before its reply (Redis hung, then `close()`), its
+ * rejection is unhandled, which ends a Node process by default. This bus subscribes again on `ready` itself, with
+ * the failure handled, so ioredis's own resubscription is turned off. A Cluster's subscriber handles its own.
+ */
+function subscriberOf(client: RedisClient): RedisClient {
+  if ((client as { isCluster?: boolean }).isCluster) return client.duplicate()
+  // A `Redis`'s `duplicate` takes options (a `Cluster`'s takes startup nodes first).
+  type Standalone = { duplicate(options: { autoResubscribe: boolean }): RedisClient }
+  return (client as unknown as Standalone).duplicate({ autoResubscribe: false })
 }
