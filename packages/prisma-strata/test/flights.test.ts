@@ -12,12 +12,12 @@ describe('Flights', () => {
     const work = new Promise<Outcome>((resolve) => {
       settle = resolve
     })
-    flights.start('q', '1', work)
+    flights.start('q', [1], work)
     const later = performance.now() + 1
-    expect(flights.join('q', ['m:Post'], '1', later)).toBe(work)
+    expect(flights.join('q', ['m:Post'], [1], later)).toBe(work)
     expect(flights.join('q', ['m:Post'], undefined, later)).toBe(work)
-    expect(flights.join('q', ['m:Post'], '2', later)).toBeUndefined() // newer versions, flight older than the read
-    expect(flights.join('q', ['m:Post'], '2', began)).toBe(work) // its query is sent after this read began
+    expect(flights.join('q', ['m:Post'], [2], later)).toBeUndefined() // newer versions, flight older than the read
+    expect(flights.join('q', ['m:Post'], [2], began)).toBe(work) // its query is sent after this read began
     expect(flights.join('other', ['m:Post'], undefined, later)).toBeUndefined()
     settle(outcome(1))
   })

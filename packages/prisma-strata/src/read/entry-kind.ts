@@ -15,8 +15,8 @@ export type Times = { freshUntil: number; staleUntil: number } | undefined
 
 /** The versions a read took before any SQL. */
 export interface Snapshot {
-  /** Names those versions: reads under the same stamp may share one query. */
-  readonly stamp: string
+  /** Those versions: reads under equal stamps may share one query (compared number by number, never joined). */
+  readonly stamp: readonly number[]
 }
 
 type Tier = 'local' | 'redis'

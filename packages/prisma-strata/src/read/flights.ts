@@ -12,7 +12,7 @@ interface Flight<T> {
   /** When it started (`performance.now()`): its query is sent later still. */
   started: number
   /** The snapshot it was started under, or undefined when Redis did not give one. */
-  versions: string | undefined
+  versions: readonly number[] | undefined
   /** Answered: only reads begun before it started may still take its answer. */
   settled: boolean
   /** When it was answered (`performance.now()`): its answer is kept `keepMs` after that. */
@@ -55,14 +55,22 @@ export class Flights<T> {
    * under the same versions, or under way at all when Redis gave the read no versions. Never one started before
    * this process's last write to `deps`.
    */
-  join(key: string, deps: readonly string[], versions: string | undefined, began: number): Promise<T> | undefined {
+  join(
+    key: string,
+    deps: readonly string[],
+    versions: readonly number[] | undefined,
+    began: number,
+  ): Promise<T> | undefined {
     const flight = this.byKey.get(key)
     if (flight === undefined) return undefined
     if (this.expired(flight, performance.now())) {
       this.byKey.delete(key)
       return undefined
     }
-    if (flight.started < began && (flight.settled || (versions !== undefined && flight.versions !== versions))) {
+    if (
+      flight.started < began &&
+      (flight.settled || (versions !== undefined && !sameStamp(flight.versions, versions)))
+    ) {
       return undefined
     }
     for (const name of deps) if ((this.stamps.get(name) ?? 0) > flight.since) return undefined
@@ -70,7 +78,7 @@ export class Flights<T> {
   }
 
   /** Makes `work` the flight of `key`: identical reads may join it (see `join`). */
-  start(key: string, versions: string | undefined, work: Promise<T>): Promise<T> {
+  start(key: string, versions: readonly number[] | undefined, work: Promise<T>): Promise<T> {
     const now = performance.now()
     const flight: Flight<T> = {
       promise: work,
@@ -117,4 +125,11 @@ export class Flights<T> {
     this.byKey.clear()
     this.stamps.clear()
   }
+}
+
+/** Snapshots of the same versions, number by number (a string of them would cost every read a number formatting). */
+function sameStamp(a: readonly number[] | undefined, b: readonly number[]): boolean {
+  if (a === undefined || a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
 }

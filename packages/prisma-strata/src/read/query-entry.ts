@@ -90,7 +90,7 @@ class QueryEntry implements EntryKind<Versions> {
           ? { versions: known }
           : await engine.versions.snapshotWith(deps, entry, budget, this.schemes)
     }
-    return read && { versions: read.versions, frame: read.frame, stamp: read.versions.join(',') }
+    return read && { versions: read.versions, frame: read.frame, stamp: read.versions }
   }
 
   private unregistered(versions: number[]): ReadonlyArray<readonly [string, string]> {

@@ -157,7 +157,7 @@ export class RowEntry implements EntryKind<RowSnapshot> {
 }
 
 function snapshotOf(versions: RowVersions, frame: Buffer | undefined): RowSnapshot {
-  return { versions, frame, stamp: `${versions.row},${versions.rows},${versions.model}` }
+  return { versions, frame, stamp: [versions.row, versions.rows, versions.model] }
 }
 
 function versionOf(slot: RowSlot, name: string, versions: RowVersions): number {
