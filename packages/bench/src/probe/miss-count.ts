@@ -17,9 +17,9 @@ import { loadavg, uptime } from 'node:os'
 import { PrismaPg } from '@prisma/adapter-pg'
 import { Redis } from 'ioredis'
 import { Packr } from 'msgpackr'
+import { cache } from 'prisma-strata'
 import { PrismaClient } from '../../../../generated/postgres/client/client.ts'
 import { createPostgresDatabase } from '../../../../prisma/database.ts'
-import { cache } from 'prisma-strata'
 
 const [mode = 'prisma', callsText = '300', warmupText = '300'] = process.argv.slice(2)
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
