@@ -5,6 +5,8 @@
  * A flight's answer outlives it briefly: a read that began before the flight started, and was held up longer (its
  * turn's Redis call timed out later), still takes it, since its query was sent after that read began.
  */
+import { sameVersions } from './read-call'
+
 interface Flight<T> {
   promise: Promise<T>
   /** The write count when the flight started: writes stamped later were not seen by its query. */
@@ -69,7 +71,8 @@ export class Flights<T> {
     }
     if (
       flight.started < began &&
-      (flight.settled || (versions !== undefined && !sameStamp(flight.versions, versions)))
+      (flight.settled ||
+        (versions !== undefined && (flight.versions === undefined || !sameVersions(flight.versions, versions))))
     ) {
       return undefined
     }
@@ -125,11 +128,4 @@ export class Flights<T> {
     this.byKey.clear()
     this.stamps.clear()
   }
-}
-
-/** Snapshots of the same versions, number by number (a string of them would cost every read a number formatting). */
-function sameStamp(a: readonly number[] | undefined, b: readonly number[]): boolean {
-  if (a === undefined || a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
-  return true
 }

@@ -8,7 +8,7 @@
  */
 import { BusError } from '../errors'
 import type { ReportError } from '../observe/reporter'
-import type { RedisClient } from './redis-tier'
+import { isCluster, type RedisClient } from './redis-client'
 import { isVersion } from './versions'
 
 export interface BusHandlers {
@@ -161,7 +161,7 @@ export class Bus {
  * the failure handled, so ioredis's own resubscription is turned off. A Cluster's subscriber handles its own.
  */
 function subscriberOf(client: RedisClient): RedisClient {
-  if ((client as { isCluster?: boolean }).isCluster) return client.duplicate()
+  if (isCluster(client)) return client.duplicate()
   // A `Redis`'s `duplicate` takes options (a `Cluster`'s takes startup nodes first).
   type Standalone = { duplicate(options: { autoResubscribe: boolean }): RedisClient }
   return (client as unknown as Standalone).duplicate({ autoResubscribe: false })

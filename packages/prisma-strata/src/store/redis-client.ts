@@ -6,6 +6,11 @@
 type Listener = (...args: any[]) => void
 type Arg = string | Buffer | number
 
+/** Whether `client` is an ioredis `Cluster` (a `Redis` says `isCluster: false`). */
+export function isCluster(client: RedisClient): boolean {
+  return (client as unknown as { isCluster?: boolean }).isCluster === true
+}
+
 export interface RedisClient {
   get(key: string): Promise<string | null>
   getBuffer(key: string): Promise<Buffer | null>

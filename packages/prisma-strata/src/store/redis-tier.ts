@@ -9,7 +9,7 @@ import { RedisUnavailableError } from '../errors'
 import type { ReportError } from '../observe/reporter'
 import { Breaker } from './breaker'
 import { Deadlines, type Expiring } from './deadlines'
-import type { RedisClient } from './redis-client'
+import { isCluster, type RedisClient } from './redis-client'
 
 export type { RedisClient } from './redis-client'
 
@@ -109,7 +109,7 @@ export class RedisTier {
 
   /** Whether keys spread over the nodes of a Redis Cluster: one script may then only touch keys of one slot. */
   get isCluster(): boolean {
-    return (this.client as unknown as { isCluster?: boolean }).isCluster === true
+    return isCluster(this.client)
   }
 
   /** The breaker of the node that serves `key` (the node is looked up in the Cluster's slot table). */
