@@ -3,7 +3,7 @@
 // public schema's tables (into a schema of its own, `strata_snapshot`) and every sequence's position; databases
 // copied from the snapshotted one (`TEMPLATE`) carry that saved state with them. `restore` empties the tables and
 // copies the saved rows back, then puts the sequences back where they were.
-import { withPostgres as withClient } from '../../prisma/database.ts'
+import { withPostgres } from '../../prisma/database.ts'
 
 const schema = 'strata_snapshot'
 
@@ -34,7 +34,7 @@ const quote = (name: string) => `"${name.replaceAll('"', '""')}"`
 
 /** Saves the rows and sequences of the database at `url` (inside it), and returns how to restore them. */
 export async function snapshot(url: string): Promise<Snapshot> {
-  const script = await withClient(url, async (c) => {
+  const script = await withPostgres(url, async (c) => {
     const tables = (
       await c.query<{ name: string }>(`SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public'`)
     ).rows.map((r) => r.name)
@@ -62,8 +62,8 @@ export async function snapshot(url: string): Promise<Snapshot> {
     ].join('\n')
   })
   return {
-    restore: (target) => withClient(target, (c) => c.query(script).then(() => undefined)),
+    restore: (target) => withPostgres(target, (c) => c.query(script).then(() => undefined)),
     fingerprint: (target) =>
-      withClient(target, async (c) => (await c.query<{ f: string }>(fingerprintSql)).rows[0]?.f ?? ''),
+      withPostgres(target, async (c) => (await c.query<{ f: string }>(fingerprintSql)).rows[0]?.f ?? ''),
   }
 }

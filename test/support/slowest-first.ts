@@ -12,9 +12,9 @@ export const slowFiles = [
   'test/differential.test.ts',
   'test/adversary/precise-counts-moves.test.ts',
   'test/writes.test.ts',
+  'test/adversary/changes.test.ts',
   'test/adversary/precise.test.ts',
   'test/package-install.test.ts',
-  'test/adversary/changes.test.ts',
 ]
 
 export default class SlowestFirst extends BaseSequencer {

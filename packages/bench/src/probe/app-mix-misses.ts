@@ -1,16 +1,16 @@
 // Where the app mix's precise invalidation misses beyond the ideal cache: the mix's operations, one at a time, on
-// one two-tier Strata client (default options but the TTL), each read's outcome (Strata's miss counter) next to the
+// one two-tier Strata client (the build; default options but the TTL), each read's outcome (Strata's miss counter) next to the
 // ideal's (a miss only for a query never answered before or whose answer changed since). One at a time, so every
 // miss is the read's own; a read the ideal hits and Strata misses is imprecision (or an entry past its TTL).
 //
 //   npx tsx src/probe/app-mix-misses.ts [warm-up ops] [counted ops]      TTL=seconds (default 86400)
 import { PrismaPg } from '@prisma/adapter-pg'
 import { Redis } from 'ioredis'
+import { cache } from 'prisma-strata'
 import { PrismaClient } from '../../../../generated/postgres/client/client.ts'
 import { createPostgresDatabase } from '../../../../prisma/database.ts'
-import { cache } from '../../../prisma-strata/src/index.ts'
-import { answerText, describe } from '../scenarios/app-mix-check.ts'
 import { seedApp } from '../scenarios/app-mix-data.ts'
+import { IdealCeiling } from '../scenarios/app-mix-ideal.ts'
 import { type AppClient, appOperations, type KindName, kinds } from '../scenarios/app-mix-ops.ts'
 
 const [warmup = 20_000, counted = 8_000] = process.argv.slice(2).map(Number)
@@ -28,8 +28,8 @@ const ops = [
   ...appOperations(warmup, { ...sizes, s: 1 }, 0, -warmup),
   ...appOperations(counted, { ...sizes, s: 1 }, 1, 0),
 ]
-const last = new Map<string, string>()
-const counts = new Map<KindName, { reads: number; ideal: number; strata: number; idealOnly: number }>()
+const ideal = new IdealCeiling()
+const counts = new Map<KindName, { reads: number; strata: number; idealOnly: number }>()
 for (const [i, op] of ops.entries()) {
   const kind = kinds[op.kind]
   if (kind.write) {
@@ -37,15 +37,13 @@ for (const [i, op] of ops.entries()) {
     continue
   }
   const misses = cached.$cache.stats().misses
-  const text = answerText(op, await kind.run(client, op))
+  const answer = await kind.run(client, op)
   const strataHit = cached.$cache.stats().misses === misses
-  const idealHit = last.get(describe(op)) === text
-  last.set(describe(op), text)
+  const idealHit = ideal.observe(op, answer, i >= warmup)
   if (i < warmup) continue
-  const c = counts.get(op.kind) ?? { reads: 0, ideal: 0, strata: 0, idealOnly: 0 }
+  const c = counts.get(op.kind) ?? { reads: 0, strata: 0, idealOnly: 0 }
   counts.set(op.kind, c)
   c.reads++
-  if (idealHit) c.ideal++
   if (strataHit) c.strata++
   if (idealHit && !strataHit) c.idealOnly++
 }
@@ -53,7 +51,7 @@ const pct = (n: number, of: number) => `${((100 * n) / of).toFixed(1)}%`
 console.log(`${warmup} warm-up, ${counted} counted operations, ttl ${ttl} s`)
 for (const [kind, c] of counts) {
   console.log(
-    `${kinds[kind].label.padEnd(20)} reads ${c.reads}: ideal ${pct(c.ideal, c.reads)}, Strata ${pct(c.strata, c.reads)}; ` +
+    `${kinds[kind].label.padEnd(20)} reads ${c.reads}: ideal ${pct(ideal.byKind[kind].hits, c.reads)}, Strata ${pct(c.strata, c.reads)}; ` +
       `${c.idealOnly} missed that the ideal hit`,
   )
 }

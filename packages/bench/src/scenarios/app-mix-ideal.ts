@@ -19,18 +19,23 @@ export class IdealCeiling {
     IdealCounts
   >
 
-  /** Takes the answer of `op`; counts it only when `counted` (the warm-up is seen, not counted). */
-  observe(op: Op, answer: unknown, counted: boolean): void {
-    if (kinds[op.kind].write) return
+  /**
+   * Takes the answer of `op`; counts it only when `counted` (the warm-up is seen, not counted). Returns whether the
+   * ideal cache would have answered this read.
+   */
+  observe(op: Op, answer: unknown, counted: boolean): boolean {
+    if (kinds[op.kind].write) return false
     const key = describe(op)
     const text = answerText(op, answer)
     const before = this.last.get(key)
     this.last.set(key, text)
-    if (!counted) return
-    const c = this.byKind[op.kind]
-    c.reads++
-    if (before === text) c.hits++
-    else if (before === undefined) c.firstSeen++
+    if (counted) {
+      const c = this.byKind[op.kind]
+      c.reads++
+      if (before === text) c.hits++
+      else if (before === undefined) c.firstSeen++
+    }
+    return before === text
   }
 
   total(): IdealCounts {
