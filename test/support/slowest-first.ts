@@ -9,10 +9,11 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node'
  * every run prints tell when this list is out of date.
  */
 export const slowFiles = [
+  'test/adversary/changes.test.ts',
   'test/differential.test.ts',
   'test/adversary/precise-counts-moves.test.ts',
   'test/writes.test.ts',
-  'test/adversary/changes.test.ts',
+  'test/consistency.test.ts',
   'test/adversary/precise.test.ts',
   'test/package-install.test.ts',
 ]
