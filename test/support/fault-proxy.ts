@@ -1,7 +1,9 @@
 // A TCP proxy in front of a Redis server, for faults no server command makes: `delayMs` holds every chunk, both
 // ways, that long (a Redis that answers, slowly; chunks keep their order), and `frozen` drops what arrives while it
 // is set, with every socket left open (a partition or a half-open connection: nothing closes, nothing arrives);
-// `holds` drops the client's commands that match it (a command the server never answers), and `cut()` closes every
+// `holds` drops the client's commands that match it (a command the server never answers), `stalls` keeps the
+// server's replies on a connection once the client sent a command that matches it, until `release()` (a reply on
+// its way while other connections go on), `watch` counts the server's chunks that match it, and `cut()` closes every
 // connection (the client reconnects).
 import { connect, createServer, type Socket } from 'node:net'
 
@@ -13,6 +15,17 @@ export interface FaultProxy {
   /** Bytes from the client that match this are dropped, counted in `held`. */
   holds: RegExp | undefined
   held: number
+  /**
+   * Once a connection's client sends a command that matches this, the server's replies on that connection wait
+   * (counted in `stalled`) until `release()`; other connections go on.
+   */
+  stalls: RegExp | undefined
+  stalled: number
+  /** Sends the replies `stalls` kept, in order, and lets them through again. */
+  release(): void
+  /** The server's chunks that match this (to any client) are counted in `watched` as they are forwarded. */
+  watch: RegExp | undefined
+  watched: number
   /** Closes every connection open now. */
   cut(): void
   close(): Promise<void>
@@ -20,6 +33,7 @@ export interface FaultProxy {
 
 export async function faultProxy(port: number, { delayMs = 0 } = {}): Promise<FaultProxy> {
   const sockets = new Set<Socket>()
+  const releases: Array<() => void> = []
   const forward = (chunk: Buffer, to: Socket) => {
     if (state.frozen) return
     if (delayMs === 0) to.write(chunk)
@@ -32,11 +46,31 @@ export async function faultProxy(port: number, { delayMs = 0 } = {}): Promise<Fa
       socket.on('error', () => {})
       socket.on('close', () => sockets.delete(socket))
     }
+    let kept: Buffer[] | undefined
     client.on('data', (chunk) => {
-      if (state.holds?.test(chunk.toString('latin1'))) state.held++
-      else forward(chunk, upstream)
+      const text = chunk.toString('latin1')
+      if (state.holds?.test(text)) {
+        state.held++
+        return
+      }
+      if (!kept && state.stalls?.test(text)) {
+        const replies: Buffer[] = []
+        kept = replies
+        releases.push(() => {
+          kept = undefined
+          for (const reply of replies) forward(reply, client)
+        })
+      }
+      forward(chunk, upstream)
     })
-    upstream.on('data', (chunk) => forward(chunk, client))
+    upstream.on('data', (chunk) => {
+      if (state.watch?.test(chunk.toString('latin1'))) state.watched++
+      if (!kept) forward(chunk, client)
+      else {
+        kept.push(chunk)
+        state.stalled++
+      }
+    })
     client.on('close', () => upstream.destroy())
     upstream.on('close', () => client.destroy())
   })
@@ -48,6 +82,14 @@ export async function faultProxy(port: number, { delayMs = 0 } = {}): Promise<Fa
     frozen: false,
     holds: undefined,
     held: 0,
+    stalls: undefined,
+    stalled: 0,
+    release: () => {
+      state.stalls = undefined
+      for (const release of releases.splice(0)) release()
+    },
+    watch: undefined,
+    watched: 0,
     cut: () => {
       for (const socket of sockets) socket.destroy()
     },

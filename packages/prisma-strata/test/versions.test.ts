@@ -3,7 +3,7 @@
 // RedisTier (its timeout and circuit breaker included); test/faults.test.ts covers the same against a real Redis.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { Stats } from '../src/observe/stats'
-import { keySpace } from '../src/store/keys'
+import { keySpace, predicateVersionName, valueHash } from '../src/store/keys'
 import { RedisTier } from '../src/store/redis-tier'
 import { bumpVersions, readVersions } from '../src/store/scripts'
 import { BUMP_CHUNK, MAX_KNOWN, Versions } from '../src/store/versions'
@@ -173,6 +173,32 @@ describe('trust', () => {
     client.resume()
     expect(await answer).toEqual([held(client, 'm:User')])
     expect(versions.peek(['m:User'])).toBeUndefined()
+  })
+
+  it('a predicate bumped while its version was on its way from Redis: the bus message, heard first, wins', async () => {
+    // The bus has a connection of its own: a bump made in Redis just after a read's script can be heard before the
+    // script's reply arrives. The reply's older version must not be kept (it would answer hit checks until the
+    // predicate's next bump, and an entry filled before the write would be served).
+    const { client, versions } = track(withRedis())
+    versions.trust()
+    const name = predicateVersionName('Post', 'authorId', [valueHash('i5')])
+    const other = predicateVersionName('Post', 'authorId', [valueHash('i6')])
+    const [before] = (await snapshot(versions, ['m:Post'])) as number[]
+    client.health = 'slow' // the script has run in Redis; its reply is on its way
+    const answer = versions.snapshot([name, other])
+    await vi.advanceTimersByTimeAsync(0)
+    const held = (before as number) + 1000
+    versions.apply([name], [held]) // the bump's message arrives first
+    client.resume()
+    const [got, untouched] = (await answer) as number[]
+    expect(got).toBe(held)
+    expect(versions.peek([name])).toEqual([held])
+    expect(untouched).toBeLessThan(held)
+    expect(versions.peek([other])).toEqual([untouched])
+    // Heard while no read was on its way, a predicate this process never read is left to Redis, as before.
+    const third = predicateVersionName('Post', 'authorId', [valueHash('i7')])
+    versions.apply([third], [held])
+    expect(versions.peek([third])).toBeUndefined()
   })
 
   it('a bus message moves a version forward; a late or malformed one makes the name be asked again', async () => {

@@ -31,6 +31,11 @@ export const MAX_BUMP_NAMES = 10_000
  * without, see `forget`. About 100 bytes each: a million distinct point reads must not hold a million names here.
  */
 export const MAX_KNOWN = 50_000
+/**
+ * Most predicate versions heard on the bus while reads were on their way (`heard`): past this, the reads on their
+ * way keep nothing they read (the trust epoch moves), which is always safe.
+ */
+const MAX_HEARD = 10_000
 /** Below this a version is not one of ours (versions are seeded from Redis TIME in µs, ~1.7e15). */
 const SEED_FLOOR = 1e12
 /**
@@ -84,6 +89,14 @@ export class Versions {
   private localMax = this.localSeed
   /** Milliseconds a version key outlives its last read or bump. */
   readonly ttlMs: number
+  /** Calls to Redis for versions on their way: while there are any, `heard` keeps what the bus brought. */
+  private fetching = 0
+  /**
+   * Versions of predicates this process did not know, heard on the bus while a read of versions was on its way.
+   * The bus has a connection of its own, so a bump made in Redis just after a read's script ran can be heard before
+   * that script's reply: the reply's older version must not be kept (see `keep`). Emptied when no read is on its way.
+   */
+  private readonly heard = new Map<string, number>()
 
   constructor(
     private readonly redis: RedisTier | undefined,
@@ -221,12 +234,22 @@ export class Versions {
     // A bump owed meanwhile: Redis still holds versions from before our own write (the retry timer sends it).
     if (!this.redis || this.owed.size > 0) return undefined
     const epoch = this.epoch
-    const read = await this.fetch(deps, deadline, schemes, entries)
-    if (!read) return undefined
-    deps.forEach((name, i) => {
-      read.values[i] = this.keep(name, read.values[i] as number, epoch)
-    })
-    return read
+    this.fetching++
+    try {
+      const read = await this.fetch(deps, deadline, schemes, entries)
+      if (!read) return undefined
+      deps.forEach((name, i) => {
+        read.values[i] = this.keep(name, read.values[i] as number, epoch)
+      })
+      return read
+    } finally {
+      this.fetched()
+    }
+  }
+
+  /** A read of versions is back (its versions kept): with none left on its way, nothing heard is needed. */
+  private fetched(): void {
+    if (--this.fetching === 0 && this.heard.size > 0) this.heard.clear()
   }
 
   /**
@@ -274,10 +297,18 @@ export class Versions {
   async confirm(deps: readonly string[], versions: readonly number[], deadline?: number): Promise<boolean> {
     if (!this.redis) return false
     const epoch = this.epoch
-    const values = (await this.fetch(deps, deadline))?.values
-    if (!values || values.some((v, i) => v !== versions[i])) return false
-    for (let i = 0; i < deps.length; i++) this.keep(deps[i] as string, values[i] as number, epoch)
-    return true
+    this.fetching++
+    try {
+      const values = (await this.fetch(deps, deadline))?.values
+      if (!values || values.some((v, i) => v !== versions[i])) return false
+      // A newer version heard meanwhile: the entry's are no longer current.
+      for (let i = 0; i < deps.length; i++) {
+        if (this.keep(deps[i] as string, values[i] as number, epoch) !== values[i]) return false
+      }
+      return true
+    } finally {
+      this.fetched()
+    }
   }
 
   /** The trust epoch, to pass to `keep` for a version read from Redis. */
@@ -290,6 +321,11 @@ export class Versions {
     // A bus message may have brought a newer version while the reply travelled: keep the larger one.
     const known = this.known.get(name)
     if (known !== undefined && known > value) return known
+    const heard = this.heard.size > 0 ? this.heard.get(name) : undefined
+    if (heard !== undefined && heard > value) {
+      if (this.trusted && epoch === this.epoch && !this.owed.has(name) && !this.dirty.has(name)) this.set(name, heard)
+      return heard
+    }
     // A name with an owed (or another instance's refused) bump stays unknown: Redis holds its version from before
     // the write.
     if (this.trusted && epoch === this.epoch && !this.owed.has(name) && !this.dirty.has(name)) this.set(name, value)
@@ -458,13 +494,31 @@ export class Versions {
       const v = versions[i]
       const known = this.known.get(name)
       if (v === known) return
-      // Predicates are many: one this process has not read is left to Redis rather than remembered.
-      if (known === undefined && isPredicateName(name)) return
+      // Predicates are many: one this process has not read is left to Redis rather than remembered, unless a read
+      // of versions is on its way, which may bring back the version from before this one (see `heard`).
+      if (known === undefined && isPredicateName(name)) {
+        if (this.fetching > 0) {
+          if (isVersion(v)) this.hear(name, v)
+          else this.epoch++ // changed, to a value that is not a version: the reads on their way keep nothing
+        }
+        return
+      }
       // A newer version is the change; anything else (not a version, or below what is known: a late message, or
       // a bad value known before) is forgotten, so Redis decides and no bad value can hide later bumps.
       if (isVersion(v) && (known === undefined || v > known)) this.set(name, v)
       else this.known.delete(name)
     })
+  }
+
+  private hear(name: string, version: number): void {
+    if (this.heard.size >= MAX_HEARD) {
+      // Too many to hold: the reads on their way keep nothing (the next ones ask Redis again).
+      this.heard.clear()
+      this.epoch++
+      return
+    }
+    const held = this.heard.get(name)
+    if (held === undefined || version > held) this.heard.set(name, version)
   }
 
   /** A bump of `names` landed: they are no longer dirty (`EVERY_TAG` settles every tag). */
