@@ -1,24 +1,35 @@
-// The bus has a connection of its own, so a write's bus message can reach an instance before the reply of a version
-// read that Redis answered just before that write's bump. The version in that reply is already old: kept, it would
-// answer hit checks until the next bump of the name, and an entry filled before the write would be served long
-// after the write returned. Made deterministic with a proxy that keeps one instance's replies while its bus
-// connection goes on.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+// What an instance knows comes from two connections (commands and their replies, and the bus) and from its own
+// writes, and they do not arrive in the order they happened: a reply that Redis made before a write's bump can
+// come after the write's bus message, or after the write's own bump failed; a query sent before a write can still
+// be under way when the write is heard of. None of them may bring back an answer older than what the instance
+// already knows. Made deterministic with a proxy that holds one instance's replies (or drops its commands) while
+// the rest goes on, and statement holds; every answer is compared with an uncached client.
+import { Redis } from 'ioredis'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { type FaultProxy, faultProxy } from './support/fault-proxy.ts'
+import { holdNextSelect } from './support/hold-statement.ts'
 import { type Setup, setupCase } from './support/matrix.ts'
 import { RunningTime } from './support/running-time.ts'
 import { redisUrl } from './support/services.ts'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-describe('a bump heard on the bus before the reply of a read that asked for the version', () => {
+describe('replies, bus messages and failed bumps out of order', () => {
   let s: Setup
   let proxy: FaultProxy
+  let hold: ((sql: string) => Promise<void> | undefined) | undefined
   const clock = new RunningTime()
+  let seq = 0
 
   beforeAll(async () => {
-    s = await setupCase({ provider: 'sqlite', tiers: 'two-tier' })
+    s = await setupCase({ provider: 'sqlite', tiers: 'two-tier' }, {}, { afterQuery: (sql) => hold?.(sql) })
     proxy = await faultProxy(Number(new URL(await redisUrl()).port))
+  })
+  afterEach(() => {
+    hold = undefined
+    proxy.holds = undefined
+    proxy.watch = undefined
+    proxy.release()
   })
   afterAll(async () => {
     clock.stop()
@@ -33,16 +44,22 @@ describe('a bump heard on the bus before the reply of a read that asked for the 
     expect(done(), what).toBe(true)
   }
 
-  it('is not undone by that reply: no read after the bump gets the entry filled before it', async () => {
-    const author = await s.raw.user.create({ data: { email: 'order@x' } })
+  /** An author with one post titled 'before', and the read of the author's posts. */
+  async function authorWithPost() {
+    const author = await s.raw.user.create({ data: { email: `order${++seq}@x` } })
     const post = await s.raw.post.create({ data: { title: 'before', authorId: author.id } })
     const list = { where: { authorId: author.id } }
+    const oracle = async () => (await s.raw.post.findMany(list))[0]?.title
+    return { author, post, list, oracle }
+  }
 
+  it('a bump heard on the bus before the reply of a read Redis answered just before it: the reply does not undo it', async () => {
+    const { post, list, oracle } = await authorWithPost()
     // An entry of the author's posts in Redis, filled before the write.
     expect((await s.prisma.post.findMany(list))[0]?.title).toBe('before')
     const entries = async () => (await s.redis?.keys(`${s.prefix}:e:Post:*`))?.length ?? 0
-    for (let i = 0; i < 200 && (await entries()) === 0; i++) await sleep(10)
-    expect(await entries(), 'the fill reached Redis').toBe(1)
+    for (let i = 0; i < 200 && (await entries()) < seq; i++) await sleep(10)
+    expect(await entries(), 'the fill reached Redis').toBe(seq)
 
     // An instance that never read the author's posts, its commands through the proxy. Its first read of them asks
     // Redis for their versions (and the entry) in one script call; Redis answers, and the proxy keeps the reply.
@@ -54,14 +71,95 @@ describe('a bump heard on the bus before the reply of a read that asked for the 
 
     // Meanwhile a write through another instance commits and bumps; its bus message reaches the late instance
     // (its bus connection is not held) before the reply does.
+    proxy.watched = 0
     proxy.watch = / p:Post:/ // a predicate of Post in a bus message (heartbeats name none)
     await s.prisma.post.update({ where: { id: post.id }, data: { title: 'after' } })
     await until(() => proxy.watched > 0, 'the bump reached the late instance on the bus')
-    await sleep(20) // the message is in the late instance's socket: a turn of the event loop takes it in
+    await sleep(20) // the message is in the late instance's socket: it is most likely taken in before the reply
     proxy.release()
 
-    // The first read ran alongside the write: either answer is its own. Every read after it is after the write.
+    // The first read ran alongside the write: either answer is its own. The late instance may answer 'before'
+    // until its bus has delivered the write (bounded staleness), never after: kept, the reply's older version
+    // would keep answering 'before' until the next write to the author's posts.
     expect(['before', 'after']).toContain((await first)[0]?.title)
-    for (let i = 0; i < 3; i++) expect((await late.post.findMany(list))[0]?.title).toBe('after')
+    const want = await oracle()
+    const deadline = clock.now() + 10_000
+    while ((await late.post.findMany(list))[0]?.title !== want && clock.now() < deadline) await sleep(10)
+    for (let i = 0; i < 3; i++) expect((await late.post.findMany(list))[0]?.title).toBe(want)
+  })
+
+  it("a reply Redis made after a write's bump, arriving once that bump has failed: the writer still reads its write", async () => {
+    const { post, list, oracle } = await authorWithPost()
+    const other = await s.raw.user.create({ data: { email: `other${seq}@x` } })
+    // The writer's commands go through the proxy. Its budget leaves room for the steps below on a loaded machine:
+    // the bump must time out while a read sent after it is still within its own budget.
+    const budget = 3000
+    const writer = await s.instance({ redis: proxy.url, redisTimeout: budget })
+    expect((await writer.post.findMany(list))[0]?.title).toBe('before')
+    expect((await writer.post.findMany(list))[0]?.title).toBe('before') // a local entry, filled before the write
+
+    // The write's bump runs in Redis, but its reply is held: the writer gives up on it (owed) after its budget.
+    proxy.stalls = /evalsha/i
+    const write = writer.post.update({ where: { id: post.id }, data: { title: 'after' } }).then((p) => p)
+    await until(() => proxy.stalled > 0, 'the bump ran in Redis, its reply is held')
+    await sleep(budget / 2)
+    // A read of other versions (of another author, the model's predicate epoch among them), sent after the bump
+    // ran: Redis answers it with versions from after the bump, and that reply is held too.
+    const stalled = proxy.stalled
+    const read = writer.post.findMany({ where: { authorId: other.id } }).then((p) => p)
+    await until(() => proxy.stalled > stalled, 'the read ran in Redis after the bump, its reply is held')
+
+    await write // the bump timed out: it is owed, and retried
+    proxy.holds = /evalsha/i // the retries never reach Redis
+    expect((await writer.post.findMany(list))[0]?.title, 'just after the write').toBe(await oracle())
+    proxy.release() // the read's reply arrives, within its budget
+    await read
+    for (let i = 0; i < 3; i++) expect((await writer.post.findMany(list))[0]?.title).toBe(await oracle())
+  })
+
+  it('a read begun after a write was heard of does not share a query sent before it', async () => {
+    const { post, list, oracle } = await authorWithPost()
+    const bus = new Redis(await redisUrl())
+    const heard: string[] = []
+    try {
+      await bus.subscribe(`${s.prefix}:bus`)
+      bus.on('message', (_channel, text: string) => heard.push(text))
+      // The writer's bump never reaches Redis: it tells the bus "!" (do not trust these names) instead.
+      const writer = await s.instance({ redis: proxy.url, redisTimeout: 300 })
+
+      // A read of the author's posts: its SELECT answered 'before' and held before Prisma gets it.
+      const held = holdNextSelect('Post')
+      hold = held.hook
+      const first = s.prisma.post.findMany(list).then((p) => p)
+      await held.held
+
+      // Another read of posts, cached on the reader: a local hit until the reader hears the write.
+      const other = { where: { title: `other${seq}` } }
+      await s.prisma.post.findMany(other)
+      await s.prisma.post.findMany(other)
+
+      proxy.holds = /evalsha/i
+      await writer.post.update({ where: { id: post.id }, data: { title: 'after' } })
+      await until(() => heard.some((m) => m.split(' ')[1] === '!'), 'the writer told the bus its bump failed')
+      // The reader has heard it once that other read goes to the database (its versions are no longer trusted).
+      const deadline = clock.now() + 10_000
+      for (;;) {
+        s.counting.reset()
+        await s.prisma.post.findMany(other)
+        if (s.counting.count() > 0 || clock.now() > deadline) break
+        await sleep(5)
+      }
+      expect(s.counting.count(), 'the reader heard of the write').toBeGreaterThan(0)
+
+      // The same read again, begun after the reader heard of the write: Redis gives it no versions (a dependency
+      // is not to be trusted), and the first read's query is still under way.
+      const second = s.prisma.post.findMany(list).then((p) => p)
+      await sleep(20)
+      held.release()
+      expect(['before', 'after']).toContain((await first)[0]?.title) // ran alongside the write
+      expect((await second)[0]?.title).toBe(await oracle())
+    } finally {
+      bus.disconnect()
+    }
   })
 })

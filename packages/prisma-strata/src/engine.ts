@@ -164,8 +164,15 @@ export class Engine {
         this.keys.channel,
         origin,
         {
-          message: (names, versions) => this.versions.apply(names, versions),
-          dirty: (names) => this.versions.markDirty(names),
+          // A write heard of, like one of ours, ends the sharing of flights started before it (flights.ts).
+          message: (names, versions) => {
+            this.versions.apply(names, versions)
+            this.flights.wrote(names)
+          },
+          dirty: (names) => {
+            this.versions.markDirty(names)
+            this.flights.wrote(names)
+          },
           quiet: () => this.versions.distrust(),
           down: () => {
             this.versions.distrust()

@@ -1,7 +1,9 @@
 /**
  * Single flight: identical reads under way in this process share one Redis lookup and one database query, whether
  * Redis answered their snapshot, or was slow, or down. Read-your-writes still holds: a read never joins a flight
- * started before this process's latest write to one of its dependencies, and every write stamps what it bumps.
+ * started before this process's latest write to one of its dependencies, and every write stamps what it bumps. So
+ * does every write heard of on the bus: a read without versions (Redis gave none) may join a flight under way, and
+ * must not get the answer of a query sent before a write this process already knew of.
  * A flight's answer outlives it briefly: a read that began before the flight started, and was held up longer (its
  * turn's Redis call timed out later), still takes it, since its query was sent after that read began.
  */
@@ -44,7 +46,10 @@ export class Flights<T> {
     private readonly landed: (answer: T) => PromiseLike<unknown> | undefined = () => undefined,
   ) {}
 
-  /** This process's write to `names` has returned: flights started before it no longer answer reads of them. */
+  /**
+   * This process's write to `names` has returned, or it heard of another's: flights started before it no longer
+   * answer reads of them.
+   */
   wrote(names: Iterable<string>): void {
     const stamp = ++this.writes
     for (const name of names) this.stamps.set(name, stamp)

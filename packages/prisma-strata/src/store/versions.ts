@@ -295,12 +295,13 @@ export class Versions {
    * holds for `deps` now; if so they are learned. Redis decides: an entry's own versions are never adopted.
    */
   async confirm(deps: readonly string[], versions: readonly number[], deadline?: number): Promise<boolean> {
-    if (!this.redis) return false
+    // A bump of ours owed: Redis holds versions from before our write (as for reads, `snapshotWith`).
+    if (!this.redis || this.owed.size > 0) return false
     const epoch = this.epoch
     this.fetching++
     try {
       const values = (await this.fetch(deps, deadline))?.values
-      if (!values || values.some((v, i) => v !== versions[i])) return false
+      if (!values || values.some((v, i) => v !== versions[i]) || this.owed.size > 0) return false
       // A newer version heard meanwhile: the entry's are no longer current.
       for (let i = 0; i < deps.length; i++) {
         if (this.keep(deps[i] as string, values[i] as number, epoch) !== values[i]) return false
@@ -322,14 +323,12 @@ export class Versions {
     const known = this.known.get(name)
     if (known !== undefined && known > value) return known
     const heard = this.heard.size > 0 ? this.heard.get(name) : undefined
-    if (heard !== undefined && heard > value) {
-      if (this.trusted && epoch === this.epoch && !this.owed.has(name) && !this.dirty.has(name)) this.set(name, heard)
-      return heard
-    }
-    // A name with an owed (or another instance's refused) bump stays unknown: Redis holds its version from before
-    // the write.
-    if (this.trusted && epoch === this.epoch && !this.owed.has(name) && !this.dirty.has(name)) this.set(name, value)
-    return value
+    const newest = heard !== undefined && heard > value ? heard : value
+    // Nothing is learned while a bump of ours is owed: Redis holds versions from before our write, and an owed row
+    // request stands for predicates not known here (its model's epoch was forgotten for them), so no name is
+    // safe to learn, even from a reply sent before the bump failed. Nor is a name another instance could not bump.
+    if (this.trusted && epoch === this.epoch && this.owed.size === 0 && !this.dirty.has(name)) this.set(name, newest)
+    return newest
   }
 
   /** Without Redis: the next version of `name` (a row's), not counted as an invalidation. */
@@ -504,8 +503,10 @@ export class Versions {
         return
       }
       // A newer version is the change; anything else (not a version, or below what is known: a late message, or
-      // a bad value known before) is forgotten, so Redis decides and no bad value can hide later bumps.
-      if (isVersion(v) && (known === undefined || v > known)) this.set(name, v)
+      // a bad value known before) is forgotten, so Redis decides and no bad value can hide later bumps. While a
+      // bump of ours is owed nothing is learned (see `keep`): a late message may carry the version an entry filled
+      // before our write was stored under.
+      if (this.owed.size === 0 && isVersion(v) && (known === undefined || v > known)) this.set(name, v)
       else this.known.delete(name)
     })
   }
