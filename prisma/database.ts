@@ -160,7 +160,12 @@ export async function createPostgresDatabase(serverUrl: string): Promise<TestDat
  * `executeScript` (so no `schemaPush` either), hence one statement at a time; Prisma's DDL ends each with `;`.
  */
 async function mysqlScript(url: string, sql: string): Promise<void> {
-  const adapter = await new PrismaMariaDb(url).connect()
+  // One connection: a pool opens more in the background up to its minimum idle count, and one still being opened
+  // when the pool ends is closed later by the server (a test stops its private server right after dropping its
+  // database) with a rejection nobody handles.
+  const single = new URL(url)
+  single.searchParams.set('connectionLimit', '1')
+  const adapter = await new PrismaMariaDb(single.toString()).connect()
   try {
     for (const statement of sql.split(/;\s*$/m).map((s) => s.trim())) {
       if (statement.replace(/^--.*$/gm, '').trim())
