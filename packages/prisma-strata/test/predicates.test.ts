@@ -148,3 +148,42 @@ describe('predicates of a read', () => {
     expect(valueText('Boolean', null)).toBe('n')
   })
 })
+
+describe('lists whose rows are named by key (fine list entries)', () => {
+  const listed = (model: string, args: Args, operation = 'findMany') =>
+    readFootprint(preciseGraph, model, args, every, operation).rows
+
+  it('takes a list of exactly one predicate ordered by the whole primary key', () => {
+    const rows = listed('Post', { where: { authorId: 5 }, orderBy: { id: 'desc' }, take: 20 })
+    expect(rows).toEqual({ predicate: { model: 'Post', fields: ['authorId'], tuples: [['i5']] }, key: ['id'] })
+    expect(listed('Post', { where: { authorId: 5, published: true }, orderBy: [{ id: 'asc' }], skip: 2 })).toEqual({
+      predicate: { model: 'Post', fields: ['authorId', 'published'], tuples: [['i5', 'b1']] },
+      key: ['id'],
+    })
+    expect(listed('Post', { where: { authorId: { in: [1, 2] } }, orderBy: { id: 'asc' } }, 'findFirst')).toBeDefined()
+    expect(
+      listed('Post', { where: { authorId: 5 }, orderBy: { id: 'asc' }, select: { id: true, title: true } }),
+    ).toBeDefined()
+  })
+
+  it('refuses any list whose answer another change of a row it does not show could move', () => {
+    const refused: Array<[string, Args, string?]> = [
+      ['no order (a database may return rows in another order after an update)', { where: { authorId: 5 } }],
+      ['ordered by another field', { where: { authorId: 5 }, orderBy: { views: 'desc' } }],
+      ['ordered by the key and another field', { where: { authorId: 5 }, orderBy: [{ views: 'desc' }, { id: 'asc' }] }],
+      ['a condition beyond the predicate', { where: { authorId: 5, views: { gt: 1 } }, orderBy: { id: 'asc' } }],
+      ['NOT', { where: { authorId: 5, NOT: { title: 'x' } }, orderBy: { id: 'asc' } }],
+      ['a relation filter', { where: { authorId: 5, author: { name: 'a' } }, orderBy: { id: 'asc' } }],
+      ['OR', { where: { OR: [{ authorId: 5 }, { authorId: 6 }] }, orderBy: { id: 'asc' } }],
+      ['distinct', { where: { authorId: 5 }, orderBy: { id: 'asc' }, distinct: ['title'] }],
+      ['cursor', { where: { authorId: 5 }, orderBy: { id: 'asc' }, cursor: { id: 3 } }],
+      ['the key not selected', { where: { authorId: 5 }, orderBy: { id: 'asc' }, select: { title: true } }],
+      ['the key omitted', { where: { authorId: 5 }, orderBy: { id: 'asc' }, omit: { id: true } }],
+      ['the predicate is the key', { where: { id: 5 }, orderBy: { id: 'asc' } }],
+      ['a count', { where: { authorId: 5 }, orderBy: { id: 'asc' } }, 'count'],
+      ['an aggregate', { where: { authorId: 5 }, orderBy: { id: 'asc' } }, 'aggregate'],
+      ['a point read', { where: { id: 5 } }, 'findUnique'],
+    ]
+    for (const [why, args, operation] of refused) expect(listed('Post', args, operation), why).toBeUndefined()
+  })
+})

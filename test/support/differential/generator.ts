@@ -947,6 +947,37 @@ class Generator {
         op: 'findUnique',
         args: { where: { userId_teamId: { userId: u, teamId: this.team() } } },
       }),
+      // Lists of exactly one predicate, ordered by the primary key: fine list entries, which depend on the rows they
+      // show (and on rows entering or leaving the predicate) instead of on every row of it.
+      () => ({
+        model: 'post',
+        op: 'findMany',
+        args: { where: { authorId: u }, orderBy: { id: this.r.pick(['asc', 'desc']) }, take: this.r.int(1, 3) },
+      }),
+      () => ({
+        model: 'post',
+        op: 'findFirst',
+        args: {
+          where: { authorId: u, published: this.r.chance(0.5) },
+          orderBy: { id: 'desc' },
+          select: { id: true, title: true, views: true, _count: { select: { comments: true } } },
+        },
+      }),
+      () => ({
+        model: 'comment',
+        op: 'findMany',
+        args: {
+          where: { postId: p },
+          orderBy: { id: 'asc' },
+          skip: this.r.int(0, 1),
+          include: { author: { select: { email: true } } },
+        },
+      }),
+      () => ({
+        model: 'membership',
+        op: 'findMany',
+        args: { where: { teamId: this.team() }, orderBy: list({ userId: 'asc' }, { teamId: 'desc' }) },
+      }),
       () => ({
         model: 'user',
         op: 'findUnique',

@@ -29,6 +29,19 @@ export interface Predicate {
 export interface Footprint {
   models: Set<string>
   predicates: Predicate[]
+  /** Set when the read lists rows of its root predicate in an order its rows' keys fix (see `listedRows`). */
+  rows?: ListedRows
+}
+
+/**
+ * A read that lists the rows of exactly `predicate` (its `where` is nothing else), ordered by the primary key `key`.
+ * Its answer changes only when a row enters or leaves the predicate, a row it shows changes, or a key moves: it can
+ * depend on the predicate's membership, the key scheme and the versions of the rows it shows instead of every row
+ * of the predicate (fine list entries, query-entry.ts).
+ */
+export interface ListedRows {
+  predicate: Predicate
+  key: string[]
 }
 
 /** Beyond this many value combinations, `in` lists are dropped from a predicate (a wider one is still implied). */
@@ -170,6 +183,8 @@ export function readFootprint(
   const counted =
     own.length === 1 && operation === 'count' && countsOnly(args) ? exactly(info, own[0], args?.where) : undefined
   footprint.predicates.push(...(counted ? [counted] : own))
+  const listed = own.length === 1 && !counted ? listedRows(info, own[0] as Predicate, args, operation) : undefined
+  if (listed) footprint.rows = listed
   // Relation filters and relation ordering read other models whole.
   const filters = readDependencies(graph, model, { where: args?.where, orderBy: args?.orderBy, having: args?.having })
   for (const m of filters) if (m !== model) footprint.models.add(m)
@@ -177,6 +192,50 @@ export function readFootprint(
   selection(graph, info, single, args?.include, footprint, precise)
   selection(graph, info, single, args?.select, footprint, precise)
   return footprint
+}
+
+const LISTS = new Set(['findMany', 'findFirst', 'findFirstOrThrow'])
+
+/**
+ * The rows a read lists, when its answer is fixed by which rows are in `predicate`, their primary keys and the
+ * contents of the rows it returns: a `findMany`/`findFirst` whose `where` is exactly the predicate, ordered by the
+ * whole primary key (a total order only a key update moves; without one, a database may return rows in another
+ * order after an update of a row the answer does not show), without `distinct` or `cursor`, that selects the key.
+ */
+function listedRows(
+  info: ModelInfo,
+  predicate: Predicate,
+  args: Args | undefined,
+  operation: string | undefined,
+): ListedRows | undefined {
+  if (!args || !operation || !LISTS.has(operation) || args.distinct !== undefined || args.cursor !== undefined) {
+    return undefined
+  }
+  const key = info.id
+  if (key.length === 0 || !key.every((f) => info.exact.has(f))) return undefined
+  // A predicate on the key itself names its rows already.
+  if (key.length === predicate.fields.length && key.every((f) => predicate.fields.includes(f))) return undefined
+  if (!exactly(info, predicate, args.where)) return undefined
+  const ordered = orderFields(args.orderBy)
+  if (!ordered || ordered.length !== key.length || !key.every((f) => ordered.includes(f))) return undefined
+  const { select, omit } = args
+  if (isObject(select) && !key.every((f) => select[f] === true)) return undefined
+  if (isObject(omit) && key.some((f) => omit[f])) return undefined
+  return { predicate, key }
+}
+
+/** The scalar fields an `orderBy` sorts by, each `'asc'` or `'desc'`; undefined for any other ordering. */
+function orderFields(orderBy: unknown): string[] | undefined {
+  const fields: string[] = []
+  for (const clause of Array.isArray(orderBy) ? orderBy : [orderBy]) {
+    if (!isObject(clause)) return undefined
+    for (const [field, direction] of Object.entries(clause)) {
+      if (direction === undefined) continue
+      if (direction !== 'asc' && direction !== 'desc') return undefined
+      fields.push(field)
+    }
+  }
+  return fields.length > 0 && new Set(fields).size === fields.length ? fields : undefined
 }
 
 /** The predicates a root `where` implies: its equalities, or one per disjunct of an `OR` that has them all. */

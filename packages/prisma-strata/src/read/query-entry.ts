@@ -4,27 +4,18 @@
  * if the text is the read's and the versions are the read's snapshot (or newer ones Redis confirms).
  */
 import type { Engine } from '../engine'
-import { encodeEntry, encodeValue } from '../store/codec'
-import {
-  membershipVersionName,
-  predicatesVersionName,
-  predicateVersionNameOfValues,
-  registryVersionName,
-  schemeVersionName,
-  tagVersionNames,
-  valueHash,
-} from '../store/keys'
+import { encodeEntry, encodeValue, type StoredEntry } from '../store/codec'
+import { registryVersionName } from '../store/keys'
 import type { LocalEntry } from '../store/local-tier'
 import { FAILED } from '../store/redis-tier'
 import type { Budget } from '../store/turn-batch'
 import type { Snapshotted } from '../store/versions'
 import { afterAnswer } from './after-answer'
 import { copyResult } from './copy-result'
-import { readDependencies } from './dependencies'
 import { readEntry } from './entry-frame'
 import type { EntryKind, Found, Snapshot, Stored } from './entry-kind'
-import { readFootprint } from './predicates'
-import { answer, queryText, type ReadCall, sameVersions } from './read-call'
+import { type Dependencies, type FineList, fineNames, memoised } from './query-dependencies'
+import { answer, queryText, type ReadCall, sameNames, sameVersions } from './read-call'
 import { fitsOperation } from './result-shape'
 import { tieredRead } from './tiered-read'
 
@@ -42,6 +33,8 @@ interface Versions extends Snapshot {
 class QueryEntry implements EntryKind<Versions> {
   readonly text: string
   private names: readonly string[] | undefined
+  /** Set for a read that lists rows by key (`ListedRows`): what its fine entries depend on besides their rows. */
+  private fine: FineList | undefined
   /** The predicate schemes the read names (`[model, scheme]`): registered before its snapshot is used. */
   private schemes: ReadonlyArray<readonly [string, string]> = []
   private key: string | undefined
@@ -60,9 +53,10 @@ class QueryEntry implements EntryKind<Versions> {
   deps(): readonly string[] {
     if (this.names === undefined) {
       const given = this.call.deps
-      const found = given ? { names: given, schemes: [] } : memoised(this.engine, this.call, this.text)
+      const found: Dependencies = given ? { names: given, schemes: [] } : memoised(this.engine, this.call, this.text)
       this.names = found.names
       this.schemes = found.schemes
+      this.fine = found.fine
     }
     return this.names
   }
@@ -102,7 +96,9 @@ class QueryEntry implements EntryKind<Versions> {
   }
 
   isCurrent(entry: LocalEntry, snapshot: Versions): boolean {
-    return sameVersions(entry.versions, snapshot.versions)
+    if (sameNames(entry.deps, this.deps())) return sameVersions(entry.versions, snapshot.versions)
+    // A fine list entry: current while every name it holds has the version it was filled under.
+    return this.fine !== undefined && this.engine.versions.matches(entry.deps, entry.versions)
   }
 
   private get redisKey(): string {
@@ -124,11 +120,15 @@ class QueryEntry implements EntryKind<Versions> {
     const read = readEntry(
       engine,
       frame,
-      (entry) => entry.query === text && notOlder(entry.deps, entry.versions, deps, versions),
+      (entry) =>
+        entry.query === text &&
+        (notOlder(entry.deps, entry.versions, deps, versions) ||
+          (this.fine !== undefined && !sameNames(entry.deps, deps))),
       (value) => fitsOperation(call.operation, value),
     )
     if (!read) return undefined
     const { entry, value } = read
+    if (!sameNames(entry.deps, deps)) return this.fineFound(entry, value, deadline)
     // Filled under newer versions than this read knows: another instance saw a write whose bus message has not
     // reached us yet, or the entry was filled under a bad value. Only if Redis holds those versions does it answer.
     if (!sameVersions(entry.versions, versions) && !(await engine.versions.confirm(deps, entry.versions, deadline))) {
@@ -139,6 +139,29 @@ class QueryEntry implements EntryKind<Versions> {
     engine.local?.set(
       text,
       { value, encodedBytes: entry.value.byteLength, deps: shared, versions: entry.versions },
+      entry,
+    )
+    return { value, times: entry }
+  }
+
+  /**
+   * A fine list entry from Redis: it answers if it holds exactly the names its rows give this read, each at the
+   * version this process knows or, for those it does not, at the one Redis holds now.
+   */
+  private async fineFound(entry: StoredEntry, value: unknown, deadline: number): Promise<Found | undefined> {
+    const { engine } = this
+    const fine = this.fine as FineList
+    const names = fineNames(engine, fine, value)
+    if (!names || !sameNames(names, entry.deps)) return undefined
+    if (
+      !engine.versions.matches(names, entry.versions) &&
+      !(await engine.versions.confirm(names, entry.versions, deadline))
+    ) {
+      return undefined
+    }
+    engine.local?.set(
+      this.text,
+      { value, encodedBytes: entry.value.byteLength, deps: names, versions: entry.versions },
       entry,
     )
     return { value, times: entry }
@@ -178,6 +201,8 @@ class QueryEntry implements EntryKind<Versions> {
     // The caller gets Prisma's object and may mutate it: the local tier and followers get an independent copy.
     const master = copyResult(value)
     engine.local?.set(text, { value: master, encodedBytes: bytes.byteLength, deps, versions }, times)
+    const names = this.fine && !lease ? fineNames(engine, this.fine, value) : undefined
+    if (names) return this.storeFine(snapshot, names, master, bytes, times)
     const redis = engine.redis
     if (!redis) return { master, landed: undefined }
     // The Redis side goes out after the answer: its frame is made of the bytes taken above, not of the caller's
@@ -208,6 +233,46 @@ class QueryEntry implements EntryKind<Versions> {
     return { master, landed: redis.pipelines ? undefined : sent }
   }
 
+  /**
+   * Stores a fine list entry: under the versions of `names` (its rows' among them), read once the answer is known,
+   * if the read's own versions are still the snapshot's then. Any write that changed the answer after the SQL and
+   * was bumped before that read bumped one of the read's own names (every write to a row of the predicate bumps its
+   * predicate), so the fine entry is not made; one bumped after it bumps a name the fine entry holds. Without Redis
+   * the map is the truth and the check is made at once; with Redis, after the answer, in one atomic version read.
+   */
+  private storeFine(
+    snapshot: Versions,
+    names: string[],
+    master: unknown,
+    bytes: Uint8Array,
+    times: ReturnType<Engine['policies']['times']>,
+  ): Stored {
+    const { engine, text } = this
+    const deps = this.deps()
+    const keep = (versions: number[]) =>
+      engine.local?.set(text, { value: master, encodedBytes: bytes.byteLength, deps: names, versions }, times)
+    const redis = engine.redis
+    if (!redis) {
+      const versions = engine.versions.matches(deps, snapshot.versions) ? engine.versions.peek(names) : undefined
+      if (versions) keep(versions)
+      return { master, landed: undefined }
+    }
+    const landed = afterAnswer(async () => {
+      const own = new Set(deps)
+      const all = [...deps, ...names.filter((name) => !own.has(name))]
+      const read = await engine.versions.readNow(all, performance.now() + redis.timeoutMs)
+      if (!read || !sameVersions(read.slice(0, deps.length), snapshot.versions)) return
+      const at = new Map(all.map((name, i) => [name, read[i] as number]))
+      const versions = names.map((name) => at.get(name) as number)
+      keep(versions)
+      const frame = encodeEntry({ query: text, deps: names, versions, ...times, value: bytes })
+      if (frame.length > engine.maxEntryBytes + 1024) return engine.reporter.tooLarge(frame.length)
+      await redis.set(this.redisKey, frame, times.expiresAt - Date.now())
+    })
+    engine.inBackground(landed)
+    return { master, landed }
+  }
+
   answer(value: unknown, owned: boolean, notFound?: unknown): unknown {
     return answer(this.call, owned ? value : copyResult(value), notFound)
   }
@@ -220,59 +285,4 @@ function notOlder(entryDeps: string[], entryVersions: number[], deps: readonly s
     if (entryDeps[i] !== deps[i] || (entryVersions[i] as number) < (versions[i] as number)) return false
   }
   return true
-}
-
-type Dependencies = { names: string[]; schemes: Array<readonly [string, string]> }
-
-/** Dependencies by query text, per engine: a read's dependencies follow from its text (bounded; then it starts over). */
-const byText = new WeakMap<Engine, Map<string, Dependencies>>()
-const MAX_MEMOISED = 2_000
-
-function memoised(engine: Engine, call: ReadCall, text: string): Dependencies {
-  // A named entry's text does not hold its arguments.
-  if (call.query?.key !== undefined) return dependencies(engine, call)
-  let memo = byText.get(engine)
-  if (memo === undefined) {
-    memo = new Map<string, Dependencies>()
-    byText.set(engine, memo)
-  }
-  let found = memo.get(text)
-  if (found === undefined) {
-    if (memo.size >= MAX_MEMOISED) memo.clear()
-    found = dependencies(engine, call)
-    memo.set(text, found)
-  }
-  return found
-}
-
-/**
- * The version names a read depends on: each model it reads whole (`m:Model`), and for each predicate (precise
- * invalidation) the model's predicate epoch and registry version, the scheme's version and each value combination's.
- */
-function dependencies(engine: Engine, call: ReadCall): Dependencies {
-  const names = new Set<string>()
-  const schemes = new Map<string, readonly [string, string]>()
-  const { models, predicates } = engine.readsByPredicate(call.model)
-    ? readFootprint(engine.graph, call.model, call.args, (m) => engine.readsByPredicate(m), call.operation)
-    : { models: new Set(readDependencies(engine.graph, call.model, call.args)), predicates: [] }
-  const precise = new Set(predicates.map((p) => p.model))
-  // Models named by `dependsOn` are read whole; a model read by predicate is not also read whole.
-  for (const model of engine.policies.withSources([...models, ...precise])) {
-    if (models.has(model) || !precise.has(model)) names.add(engine.modelVersionName(model))
-  }
-  for (const { model, fields, tuples, members } of predicates) {
-    const scheme = fields.join(',')
-    schemes.set(`${model}|${scheme}`, [model, scheme])
-    names.add(predicatesVersionName(model)).add(registryVersionName(model)).add(schemeVersionName(model, scheme))
-    // A count sees rows enter and leave, a read of rows sees any change to them (membership included).
-    for (const tuple of tuples) {
-      names.add(
-        members
-          ? membershipVersionName(model, scheme, tuple.map(valueHash))
-          : predicateVersionNameOfValues(model, scheme, tuple),
-      )
-    }
-  }
-  if (call.query?.tags) for (const name of tagVersionNames(call.query.tags)) names.add(name)
-  return { names: [...names].sort(), schemes: [...schemes.values()] }
 }

@@ -87,3 +87,11 @@ export function freshness(times: { freshUntil: number; staleUntil: number } | un
   const now = Date.now()
   return now < times.freshUntil ? FRESH : now < times.staleUntil ? STALE : EXPIRED
 }
+
+/** Whether two sorted name lists are the same. */
+export function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  if (a === b) return true
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}

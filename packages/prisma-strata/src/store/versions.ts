@@ -203,6 +203,14 @@ export class Versions {
   private readonly reads: TurnBatch<Snapshot, Snapshotted>
 
   /**
+   * The versions Redis holds for `names` now, read in one atomic step whatever this process knows (kept as any
+   * version read is); undefined when Redis cannot answer.
+   */
+  async readNow(names: readonly string[], deadline: number): Promise<number[] | undefined> {
+    return (await this.read(names, [], deadline))?.values
+  }
+
+  /**
    * One readVersions call for every name (and entry) `requests` ask for, registering every scheme they carry; each
    * request gets its own slice. Identical entries of one turn are read once.
    */

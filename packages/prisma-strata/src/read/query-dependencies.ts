@@ -1,0 +1,122 @@
+/**
+ * The version names a query entry depends on, derived from the read (design invariant 3, docs/design.md): the models
+ * it reads whole, the predicates it reads by (precise invalidation), its tags; and for a list of rows by key, what
+ * its fine entries depend on besides their rows (`FineList`, `fineNames`). Memoised by query text.
+ */
+import type { Engine } from '../engine'
+import {
+  membershipVersionName,
+  predicatesVersionName,
+  predicateVersionNameOfValues,
+  registryVersionName,
+  schemeVersionName,
+  tagVersionNames,
+  valueHash,
+} from '../store/keys'
+import { readDependencies } from './dependencies'
+import { readFootprint, valueText } from './predicates'
+import type { ReadCall } from './read-call'
+
+export type Dependencies = { names: string[]; schemes: Array<readonly [string, string]>; fine?: FineList }
+
+/** What a fine list entry depends on besides its rows (see `ListedRows`). */
+export interface FineList {
+  /** The read's names, with its root predicate's membership versions instead of its contents', and the key scheme's. */
+  base: string[]
+  model: string
+  /** The primary key's fields, sorted: the key scheme. */
+  key: string[]
+  keyScheme: string
+}
+
+/**
+ * The names a fine list entry holding `value` depends on: the list's own and, for each row, the version of its key
+ * (a row's key predicate, bumped by every write to the row). Undefined when a row does not carry its key.
+ */
+export function fineNames(engine: Engine, fine: FineList, value: unknown): string[] | undefined {
+  const rows = Array.isArray(value) ? value : value === null ? [] : [value]
+  const info = engine.graph.models.get(fine.model)
+  if (!info) return undefined
+  const names = new Set(fine.base)
+  for (const row of rows) {
+    if (typeof row !== 'object' || row === null) return undefined
+    const texts: string[] = []
+    for (const field of fine.key) {
+      const text = valueText(info.types.get(field), (row as Record<string, unknown>)[field])
+      if (text === undefined || text === 'n') return undefined
+      texts.push(text)
+    }
+    names.add(predicateVersionNameOfValues(fine.model, fine.keyScheme, texts))
+  }
+  return [...names].sort()
+}
+
+/** Dependencies by query text, per engine: a read's dependencies follow from its text (bounded; then it starts over). */
+const byText = new WeakMap<Engine, Map<string, Dependencies>>()
+const MAX_MEMOISED = 2_000
+
+export function memoised(engine: Engine, call: ReadCall, text: string): Dependencies {
+  // A named entry's text does not hold its arguments.
+  if (call.query?.key !== undefined) return dependencies(engine, call)
+  let memo = byText.get(engine)
+  if (memo === undefined) {
+    memo = new Map<string, Dependencies>()
+    byText.set(engine, memo)
+  }
+  let found = memo.get(text)
+  if (found === undefined) {
+    if (memo.size >= MAX_MEMOISED) memo.clear()
+    found = dependencies(engine, call)
+    memo.set(text, found)
+  }
+  return found
+}
+
+/**
+ * The version names a read depends on: each model it reads whole (`m:Model`), and for each predicate (precise
+ * invalidation) the model's predicate epoch and registry version, the scheme's version and each value combination's.
+ */
+function dependencies(engine: Engine, call: ReadCall): Dependencies {
+  const names = new Set<string>()
+  const schemes = new Map<string, readonly [string, string]>()
+  const { models, predicates, rows } = engine.readsByPredicate(call.model)
+    ? readFootprint(engine.graph, call.model, call.args, (m) => engine.readsByPredicate(m), call.operation)
+    : { models: new Set(readDependencies(engine.graph, call.model, call.args)), predicates: [], rows: undefined }
+  /** The contents' versions of the listed predicate, and those other predicates name too. */
+  const listed = new Set<string>()
+  const alsoElsewhere = new Set<string>()
+  const precise = new Set(predicates.map((p) => p.model))
+  // Models named by `dependsOn` are read whole; a model read by predicate is not also read whole.
+  for (const model of engine.policies.withSources([...models, ...precise])) {
+    if (models.has(model) || !precise.has(model)) names.add(engine.modelVersionName(model))
+  }
+  for (const { model, fields, tuples, members } of predicates) {
+    const scheme = fields.join(',')
+    schemes.set(`${model}|${scheme}`, [model, scheme])
+    names.add(predicatesVersionName(model)).add(registryVersionName(model)).add(schemeVersionName(model, scheme))
+    // A count sees rows enter and leave, a read of rows sees any change to them (membership included).
+    for (const tuple of tuples) {
+      const name = members
+        ? membershipVersionName(model, scheme, tuple.map(valueHash))
+        : predicateVersionNameOfValues(model, scheme, tuple)
+      names.add(name)
+      if (rows?.predicate.tuples === tuples) listed.add(name)
+      else alsoElsewhere.add(name)
+    }
+  }
+  if (call.query?.tags) for (const name of tagVersionNames(call.query.tags)) names.add(name)
+  const found: Dependencies = { names: [...names].sort(), schemes: [...schemes.values()] }
+  if (rows) {
+    // The rows' key predicates are bumped by writes only once the key scheme is registered: before the SQL, with
+    // the read's own schemes.
+    const { model, fields, tuples } = rows.predicate
+    const key = [...rows.key].sort()
+    const keyScheme = key.join(',')
+    found.schemes.push([model, keyScheme])
+    const base = new Set(found.names.filter((name) => !listed.has(name) || alsoElsewhere.has(name)))
+    for (const tuple of tuples) base.add(membershipVersionName(model, fields.join(','), tuple.map(valueHash)))
+    base.add(schemeVersionName(model, keyScheme))
+    found.fine = { base: [...base], model, key, keyScheme }
+  }
+  return found
+}
