@@ -183,6 +183,8 @@ UPDATE "Item" SET "name" = ${name} WHERE "id" = ${id}`,
     providers: ['postgres'],
     forms: ['unsafe', 'tagged'],
     params: [],
+    // TRUNCATE locks its tables against readers until the transaction ends, as the cascading one does.
+    blocksReaders: true,
     sql: () => `TRUNCATE "Stamp", "Item"`,
     tagged: (c) => c.$executeRaw`TRUNCATE "Stamp", "Item"`,
   },
