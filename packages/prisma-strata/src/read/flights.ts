@@ -7,7 +7,7 @@
  * A flight's answer outlives it briefly: a read that began before the flight started, and was held up longer (its
  * turn's Redis call timed out later), still takes it, since its query was sent after that read began.
  */
-import { sameVersions } from './read-call'
+import { sameList } from './read-call'
 
 interface Flight<T> {
   promise: Promise<T>
@@ -77,7 +77,7 @@ export class Flights<T> {
     if (
       flight.started < began &&
       (flight.settled ||
-        (versions !== undefined && (flight.versions === undefined || !sameVersions(flight.versions, versions))))
+        (versions !== undefined && (flight.versions === undefined || !sameList(flight.versions, versions))))
     ) {
       return undefined
     }

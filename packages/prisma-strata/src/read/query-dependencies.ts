@@ -24,29 +24,28 @@ export interface FineList {
   /** The read's names, with its root predicate's membership versions instead of its contents', and the key scheme's. */
   base: string[]
   model: string
-  /** The primary key's fields, sorted: the key scheme. */
+  /** The primary key's fields, sorted (the key scheme), and their types. */
   key: string[]
-  keyScheme: string
+  types: Array<string | undefined>
 }
 
 /**
  * The names a fine list entry holding `value` depends on: the list's own and, for each row, the version of its key
  * (a row's key predicate, bumped by every write to the row). Undefined when a row does not carry its key.
  */
-export function fineNames(engine: Engine, fine: FineList, value: unknown): string[] | undefined {
+export function fineNames(fine: FineList, value: unknown): string[] | undefined {
   const rows = Array.isArray(value) ? value : value === null ? [] : [value]
-  const info = engine.graph.models.get(fine.model)
-  if (!info) return undefined
+  const scheme = fine.key.join(',')
   const names = new Set(fine.base)
   for (const row of rows) {
     if (typeof row !== 'object' || row === null) return undefined
     const texts: string[] = []
-    for (const field of fine.key) {
-      const text = valueText(info.types.get(field), (row as Record<string, unknown>)[field])
+    for (const [i, field] of fine.key.entries()) {
+      const text = valueText(fine.types[i], (row as Record<string, unknown>)[field])
       if (text === undefined || text === 'n') return undefined
       texts.push(text)
     }
-    names.add(predicateVersionNameOfValues(fine.model, fine.keyScheme, texts))
+    names.add(predicateVersionNameOfValues(fine.model, scheme, texts))
   }
   return [...names].sort()
 }
@@ -100,8 +99,7 @@ function dependencies(engine: Engine, call: ReadCall): Dependencies {
         ? membershipVersionName(model, scheme, tuple.map(valueHash))
         : predicateVersionNameOfValues(model, scheme, tuple)
       names.add(name)
-      if (rows?.predicate.tuples === tuples) listed.add(name)
-      else alsoElsewhere.add(name)
+      if (rows) (rows.predicate.tuples === tuples ? listed : alsoElsewhere).add(name)
     }
   }
   if (call.query?.tags) for (const name of tagVersionNames(call.query.tags)) names.add(name)
@@ -116,7 +114,8 @@ function dependencies(engine: Engine, call: ReadCall): Dependencies {
     const base = new Set(found.names.filter((name) => !listed.has(name) || alsoElsewhere.has(name)))
     for (const tuple of tuples) base.add(membershipVersionName(model, fields.join(','), tuple.map(valueHash)))
     base.add(schemeVersionName(model, keyScheme))
-    found.fine = { base: [...base], model, key, keyScheme }
+    const types = key.map((field) => engine.graph.models.get(model)?.types.get(field))
+    found.fine = { base: [...base], model, key, types }
   }
   return found
 }

@@ -4,6 +4,7 @@
  * if the text is the read's and the versions are the read's snapshot (or newer ones Redis confirms).
  */
 import type { Engine } from '../engine'
+import type { EntryTimes } from '../policy/policy'
 import { encodeEntry, encodeValue, type StoredEntry } from '../store/codec'
 import { registryVersionName } from '../store/keys'
 import type { LocalEntry } from '../store/local-tier'
@@ -15,7 +16,7 @@ import { copyResult } from './copy-result'
 import { readEntry } from './entry-frame'
 import type { EntryKind, Found, Snapshot, Stored } from './entry-kind'
 import { type Dependencies, type FineList, fineNames, memoised } from './query-dependencies'
-import { answer, queryText, type ReadCall, sameNames, sameVersions } from './read-call'
+import { answer, queryText, type ReadCall, sameList } from './read-call'
 import { fitsOperation } from './result-shape'
 import { tieredRead } from './tiered-read'
 
@@ -96,7 +97,7 @@ class QueryEntry implements EntryKind<Versions> {
   }
 
   isCurrent(entry: LocalEntry, snapshot: Versions): boolean {
-    if (sameNames(entry.deps, this.deps())) return sameVersions(entry.versions, snapshot.versions)
+    if (sameList(entry.deps, this.deps())) return sameList(entry.versions, snapshot.versions)
     // A fine list entry: current while every name it holds has the version it was filled under.
     return this.fine !== undefined && this.engine.versions.matches(entry.deps, entry.versions)
   }
@@ -116,22 +117,22 @@ class QueryEntry implements EntryKind<Versions> {
     const { engine, call, text } = this
     const deps = this.deps()
     const { versions } = snapshot
-    // Another query under a colliding hash, or an entry filled under older versions: not an answer.
-    const read = readEntry(
-      engine,
-      frame,
-      (entry) =>
-        entry.query === text &&
-        (notOlder(entry.deps, entry.versions, deps, versions) ||
-          (this.fine !== undefined && !sameNames(entry.deps, deps))),
-      (value) => fitsOperation(call.operation, value),
-    )
+    // Another query under a colliding hash, or an entry filled under older versions: not an answer. A fine list
+    // entry holds other names than the read's (checked against its rows below).
+    let fine = false
+    const accept = (entry: StoredEntry) => {
+      if (entry.query !== text) return false
+      if (notOlder(entry.deps, entry.versions, deps, versions)) return true
+      fine = this.fine !== undefined && !sameList(entry.deps, deps)
+      return fine
+    }
+    const read = readEntry(engine, frame, accept, (value) => fitsOperation(call.operation, value))
     if (!read) return undefined
     const { entry, value } = read
-    if (!sameNames(entry.deps, deps)) return this.fineFound(entry, value, deadline)
+    if (fine) return this.fineFound(entry, value, deadline)
     // Filled under newer versions than this read knows: another instance saw a write whose bus message has not
     // reached us yet, or the entry was filled under a bad value. Only if Redis holds those versions does it answer.
-    if (!sameVersions(entry.versions, versions) && !(await engine.versions.confirm(deps, entry.versions, deadline))) {
+    if (!sameList(entry.versions, versions) && !(await engine.versions.confirm(deps, entry.versions, deadline))) {
       return undefined
     }
     // The dependency list is never changed once made: entries of one query share it.
@@ -151,8 +152,8 @@ class QueryEntry implements EntryKind<Versions> {
   private async fineFound(entry: StoredEntry, value: unknown, deadline: number): Promise<Found | undefined> {
     const { engine } = this
     const fine = this.fine as FineList
-    const names = fineNames(engine, fine, value)
-    if (!names || !sameNames(names, entry.deps)) return undefined
+    const names = fineNames(fine, value)
+    if (!names || !sameList(names, entry.deps)) return undefined
     if (
       !engine.versions.matches(names, entry.versions) &&
       !(await engine.versions.confirm(names, entry.versions, deadline))
@@ -201,19 +202,13 @@ class QueryEntry implements EntryKind<Versions> {
     // The caller gets Prisma's object and may mutate it: the local tier and followers get an independent copy.
     const master = copyResult(value)
     engine.local?.set(text, { value: master, encodedBytes: bytes.byteLength, deps, versions }, times)
-    const names = this.fine && !lease ? fineNames(engine, this.fine, value) : undefined
+    const names = this.fine && !lease ? fineNames(this.fine, value) : undefined
     if (names) return this.storeFine(snapshot, names, master, bytes, times)
     const redis = engine.redis
     if (!redis) return { master, landed: undefined }
     // The Redis side goes out after the answer: its frame is made of the bytes taken above, not of the caller's
     // object; the flight covers identical reads until it has landed (tiered-read.ts).
-    const makeFrame = () => {
-      const frame = encodeEntry({ query: text, deps, versions, ...times, value: bytes })
-      // The frame carries the query text too: one no instance could read back is not worth writing.
-      if (frame.length <= engine.maxEntryBytes + 1024) return { value: frame, ttlMs: times.expiresAt - Date.now() }
-      engine.reporter.tooLarge(frame.length)
-      return undefined
-    }
+    const makeFrame = () => this.frame(deps, versions, bytes, times)
     const leases = engine.leases
     if (lease && leases) {
       const landed = afterAnswer(async () => {
@@ -245,32 +240,45 @@ class QueryEntry implements EntryKind<Versions> {
     names: string[],
     master: unknown,
     bytes: Uint8Array,
-    times: ReturnType<Engine['policies']['times']>,
+    times: EntryTimes,
   ): Stored {
     const { engine, text } = this
     const deps = this.deps()
-    const keep = (versions: number[]) =>
+    const keepLocally = (versions: number[]) =>
       engine.local?.set(text, { value: master, encodedBytes: bytes.byteLength, deps: names, versions }, times)
     const redis = engine.redis
     if (!redis) {
       const versions = engine.versions.matches(deps, snapshot.versions) ? engine.versions.peek(names) : undefined
-      if (versions) keep(versions)
+      if (versions) keepLocally(versions)
       return { master, landed: undefined }
     }
     const landed = afterAnswer(async () => {
       const own = new Set(deps)
       const all = [...deps, ...names.filter((name) => !own.has(name))]
       const read = await engine.versions.readNow(all, performance.now() + redis.timeoutMs)
-      if (!read || !sameVersions(read.slice(0, deps.length), snapshot.versions)) return
+      if (!read || !sameList(read.slice(0, deps.length), snapshot.versions)) return
       const at = new Map(all.map((name, i) => [name, read[i] as number]))
       const versions = names.map((name) => at.get(name) as number)
-      keep(versions)
-      const frame = encodeEntry({ query: text, deps: names, versions, ...times, value: bytes })
-      if (frame.length > engine.maxEntryBytes + 1024) return engine.reporter.tooLarge(frame.length)
-      await redis.set(this.redisKey, frame, times.expiresAt - Date.now())
+      keepLocally(versions)
+      const made = this.frame(names, versions, bytes, times)
+      if (made) await redis.set(this.redisKey, made.value, made.ttlMs)
     })
     engine.inBackground(landed)
     return { master, landed }
+  }
+
+  /** The Redis frame of an entry, or undefined when it is too large to be worth writing. */
+  private frame(
+    deps: string[],
+    versions: number[],
+    bytes: Uint8Array,
+    times: EntryTimes,
+  ): { value: Buffer; ttlMs: number } | undefined {
+    const frame = encodeEntry({ query: this.text, deps, versions, ...times, value: bytes })
+    // The frame carries the query text too: one no instance could read back is not worth writing.
+    if (frame.length <= this.engine.maxEntryBytes + 1024) return { value: frame, ttlMs: times.expiresAt - Date.now() }
+    this.engine.reporter.tooLarge(frame.length)
+    return undefined
   }
 
   answer(value: unknown, owned: boolean, notFound?: unknown): unknown {

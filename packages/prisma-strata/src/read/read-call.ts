@@ -71,7 +71,9 @@ export function answer(call: ReadCall, value: unknown, notFound?: unknown): unkn
   return value
 }
 
-export function sameVersions(a: readonly number[], b: readonly number[]): boolean {
+/** Whether two lists hold the same items in the same order (versions of a snapshot, sorted version names). */
+export function sameList<T>(a: readonly T[], b: readonly T[]): boolean {
+  if (a === b) return true
   if (a.length !== b.length) return false
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
   return true
@@ -86,12 +88,4 @@ export function freshness(times: { freshUntil: number; staleUntil: number } | un
   if (times === undefined) return FRESH
   const now = Date.now()
   return now < times.freshUntil ? FRESH : now < times.staleUntil ? STALE : EXPIRED
-}
-
-/** Whether two sorted name lists are the same. */
-export function sameNames(a: readonly string[], b: readonly string[]): boolean {
-  if (a === b) return true
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
-  return true
 }
