@@ -55,11 +55,13 @@ describe('replies, bus messages and failed bumps out of order', () => {
 
   it('a bump heard on the bus before the reply of a read Redis answered just before it: the reply does not undo it', async () => {
     const { post, list, oracle } = await authorWithPost()
-    // An entry of the author's posts in Redis, filled before the write.
-    expect((await s.prisma.post.findMany(list))[0]?.title).toBe('before')
+    // An entry of the author's posts in Redis, filled before the write (waited for in running time).
     const entries = async () => (await s.redis?.keys(`${s.prefix}:e:Post:*`))?.length ?? 0
-    for (let i = 0; i < 200 && (await entries()) < seq; i++) await sleep(10)
-    expect(await entries(), 'the fill reached Redis').toBe(seq)
+    const before = await entries()
+    expect((await s.prisma.post.findMany(list))[0]?.title).toBe('before')
+    const filled = clock.now() + 10_000
+    while ((await entries()) === before && clock.now() < filled) await sleep(10)
+    expect(await entries(), 'the fill reached Redis').toBe(before + 1)
 
     // An instance that never read the author's posts, its commands through the proxy. Its first read of them asks
     // Redis for their versions (and the entry) in one script call; Redis answers, and the proxy keeps the reply.
