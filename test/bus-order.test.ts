@@ -26,6 +26,7 @@ describe('replies, bus messages and failed bumps out of order', () => {
     proxy = await faultProxy(Number(new URL(await redisUrl()).port))
   })
   afterEach(() => {
+    proxy.sends = undefined
     hold = undefined
     proxy.holds = undefined
     proxy.watch = undefined
@@ -163,5 +164,54 @@ describe('replies, bus messages and failed bumps out of order', () => {
     } finally {
       bus.disconnect()
     }
+  })
+
+  /** Whether a row entry of Post is in Redis. */
+  async function rowStored() {
+    for (const key of (await s.redis?.keys(`${s.prefix}:r:Post:*`)) ?? [])
+      if (await s.redis?.hexists(key, 'd')) return true
+    return false
+  }
+
+  it("a read begun after the process's own write does not share a flight whose snapshot was taken before it", async () => {
+    const { author, post } = await authorWithPost()
+    const byId = { where: { id: post.id } }
+    const oracle = async () => (await s.raw.post.findUnique(byId))?.title
+    const writeThrough = { models: { Post: { strategy: 'write-through' } } } as const
+    // The row's entry in Redis, filled by another instance before the write (waited for in running time).
+    const filler = await s.instance(writeThrough)
+    expect((await filler.post.findUnique(byId))?.title).toBe('before')
+    const filled = clock.now() + 10_000
+    while (!(await rowStored()) && clock.now() < filled) await sleep(10)
+    expect(await rowStored(), "the row's entry reached Redis").toBe(true)
+
+    // An instance whose commands go through the proxy, which has written (its bump script is loaded) but never
+    // read Post: its first read of the row asks Redis for Post's versions, and the proxy keeps the reply.
+    const writer = await s.instance({ ...writeThrough, redis: proxy.url, redisTimeout: 60_000 })
+    await writer.user.update({ where: { id: author.id }, data: { email: author.email } })
+    proxy.stalled = 0
+    proxy.stalls = /evalsha/i
+    const first = writer.post.findUnique(byId).then((p) => p)
+    await until(() => proxy.stalled > 0, "the first read's versions were read by Redis, the reply kept")
+    // The same instance writes the row in raw SQL: the statement commits, and its bump runs in Redis after that
+    // read (its reply kept behind the read's).
+    const stalled = proxy.stalled
+    const write = writer.$executeRaw`UPDATE "Post" SET "title" = 'after' WHERE "id" = ${post.id}`.then((n) => n)
+    await until(() => proxy.stalled > stalled, 'the bump ran in Redis, its reply kept')
+    // Both replies arrive, in order: the first read, with Post's versions from before the write, asks for its
+    // row's entry (that reply kept) while the write returns.
+    proxy.sent = 0
+    proxy.sends = /:r:Post:/
+    proxy.release()
+    proxy.stalls = /evalsha/i
+    await write
+    // A read begun after the write returned, whose row read goes out behind the first one's: when the first read
+    // has its entry (current under its versions, from before the write), this one is waiting for the same row.
+    const second = writer.post.findUnique(byId).then((p) => p)
+    await until(() => proxy.sent >= 2, 'both reads asked Redis for the row')
+    proxy.sends = undefined
+    proxy.release()
+    expect((await second)?.title, 'read after its own write').toBe(await oracle())
+    expect(['before', 'after']).toContain((await first)?.title) // ran alongside the write
   })
 })

@@ -3,7 +3,7 @@
 // is set, with every socket left open (a partition or a half-open connection: nothing closes, nothing arrives);
 // `holds` drops the client's commands that match it (a command the server never answers), `stalls` keeps the
 // server's replies on a connection once the client sent a command that matches it, until `release()` (a reply on
-// its way while other connections go on), `watch` counts the server's chunks that match it, and `cut()` closes every
+// its way while other connections go on), `watch` counts the server's chunks that match it, `sends` the client's, and `cut()` closes every
 // connection (the client reconnects).
 import { connect, createServer, type Socket } from 'node:net'
 
@@ -26,6 +26,9 @@ export interface FaultProxy {
   /** The server's chunks that match this (to any client) are counted in `watched` as they are forwarded. */
   watch: RegExp | undefined
   watched: number
+  /** The client's chunks that match this are counted in `sent` as they are forwarded (or kept from the server). */
+  sends: RegExp | undefined
+  sent: number
   /** Closes every connection open now. */
   cut(): void
   close(): Promise<void>
@@ -53,6 +56,7 @@ export async function faultProxy(port: number, { delayMs = 0 } = {}): Promise<Fa
         state.held++
         return
       }
+      if (state.sends?.test(text)) state.sent++
       if (!kept && state.stalls?.test(text)) {
         const replies: Buffer[] = []
         kept = replies
@@ -90,6 +94,8 @@ export async function faultProxy(port: number, { delayMs = 0 } = {}): Promise<Fa
     },
     watch: undefined,
     watched: 0,
+    sends: undefined,
+    sent: 0,
     cut: () => {
       for (const socket of sockets) socket.destroy()
     },

@@ -1,23 +1,34 @@
 /**
  * Single flight: identical reads under way in this process share one Redis lookup and one database query, whether
  * Redis answered their snapshot, or was slow, or down. Read-your-writes still holds: a read never joins a flight
- * started before this process's latest write to one of its dependencies, and every write stamps what it bumps. So
+ * whose read began before this process's latest write to one of its dependencies, and every write stamps what it
+ * bumps. So
  * does every write heard of on the bus: a read without versions (Redis gave none) may join a flight under way, and
  * must not get the answer of a query sent before a write this process already knew of.
- * A flight's answer outlives it briefly: a read that began before the flight started, and was held up longer (its
- * turn's Redis call timed out later), still takes it, since its query was sent after that read began.
+ * A flight is dated by when its read began, not when the flight started: between the two the read takes its
+ * snapshot (one or two Redis round trips), and a write of this process can return meanwhile. The flight may then
+ * answer from an entry current under versions from before that write, and a read begun after the write must not
+ * share it. A flight's answer outlives it briefly: a read that began before the flight's read, and was held up
+ * longer (its turn's Redis call timed out later), still takes it, since the flight's snapshot and query were both
+ * made after that read began.
  */
 import { sameList } from './read-call'
 
+/** When a read began (`performance.now()`), and the count of writes stamped by then. */
+export interface Began {
+  at: number
+  writes: number
+}
+
 interface Flight<T> {
   promise: Promise<T>
-  /** The write count when the flight started: writes stamped later were not seen by its query. */
+  /** The write count when the flight's read began: writes stamped later may not be seen by its answer. */
   since: number
-  /** When it started (`performance.now()`): its query is sent later still. */
-  started: number
+  /** When the flight's read began: its snapshot and query were made later. */
+  began: number
   /** The snapshot it was started under, or undefined when Redis did not give one. */
   versions: readonly number[] | undefined
-  /** Answered: only reads begun before it started may still take its answer. */
+  /** Answered: only reads begun before its read began may still take its answer. */
   settled: boolean
   /** When it was answered (`performance.now()`): its answer is kept `keepMs` after that. */
   settledAt: number
@@ -47,7 +58,7 @@ export class Flights<T> {
   ) {}
 
   /**
-   * This process's write to `names` has returned, or it heard of another's: flights started before it no longer
+   * This process's write to `names` has returned, or it heard of another's: flights whose read began before it no longer
    * answer reads of them.
    */
   wrote(names: Iterable<string>): void {
@@ -56,17 +67,22 @@ export class Flights<T> {
     if (this.stamps.size > MAX_STAMPS) this.forget()
   }
 
+  /** Marks a read beginning, before its snapshot: what `join` and `start` date it by. */
+  begin(): Began {
+    return { at: performance.now(), writes: this.writes }
+  }
+
   /**
-   * The flight a read of `key` (depending on `deps`, begun at `began`) may share: one started since the read
-   * began (its query is then as recent as the read's own would be, even if answered already), or one under way
-   * under the same versions, or under way at all when Redis gave the read no versions. Never one started before
-   * this process's last write to `deps`.
+   * The flight a read of `key` (depending on `deps`, begun at `began`) may share: one whose read began since (its
+   * snapshot and query are then as recent as the read's own would be, even if answered already), or one under way
+   * under the same versions, or under way at all when Redis gave the read no versions. Never one whose read began
+   * before this process's last write to `deps`.
    */
   join(
     key: string,
     deps: readonly string[],
     versions: readonly number[] | undefined,
-    began: number,
+    began: Began,
   ): Promise<T> | undefined {
     const flight = this.byKey.get(key)
     if (flight === undefined) return undefined
@@ -75,7 +91,7 @@ export class Flights<T> {
       return undefined
     }
     if (
-      flight.started < began &&
+      flight.began < began.at &&
       (flight.settled ||
         (versions !== undefined && (flight.versions === undefined || !sameList(flight.versions, versions))))
     ) {
@@ -85,13 +101,13 @@ export class Flights<T> {
     return flight.promise
   }
 
-  /** Makes `work` the flight of `key`: identical reads may join it (see `join`). */
-  start(key: string, versions: readonly number[] | undefined, work: Promise<T>): Promise<T> {
+  /** Makes `work`, of a read begun at `began`, the flight of `key`: identical reads may join it (see `join`). */
+  start(key: string, versions: readonly number[] | undefined, work: Promise<T>, began: Began): Promise<T> {
     const now = performance.now()
     const flight: Flight<T> = {
       promise: work,
-      since: this.writes,
-      started: now,
+      since: began.writes,
+      began: began.at,
       versions,
       settled: false,
       settledAt: 0,

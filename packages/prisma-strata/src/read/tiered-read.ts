@@ -49,7 +49,8 @@ function localHit<S extends Snapshot>(engine: Engine, kind: EntryKind<S>, local:
 }
 
 async function slowRead<S extends Snapshot>(engine: Engine, kind: EntryKind<S>): Promise<unknown> {
-  const started = performance.now()
+  const began = engine.flights.begin()
+  const started = began.at
   // One Redis budget for the whole read, however many commands it takes.
   const budget = { deadline: started + (engine.redis?.timeoutMs ?? 0) }
   const snapshot = await kind.snapshot(budget)
@@ -63,7 +64,7 @@ async function slowRead<S extends Snapshot>(engine: Engine, kind: EntryKind<S>):
       grace = { value: local.value, tier: 'local' }
     }
   }
-  const waiting = engine.flights.join(kind.flightKey, kind.deps(), snapshot?.stamp, started)
+  const waiting = engine.flights.join(kind.flightKey, kind.deps(), snapshot?.stamp, began)
   if (waiting) {
     // The same query already on its way to Redis or the database.
     const outcome = await waiting
@@ -72,7 +73,7 @@ async function slowRead<S extends Snapshot>(engine: Engine, kind: EntryKind<S>):
   }
   const work =
     snapshot === undefined ? uncached(engine, kind) : lookupOrFill(engine, kind, snapshot, grace, budget.deadline)
-  const outcome = await engine.flights.start(kind.flightKey, snapshot?.stamp, work)
+  const outcome = await engine.flights.start(kind.flightKey, snapshot?.stamp, work, began)
   counted(engine, kind, outcome, started)
   return outcome.queried
     ? kind.answer(outcome.queried.value, true, outcome.notFound)
