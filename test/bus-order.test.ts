@@ -198,18 +198,19 @@ describe('replies, bus messages and failed bumps out of order', () => {
     const stalled = proxy.stalled
     const write = writer.$executeRaw`UPDATE "Post" SET "title" = 'after' WHERE "id" = ${post.id}`.then((n) => n)
     await until(() => proxy.stalled > stalled, 'the bump ran in Redis, its reply kept')
-    // Both replies arrive, in order: the first read, with Post's versions from before the write, asks for its
-    // row's entry (that reply kept) while the write returns.
+    // The versions reply arrives: the first read, with Post's versions from before the write, asks Redis for its
+    // row's entry (that reply kept, behind the bump's).
     proxy.sent = 0
     proxy.sends = /:r:Post:/
-    proxy.release()
-    proxy.stalls = /evalsha/i
+    proxy.releaseSome()
+    await until(() => proxy.sent === 1, 'the first read asked Redis for the row')
+    // The bump's reply arrives (and any before the row's): the write returns. A read begun then asks Redis for the
+    // same row; only when its request is out does the first read get its entry (current under its versions, from
+    // before the write).
+    proxy.releaseSome(/row\|Post\|/)
     await write
-    // A read begun after the write returned, whose row read goes out behind the first one's: when the first read
-    // has its entry (current under its versions, from before the write), this one is waiting for the same row.
     const second = writer.post.findUnique(byId).then((p) => p)
-    await until(() => proxy.sent >= 2, 'both reads asked Redis for the row')
-    proxy.sends = undefined
+    await until(() => proxy.sent === 2, 'the second read asked Redis for the row')
     proxy.release()
     expect((await second)?.title, 'read after its own write').toBe(await oracle())
     expect(['before', 'after']).toContain((await first)?.title) // ran alongside the write

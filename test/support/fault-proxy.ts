@@ -3,7 +3,7 @@
 // is set, with every socket left open (a partition or a half-open connection: nothing closes, nothing arrives);
 // `holds` drops the client's commands that match it (a command the server never answers), `stalls` keeps the
 // server's replies on a connection once the client sent a command that matches it, until `release()` (a reply on
-// its way while other connections go on), `watch` counts the server's chunks that match it, `sends` the client's, and `cut()` closes every
+// its way while other connections go on; `releaseSome` lets part of them through), `watch` counts the server's chunks that match it, `sends` the client's, and `cut()` closes every
 // connection (the client reconnects).
 import { connect, createServer, type Socket } from 'node:net'
 
@@ -23,6 +23,11 @@ export interface FaultProxy {
   stalled: number
   /** Sends the replies `stalls` kept, in order, and lets them through again. */
   release(): void
+  /**
+   * Sends, on each connection, the chunks `stalls` kept before the first that matches `until` (all of them when
+   * none does; only the first when `until` is not given), and keeps the rest and what comes after.
+   */
+  releaseSome(until?: RegExp): void
   /** The server's chunks that match this (to any client) are counted in `watched` as they are forwarded. */
   watch: RegExp | undefined
   watched: number
@@ -37,6 +42,7 @@ export interface FaultProxy {
 export async function faultProxy(port: number, { delayMs = 0 } = {}): Promise<FaultProxy> {
   const sockets = new Set<Socket>()
   const releases: Array<() => void> = []
+  const stalledConnections: Array<{ replies: Buffer[]; client: Socket }> = []
   const forward = (chunk: Buffer, to: Socket) => {
     if (state.frozen) return
     if (delayMs === 0) to.write(chunk)
@@ -60,9 +66,10 @@ export async function faultProxy(port: number, { delayMs = 0 } = {}): Promise<Fa
       if (!kept && state.stalls?.test(text)) {
         const replies: Buffer[] = []
         kept = replies
+        stalledConnections.push({ replies, client })
         releases.push(() => {
           kept = undefined
-          for (const reply of replies) forward(reply, client)
+          for (const reply of replies.splice(0)) forward(reply, client)
         })
       }
       forward(chunk, upstream)
@@ -90,7 +97,15 @@ export async function faultProxy(port: number, { delayMs = 0 } = {}): Promise<Fa
     stalled: 0,
     release: () => {
       state.stalls = undefined
+      stalledConnections.splice(0)
       for (const release of releases.splice(0)) release()
+    },
+    releaseSome: (until) => {
+      for (const { replies, client } of stalledConnections) {
+        let count = until ? replies.findIndex((reply) => until.test(reply.toString('latin1'))) : 1
+        if (count < 0) count = replies.length
+        for (const reply of replies.splice(0, count)) forward(reply, client)
+      }
     },
     watch: undefined,
     watched: 0,
