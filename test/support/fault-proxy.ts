@@ -3,8 +3,8 @@
 // is set, with every socket left open (a partition or a half-open connection: nothing closes, nothing arrives);
 // `holds` drops the client's commands that match it (a command the server never answers), `stalls` keeps the
 // server's replies on a connection once the client sent a command that matches it, until `release()` (a reply on
-// its way while other connections go on; `releaseSome` lets part of them through), `watch` counts the server's chunks that match it, `sends` the client's, and `cut()` closes every
-// connection (the client reconnects).
+// its way while other connections go on; `releaseSome` lets part of them through), `watch` counts the server's
+// chunks that match it, `sends` the client's, and `cut()` closes every connection (the client reconnects).
 import { connect, createServer, type Socket } from 'node:net'
 
 export interface FaultProxy {
