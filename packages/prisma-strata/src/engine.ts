@@ -261,6 +261,7 @@ export class Engine {
     this.versions.unsettle(name)
     const version = await this.rows.bump(model, idText, name, ttlMs)
     if (version !== undefined) this.versions.apply([name], [version])
+    this.flights.wrote([name]) // again once done, as `bump` does
     return version
   }
 
@@ -293,12 +294,17 @@ export class Engine {
    * `onInvalidate`.
    */
   async bump(requested: readonly string[]): Promise<void> {
-    // Before any await: a read started once this write has returned must not share a query sent before it. (Every
-    // predicate entry of a model depends on its predicate epoch.)
-    this.flights.wrote(requested.map((name) => rowRequestEpoch(name) ?? name))
+    // A read begun once this write has returned must not share a flight begun before: stamped now, and again
+    // when the bump is done. A flight begun while the bump is on its way may still hold versions from before the
+    // write (a row request does not make this process forget the predicates it bumps; a version reply Redis made
+    // before the bump can be learned meanwhile), and if the bump fails, reads after the write get no versions
+    // and would share any flight not stamped out. (Every predicate entry of a model depends on its predicate epoch.)
+    const stamped = requested.map((name) => rowRequestEpoch(name) ?? name)
+    this.flights.wrote(stamped)
     // Without Redis, row requests are expanded here against this process's registry; with it, by the bump script.
     const names = this.redis ? requested : requested.flatMap((name) => this.schemes.expand(name))
     await this.versions.bump(names)
+    this.flights.wrote(stamped)
     if (this.reporter.wantsInvalidations && names.length > 0) {
       const models = names.filter((n) => n.startsWith('m:')).map((n) => n.slice(2))
       this.reporter.invalidated({ models, tags: names.filter((n) => n.startsWith('t:')).length })

@@ -2,7 +2,7 @@
  * Single flight: identical reads under way in this process share one Redis lookup and one database query, whether
  * Redis answered their snapshot, or was slow, or down. Read-your-writes still holds: a read never joins a flight
  * whose read began before this process's latest write to one of its dependencies, and every write stamps what it
- * bumps. So
+ * bumps (when its bump starts, and again when it is done: see `Engine.bump`). So
  * does every write heard of on the bus: a read without versions (Redis gave none) may join a flight under way, and
  * must not get the answer of a query sent before a write this process already knew of.
  * A flight is dated by when its read began, not when the flight started: between the two the read takes its
