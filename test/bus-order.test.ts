@@ -187,7 +187,8 @@ describe('replies, bus messages and failed bumps out of order', () => {
 
     // An instance whose commands go through the proxy, which has written (its bump script is loaded) but never
     // read Post: its first read of the row asks Redis for Post's versions, and the proxy keeps the reply.
-    const writer = await s.instance({ ...writeThrough, redis: proxy.url, redisTimeout: 60_000 })
+    // (Trusting what it knows throughout: see the staleness bound in flights-owed.test.ts.)
+    const writer = await s.instance({ ...writeThrough, redis: proxy.url, redisTimeout: 60_000, staleness: 600_000 })
     await writer.user.update({ where: { id: author.id }, data: { email: author.email } })
     proxy.stalled = 0
     proxy.stalls = /evalsha/i
@@ -206,11 +207,15 @@ describe('replies, bus messages and failed bumps out of order', () => {
     await until(() => proxy.sent === 1, 'the first read asked Redis for the row')
     // The bump's reply arrives (and any before the row's): the write returns. A read begun then asks Redis for the
     // same row; only when its request is out does the first read get its entry (current under its versions, from
-    // before the write).
+    // before the write), and begin its flight.
     proxy.releaseSome(/row\|Post\|/)
     await write
+    // (Its first request may be for versions rather than the row: an instance that has not heard its own beat for
+    // a while, on a loaded machine, asks Redis for them.)
+    proxy.sent = 0
+    proxy.sends = /evalsha/i
     const second = writer.post.findUnique(byId).then((p) => p)
-    await until(() => proxy.sent === 2, 'the second read asked Redis for the row')
+    await until(() => proxy.sent > 0, 'the second read asked Redis')
     proxy.release()
     expect((await second)?.title, 'read after its own write').toBe(await oracle())
     expect(['before', 'after']).toContain((await first)?.title) // ran alongside the write
