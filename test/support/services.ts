@@ -353,19 +353,6 @@ function track(child: ChildProcess, dir: string, exitSignal: NodeJS.Signals): Ru
   return entry
 }
 
-function redisPing(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const socket = connect({ host: '127.0.0.1', port }, () => socket.write('PING\r\n'))
-    socket.setTimeout(1000, () => socket.destroy())
-    socket.on('data', (data) => {
-      socket.destroy()
-      done(data.toString().startsWith('+PONG'))
-    })
-    socket.on('error', () => done(false))
-    socket.on('close', () => done(false))
-  })
-}
-
 /**
  * A private redis-server on a free port that keeps nothing on disk, for tests that need their own server (killing,
  * pausing, filling or flushing it). `args` come last, so they override ours; pass `['--port', n]` to restart on a
@@ -376,19 +363,42 @@ export async function startRedisServer(opts: { args?: string[] } = {}): Promise<
   if (!bin) throw new Error('redis-server is not on PATH (Debian/Ubuntu: apt-get install redis-server)')
   const extra = opts.args ?? []
   const portArg = extra.indexOf('--port')
-  const port = portArg >= 0 ? Number(extra[portArg + 1]) : await freePort()
-  const dir = mkdtempSync(join(tmpdir(), 'strata-redis-'))
-  const nothingOnDisk = ['--save', '', '--appendonly', 'no', '--dir', dir]
-  const args = ['--port', String(port), '--bind', '127.0.0.1', ...nothingOnDisk, ...extra]
-  const { child, logFile } = spawnServer(bin, args, dir, 'SIGTERM')
-  const server = track(child, dir, 'SIGTERM')
-  try {
-    await waitUntil(`redis-server on port ${port}`, child, logFile, () => redisPing(port), 10_000)
-  } catch (error) {
-    await server.stop()
-    throw error
+  // A free port can be taken by another test run's server between our probe and its bind: then ours exits and
+  // theirs would answer (once, a replica of theirs, so this run's writes failed READONLY). A server is ours only if
+  // it reports our child's process id; on a port we picked, a taken one is tried again with another.
+  for (let attempt = 1; ; attempt++) {
+    const port = portArg >= 0 ? Number(extra[portArg + 1]) : await freePort()
+    const dir = mkdtempSync(join(tmpdir(), 'strata-redis-'))
+    const nothingOnDisk = ['--save', '', '--appendonly', 'no', '--dir', dir]
+    const args = ['--port', String(port), '--bind', '127.0.0.1', ...nothingOnDisk, ...extra]
+    const { child, logFile } = spawnServer(bin, args, dir, 'SIGTERM')
+    const server = track(child, dir, 'SIGTERM')
+    try {
+      await waitUntil(`redis-server on port ${port}`, child, logFile, () => redisOf(port, child.pid), 10_000)
+      return { url: `redis://127.0.0.1:${port}`, port, pid: child.pid as number, stop: () => server.stop() }
+    } catch (error) {
+      await server.stop()
+      if (portArg >= 0 || attempt >= 3) throw error
+    }
   }
-  return { url: `redis://127.0.0.1:${port}`, port, pid: child.pid as number, stop: () => server.stop() }
+}
+
+/** Whether the Redis server on `port` is the process `pid` (`INFO server` says which process answers). */
+function redisOf(port: number, pid: number | undefined): Promise<boolean> {
+  return new Promise((done) => {
+    let text = ''
+    const socket = connect({ host: '127.0.0.1', port }, () => socket.write('INFO server\r\n'))
+    socket.setTimeout(1000, () => socket.destroy())
+    socket.on('data', (data) => {
+      text += data.toString()
+      const id = /process_id:(\d+)/.exec(text)
+      if (!id) return
+      socket.destroy()
+      done(Number(id[1]) === pid)
+    })
+    socket.on('error', () => done(false))
+    socket.on('close', () => done(false))
+  })
 }
 
 /** initdb/postgres: on PATH (Homebrew, Arch, Fedora) or Debian's versioned directories, newest first. */
