@@ -457,8 +457,9 @@ export async function startPostgresServer(opts: { settings?: string[] } = {}): P
     const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1000 })
     try {
       await client.connect()
-      await client.query('SELECT 1')
-      return true
+      // Ours, not another test run's server that took the port first (see startRedisServer).
+      const { rows } = await client.query('SHOW data_directory')
+      return rows[0]?.data_directory === data
     } catch {
       return false
     } finally {
