@@ -2,9 +2,9 @@
  * Single flight: identical reads under way in this process share one Redis lookup and one database query, whether
  * Redis answered their snapshot, or was slow, or down. Read-your-writes still holds: a read never joins a flight
  * whose read began before this process's latest write to one of its dependencies, and every write stamps what it
- * bumps (when its bump starts, and again when it is done: see `Engine.bump`). So
- * does every write heard of on the bus: a read without versions (Redis gave none) may join a flight under way, and
- * must not get the answer of a query sent before a write this process already knew of.
+ * bumps (when its bump starts, and again when it is done: see `Engine.bump`). So does every write heard of on the
+ * bus: a read without versions (Redis gave none) may join a flight under way, and must not get the answer of a
+ * query sent before a write this process already knew of.
  * A flight is dated by when its read began, not when the flight started: between the two the read takes its
  * snapshot (one or two Redis round trips), and a write of this process can return meanwhile. The flight may then
  * answer from an entry current under versions from before that write, and a read begun after the write must not
@@ -58,8 +58,8 @@ export class Flights<T> {
   ) {}
 
   /**
-   * This process's write to `names` has returned, or it heard of another's: flights whose read began before it no longer
-   * answer reads of them.
+   * This process's write to `names` has returned (or is bumping them), or it heard of another's: flights whose
+   * read began before no longer answer reads of them.
    */
   wrote(names: Iterable<string>): void {
     const stamp = ++this.writes
