@@ -101,6 +101,7 @@ export function strataMetrics(options: StrataMetricsOptions = {}) {
     ['fills_total', 'Entries written after a miss.', 'fills'],
     ['invalidations_total', 'Versions bumped (one per model or tag).', 'invalidations'],
     ['refreshes_total', 'Background refreshes of stale entries (stale-while-revalidate).', 'refreshes'],
+    ['refills_total', 'Background fills after a write overtook a fill.', 'refills'],
     [
       'lease_waits_out_total',
       "Misses that waited all of lease.wait for another instance's fill, then queried the database.",

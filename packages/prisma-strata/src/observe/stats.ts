@@ -42,6 +42,8 @@ export interface StatsSnapshot extends ModelCounters {
   puts: number
   /** Background refreshes of stale entries started (stale-while-revalidate). */
   refreshes: number
+  /** Background fills started because a write overtook a fill (its entry could never be served): see `refill`. */
+  refills: number
   /**
    * Misses that waited all of `lease.wait` for another instance's fill (leases) and then queried the database
    * themselves: a holder slower than the wait. Many of them mean the wait is shorter than the query.
@@ -83,6 +85,7 @@ export class Stats {
   fills = 0
   puts = 0
   refreshes = 0
+  refills = 0
   leaseWaitsOut = 0
   invalidations = 0
   readonly errors: Record<string, number> = {}
@@ -125,6 +128,7 @@ export class Stats {
       fills: this.fills,
       puts: this.puts,
       refreshes: this.refreshes,
+      refills: this.refills,
       leaseWaitsOut: this.leaseWaitsOut,
       invalidations: this.invalidations,
       errors: { ...this.errors },
@@ -139,6 +143,7 @@ export class Stats {
     this.fills = 0
     this.puts = 0
     this.refreshes = 0
+    this.refills = 0
     this.leaseWaitsOut = 0
     this.invalidations = 0
     for (const key of Object.keys(this.errors)) delete this.errors[key]

@@ -84,6 +84,11 @@ export interface EntryKind<S extends Snapshot> {
    */
   store(snapshot: S, value: unknown, lease: string | undefined): Stored
   /**
+   * Whether a write this process knows of has moved a version of `snapshot` on since it was taken: a fill under
+   * it is never served. Kinds that cannot tell leave it out.
+   */
+  overtaken?(snapshot: S): boolean
+  /**
    * The caller's answer from `value`: `owned` when no one else holds it (Prisma's own result, for the read that
    * queried); `notFound`, Prisma's error for an `*OrThrow` read of no row.
    */

@@ -37,11 +37,14 @@ export interface Footprint {
  * A read that lists the rows of exactly `predicate` (its `where` is nothing else), ordered by the primary key `key`.
  * Its answer changes only when a row enters or leaves the predicate, a row it shows changes, or a key moves: it can
  * depend on the predicate's membership, the key scheme and the versions of the rows it shows instead of every row
- * of the predicate (fine list entries, query-entry.ts).
+ * of the predicate (fine list entries, query-entry.ts). Without `skip`, a row leaving changes the answer only if the
+ * answer shows it, and then that row's own version is bumped: such a list depends on rows arriving, not leaving.
  */
 export interface ListedRows {
   predicate: Predicate
   key: string[]
+  /** The read skips rows: one leaving before its window shifts the rows it shows (it depends on leaving too). */
+  skips: boolean
 }
 
 /** Beyond this many value combinations, `in` lists are dropped from a predicate (a wider one is still implied). */
@@ -221,7 +224,7 @@ function listedRows(
   const { select, omit } = args
   if (isObject(select) && !key.every((f) => select[f] === true)) return undefined
   if (isObject(omit) && key.some((f) => omit[f])) return undefined
-  return { predicate, key }
+  return { predicate, key, skips: args.skip !== undefined && args.skip !== 0 }
 }
 
 /** The scalar fields an `orderBy` sorts by, each `'asc'` or `'desc'`; undefined for any other ordering. */

@@ -5,6 +5,7 @@
  */
 import type { Engine } from '../engine'
 import {
+  arrivalsVersionName,
   membershipVersionName,
   predicatesVersionName,
   predicateVersionNameOfValues,
@@ -21,7 +22,10 @@ export type Dependencies = { names: string[]; schemes: Array<readonly [string, s
 
 /** What a fine list entry depends on besides its rows (see `ListedRows`). */
 export interface FineList {
-  /** The read's names, with its root predicate's membership versions instead of its contents', and the key scheme's. */
+  /**
+   * The read's names, with its root predicate's arrivals versions (membership versions, if it skips rows) instead
+   * of its contents', and the key scheme's.
+   */
   base: string[]
   model: string
   /** The primary key's fields, sorted (the key scheme), and their types. */
@@ -112,7 +116,8 @@ function dependencies(engine: Engine, call: ReadCall): Dependencies {
     const keyScheme = key.join(',')
     found.schemes.push([model, keyScheme])
     const base = new Set(found.names.filter((name) => !listed.has(name) || alsoElsewhere.has(name)))
-    for (const tuple of tuples) base.add(membershipVersionName(model, fields.join(','), tuple.map(valueHash)))
+    const moves = rows.skips ? membershipVersionName : arrivalsVersionName
+    for (const tuple of tuples) base.add(moves(model, fields.join(','), tuple.map(valueHash)))
     base.add(schemeVersionName(model, keyScheme))
     const types = key.map((field) => engine.graph.models.get(model)?.types.get(field))
     found.fine = { base: [...base], model, key, types }

@@ -168,6 +168,11 @@ class QueryEntry implements EntryKind<Versions> {
     return { value, times: entry }
   }
 
+  overtaken(snapshot: Versions): boolean {
+    // A `$cache.wrap` loader is the app's own function: it is not run again without a caller (tiered-read's refill).
+    return this.call.operation !== 'wrap' && this.engine.versions.movedOn(this.deps(), snapshot.versions)
+  }
+
   /** Reads the entry again: a frame the snapshot brought predates the fill being waited for. */
   probe(snapshot: Versions, deadline: number): Promise<Found | undefined> {
     return this.lookup({ ...snapshot, frame: undefined }, deadline)

@@ -148,7 +148,10 @@ async function fill<S extends Snapshot>(
     return { master: grace.value, tier: grace.tier, stale: true }
   }
   const { master, landed } = kind.store(snapshot, result.value, lease)
-  if (master !== undefined) engine.stats.fills++
+  if (master !== undefined) {
+    engine.stats.fills++
+    if (kind.overtaken?.(snapshot)) refill(engine, kind)
+  }
   // Followers of the flight share the answer even when it could not be cached.
   return {
     master: master === undefined ? copyResult(result.value) : master,
@@ -206,6 +209,30 @@ function counted<S extends Snapshot>(engine: Engine, kind: EntryKind<S>, outcome
   engine.reporter.hit(
     tier === 'redis' && started !== undefined ? { ...event, durationMs: performance.now() - started } : event,
   )
+}
+
+/**
+ * A fill a write overtook (a write this process knows of moved a version of its snapshot on during the query) is
+ * stored under versions no read asks for again: the next identical read would miss too, and on a hot entry that is
+ * read while it is written to, every read under way at a write would. So it fills again at once, in the background,
+ * under a snapshot taken now, as a flight identical reads join (dated by when its snapshot began, like any read):
+ * one query instead of the next reader's miss. Once per entry at a time, with refreshes; a refill a write overtakes
+ * in turn is not refilled while it runs.
+ */
+function refill<S extends Snapshot>(engine: Engine, kind: EntryKind<S>): void {
+  engine.refreshes.once(kind.text, async () => {
+    const began = engine.flights.begin()
+    const budget = { deadline: began.at + (engine.redis?.timeoutMs ?? 0) }
+    const snapshot = await kind.snapshot(budget)
+    if (snapshot === undefined) return
+    // Filled already, or being filled under a snapshot as recent: nothing to do.
+    const local = engine.local?.get(kind.text)
+    if (local !== undefined && kind.isCurrent(local, snapshot)) return
+    if (engine.flights.join(kind.flightKey, kind.deps(), snapshot.stamp, began)) return
+    engine.stats.refills++
+    const work = lookupOrFill(engine, kind, snapshot, undefined, budget.deadline)
+    await engine.flights.start(kind.flightKey, snapshot.stamp, work, began)
+  })
 }
 
 /**

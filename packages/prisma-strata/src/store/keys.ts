@@ -97,6 +97,16 @@ export function membershipVersionName(model: string, scheme: string, hashes: rea
   return `c:${model}:${digest('sha1', `${scheme}|${hashes.join(',')}`, 'hex')}`
 }
 
+/**
+ * The arrivals version of a predicate: bumped when a row may enter it (a create, an upsert, a move in, a change from
+ * the stream), not when one is only known to leave it (a delete, a move out). A list that shows its rows by key and
+ * depends on each row it shows depends on this one instead of the membership version: a row that leaves it either
+ * was shown (its own version is bumped) or was not (the list is the same). See `ListedRows`.
+ */
+export function arrivalsVersionName(model: string, scheme: string, hashes: readonly string[]): string {
+  return `a:${model}:${digest('sha1', `${scheme}|${hashes.join(',')}`, 'hex')}`
+}
+
 export interface KeySpace {
   version(name: string): string
   /** Which server run issued the versions (its run id) and the lowest version valid in it; in the versions' slot. */

@@ -16,11 +16,15 @@ export interface RowRequest {
   hashes: string
   /**
    * '1' when the row is known to stay in every predicate whose fields the write did not change (an update): the
-   * membership versions of those predicates, which counts depend on, are left alone. Otherwise (a create, a delete,
-   * an upsert, a change from the stream, a request from before this field) the row may have entered or left them.
+   * membership versions of those predicates, which counts depend on, are left alone. 'l' when the row is known only
+   * to leave the predicates its values match (a delete, a move's old values): their membership versions are bumped,
+   * their arrivals versions are not. Otherwise (a create, an upsert, a move's new values, a change from the stream, a
+   * request from before this field) the row may have entered or left them: both are bumped.
    */
-  kept: string
+  kept: Kept
 }
+
+export type Kept = '1' | 'l' | ''
 
 export function rowRequest(request: RowRequest): string {
   return `q:${request.model}|${request.changed}|${request.fields}|${request.hashes}|${request.kept}`
@@ -33,7 +37,7 @@ export function isRowRequest(name: string): boolean {
 export function parseRowRequest(name: string): RowRequest | undefined {
   if (!isRowRequest(name)) return undefined
   const [model = '', changed = '', fields = '', hashes = '', kept = ''] = name.slice(2).split('|')
-  return { model, changed, fields, hashes, kept: kept === '1' ? '1' : '' }
+  return { model, changed, fields, hashes, kept: kept === '1' || kept === 'l' ? kept : '' }
 }
 
 /** The version every predicate entry of the request's model depends on (`e:Model`); undefined for a plain name. */

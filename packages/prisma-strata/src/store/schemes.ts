@@ -11,7 +11,7 @@
  * again whenever the registry version it snapshots is not the one it registered under.
  * Without Redis the registry is this process's, and writes expand their rows against it.
  */
-import { membershipVersionName, predicateVersionName, schemeVersionName } from './keys'
+import { arrivalsVersionName, membershipVersionName, predicateVersionName, schemeVersionName } from './keys'
 import { parseRowRequest } from './row-request'
 
 export class Schemes {
@@ -68,6 +68,7 @@ export class Schemes {
       else {
         names.push(predicateVersionName(request.model, scheme, parts))
         if (request.kept !== '1') names.push(membershipVersionName(request.model, scheme, parts))
+        if (request.kept === '') names.push(arrivalsVersionName(request.model, scheme, parts))
       }
     }
     return names

@@ -139,10 +139,10 @@ return out`
  * registry and its registry version. ARGV[1]: bus channel, ARGV[2]: origin id, ARGV[3]: ms a version key outlives
  * its last use, ARGV[4]: n, ARGV[5]: the version key prefix, ARGV[6..n+5]: the version names, then five per row
  * request: model, the fields the write changed without knowing their old values, the row's fields and the hashes
- * of their values (comma-separated), and '1' when the row stayed in the predicates of its unchanged fields. Sets
- * each version to max(its value + 1, TIME in µs); for each row request, bumps every registered scheme's predicate
- * of that row, and its membership version unless the row stayed (or the scheme's own version when the write
- * changed one of its fields). Read together with the registry, in one script: a scheme registered before this runs is bumped,
+ * of their values (comma-separated), and '1' when the row stayed in the predicates of its unchanged fields ('l'
+ * when it only left them). Sets each version to max(its value + 1, TIME in µs); for each row request, bumps every
+ * registered scheme's predicate of that row, its membership version unless the row stayed and its arrivals version
+ * unless it stayed or only left (or the scheme's own version when the write changed one of its fields). Read together with the registry, in one script: a scheme registered before this runs is bumped,
  * and a read that registers one after runs its query after the write. Publishes "origin name version ..." and
  * returns the n new values, then name, version pairs for the rest.
  */
@@ -182,7 +182,8 @@ for a = n + 6, #ARGV, 5 do
         if not name then
           local digest = redis.sha1hex(scheme .. '|' .. table.concat(parts, ','))
           names = { 'p:' .. model .. ':' .. digest }
-          if kept ~= '1' then names[2] = 'c:' .. model .. ':' .. digest end
+          if kept ~= '1' then names[#names + 1] = 'c:' .. model .. ':' .. digest end
+          if kept == '' then names[#names + 1] = 'a:' .. model .. ':' .. digest end
         end
         for _, each in ipairs(names) do
           if not done[each] then

@@ -120,6 +120,15 @@ export class Versions {
     return true
   }
 
+  /** Whether this process knows of a write after `versions` to one of `deps` (its own, or one heard on the bus). */
+  movedOn(deps: readonly string[], versions: readonly number[]): boolean {
+    for (let i = 0; i < deps.length; i++) {
+      const known = this.known.get(deps[i] as string)
+      if (known !== undefined && known > (versions[i] as number)) return true
+    }
+    return false
+  }
+
   private current(name: string): number | undefined {
     const v = this.known.get(name)
     if (v !== undefined || this.redis) return v

@@ -16,7 +16,7 @@ import { AfterWriteError } from '../errors'
 import { valueText } from '../read/predicates'
 import type { ModelInfo } from '../schema/model-graph'
 import { predicatesVersionName, valueHash } from '../store/keys'
-import { rowRequest } from '../store/row-request'
+import { type Kept, rowRequest } from '../store/row-request'
 import type { WriteEffect } from './affected-models'
 import { updateMovingKeys } from './moved-keys'
 import { withFields, withoutFields } from './selected-fields'
@@ -94,11 +94,12 @@ export function rowRequestsOf(
   }
   for (const field of Object.keys(old ?? {})) changed.delete(field)
   // An update keeps its row where its unchanged fields put it; an upsert may have created it, and a moved key
-  // takes it out of one predicate into another, unless it was set to the value it held (then it did not move).
+  // takes it out of one predicate into another, unless it was set to the value it held (then it did not move). A
+  // delete's row, and a moved row as it was, only leave the predicates they match.
   const moved = old !== undefined && !sameKeys(info, row, old)
-  const kept = operation === 'update' && !moved ? '1' : ''
+  const kept: Kept = operation === 'update' && !moved ? '1' : operation === 'delete' ? 'l' : ''
   const requests = [requestOf(info, row, changed, kept)]
-  if (moved) requests.push(requestOf(info, { ...row, ...old }, changed, kept))
+  if (moved) requests.push(requestOf(info, { ...row, ...old }, changed, 'l'))
   return requests
 }
 
@@ -111,7 +112,7 @@ function sameKeys(info: ModelInfo, row: Args, old: Args): boolean {
   })
 }
 
-function requestOf(info: ModelInfo, row: Args, changed: Set<string>, kept: string): string {
+function requestOf(info: ModelInfo, row: Args, changed: Set<string>, kept: Kept): string {
   const fields: string[] = []
   const hashes: string[] = []
   for (const field of info.exact) {
