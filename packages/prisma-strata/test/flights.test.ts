@@ -39,6 +39,22 @@ describe('Flights', () => {
     expect(flights.join('q', ['m:Post'], undefined, flights.begin())).toBe(next)
   })
 
+  it('shares a flight begun before a write with a read under the same versions (they hold the write), not without', () => {
+    const flights = new Flights<Outcome>(200)
+    const work = new Promise<Outcome>(() => {})
+    flights.start('q', [1, 7], work, flights.begin())
+    // A row request of another author's post stamps the model's predicate epoch, which every predicate read names.
+    flights.wrote(['e:Post'])
+    const after = flights.begin()
+    expect(flights.join('q', ['e:Post', 'p:Post:a'], [1, 7], after)).toBe(work)
+    expect(flights.join('q', ['e:Post', 'p:Post:a'], [1, 8], after)).toBeUndefined() // the write moved a version
+    expect(flights.join('q', ['e:Post', 'p:Post:a'], undefined, after)).toBeUndefined() // no versions: the stamp
+    const blind = new Promise<Outcome>(() => {})
+    flights.start('r', undefined, blind, at(flights, -1))
+    flights.wrote(['e:Post'])
+    expect(flights.join('r', ['e:Post'], [1], flights.begin())).toBeUndefined() // a flight without versions
+  })
+
   it('dates a flight by when its read began: one started after a write, from a snapshot taken before it, is not shared', () => {
     const flights = new Flights<Outcome>(200)
     // A read begins and takes its snapshot; meanwhile the process writes, and a read begins after the write returned.

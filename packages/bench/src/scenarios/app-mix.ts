@@ -57,7 +57,13 @@ export function runAppMix(options: BenchOptions) {
       console.log(`skipped app-mix: ${services.skipped}`)
       return { skipped: services.skipped }
     }
-    const { list, notes } = await openAppContenders(services, options.postgresUrl as string, o, defer)
+    const opened = await openAppContenders(services, options.postgresUrl as string, o, defer)
+    // `--only`: uncached Prisma always runs (the ratios and the ideal come from it).
+    const { only } = options
+    const list = opened.list.filter(
+      (c) => only.length === 0 || c.key === 'prisma' || only.some((k) => c.key.includes(k)),
+    )
+    const notes = opened.notes
     for (const note of notes) console.log(note)
 
     const perRound = Math.ceil(o.ops / o.rounds)
@@ -101,7 +107,15 @@ export function runAppMix(options: BenchOptions) {
     process.stderr.write('\n')
     // Counters and SQL of the timed rounds only: the check's reads come after.
     const counted = new Map(
-      list.map((c) => [c.key, { counters: c.counters?.(), byKind: c.kindCounters?.(), sql: c.sql.count() }]),
+      list.map((c) => [
+        c.key,
+        {
+          counters: c.counters?.(),
+          byKind: c.kindCounters?.(),
+          sql: c.sql.count(),
+          refills: c.strata?.stats().refills,
+        },
+      ]),
     )
 
     // Writes have stopped: after the bus had time to deliver, every cache must answer what the database holds.
@@ -112,11 +126,14 @@ export function runAppMix(options: BenchOptions) {
     const rows: AppMixRow[] = []
     for (const c of list) {
       const s = of(c.key)
-      const { counters, byKind, sql } = counted.get(c.key) as {
+      const { counters, byKind, sql, refills } = counted.get(c.key) as {
         counters: AppMixRow['counters']
         byKind: AppMixRow['byKind']
         sql: number
+        refills: number | undefined
       }
+      // Queries a cache sends with no read waiting (in its SQL per operation): fills again after a write overtook one.
+      if (refills !== undefined) console.log(`${c.label}: ${refills} refills in the timed rounds`)
       const cached = counters ? counters.hits + counters.misses : 0
       const check = c.key === 'prisma' ? undefined : await checkReads(c, reads)
       if (check) {

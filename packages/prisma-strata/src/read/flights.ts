@@ -1,7 +1,8 @@
 /**
  * Single flight: identical reads under way in this process share one Redis lookup and one database query, whether
  * Redis answered their snapshot, or was slow, or down. Read-your-writes still holds: a read never joins a flight
- * whose read began before this process's latest write to one of its dependencies, and every write stamps what it
+ * whose read began before this process's latest write to one of its dependencies, unless the flight's snapshot
+ * holds the same versions as the read's (then it holds that write too: see `join`), and every write stamps what it
  * bumps (when its bump starts, and again when it is done: see `Engine.bump`). So does every write heard of on the
  * bus: a read without versions (Redis gave none) may join a flight under way, and must not get the answer of a
  * query sent before a write this process already knew of.
@@ -76,7 +77,14 @@ export class Flights<T> {
    * The flight a read of `key` (depending on `deps`, begun at `began`) may share: one whose read began since (its
    * snapshot and query are then as recent as the read's own would be, even if answered already), or one under way
    * under the same versions, or under way at all when Redis gave the read no versions. Never one whose read began
-   * before this process's last write to `deps`.
+   * before this process's last write to `deps`, unless both hold the same versions: a read's versions hold every
+   * write of this process that returned before it began (the write's bump applied them; a bump that failed leaves
+   * the read without versions, see `Versions.snapshotWith`), and a write whose row matched a predicate of `deps`
+   * but did not bump it ran its script before that predicate's scheme was registered, that is before the flight's
+   * snapshot. So a flight under those versions took its snapshot after every such write's bump, and its query ran
+   * after the write committed. Stamps name predicate epochs for row requests (which predicates a row request bumps
+   * is known only once its script ran), which would otherwise keep identical reads of a hot predicate from sharing
+   * a query whenever any row of the model is written meanwhile.
    */
   join(
     key: string,
@@ -90,13 +98,11 @@ export class Flights<T> {
       this.byKey.delete(key)
       return undefined
     }
-    if (
-      flight.began < began.at &&
-      (flight.settled ||
-        (versions !== undefined && (flight.versions === undefined || !sameList(flight.versions, versions))))
-    ) {
-      return undefined
-    }
+    const same = versions !== undefined && flight.versions !== undefined && sameList(flight.versions, versions)
+    if (flight.began < began.at && (flight.settled || (versions !== undefined && !same))) return undefined
+    // Under the same versions, the flight's snapshot already holds every write this process knows of to `deps`
+    // (see `join`'s note): only a read without versions, or one sharing a flight without, needs the stamps.
+    if (same) return flight.promise
     for (const name of deps) if ((this.stamps.get(name) ?? 0) > flight.since) return undefined
     return flight.promise
   }
