@@ -46,6 +46,27 @@ describe.each(matrix)('swr, grace and single flight: $provider / $tiers', (c) =>
     expect(s.prisma.$cache.stats().stale).toBeGreaterThanOrEqual(100)
   })
 
+  it("a refresh queries the read's arguments as they were: a caller reusing its object after the answer", async () => {
+    const other = (await s.raw.post.create({ data: { title: 'other', views: 41 } })).id
+    const where = { title: 'hot' }
+    const args = { where, cache: { ttl: 0.2, swr: 30 } }
+    await s.prisma.post.findFirst(args)
+    await sleep(250) // past the TTL, inside swr
+    await s.prisma.post.findFirst(args) // stale: answers at once, starts the refresh
+    // The app reuses its object for another query: with Redis, before the refresh (which takes a snapshot first)
+    // has sent its query.
+    where.title = 'other'
+    const hot = { where: { title: 'hot' }, cache: { ttl: 0.2, swr: 30 } }
+    const expected = await s.raw.post.findFirst({ where: { title: 'hot' } })
+    await vi.waitFor(async () => expect(s.prisma.$cache.stats().refreshes).toBeGreaterThan(0))
+    // Whatever the refresh stored under the entry of `title: 'hot'` is that query's answer.
+    for (let i = 0; i < 3; i++) {
+      expect((await s.prisma.post.findFirst(hot))?.id).toBe(expected?.id)
+      await sleep(20)
+    }
+    await s.raw.post.delete({ where: { id: other } })
+  })
+
   it('an entry made stale by a write is never served, swr or not', async () => {
     const args = { where: { title: 'hot' }, cache: { ttl: 0.2, swr: 30 } }
     await s.prisma.post.findFirst(args)

@@ -89,6 +89,11 @@ export interface EntryKind<S extends Snapshot> {
    */
   overtaken?(snapshot: S): boolean
   /**
+   * The same entry for a query sent after the caller has its answer (a refill, a refresh), with the caller's
+   * arguments copied now (`ReadCall.detached`). Called while the caller still waits for its answer.
+   */
+  detached(): EntryKind<S>
+  /**
    * The caller's answer from `value`: `owned` when no one else holds it (Prisma's own result, for the read that
    * queried); `notFound`, Prisma's error for an `*OrThrow` read of no row.
    */

@@ -13,6 +13,7 @@ import type { QueryCacheOptions } from '../options'
 import type { EffectivePolicy } from '../policy/policy'
 import { pointRead } from '../write-through/point-read'
 import type { ComputedFields } from './computed-fields'
+import { copyResult } from './copy-result'
 import { withRelationMethods } from './fluent-class'
 import { cachedRead } from './query-entry'
 import type { ReadCall } from './read-call'
@@ -98,9 +99,19 @@ export class LazyRead implements ReadCall, PromiseLike<unknown> {
   }
 
   execute(): PromiseLike<unknown> {
-    const result = (this.delegate[this.operation] as (args?: unknown) => PrismaPromiseLike)(this.args)
+    return this.executeWith(this.args)
+  }
+
+  private executeWith(args: Args | undefined): PromiseLike<unknown> {
+    const result = (this.delegate[this.operation] as (args?: unknown) => PrismaPromiseLike)(args)
     const computed = this.computed
-    return computed ? result.then((value) => computed.strip(value, this.model, this.args)) : result
+    return computed ? result.then((value) => computed.strip(value, this.model, args)) : result
+  }
+
+  detached(): ReadCall {
+    const args = copyResult(this.args)
+    const { model, operation, query, partition, policy, deps } = this
+    return { model, operation, args, query, partition, policy, deps, execute: () => this.executeWith(args) }
   }
 
   private run(): Promise<unknown> {

@@ -168,6 +168,10 @@ class QueryEntry implements EntryKind<Versions> {
     return { value, times: entry }
   }
 
+  detached(): QueryEntry {
+    return this.call.detached ? new QueryEntry(this.engine, this.call.detached()) : this
+  }
+
   overtaken(snapshot: Versions): boolean {
     // A `$cache.wrap` loader is the app's own function: it is not run again without a caller (tiered-read's refill).
     return this.call.operation !== 'wrap' && this.engine.versions.movedOn(this.deps(), snapshot.versions)

@@ -25,6 +25,12 @@ export interface ReadCall {
   deps?: string[]
   /** Sends the query to Prisma (the database), or runs the loader of `$cache.wrap`. */
   execute(): PromiseLike<unknown>
+  /**
+   * The same read with its arguments copied now, for a query sent after the caller has its answer (a refill, a
+   * refresh): by then the caller owns its arguments again, and may have changed them (a paging loop moving `skip`).
+   * Absent when the read has no arguments of the caller's to copy.
+   */
+  detached?(): ReadCall
 }
 
 export const orThrow = (operation: string) => operation.endsWith('OrThrow')

@@ -219,8 +219,10 @@ function counted<S extends Snapshot>(engine: Engine, kind: EntryKind<S>, outcome
  * one query instead of the next reader's miss. Once per entry at a time, with refreshes; a refill a write overtakes
  * in turn is not refilled while it runs.
  */
-function refill<S extends Snapshot>(engine: Engine, kind: EntryKind<S>): void {
-  engine.refreshes.once(kind.text, async () => {
+function refill<S extends Snapshot>(engine: Engine, read: EntryKind<S>): void {
+  engine.refreshes.once(read.text, async () => {
+    // Taken before the caller has its answer: it may change its arguments once it has.
+    const kind = read.detached()
     const began = engine.flights.begin()
     const budget = { deadline: began.at + (engine.redis?.timeoutMs ?? 0) }
     const snapshot = await kind.snapshot(budget)
@@ -240,8 +242,10 @@ function refill<S extends Snapshot>(engine: Engine, kind: EntryKind<S>): void {
  * refresh in the background, once per entry in this process and, with leases, once across instances. A refresh
  * that fails leaves the stale entry in place (it may then be served within `grace`); its error is reported.
  */
-function refresh<S extends Snapshot>(engine: Engine, kind: EntryKind<S>): void {
-  engine.refreshes.once(kind.text, async () => {
+function refresh<S extends Snapshot>(engine: Engine, read: EntryKind<S>): void {
+  engine.refreshes.once(read.text, async () => {
+    // Taken before the caller has its answer: it may change its arguments once it has.
+    const kind = read.detached()
     const snapshot = await kind.snapshot({ deadline: performance.now() + (engine.redis?.timeoutMs ?? 0) })
     if (snapshot === undefined) return
     let lease: string | undefined

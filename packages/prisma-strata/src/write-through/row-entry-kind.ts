@@ -40,6 +40,10 @@ export class RowEntry implements EntryKind<RowSnapshot> {
     this.flightKey = `${slot.text}|${target.uniqueText ?? ''}`
   }
 
+  detached(): RowEntry {
+    return this.call.detached ? new RowEntry(this.engine, this.call.detached(), this.slot, this.target) : this
+  }
+
   /** The names a write to which ends this process's sharing of older reads of the row. */
   deps(): readonly string[] {
     return [this.engine.modelVersionName(this.slot.model), rowsVersionName(this.slot.model), this.slot.rowName]
