@@ -144,21 +144,34 @@ return out`
  * registered scheme's predicate of that row, its membership version unless the row stayed and its arrivals version
  * unless it stayed or only left (or the scheme's own version when the write changed one of its fields). Read together with the registry, in one script: a scheme registered before this runs is bumped,
  * and a read that registers one after runs its query after the write. Publishes "origin name version ..." and
- * returns the n new values, then name, version pairs for the rest.
+ * returns the n new values, then name, version pairs for the rest, then '#' and the registry version of each row
+ * request's model as it was read (a registry lost and recreated by another instance moved it: the writer must
+ * learn that before its write returns, or it would take its schemes for registered).
  */
 export const bumpVersions = `${common}${bumping}
 local time = now()
 local ttl = tonumber(ARGV[3])
-local seed = math.max(time, floor(KEYS[1], ttl, time))
+local low = floor(KEYS[1], ttl, time)
+local seed = math.max(time, low)
 local n = tonumber(ARGV[4])
 local out = {}
 for i = 1, n do out[i] = bump(KEYS[i + 1], ARGV[i + 5], seed, ttl) end
 local plain = #bumped
 local done = {}
+local registries = {}
 local k = n + 2
 for a = n + 6, #ARGV, 5 do
   local model, changed, fields, hashes, kept = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
   if registry(KEYS[k], KEYS[k + 1], model, seed, ttl) then
+    -- The registry version this bump was computed under: the writer learns a registry another instance recreated.
+    local g = valid(redis.pcall('GET', KEYS[k + 1]), low, seed + ${AHEAD})
+    if g then
+      outlive(KEYS[k + 1], ttl)
+      registries[#registries + 1] = 'g:' .. model
+      registries[#registries + 1] = text(g)
+    else
+      bump(KEYS[k + 1], 'g:' .. model, seed, ttl)
+    end
     local isChanged, hashOf, order = {}, {}, {}
     for f in string.gmatch(changed, '[^,]+') do isChanged[f] = true end
     for f in string.gmatch(fields, '[^,]+') do order[#order + 1] = f end
@@ -200,6 +213,10 @@ local message = { ARGV[2] }
 for i = 1, #bumped do message[#message + 1] = bumped[i] end
 redis.call('PUBLISH', ARGV[1], table.concat(message, ' '))
 for i = plain + 1, #bumped do out[#out + 1] = bumped[i] end
+if #registries > 0 then
+  out[#out + 1] = '#'
+  for i = 1, #registries do out[#out + 1] = registries[i] end
+end
 return out`
 
 /**

@@ -461,15 +461,21 @@ export class Versions {
       keys.push(this.keys.schemes(request.model), this.keys.version(registryVersionName(request.model)))
       args.push(request.model, request.changed, request.fields, request.hashes, request.kept)
     }
+    const epoch = this.epoch
     const reply = await redis.script(bumpVersions, keys, args, { urgent })
     if (reply === FAILED || !Array.isArray(reply) || reply.length < plain.length) return false
     const bumped = [...plain]
     const versions = reply.slice(0, plain.length).map(Number)
-    for (let i = plain.length; i + 1 < reply.length; i += 2) {
+    const marker = reply.findIndex((item, i) => i >= plain.length && String(item) === '#')
+    const end = marker < 0 ? reply.length : marker
+    for (let i = plain.length; i + 1 < end; i += 2) {
       bumped.push(String(reply[i]))
       versions.push(Number(reply[i + 1]))
     }
     this.apply(bumped, versions)
+    // Registry versions read, not bumped: learned like a read's (the larger wins), never settling a dirty name.
+    if (marker >= 0)
+      for (let i = marker + 1; i + 1 < reply.length; i += 2) this.keep(String(reply[i]), Number(reply[i + 1]), epoch)
     return true
   }
 
