@@ -1,7 +1,7 @@
 // A row moved to another parent (a post to another author, `data: { authorId }`) bumps the predicates of its old
 // and new key only: the key's old value is read first and the update made conditional on it. Other authors' cached
-// lists and counts stay hits; if the key moves between that read and the update, the update still happens as
-// asked and every read stays equal to the database.
+// lists and counts stay hits; if the key moves between that read and the update, it is read again (a few times,
+// then the update happens as asked) and every read stays equal to the database.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { holdNextSelect } from './support/hold-statement.ts'
 import { matrix, type Setup, setupCase } from './support/matrix.ts'
@@ -57,6 +57,26 @@ describe.each(matrix)('precise moves: $provider / $tiers', (c) => {
     // The list's content changed (one statement); the count's membership did not (none), except on MySQL, where
     // the key's old value is not read and every author's reads go.
     expect(s.counting.count()).toBe(c.provider === 'mysql' ? 2 : 1)
+  })
+
+  it("a key another write moved between its read and the update is read again: a fourth author's reads stay hits", async () => {
+    const { a, b, third, post } = await authors()
+    const fourth = await s.raw.user.create({ data: { email: `mv-d${seq}@x`, name: 'd' } })
+    await s.raw.post.create({ data: { title: 'elsewhere', authorId: fourth.id } })
+    for (const id of [a.id, b.id, third.id, fourth.id]) await reads(cached(), id)
+    const held = holdNextSelect('Post')
+    hold = held.hook
+    const moving = s.prisma.post.update({ where: { id: post.id }, data: { authorId: b.id } }).then((r) => r)
+    await held.held // the old key (a) was read; now another move of this process takes the post to the third author
+    hold = undefined
+    await s.prisma.post.update({ where: { id: post.id }, data: { authorId: third.id } })
+    held.release()
+    expect((await moving).authorId).toBe(b.id)
+    s.counting.reset()
+    expect(await reads(cached(), fourth.id)).toEqual(await reads(s.raw, fourth.id))
+    // MySQL updates in several statements: the key's old value is not read, and a move bumps every author.
+    expect(s.counting.count()).toBe(c.provider === 'mysql' ? 2 : 0)
+    for (const id of [a.id, b.id, third.id]) expect(await reads(cached(), id)).toEqual(await reads(s.raw, id))
   })
 
   it('a key moved by another write between its read and the update leaves no stale read', async () => {

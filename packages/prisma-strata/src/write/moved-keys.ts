@@ -56,15 +56,23 @@ export async function updateMovingKeys(
   if (moved.length === 0) return { result: await params.query(sent), old: undefined }
   const where = sent.where as Args
   const select = Object.fromEntries(moved.map((f) => [f, true]))
-  const old = (await engine.loadRow(info.name, { where, select })) as Args | null
-  if (old === null) return { result: await params.query(sent), old: undefined }
   const and = Array.isArray(where.AND) ? where.AND : where.AND === undefined ? [] : [where.AND]
-  const guarded = { ...sent, where: { ...where, AND: [...and, ...moved.map((f) => ({ [f]: old[f] }))] } }
-  try {
-    return { result: await params.query(guarded), old }
-  } catch (error) {
-    // The key moved since it was read (or the row went): the update as asked, its old values unknown.
-    if (!isNotFoundError(error)) throw error
-    return { result: await params.query(sent), old: undefined }
+  // A key moved by another write between the read and the update is read again: the update as asked bumps the
+  // scheme whole, which makes every list and count of every parent stale (a hot row moved by two writes at once).
+  for (let attempt = 0; attempt < MOVE_ATTEMPTS; attempt++) {
+    const old = (await engine.loadRow(info.name, { where, select })) as Args | null
+    if (old === null) break
+    const guarded = { ...sent, where: { ...where, AND: [...and, ...moved.map((f) => ({ [f]: old[f] }))] } }
+    try {
+      return { result: await params.query(guarded), old }
+    } catch (error) {
+      // The key moved since it was read (or the row went).
+      if (!isNotFoundError(error)) throw error
+    }
   }
+  // The row is gone, or its key keeps moving: the update as asked, its old values unknown.
+  return { result: await params.query(sent), old: undefined }
 }
+
+/** Reads of the key's old value before an update runs as asked, its old values unknown. */
+const MOVE_ATTEMPTS = 3
