@@ -473,9 +473,18 @@ export class Versions {
       versions.push(Number(reply[i + 1]))
     }
     this.apply(bumped, versions)
-    // Registry versions read, not bumped: learned like a read's (the larger wins), never settling a dirty name.
-    if (marker >= 0)
-      for (let i = marker + 1; i + 1 < reply.length; i += 2) this.keep(String(reply[i]), Number(reply[i + 1]), epoch)
+    // Registry versions read, not bumped: learned like a read's (the larger wins), never settling a dirty name. One
+    // that cannot be learned now (a bump owed, trust or epoch moved meanwhile) is forgotten instead: an older one kept
+    // would let this process take its schemes for registered, and its reads after this write skip Redis.
+    if (marker >= 0) {
+      for (let i = marker + 1; i + 1 < reply.length; i += 2) {
+        const name = String(reply[i])
+        const version = Number(reply[i + 1])
+        this.keep(name, version, epoch)
+        const known = this.known.get(name)
+        if (known === undefined || known < version) this.known.delete(name)
+      }
+    }
     return true
   }
 
