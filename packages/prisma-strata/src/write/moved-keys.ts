@@ -43,7 +43,8 @@ function movedKeys(engine: Engine, info: ModelInfo, params: WriteParams, effect:
 
 /**
  * Runs the update in `sent`; returns its result and the old values of the keys it moved, or no old values when
- * they could not be known (the update then ran as asked).
+ * they could not be known (the update then ran as asked). `earlier`: key values read before those, which another
+ * write moved the row away from in between.
  */
 export async function updateMovingKeys(
   engine: Engine,
@@ -51,27 +52,30 @@ export async function updateMovingKeys(
   params: WriteParams,
   effect: WriteEffect,
   sent: Args,
-): Promise<{ result: unknown; old: Args | undefined }> {
+): Promise<{ result: unknown; old: Args | undefined; earlier: Args[] }> {
+  const earlier: Args[] = []
   const moved = movedKeys(engine, info, params, effect)
-  if (moved.length === 0) return { result: await params.query(sent), old: undefined }
+  if (moved.length === 0) return { result: await params.query(sent), old: undefined, earlier }
   const where = sent.where as Args
   const select = Object.fromEntries(moved.map((f) => [f, true]))
   const and = Array.isArray(where.AND) ? where.AND : where.AND === undefined ? [] : [where.AND]
   // A key moved by another write between the read and the update is read again: the update as asked bumps the
   // scheme whole, which makes every list and count of every parent stale (a hot row moved by two writes at once).
+  // The value it moved away from is bumped too: that write may have been made outside Prisma, bumping nothing.
   for (let attempt = 0; attempt < MOVE_ATTEMPTS; attempt++) {
     const old = (await engine.loadRow(info.name, { where, select })) as Args | null
     if (old === null) break
     const guarded = { ...sent, where: { ...where, AND: [...and, ...moved.map((f) => ({ [f]: old[f] }))] } }
     try {
-      return { result: await params.query(guarded), old }
+      return { result: await params.query(guarded), old, earlier }
     } catch (error) {
       // The key moved since it was read (or the row went).
       if (!isNotFoundError(error)) throw error
+      earlier.push(old)
     }
   }
   // The row is gone, or its key keeps moving: the update as asked, its old values unknown.
-  return { result: await params.query(sent), old: undefined }
+  return { result: await params.query(sent), old: undefined, earlier }
 }
 
 /** Reads of the key's old value before an update runs as asked, its old values unknown. */

@@ -51,8 +51,8 @@ export async function preciseWrite(
   const { sent, added } = withFields(engine, model, (params.args ?? {}) as Args, info.exact)
   let requests: string[] = []
   try {
-    const { result, old } = await updateMovingKeys(engine, info, params, effect, sent)
-    requests = rowRequestsOf(info, params.operation, effect, result, old)
+    const { result, old, earlier } = await updateMovingKeys(engine, info, params, effect, sent)
+    requests = rowRequestsOf(info, params.operation, effect, result, old, earlier)
     return withoutFields(result, added)
   } finally {
     // A write that threw may have committed all the same (a timeout): which row it touched is unknown.
@@ -76,7 +76,8 @@ export function rowRequestOf(
 
 /**
  * The row requests of a write's result: its row, and when the write moved keys whose old values it knows (`old`),
- * the row as it was before for those keys. None when the result is not a row.
+ * the row as it was before for those keys, and for each key value another write moved it away from meanwhile
+ * (`earlier`). None when the result is not a row.
  */
 export function rowRequestsOf(
   info: ModelInfo,
@@ -84,6 +85,7 @@ export function rowRequestsOf(
   effect: WriteEffect,
   result: unknown,
   old: Args | undefined,
+  earlier: readonly Args[] = [],
 ): string[] {
   if (typeof result !== 'object' || result === null) return []
   const row = result as Args
@@ -100,6 +102,8 @@ export function rowRequestsOf(
   const kept: Kept = operation === 'update' && !moved ? '1' : operation === 'delete' ? 'l' : ''
   const requests = [requestOf(info, row, changed, kept)]
   if (moved) requests.push(requestOf(info, { ...row, ...old }, changed, 'l'))
+  if (old !== undefined)
+    for (const before of earlier) requests.push(requestOf(info, { ...row, ...before }, changed, 'l'))
   return requests
 }
 
