@@ -77,33 +77,35 @@ describe.each(configs)('adversary: same-versions join after a registry loss ($na
     return { post, list, oracle }
   }
 
-  it('a read begun after its own write joins a flight whose query ran before the write (same versions)', async () => {
+  /**
+   * F: the list, its SQL answered before the write and held between its result and Prisma; W: the writer's own
+   * write, returned. `release()` lets F go on; `first` is its answer.
+   */
+  async function heldReadThenWrite() {
     const { post, list, oracle } = await scene()
-    // F: the list, its SQL answered before the write and held between its result and Prisma.
     const held = holdNextSelect('Post')
     hold = held.hook
     const first = s.prisma.post.findMany(list).then((p) => p)
     await held.held
-    // W: the writer's own write, returned.
     await s.prisma.post.update({ where: { id: post.id }, data: { title: 'after' } })
+    return { list, oracle, first, release: held.release }
+  }
+
+  it('a read begun after its own write joins a flight whose query ran before the write (same versions)', async () => {
+    const { list, oracle, first, release } = await heldReadThenWrite()
     const want = await oracle()
     expect(want).toBe('after')
-    // R: begun after W returned.
+    // R: begun after W returned, while F is held (given a moment to reach the flight it would join).
     const second = s.prisma.post.findMany(list).then((p) => p)
     await sleep(50)
-    held.release()
+    release()
     expect(['before', 'after']).toContain((await first)[0]?.title)
     expect((await second)[0]?.title, 'read begun after its own write').toBe(want)
   })
 
   it('a read after its own write, once that flight has filled (no flight involved)', async () => {
-    const { post, list, oracle } = await scene()
-    const held = holdNextSelect('Post')
-    hold = held.hook
-    const first = s.prisma.post.findMany(list).then((p) => p)
-    await held.held
-    await s.prisma.post.update({ where: { id: post.id }, data: { title: 'after' } })
-    held.release()
+    const { list, oracle, first, release } = await heldReadThenWrite()
+    release()
     await first
     await sleep(50)
     expect((await s.prisma.post.findMany(list))[0]?.title, 'read begun after its own write').toBe(await oracle())

@@ -82,8 +82,8 @@ export class Flights<T> {
    * the read without versions, see `Versions.snapshotWith`), and a write whose row matched a predicate of `deps`
    * but did not bump it ran its script before that predicate's scheme was registered, that is before the flight's
    * snapshot (a registry another instance recreated meanwhile moved the registry version, which the write's reply
-   * carries: the read's versions then differ). So a flight under those versions took its snapshot after every such write's bump, and its query ran
-   * after the write committed. Stamps name predicate epochs for row requests (which predicates a row request bumps
+   * carries: the read's versions then differ). So a flight under those versions took its snapshot after every such
+   * write's bump, and its query ran after the write committed. Stamps name predicate epochs for row requests (which predicates a row request bumps
    * is known only once its script ran), which would otherwise keep identical reads of a hot predicate from sharing
    * a query whenever any row of the model is written meanwhile.
    */

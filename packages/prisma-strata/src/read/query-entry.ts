@@ -173,8 +173,9 @@ class QueryEntry implements EntryKind<Versions> {
   }
 
   overtaken(snapshot: Versions): boolean {
-    // A `$cache.wrap` loader is the app's own function: it is not run again without a caller (tiered-read's refill).
-    return this.call.operation !== 'wrap' && this.engine.versions.movedOn(this.deps(), snapshot.versions)
+    // Only a Prisma read is refilled without a caller (tiered-read's refill): a `$cache.wrap` loader is the app's
+    // own function, and has no arguments to detach.
+    return this.call.detached !== undefined && this.engine.versions.movedOn(this.deps(), snapshot.versions)
   }
 
   /** Reads the entry again: a frame the snapshot brought predates the fill being waited for. */

@@ -67,7 +67,12 @@ export function valueHash(text: string): string {
  * The bump script builds the same name from the same parts (`redis.sha1hex`).
  */
 export function predicateVersionName(model: string, scheme: string, hashes: readonly string[]): string {
-  return `p:${model}:${digest('sha1', `${scheme}|${hashes.join(',')}`, 'hex')}`
+  return `p:${model}:${predicateDigest(scheme, hashes)}`
+}
+
+/** What the content (`p:`), membership (`c:`) and arrivals (`a:`) versions of one predicate share after the model. */
+function predicateDigest(scheme: string, hashes: readonly string[]): string {
+  return digest('sha1', `${scheme}|${hashes.join(',')}`, 'hex')
 }
 
 /**
@@ -94,7 +99,7 @@ export function predicateVersionNameOfValues(model: string, scheme: string, text
  * not known to keep its row in it), not when a row stays in it with other contents. Counts depend on it.
  */
 export function membershipVersionName(model: string, scheme: string, hashes: readonly string[]): string {
-  return `c:${model}:${digest('sha1', `${scheme}|${hashes.join(',')}`, 'hex')}`
+  return `c:${model}:${predicateDigest(scheme, hashes)}`
 }
 
 /**
@@ -104,7 +109,7 @@ export function membershipVersionName(model: string, scheme: string, hashes: rea
  * was shown (its own version is bumped) or was not (the list is the same). See `ListedRows`.
  */
 export function arrivalsVersionName(model: string, scheme: string, hashes: readonly string[]): string {
-  return `a:${model}:${digest('sha1', `${scheme}|${hashes.join(',')}`, 'hex')}`
+  return `a:${model}:${predicateDigest(scheme, hashes)}`
 }
 
 export interface KeySpace {

@@ -142,8 +142,9 @@ return out`
  * of their values (comma-separated), and '1' when the row stayed in the predicates of its unchanged fields ('l'
  * when it only left them). Sets each version to max(its value + 1, TIME in µs); for each row request, bumps every
  * registered scheme's predicate of that row, its membership version unless the row stayed and its arrivals version
- * unless it stayed or only left (or the scheme's own version when the write changed one of its fields). Read together with the registry, in one script: a scheme registered before this runs is bumped,
- * and a read that registers one after runs its query after the write. Publishes "origin name version ..." and
+ * unless it stayed or only left (or the scheme's own version when the write changed one of its fields). Read
+ * together with the registry, in one script: a scheme registered before this runs is bumped, and a read that
+ * registers one after runs its query after the write. Publishes "origin name version ..." and
  * returns the n new values, then name, version pairs for the rest, then '#' and the registry version of each row
  * request's model as it was read (a registry lost and recreated by another instance moved it: the writer must
  * learn that before its write returns, or it would take its schemes for registered).
