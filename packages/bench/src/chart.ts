@@ -19,6 +19,7 @@ interface Panel {
 const colors: Record<string, string> = {
   prisma: '#8c8c8c',
   floor: '#bdbdbd',
+  'round-trip': '#d9d9d9',
   'extension-redis': '#e8833a',
   'strata.local': '#1f77b4',
   'strata.redis': '#6baed6',

@@ -121,7 +121,8 @@ hit path (one process, sequential calls):
   --rounds N        rounds, contenders interleaved in each (default 40; --quick 8)
   --iterations N    timed calls per contender per round (default 500; --quick 200)
   --warmup N        untimed calls per contender before the first round (default 1000; --quick 300)
-  --only a,b        only contenders whose key contains one of these (e.g. strata,floor)
+  --only a,b        only contenders whose key contains one of these (e.g. strata,floor); the app
+                    mix always runs uncached Prisma too (its ideal and ratios are made of it)
 
 multi-process scenarios (hot-key, stampede):
   --processes N         worker processes (default 3)

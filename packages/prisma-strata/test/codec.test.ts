@@ -51,6 +51,38 @@ describe('codec', () => {
     expect(encodeEntry(entry)[1]).toBe(FORMAT_VERSION)
   })
 
+  it('reads the texts a reader expects in place, and every other text as it is in the frame', () => {
+    const deps = ['m:User', 'p:Post:1', 't:x']
+    const entry = { query: 'Post|findUnique|{where:{id:1}}', deps, versions: [1, 2, 3] }
+    const times = { freshUntil: 3, staleUntil: 4, expiresAt: 5 }
+    const frame = encodeEntry({ ...entry, ...times, value: encodeValue(row) })
+    const expected = { query: 'Post|findUnique|{where:{id:1}}', deps: ['m:User', 'p:Post:1', 't:x'] }
+    // Equal texts: the expected string and (all names equal) the expected array itself, nothing decoded.
+    const same = decodeEntry(frame, expected)
+    expect(same.query).toBe(expected.query)
+    expect(same.deps).toBe(expected.deps)
+    // One name differs (by a byte, by its length, or one is not ASCII): the frame's own names, the expected untouched.
+    for (const other of [
+      ['m:User', 'p:Post:2', 't:x'],
+      ['m:User', 'p:Post:10', 't:x'],
+      ['m:User', 'p:Post:1'],
+      ['m:Usér', 'p:Post:1', 't:x'],
+    ]) {
+      const before = [...other]
+      const back = decodeEntry(frame, { query: 'Post|findUnique|{where:{id:2}}', deps: other })
+      expect(back.query).toBe(entry.query)
+      expect(back.deps).toEqual(deps)
+      expect(other).toEqual(before)
+    }
+    // Texts that are not ASCII are decoded, and read the same.
+    const wide = { ...entry, query: 'Post|{title:"é"}', deps: ['m:User', 't:ü'], versions: [1, 2] }
+    const back = decodeEntry(encodeEntry({ ...wide, ...times, value: encodeValue(1) }), wide)
+    expect([back.query, back.deps]).toEqual([wide.query, wide.deps])
+    const none = encodeEntry({ ...entry, deps: [], versions: [], ...times, value: encodeValue(1) })
+    expect(decodeEntry(none).deps).toEqual([])
+    expect(decodeEntry(none, expected).deps).toEqual([])
+  })
+
   it('reads foreign, truncated and other-format bytes as CodecError, never as a value', () => {
     const frame = encodeEntry({
       query: 'q',

@@ -1,8 +1,10 @@
 // The contenders of the comparison, all on one PostgreSQL database and one Redis server: plain Prisma, the
-// query-extension floor, prisma-extension-redis, and Strata local-only, Redis-only and two-tier. Each has its own
-// Prisma client, whose SQL is counted below Prisma, so every contender's database traffic is measured the same way.
+// query-extension floor, prisma-extension-redis, and Strata local-only, Redis-only and two-tier; for the latency cases
+// also the round-trip floor. Each has its own Prisma client, whose SQL is counted below Prisma, so every contender's
+// database traffic is measured the same way.
 import { PrismaPg } from '@prisma/adapter-pg'
 import { Redis } from 'ioredis'
+import { Packr } from 'msgpackr'
 import { type CacheHandle, type CacheOptions, cache } from 'prisma-strata'
 import { PrismaClient } from '../../../../generated/postgres/client/client.ts'
 import { type CountingAdapter, countingAdapter } from '../../../../test/support/counting-adapter.ts'
@@ -29,6 +31,7 @@ export interface Posts {
 export type ContenderKey =
   | 'prisma'
   | 'floor'
+  | 'round-trip'
   | 'extension-redis'
   | 'strata.local'
   | 'strata.redis'
@@ -52,7 +55,16 @@ export interface CompareContender {
 
 export interface Contenders {
   list: CompareContender[]
-  /** The query-extension floor answers reads with this value when set (a hit), else passes them through. */
+  /**
+   * The round-trip floor, run in the latency cases only: what a cache that asks Redis once per read cannot go
+   * below, whatever its design. A hit is one `getBuffer` of the answer packed by msgpackr and its unpack; a miss is
+   * one `getBuffer` (of a key that holds nothing), then the query; nothing is stored.
+   */
+  roundTrip: CompareContender
+  /**
+   * The query-extension floor answers reads with this value when set (a hit), else passes them through; the
+   * round-trip floor then reads it packed from Redis.
+   */
   floorAnswer: { value: unknown }
   /** prisma-extension-redis's own Redis connection (its own logical database), and its key prefix. */
   extensionRedis: Redis
@@ -111,6 +123,35 @@ export async function openContenders(services: Services, defer: Defer): Promise<
       },
     },
   })
+
+  const roundTrip = newClient()
+  const packr = new Packr()
+  const roundTripKeys = { hit: `${services.prefix}-floor:hit`, none: `${services.prefix}-floor:none` }
+  defer(async () => {
+    await redis.del(roundTripKeys.hit)
+  })
+  let packed: unknown
+  const roundTripRead =
+    (operation: 'findUnique' | 'findFirst' | 'findMany') =>
+    async (args: never): Promise<unknown> => {
+      const answer = floorAnswer.value
+      if (answer !== undefined) {
+        // A hit case: the answer is stored packed once, then every call reads and unpacks it.
+        if (packed !== answer) {
+          await redis.set(roundTripKeys.hit, packr.pack(answer), 'EX', TTL_SECONDS)
+          packed = answer
+        }
+        return packr.unpack((await redis.getBuffer(roundTripKeys.hit)) as Buffer)
+      }
+      await redis.getBuffer(roundTripKeys.none)
+      return (roundTrip.client.post[operation] as (a: never) => Promise<unknown>)(args)
+    }
+  const roundTripPosts = {
+    findUnique: roundTripRead('findUnique'),
+    findFirst: roundTripRead('findFirst'),
+    findMany: roundTripRead('findMany'),
+    update: (args: never) => roundTrip.client.post.update(args),
+  } as unknown as Posts
 
   const extensionPlain = newClient()
   const extension = withExtensionRedis(extensionPlain.client, { services, defer, ttl: TTL_SECONDS })
@@ -200,6 +241,16 @@ export async function openContenders(services: Services, defer: Defer): Promise<
   ]
   return {
     list,
+    roundTrip: {
+      key: 'round-trip',
+      label: 'round-trip floor',
+      description:
+        'One ioredis `getBuffer` per read, no cache logic: a hit unpacks the answer stored packed by msgpackr, a ' +
+        'miss sends the query after the GET (of a key holding nothing). The least any cache that asks Redis on a ' +
+        'read can cost.',
+      posts: roundTripPosts,
+      sql: roundTrip.sql,
+    },
     floorAnswer,
     extensionRedis: extension.redis,
     extensionPrefix: extension.prefix,

@@ -141,12 +141,41 @@ const commandList = (counts: Record<string, number> | undefined) =>
         .join(', ') || '0'
     : '-'
 
+/** The hits side by side with the round-trip floor (one GET and an unpack): what a Redis hit costs beyond it. */
+export function hitTable(r: CompareResults): string {
+  const header = ['contender', 'point hit µs', '÷ Prisma', '÷ round trip', 'list hit µs', '÷ Prisma', '÷ round trip']
+  const rows = r.pointHit
+    .filter((p) => p.key !== 'floor')
+    .map((p, i) => {
+      const list = r.listHit.find((l) => l.key === p.key) ?? (r.listHit[i] as LatencyRow)
+      return [
+        p.label,
+        us(p.summary.median),
+        times(p.ratioToPrisma),
+        times(p.ratioToRoundTrip),
+        us(list.summary.median),
+        times(list.ratioToPrisma),
+        times(list.ratioToRoundTrip),
+      ]
+    })
+  return markdownTable(header, rows)
+}
+
 /**
- * The misses side by side: each contender's median and ratio to Prisma uncached, with the versions known in process
- * and not, and the Redis commands a miss costs: sent by the client, and run by the server (scripts' included).
+ * The misses side by side: each contender's median and ratio to Prisma uncached and to the round-trip floor (one
+ * GET, then the query), with the versions known in process and not, and the Redis commands a miss costs: sent by
+ * the client, and run by the server (scripts' included).
  */
 export function missTable(r: CompareResults): string {
-  const header = ['case', 'contender', 'miss µs', '÷ Prisma', 'sent per miss', 'run by the server per miss']
+  const header = [
+    'case',
+    'contender',
+    'miss µs',
+    '÷ Prisma',
+    '÷ round trip',
+    'sent per miss',
+    'run by the server per miss',
+  ]
   const rows: string[][] = []
   for (const [label, list] of [
     ['versions known', r.miss],
@@ -159,6 +188,7 @@ export function missTable(r: CompareResults): string {
         m.label,
         us(m.summary.median),
         times(m.ratioToPrisma),
+        times(m.ratioToRoundTrip),
         commandList(m.sentPerCall),
         commandList(m.redisPerCall),
       ])

@@ -1,4 +1,4 @@
-// Strata side by side with prisma-extension-redis, the query-extension floor and uncached Prisma, in one process on
+// Strata side by side with prisma-extension-redis, the query-extension and round-trip floors and uncached Prisma, in one process on
 // one PostgreSQL database and one Redis server: a point read that hits, a list read with relations that hits, a
 // miss, a 90/10 read/write mix over many rows, and a write while many entries are cached. See README.md.
 import { PrismaClient } from '../../../../generated/postgres/client/client.ts'
@@ -9,7 +9,7 @@ import { withCleanup } from './cleanup.ts'
 import { openContenders } from './compare-contenders.ts'
 import { latencyCases, runLatencyCase } from './compare-latency.ts'
 import { runMix } from './compare-mix.ts'
-import { type CompareResults, missTable, mixTable, summaryTable, writeTable } from './compare-report.ts'
+import { type CompareResults, hitTable, missTable, mixTable, summaryTable, writeTable } from './compare-report.ts'
 import { runWrite } from './compare-write.ts'
 import { type Services, startServices } from './services.ts'
 
@@ -45,7 +45,8 @@ async function seedRows(services: Services, rows: number) {
 export function runCompare(options: BenchOptions) {
   const o = options.compare
   console.log(
-    `Compare: Prisma, query-extension floor, prisma-extension-redis, Strata local / Redis / two-tier on PostgreSQL; ` +
+    `Compare: Prisma, query-extension and round-trip floors, prisma-extension-redis, Strata local / Redis / ` +
+      `two-tier on PostgreSQL; ` +
       `${o.rounds} rounds × ${o.calls} calls per latency case; a write with ${o.entries} entries cached; ` +
       `${o.mixOps} operations of a 90/10 mix over ${o.mixKeys} rows, ${o.mixConcurrency} in flight`,
   )
@@ -71,9 +72,13 @@ export function runCompare(options: BenchOptions) {
       results[c.key] = run.rows
       checks.push(...run.checks)
     }
+    checks.push(...roundTripChecks(results))
     if (o.latencyOnly) {
       console.log()
       console.log(summaryTable({ ...results, write: [], mix: [] }, o.entries))
+      console.log()
+      console.log('Hits against the round trip:')
+      console.log(hitTable(results))
       console.log()
       console.log('Misses:')
       console.log(missTable(results))
@@ -100,6 +105,9 @@ export function runCompare(options: BenchOptions) {
     console.log()
     console.log(summaryTable(results, o.entries))
     console.log()
+    console.log('Hits against the round trip:')
+    console.log(hitTable(results))
+    console.log()
     console.log('Misses:')
     console.log(missTable(results))
     console.log()
@@ -121,4 +129,33 @@ export function runCompare(options: BenchOptions) {
       checks,
     }
   })
+}
+
+/**
+ * The goals a Redis round trip sets (informational, as every timing here): a Redis-only hit within 1.15× one GET and
+ * an unpack, a two-tier miss within 1.15× one GET and the query, at most one command sent before a miss's SQL.
+ */
+function roundTripChecks(r: CompareResults): Check[] {
+  const row = (rows: CompareResults['miss'], key: string) => rows.find((x) => x.key === key)
+  const out: Check[] = []
+  const hit = row(r.pointHit, 'strata.redis')
+  if (hit) {
+    out.push({
+      ok: hit.ratioToRoundTrip <= 1.15,
+      text: `Strata Redis-only point hit ÷ round-trip floor (one GET + unpack): ${hit.ratioToRoundTrip.toFixed(2)}× (goal ≤ 1.15×)`,
+    })
+  }
+  for (const key of ['strata.two-tier', 'strata.redis', 'strata.local']) {
+    const miss = row(r.miss, key)
+    if (!miss) continue
+    const before = Object.entries(miss.sentPerCall ?? {}).filter(([name]) => name !== 'set')
+    const sent = before.reduce((n, [, k]) => n + k, 0)
+    out.push({
+      ok: key !== 'strata.two-tier' || miss.ratioToRoundTrip <= 1.15,
+      text:
+        `${miss.label} miss ÷ round-trip floor (one GET, then the query): ${miss.ratioToRoundTrip.toFixed(2)}×, ` +
+        `÷ Prisma ${miss.ratioToPrisma.toFixed(2)}×; commands sent besides the fill's SET: ${sent.toFixed(2)} per miss`,
+    })
+  }
+  return out
 }

@@ -4,24 +4,25 @@
  */
 import type { Engine } from '../engine'
 import { CodecError } from '../errors'
-import { decodeEntry, decodeValue, type StoredEntry } from '../store/codec'
+import { decodeEntry, decodeValue, type Expected, type StoredEntry } from '../store/codec'
 
 /**
  * The entry of a frame and its decoded value, if it is one of ours, within `maxEntryBytes`, `accept`ed, and a value
- * that `fits` the read; otherwise undefined.
+ * that `fits` the read; otherwise undefined. `expected`: the texts the reader looks for (see `decodeEntry`).
  */
 export function readEntry(
   engine: Engine,
   frame: Buffer,
   accept: (entry: StoredEntry) => boolean,
   fits: (value: unknown) => boolean,
+  expected?: Expected,
 ): { entry: StoredEntry; value: unknown } | undefined {
   if (frame.length > engine.maxEntryBytes + 1024) {
     engine.reporter.tooLarge(frame.length)
     return undefined
   }
   try {
-    const entry = decodeEntry(frame)
+    const entry = decodeEntry(frame, expected)
     if (!accept(entry)) return undefined
     const value = decodeValue(entry.value)
     if (!fits(value)) throw new CodecError('an entry holds a value of another shape than its read returns')

@@ -110,7 +110,6 @@ export class Flights<T> {
 
   /** Makes `work`, of a read begun at `began`, the flight of `key`: identical reads may join it (see `join`). */
   start(key: string, versions: readonly number[] | undefined, work: Promise<T>, began: Began): Promise<T> {
-    const now = performance.now()
     const flight: Flight<T> = {
       promise: work,
       since: began.writes,
@@ -123,6 +122,7 @@ export class Flights<T> {
     // Answered flights are dropped by a sweep, not by a timer each: a process whose database answers without I/O
     // (SQLite) can run for seconds without reaching its timers, and would hold every answer until then.
     if (++this.started % SWEEP_EVERY === 0) {
+      const now = performance.now()
       for (const [k, f] of this.byKey) if (this.expired(f, now)) this.byKey.delete(k)
     }
     const settle = () => {

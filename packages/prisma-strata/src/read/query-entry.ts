@@ -107,13 +107,28 @@ class QueryEntry implements EntryKind<Versions> {
     return this.key
   }
 
-  async lookup(snapshot: Versions, deadline: number): Promise<Found | undefined> {
-    const frame = snapshot.frame !== undefined ? snapshot.frame : await this.engine.redis?.get(this.redisKey, deadline)
+  lookup(snapshot: Versions, deadline: number): Promise<Found | undefined> {
+    // Whatever needs no further round trip is answered within the reply's own callback (no async layer per step).
+    if (snapshot.frame !== undefined) return Promise.resolve(this.found(snapshot.frame, snapshot, deadline))
+    const redis = this.engine.redis
+    if (!redis) return Promise.resolve(undefined)
+    return redis.get(this.redisKey, deadline).then((frame) => this.found(frame, snapshot, deadline))
+  }
+
+  private found(
+    frame: Buffer | null | typeof FAILED,
+    snapshot: Versions,
+    deadline: number,
+  ): Found | undefined | Promise<Found | undefined> {
     return frame && frame !== FAILED ? this.fromFrame(frame, snapshot, deadline) : undefined
   }
 
   /** The entry of a frame, if it stores this query under the snapshot's versions or newer ones Redis holds. */
-  private async fromFrame(frame: Buffer, snapshot: Versions, deadline: number): Promise<Found | undefined> {
+  private fromFrame(
+    frame: Buffer,
+    snapshot: Versions,
+    deadline: number,
+  ): Found | undefined | Promise<Found | undefined> {
     const { engine, call, text } = this
     const deps = this.deps()
     const { versions } = snapshot
@@ -126,19 +141,25 @@ class QueryEntry implements EntryKind<Versions> {
       fine = this.fine !== undefined && !sameList(entry.deps, deps)
       return fine
     }
-    const read = readEntry(engine, frame, accept, (value) => fitsOperation(call.operation, value))
+    const fits = (value: unknown) => fitsOperation(call.operation, value)
+    const read = readEntry(engine, frame, accept, fits, { query: text, deps })
     if (!read) return undefined
     const { entry, value } = read
     if (fine) return this.fineFound(entry, value, deadline)
+    if (sameList(entry.versions, versions)) return this.kept(entry, value)
     // Filled under newer versions than this read knows: another instance saw a write whose bus message has not
     // reached us yet, or the entry was filled under a bad value. Only if Redis holds those versions does it answer.
-    if (!sameList(entry.versions, versions) && !(await engine.versions.confirm(deps, entry.versions, deadline))) {
-      return undefined
-    }
+    return engine.versions
+      .confirm(deps, entry.versions, deadline)
+      .then((confirmed) => (confirmed ? this.kept(entry, value) : undefined))
+  }
+
+  /** A Redis entry that answers the read: kept locally too. */
+  private kept(entry: StoredEntry, value: unknown): Found {
     // The dependency list is never changed once made: entries of one query share it.
-    const shared = deps as string[]
-    engine.local?.set(
-      text,
+    const shared = this.deps() as string[]
+    this.engine.local?.set(
+      this.text,
       { value, encodedBytes: entry.value.byteLength, deps: shared, versions: entry.versions },
       entry,
     )

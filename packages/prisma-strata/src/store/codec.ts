@@ -131,12 +131,20 @@ export function encodeEntry(entry: StoredEntry): Buffer {
   return frame
 }
 
+/** The query text and dependency names a reader expects an entry to hold (see `decodeEntry`). */
+export interface Expected {
+  query: string
+  deps: readonly string[]
+}
+
 /**
  * Decodes a frame read from Redis; anything that is not one of ours, of this format, throws `CodecError`. The
  * entry's `value` is a view of the frame's bytes, for `decodeValue`: neither it nor the entry is to be kept (the
- * frame may be a slice of a larger buffer of the connection's).
+ * frame may be a slice of a larger buffer of the connection's). A text the frame holds that is the `expected` one
+ * is compared in place and given as that very string (`deps` as that very array when every name is): a hit
+ * decodes no text.
  */
-export function decodeEntry(frame: Buffer): StoredEntry {
+export function decodeEntry(frame: Buffer, expected?: Expected): StoredEntry {
   if (frame.length < 3 || frame[0] !== MAGIC) throw new CodecError('not a Strata entry (foreign bytes under our key)')
   if (frame[1] !== FORMAT_VERSION)
     throw new CodecError(`entry of format ${frame[1]}, this version reads ${FORMAT_VERSION}`)
@@ -148,19 +156,25 @@ export function decodeEntry(frame: Buffer): StoredEntry {
   const expiresAt = frame.readDoubleBE(18)
   const queryBytes = frame.readUInt32BE(26)
   if (queryBytes > end - HEAD - 2) throw new CodecError('truncated entry')
-  const query = text(frame, HEAD, queryBytes)
+  const query =
+    expected && holds(frame, HEAD, queryBytes, expected.query) ? expected.query : text(frame, HEAD, queryBytes)
   let at = HEAD + queryBytes
   const count = frame.readUInt16BE(at)
   at += 2
   // Each dependency takes 10 bytes at least: a count the bytes left cannot hold is refused before any allocation.
   if (count * 10 > end - at) throw new CodecError('truncated entry')
-  const deps = new Array<string>(count)
+  // The expected names, while every name so far is one; else the names decoded.
+  const known = expected?.deps.length === count ? expected.deps : undefined
+  let deps: string[] | undefined
   const versions = new Array<number>(count)
   for (let i = 0; i < count; i++) {
     const length = frame.readUInt16BE(at)
     at += 2
     if (length + 8 > end - at) throw new CodecError('truncated entry')
-    deps[i] = text(frame, at, length)
+    if (deps !== undefined || known === undefined || !holds(frame, at, length, known[i] as string)) {
+      deps ??= known ? known.slice(0, i) : new Array<string>(count)
+      deps[i] = text(frame, at, length)
+    }
     at += length
     versions[i] = frame.readDoubleBE(at)
     at += 8
@@ -175,7 +189,29 @@ export function decodeEntry(frame: Buffer): StoredEntry {
   }
   // A plain view, not a Buffer: msgpackr's copies of a Buffer's bytes would be Buffers, which Prisma never returns.
   const value = new Uint8Array(frame.buffer, frame.byteOffset + at, end - at)
-  return { query, deps, versions, freshUntil, staleUntil, expiresAt, value }
+  // Never changed by a reader: the expected array may be given as the entry's own.
+  return {
+    query,
+    deps: deps ?? (known as string[] | undefined) ?? [],
+    versions,
+    freshUntil,
+    staleUntil,
+    expiresAt,
+    value,
+  }
+}
+
+/**
+ * Whether the `length` bytes at `at` are `expected`, when it is ASCII (one byte per character); a text with other
+ * characters is never `held` (it is decoded and compared as a string instead).
+ */
+function holds(frame: Buffer, at: number, length: number, expected: string): boolean {
+  if (expected.length !== length) return false
+  for (let i = 0; i < length; i++) {
+    const code = expected.charCodeAt(i)
+    if (code >= 0x80 || frame[at + i] !== code) return false
+  }
+  return true
 }
 
 /** `length` bytes of UTF-8 text at `at` (already checked to be within the frame), or `CodecError`. */

@@ -4,6 +4,7 @@
  * gets a deep copy (`copyResult`), so a caller that mutates its result cannot change what the next caller gets.
  */
 import { LRUCache } from 'lru-cache'
+import { sameList } from '../same-list'
 import { arrayBytes, heapBytes, stringBytes } from './heap-size'
 
 export interface LocalEntry {
@@ -43,7 +44,8 @@ const TIMES_BYTES = 88
 
 /**
  * Entries filled under the same dependencies and versions (a million queries of one model, between two writes)
- * share one pair of arrays. Only the latest few pairs are looked up; entries keep theirs alive on their own.
+ * share one pair of arrays: per list of names, the pair of the latest versions it was kept under. Only the latest
+ * few lists are looked up; entries keep their pairs alive on their own.
  */
 const SHARED_PAIRS = 64
 
@@ -51,6 +53,8 @@ export class LocalTier {
   private readonly lru: LRUCache<string, LocalEntry>
   private readonly ttlCap: number
   private readonly pairs = new Map<string, { deps: string[]; versions: number[] }>()
+  /** The text of each list of names seen (a query's list is made once and passed again on every fill). */
+  private readonly ids = new WeakMap<string[], string>()
 
   constructor(maxBytes: number, ttlCapSeconds: number | undefined) {
     this.ttlCap = ttlCapSeconds === undefined ? Number.POSITIVE_INFINITY : ttlCapSeconds * 1000
@@ -93,12 +97,17 @@ export class LocalTier {
 
   /** The shared pair equal to `deps` and `versions`, or a new one of their exact length. */
   private shared(deps: string[], versions: number[]): { deps: string[]; versions: number[] } {
-    const id = `${JSON.stringify(deps)}${versions.join(',')}`
+    // Keyed by the names alone: formatting the versions (large doubles) on every fill cost more than the lookup.
+    let id = this.ids.get(deps)
+    if (id === undefined) {
+      id = JSON.stringify(deps)
+      this.ids.set(deps, id)
+    }
     let pair = this.pairs.get(id)
-    if (pair === undefined) {
-      if (this.pairs.size >= SHARED_PAIRS) this.pairs.clear()
+    if (pair === undefined || !sameList(pair.versions, versions)) {
+      if (pair === undefined && this.pairs.size >= SHARED_PAIRS) this.pairs.clear()
       // Copies: the caller's arrays may be longer than their length (grown by push) and are the caller's.
-      pair = { deps: deps.slice(), versions: versions.slice() }
+      pair = { deps: pair?.deps ?? deps.slice(), versions: versions.slice() }
       this.pairs.set(id, pair)
     }
     return pair
