@@ -29,9 +29,10 @@ export function runMemory(options: BenchOptions) {
     const half = strata.series.findIndex((p) => p[0] >= queries / 2)
     const atHalf = strata.series[half] as MemoryReport['series'][number]
     const afterHalf = Math.max(...strata.series.slice(half).map((p) => p[1]))
-    // What the tier holds: the heap still held after a full GC, grown since the baseline (taken after the warm-up,
-    // so the rest of the process is counted on both sides).
+    // What the cache holds: the heap still held after a full GC, grown since the baseline (taken after the warm-up,
+    // so the rest of the process is counted on both sides); of it, the local tier's own, freed once it is emptied.
     const held = strata.endHeapMiB - strata.baselineHeapMiB
+    const tier = strata.tierHeapMiB
     const checks: Check[] = [
       {
         ok: strata.maxLocalBytes <= maxBytes,
@@ -40,9 +41,12 @@ export function runMemory(options: BenchOptions) {
           `of ${maxBytes.toLocaleString('en-US')} (${strata.localEntries.toLocaleString('en-US')} entries at the end)`,
       },
       {
-        ok: held <= maxMiB * 1.2,
-        text: `the heap held after a full GC grew by ${held.toFixed(1)} MiB over the run: ${(held / maxMiB).toFixed(2)}× the bound (at most 1.2×)`,
+        ok: tier <= maxMiB * 1.2,
+        text:
+          `the local tier held ${tier.toFixed(1)} MiB of heap after a full GC (freed once emptied): ` +
+          `${(tier / maxMiB).toFixed(2)}× the bound (at most 1.2×)`,
       },
+
       {
         ok: strata.misses === queries,
         text: `every query was distinct: ${strata.misses.toLocaleString('en-US')} misses for ${queries.toLocaleString('en-US')} queries`,
@@ -55,7 +59,7 @@ export function runMemory(options: BenchOptions) {
       },
     ]
     const header = ['process', 'baseline RSS MiB', 'peak RSS MiB', 'OS max RSS MiB', 'heap reserved at peak MiB']
-    header.push('heap after GC MiB', 'heap grown MiB', 'local tier max MiB', 'seconds')
+    header.push('heap after GC MiB', 'heap grown MiB', 'local tier heap MiB', 'local tier max MiB', 'seconds')
     const row = (label: string, r: MemoryReport) => [
       label,
       mib(r.baselineRssMiB),
@@ -64,6 +68,7 @@ export function runMemory(options: BenchOptions) {
       mib(r.peakHeapTotalMiB),
       mib(r.endHeapMiB),
       (r.endHeapMiB - r.baselineHeapMiB).toFixed(1),
+      r.mode === 'strata' ? r.tierHeapMiB.toFixed(1) : '-',
       r.mode === 'strata' ? (r.maxLocalBytes / 2 ** 20).toFixed(1) : '-',
       r.seconds.toFixed(0),
     ]
@@ -75,6 +80,13 @@ export function runMemory(options: BenchOptions) {
     console.log(
       `peak RSS with the cache − without: ${mib(strata.peakRssMiB - prisma.peakRssMiB)} MiB for a ${maxMiB} MiB ` +
         `bound; heap held after GC: ${mib(strata.endHeapMiB - prisma.endHeapMiB)} MiB more`,
+    )
+    // The rest of what the cache holds has bounds of its own, not the tier's: up to 50,000 versions known, the
+    // dependencies of the last 2,000 query texts, answered flights until they are swept.
+    console.log(
+      `heap the cache held after a full GC: ${held.toFixed(1)} MiB (${(held / maxMiB).toFixed(2)}× the bound), of ` +
+        `which the local tier ${tier.toFixed(1)} MiB and the rest (versions known, dependency memo, answered ` +
+        `flights) ${(held - tier).toFixed(1)} MiB`,
     )
     // Where the rest of the RSS goes: the heap V8 keeps reserved for garbage between collections, and what is
     // outside it (code, native libraries and their allocations, WebAssembly memories as far as they are touched).
