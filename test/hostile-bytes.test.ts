@@ -2,22 +2,18 @@
 // and bytes that someone with write access to Redis put under our keys (query entries and write-through row
 // hashes) are never served: each read is a miss answered by the database, the fault is reported as E_CODEC, and
 // nothing reaches the caller. The frames are forged with Strata's own codec so that only the value is hostile.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { decodeEntry, encodeEntry, encodeValue } from '../packages/prisma-strata/src/store/codec.ts'
+import { openForged, storedKeys } from './support/forged-entries.ts'
 import { matrix, type Setup, setupCase } from './support/matrix.ts'
 
 const PROTO_JSON = '{"theme":"dark","__proto__":{"isAdmin":true}}'
 
-/** Waits for a fill, which is stored in the background, to be in Redis under a key matching `pattern`. */
+/** Waits for a fill, which is stored in the background, to be in Redis: the one key matching `pattern`. */
 async function storedInRedis(s: Setup, pattern: string): Promise<string> {
-  const redis = s.redis as NonNullable<Setup['redis']>
-  for (let i = 0; i < 500; i++) {
-    const keys = await redis.keys(`${s.prefix}:${pattern}`)
-    if (keys.length === 1) return keys[0] as string
-    expect(keys.length).toBe(0)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-  throw new Error(`nothing was stored under ${pattern}`)
+  const keys = await storedKeys(s, pattern)
+  expect(keys).toHaveLength(1)
+  return keys[0] as string
 }
 
 /** Writes a Json column or a -0 Float by SQL: Prisma's own writes drop both on the way in. */
@@ -26,21 +22,11 @@ async function rawSet(s: Setup, sql: { sqlite: string; postgres: string }) {
 }
 
 describe.each(matrix)('exact values from every tier: $provider / $tiers', (c) => {
+  const scene = openForged(c)
+  const errors = scene.errors
   let s: Setup
-  const errors: string[] = []
-
-  beforeAll(async () => {
-    s = await setupCase(c, { onError: (e) => errors.push(e.code) })
-  })
-  afterAll(() => s?.close())
-  beforeEach(async () => {
-    errors.length = 0
-    await s.raw.post.deleteMany()
-    await s.raw.user.deleteMany()
-    await s.prisma.$cache.invalidate({ models: ['User', 'Post'] })
-    const old = (await s.redis?.keys(`${s.prefix}:e:*`)) ?? []
-    if (old.length > 0) await s.redis?.del(...old)
-    s.prisma.$cache.resetStats()
+  beforeAll(() => {
+    s = scene.s
   })
 
   /** The same read answered by the database, the local tier and (two-tier) Redis, in that order. */

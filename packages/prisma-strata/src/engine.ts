@@ -37,6 +37,7 @@ import { type RedisClient, RedisTier } from './store/redis-tier'
 import { rowRequestEpoch } from './store/row-request'
 import { RowStore } from './store/row-store'
 import { Schemes } from './store/schemes'
+import type { Budget } from './store/turn-batch'
 import { Versions } from './store/versions'
 import { PendingTransactions } from './transaction/pending-transactions'
 
@@ -309,6 +310,11 @@ export class Engine {
       const models = names.filter((n) => n.startsWith('m:')).map((n) => n.slice(2))
       this.reporter.invalidated({ models, tags: names.filter((n) => n.startsWith('t:')).length })
     }
+  }
+
+  /** One Redis budget for a whole read begun at `from`, however many commands it takes (`RedisTier.guard`). */
+  budget(from = performance.now()): Budget {
+    return { deadline: from + (this.redis?.timeoutMs ?? 0) }
   }
 
   /** Resolves true once local hits need no Redis round trip (the bus is subscribed), false after `timeoutMs`. */

@@ -51,8 +51,7 @@ function localHit<S extends Snapshot>(engine: Engine, kind: EntryKind<S>, local:
 async function slowRead<S extends Snapshot>(engine: Engine, kind: EntryKind<S>): Promise<unknown> {
   const began = engine.flights.begin()
   const started = began.at
-  // One Redis budget for the whole read, however many commands it takes.
-  const budget = { deadline: started + (engine.redis?.timeoutMs ?? 0) }
+  const budget = engine.budget(started)
   const snapshot = await kind.snapshot(budget)
   let grace: Grace | undefined
   if (snapshot !== undefined) {
@@ -224,7 +223,7 @@ function refill<S extends Snapshot>(engine: Engine, read: EntryKind<S>): void {
     // Taken before the caller has its answer: it may change its arguments once it has.
     const kind = read.detached()
     const began = engine.flights.begin()
-    const budget = { deadline: began.at + (engine.redis?.timeoutMs ?? 0) }
+    const budget = engine.budget(began.at)
     const snapshot = await kind.snapshot(budget)
     if (snapshot === undefined) return
     // Filled already, or being filled under a snapshot as recent: nothing to do.
@@ -246,7 +245,7 @@ function refresh<S extends Snapshot>(engine: Engine, read: EntryKind<S>): void {
   engine.refreshes.once(read.text, async () => {
     // Taken before the caller has its answer: it may change its arguments once it has.
     const kind = read.detached()
-    const snapshot = await kind.snapshot({ deadline: performance.now() + (engine.redis?.timeoutMs ?? 0) })
+    const snapshot = await kind.snapshot(engine.budget())
     if (snapshot === undefined) return
     let lease: string | undefined
     if (engine.leases) {

@@ -40,7 +40,7 @@ function rowRead(engine: Engine, call: ReadCall, info: ModelInfo, target: RowTar
 
 /** A read by a unique key this process has no alias for: Redis may have one; else the read learns it. */
 async function aliasedRead(engine: Engine, call: ReadCall, info: ModelInfo, target: RowTarget): Promise<unknown> {
-  const budget = { deadline: performance.now() + (engine.redis?.timeoutMs ?? 0) }
+  const budget = engine.budget()
   const idText = await redisAlias(engine, call, target, budget)
   if (idText !== undefined) return rowRead(engine, call, info, target, idText)
   return learnAlias(engine, call, info, target)
