@@ -80,6 +80,31 @@ describe('single flight, whatever Redis does', () => {
     expect(errors).toContain('E_REDIS_UNAVAILABLE')
   })
 
+  it('Redis-only: reads sharing one Redis hit each get a result of their own, whichever of them looked it up', async () => {
+    const author = await raw.user.create({
+      data: { email: 'shared@example.com', name: 'Ada', posts: { create: [{ title: 'one' }, { title: 'two' }] } },
+    })
+    const { prisma, counting } = await client({ local: false })
+    const args = { where: { id: author.id }, include: { posts: { orderBy: { id: 'asc' as const } } } }
+    const oracle = await raw.user.findUniqueOrThrow(args)
+    await prisma.user.findUniqueOrThrow(args) // the fill, sent with the next GET
+    counting.reset()
+    prisma.$cache.resetStats()
+    const results = await Promise.all([1, 2, 3].map(() => prisma.user.findUniqueOrThrow(args)))
+    // One lookup, shared: the reader that made it got the entry as decoded, the others a copy each.
+    expect(prisma.$cache.stats()).toMatchObject({ redisHits: 1, coalesced: 2, misses: 0 })
+    expect(counting.count()).toBe(0)
+    for (const [i, mine] of results.entries()) {
+      mine.name = `mutated ${i}`
+      ;(mine.createdAt as Date).setTime(0)
+      mine.posts[0] = { ...(mine.posts[0] as (typeof mine.posts)[number]), title: `mutated ${i}` }
+      ;(mine.posts[1] as { title: string }).title = `mutated ${i}`
+      for (const other of results.slice(i + 1)) expect(other).toEqual(oracle)
+    }
+    // And a later reader, served by the same entry, gets it as it was stored.
+    expect(await prisma.user.findUniqueOrThrow(args)).toEqual(oracle)
+  })
+
   it('write-through point reads: one snapshot call and one row read for a burst; Redis frozen, one query', async () => {
     const user = await raw.user.create({ data: { email: 'sf@x', name: 'one' } })
     const { prisma } = await client({ models: { User: { strategy: 'write-through' } } })

@@ -23,10 +23,13 @@ type Tier = 'local' | 'redis'
 
 /** What one flight produced, shared by every read that joined it. */
 export interface Outcome {
-  /** A copy no caller holds, for every read but the one that queried. */
+  /** A copy no caller holds, for every read but the one that made the flight (may be made only when asked for). */
   master: unknown
-  /** Prisma's own result, handed as is to the read that queried (and only to it). */
-  queried?: { value: unknown }
+  /**
+   * A value no one else holds, handed as is to the read that made the flight (and only to it): Prisma's own result
+   * when it queried, or an entry decoded from Redis for it alone.
+   */
+  own?: { value: unknown }
   /** Prisma's not-found error, when the querying read called an `*OrThrow` method and there was no row. */
   notFound?: unknown
   /** The tier that answered; undefined when the database did. */
@@ -52,6 +55,11 @@ export interface Stored {
 export interface Found {
   value: unknown
   times: Times
+  /**
+   * Set when `value` was kept nowhere (no local tier): it may then go as is to the read that looked it up, and this
+   * decodes another copy of the entry for any other read of the flight.
+   */
+  again?: () => unknown
 }
 
 export interface EntryKind<S extends Snapshot> {
@@ -94,8 +102,8 @@ export interface EntryKind<S extends Snapshot> {
    */
   detached(): EntryKind<S>
   /**
-   * The caller's answer from `value`: `owned` when no one else holds it (Prisma's own result, for the read that
-   * queried); `notFound`, Prisma's error for an `*OrThrow` read of no row.
+   * The caller's answer from `value`: `owned` when no one else holds it (`Outcome.own`, for the read that made the
+   * flight); `notFound`, Prisma's error for an `*OrThrow` read of no row.
    */
   answer(value: unknown, owned: boolean, notFound?: unknown): unknown
 }

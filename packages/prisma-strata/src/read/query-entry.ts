@@ -5,7 +5,7 @@
  */
 import type { Engine } from '../engine'
 import type { EntryTimes } from '../policy/policy'
-import { encodeEntry, encodeValue, type StoredEntry } from '../store/codec'
+import { decodeValue, encodeEntry, encodeValue, type StoredEntry } from '../store/codec'
 import { registryVersionName } from '../store/keys'
 import type { LocalEntry } from '../store/local-tier'
 import { FAILED } from '../store/redis-tier'
@@ -157,13 +157,19 @@ class QueryEntry implements EntryKind<Versions> {
   /** A Redis entry that answers the read: kept locally too. */
   private kept(entry: StoredEntry, value: unknown): Found {
     // The dependency list is never changed once made: entries of one query share it.
-    const shared = this.deps() as string[]
-    this.engine.local?.set(
-      this.text,
-      { value, encodedBytes: entry.value.byteLength, deps: shared, versions: entry.versions },
-      entry,
-    )
-    return { value, times: entry }
+    return this.keep(entry, value, this.deps() as string[], entry.versions)
+  }
+
+  /** Keeps a Redis entry locally under `deps` and `versions`; without a local tier, no one else holds `value`. */
+  private keep(entry: StoredEntry, value: unknown, deps: string[], versions: number[]): Found {
+    const local = this.engine.local
+    if (local) {
+      local.set(this.text, { value, encodedBytes: entry.value.byteLength, deps, versions }, entry)
+      return { value, times: entry }
+    }
+    // The frame's bytes are the connection's, to be reused: another read decodes from a copy.
+    const bytes = entry.value.slice()
+    return { value, times: entry, again: () => decodeValue(bytes) }
   }
 
   /**
@@ -181,12 +187,7 @@ class QueryEntry implements EntryKind<Versions> {
     ) {
       return undefined
     }
-    engine.local?.set(
-      this.text,
-      { value, encodedBytes: entry.value.byteLength, deps: names, versions: entry.versions },
-      entry,
-    )
-    return { value, times: entry }
+    return this.keep(entry, value, names, entry.versions)
   }
 
   detached(): QueryEntry {

@@ -74,8 +74,8 @@ async function slowRead<S extends Snapshot>(engine: Engine, kind: EntryKind<S>):
     snapshot === undefined ? uncached(engine, kind) : lookupOrFill(engine, kind, snapshot, grace, budget.deadline)
   const outcome = await engine.flights.start(kind.flightKey, snapshot?.stamp, work, began)
   counted(engine, kind, outcome, started)
-  return outcome.queried
-    ? kind.answer(outcome.queried.value, true, outcome.notFound)
+  return outcome.own
+    ? kind.answer(outcome.own.value, true, outcome.notFound)
     : kind.answer(outcome.master, false, outcome.notFound)
 }
 
@@ -92,7 +92,7 @@ async function lookupOrFill<S extends Snapshot>(
       const age = freshness(found.times)
       if (age !== EXPIRED) {
         if (age === STALE) refresh(engine, kind)
-        return { master: found.value, tier: 'redis', stale: age === STALE }
+        return redisHit(found, age === STALE)
       }
       grace ??= { value: found.value, tier: 'redis' }
     }
@@ -118,6 +118,29 @@ async function lookupOrFill<S extends Snapshot>(
     }
   }
   return fill(engine, kind, snapshot, grace, undefined)
+}
+
+/**
+ * The outcome of a Redis hit. An entry kept nowhere else goes as is to the read that looked it up (no copy), and
+ * any other read of the flight decodes its own, on demand: identical reads sharing a Redis hit are rare.
+ */
+function redisHit(found: Found, stale: boolean): Outcome {
+  const again = found.again
+  if (again === undefined) return { master: found.value, tier: 'redis', stale }
+  let master: unknown
+  let decoded = false
+  return {
+    own: { value: found.value },
+    get master() {
+      if (!decoded) {
+        master = again()
+        decoded = true
+      }
+      return master
+    },
+    tier: 'redis',
+    stale,
+  }
 }
 
 /** A fresh entry that answers the read, stored since the lookup; `STOP` when none will come. */
@@ -154,7 +177,7 @@ async function fill<S extends Snapshot>(
   // Followers of the flight share the answer even when it could not be cached.
   return {
     master: master === undefined ? copyResult(result.value) : master,
-    queried: { value: result.value },
+    own: { value: result.value },
     notFound: result.notFound,
     landed,
   }
@@ -166,7 +189,7 @@ async function fill<S extends Snapshot>(
  */
 async function uncached<S extends Snapshot>(engine: Engine, kind: EntryKind<S>): Promise<Outcome> {
   const { value, notFound } = await query(engine, kind)
-  return { master: copyResult(value), queried: { value }, notFound }
+  return { master: copyResult(value), own: { value }, notFound }
 }
 
 interface Queried {
