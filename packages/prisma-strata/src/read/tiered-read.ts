@@ -126,20 +126,26 @@ async function lookupOrFill<S extends Snapshot>(
  */
 function redisHit(found: Found, stale: boolean): Outcome {
   const again = found.again
-  if (again === undefined) return { master: found.value, tier: 'redis', stale }
-  let master: unknown
-  let decoded = false
-  return {
-    own: { value: found.value },
-    get master() {
-      if (!decoded) {
-        master = again()
-        decoded = true
-      }
-      return master
-    },
-    tier: 'redis',
-    stale,
+  return again === undefined ? { master: found.value, tier: 'redis', stale } : new OwnedHit(found.value, again, stale)
+}
+
+/** A Redis hit's outcome whose `master` is decoded only if a read that joined the flight asks for it. */
+class OwnedHit implements Outcome {
+  readonly tier = 'redis'
+  readonly own: { value: unknown }
+  private decoded: { value: unknown } | undefined
+
+  constructor(
+    value: unknown,
+    private readonly again: () => unknown,
+    readonly stale: boolean,
+  ) {
+    this.own = { value }
+  }
+
+  get master(): unknown {
+    this.decoded ??= { value: this.again() }
+    return this.decoded.value
   }
 }
 
