@@ -68,7 +68,8 @@ async function slowRead<S extends Snapshot>(engine: Engine, kind: EntryKind<S>):
     // The same query already on its way to Redis or the database.
     const outcome = await waiting
     engine.stats.of(kind.call.model, kind.call.operation).coalesced++
-    return kind.answer(outcome.master, false, outcome.notFound)
+    // Prisma's not-found error is the querying read's: a read that shared its flight is thrown one of its own.
+    return kind.answer(outcome.master, false)
   }
   const work =
     snapshot === undefined ? uncached(engine, kind) : lookupOrFill(engine, kind, snapshot, grace, budget.deadline)
