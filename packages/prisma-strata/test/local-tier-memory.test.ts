@@ -46,7 +46,7 @@ function weigh(fill: Fill): { heap: number; bytes: number; entries: number; tier
     // What the read path stores: a copy of the result, or what a Redis entry decodes to, under a key built by
     // concatenation.
     const value = fill.decoded ? decodeValue(encodeValue(fill.value(i))) : copyResult(fill.value(i))
-    tier.set(fill.key(i), { value, encodedBytes: 0, deps, versions: pushed(deps.length) }, times)
+    tier.set(fill.key(i), { value, deps, versions: pushed(deps.length) }, times)
   }
   let i = 0
   while (tier.bytes < MAX_BYTES * 0.95) set(i++)
@@ -127,9 +127,9 @@ describe('local tier memory', () => {
     const times = { freshUntil: Date.now() + 60_000, staleUntil: Date.now() + 60_000, expiresAt: Date.now() + 60_000 }
     const deps = ['m:Post']
     const versions = pushed(1)
-    tier.set('a', { value: 1, encodedBytes: 1, deps, versions }, times)
-    tier.set('b', { value: 2, encodedBytes: 1, deps: ['m:Post'], versions: pushed(1) }, times)
-    tier.set('c', { value: 3, encodedBytes: 1, deps: ['m:Post'], versions: [VERSION + 1] }, times)
+    tier.set('a', { value: 1, deps, versions }, times)
+    tier.set('b', { value: 2, deps: ['m:Post'], versions: pushed(1) }, times)
+    tier.set('c', { value: 3, deps: ['m:Post'], versions: [VERSION + 1] }, times)
     const [a, b, c] = ['a', 'b', 'c'].map((k) => tier.get(k))
     expect(a?.deps).toBe(b?.deps)
     expect(a?.versions).toBe(b?.versions)
@@ -149,7 +149,7 @@ describe('local tier memory', () => {
       staleUntil: now + 60_000,
       expiresAt: now + 60_000,
     }
-    tier.set('q', { value: 1, encodedBytes: 1, deps: [], versions: [] }, entry)
+    tier.set('q', { value: 1, deps: [], versions: [] }, entry)
     expect(tier.get('q')?.times).toEqual({ freshUntil: now + 1000, staleUntil: now + 60_000 })
   })
 })

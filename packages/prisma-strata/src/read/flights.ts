@@ -13,7 +13,7 @@
  * longer (its turn's Redis call timed out later), still takes it, since the flight's snapshot and query were both
  * made after that read began.
  */
-import { sameList } from './read-call'
+import { sameList } from '../same-list'
 
 /** When a read began (`performance.now()`), and the count of writes stamped by then. */
 export interface Began {
@@ -83,9 +83,9 @@ export class Flights<T> {
    * but did not bump it ran its script before that predicate's scheme was registered, that is before the flight's
    * snapshot (a registry another instance recreated meanwhile moved the registry version, which the write's reply
    * carries: the read's versions then differ). So a flight under those versions took its snapshot after every such
-   * write's bump, and its query ran after the write committed. Stamps name predicate epochs for row requests (which predicates a row request bumps
-   * is known only once its script ran), which would otherwise keep identical reads of a hot predicate from sharing
-   * a query whenever any row of the model is written meanwhile.
+   * write's bump, and its query ran after the write committed. Stamps name predicate epochs for row requests
+   * (which predicates a row request bumps is known only once its script ran), which would otherwise keep identical
+   * reads of a hot predicate from sharing a query whenever any row of the model is written meanwhile.
    */
   join(
     key: string,

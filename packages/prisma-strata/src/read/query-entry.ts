@@ -5,6 +5,7 @@
  */
 import type { Engine } from '../engine'
 import type { EntryTimes } from '../policy/policy'
+import { sameList } from '../same-list'
 import { decodeValue, encodeEntry, encodeValue, type StoredEntry } from '../store/codec'
 import { registryVersionName } from '../store/keys'
 import type { LocalEntry } from '../store/local-tier'
@@ -16,7 +17,7 @@ import { copyResult } from './copy-result'
 import { readEntry } from './entry-frame'
 import type { EntryKind, Found, Snapshot, Stored } from './entry-kind'
 import { type Dependencies, type FineList, fineNames, memoised } from './query-dependencies'
-import { answer, queryText, type ReadCall, sameList } from './read-call'
+import { answer, queryText, type ReadCall } from './read-call'
 import { fitsOperation } from './result-shape'
 import { tieredRead } from './tiered-read'
 
@@ -145,38 +146,40 @@ class QueryEntry implements EntryKind<Versions> {
     const read = readEntry(engine, frame, accept, fits, { query: text, deps })
     if (!read) return undefined
     const { entry, value } = read
-    if (fine) return this.fineFound(entry, value, deadline)
-    if (sameList(entry.versions, versions)) return this.kept(entry, value)
+    // Without a local tier no one else holds `value`: reads that share the flight decode their own, from a copy
+    // taken now (the frame's bytes are the connection's, not to be read after an await).
+    const again = engine.local ? undefined : decoderOf(entry.value)
+    if (fine) return this.fineFound(entry, value, again, deadline)
+    if (sameList(entry.versions, versions)) return this.kept(entry, value, again)
     // Filled under newer versions than this read knows: another instance saw a write whose bus message has not
     // reached us yet, or the entry was filled under a bad value. Only if Redis holds those versions does it answer.
     return engine.versions
       .confirm(deps, entry.versions, deadline)
-      .then((confirmed) => (confirmed ? this.kept(entry, value) : undefined))
+      .then((confirmed) => (confirmed ? this.kept(entry, value, again) : undefined))
   }
 
   /** A Redis entry that answers the read: kept locally too. */
-  private kept(entry: StoredEntry, value: unknown): Found {
+  private kept(entry: StoredEntry, value: unknown, again: Found['again']): Found {
     // The dependency list is never changed once made: entries of one query share it.
-    return this.keep(entry, value, this.deps() as string[], entry.versions)
+    return this.keep(entry, value, this.deps() as string[], again)
   }
 
-  /** Keeps a Redis entry locally under `deps` and `versions`; without a local tier, no one else holds `value`. */
-  private keep(entry: StoredEntry, value: unknown, deps: string[], versions: number[]): Found {
-    const local = this.engine.local
-    if (local) {
-      local.set(this.text, { value, encodedBytes: entry.value.byteLength, deps, versions }, entry)
-      return { value, times: entry }
-    }
-    // The frame's bytes are the connection's, to be reused: another read decodes from a copy.
-    const bytes = entry.value.slice()
-    return { value, times: entry, again: () => decodeValue(bytes) }
+  /** Keeps a Redis entry locally under `deps` and the versions it was filled under. */
+  private keep(entry: StoredEntry, value: unknown, deps: string[], again: Found['again']): Found {
+    this.engine.local?.set(this.text, { value, deps, versions: entry.versions }, entry)
+    return { value, times: entry, again }
   }
 
   /**
    * A fine list entry from Redis: it answers if it holds exactly the names its rows give this read, each at the
    * version this process knows or, for those it does not, at the one Redis holds now.
    */
-  private async fineFound(entry: StoredEntry, value: unknown, deadline: number): Promise<Found | undefined> {
+  private async fineFound(
+    entry: StoredEntry,
+    value: unknown,
+    again: Found['again'],
+    deadline: number,
+  ): Promise<Found | undefined> {
     const { engine } = this
     const fine = this.fine as FineList
     const names = fineNames(fine, value)
@@ -187,7 +190,7 @@ class QueryEntry implements EntryKind<Versions> {
     ) {
       return undefined
     }
-    return this.keep(entry, value, names, entry.versions)
+    return this.keep(entry, value, names, again)
   }
 
   detached(): QueryEntry {
@@ -233,7 +236,7 @@ class QueryEntry implements EntryKind<Versions> {
     const times = engine.policies.times(call.policy, call.query, value)
     // The caller gets Prisma's object and may mutate it: the local tier and followers get an independent copy.
     const master = copyResult(value)
-    engine.local?.set(text, { value: master, encodedBytes: bytes.byteLength, deps, versions }, times)
+    engine.local?.set(text, { value: master, deps, versions }, times)
     const names = this.fine && !lease ? fineNames(this.fine, value) : undefined
     if (names) return this.storeFine(snapshot, names, master, bytes, times)
     const redis = engine.redis
@@ -276,8 +279,7 @@ class QueryEntry implements EntryKind<Versions> {
   ): Stored {
     const { engine, text } = this
     const deps = this.deps()
-    const keepLocally = (versions: number[]) =>
-      engine.local?.set(text, { value: master, encodedBytes: bytes.byteLength, deps: names, versions }, times)
+    const keepLocally = (versions: number[]) => engine.local?.set(text, { value: master, deps: names, versions }, times)
     const redis = engine.redis
     if (!redis) {
       const versions = engine.versions.matches(deps, snapshot.versions) ? engine.versions.peek(names) : undefined
@@ -316,6 +318,12 @@ class QueryEntry implements EntryKind<Versions> {
   answer(value: unknown, owned: boolean, notFound?: unknown): unknown {
     return answer(this.call, owned ? value : copyResult(value), notFound)
   }
+}
+
+/** Decodes the value `bytes` hold again, from a copy of them taken now. */
+function decoderOf(bytes: Uint8Array): () => unknown {
+  const own = bytes.slice()
+  return () => decodeValue(own)
 }
 
 /** Same dependencies, and every version at least the one this read snapshotted. */

@@ -77,8 +77,6 @@ export function answer(call: ReadCall, value: unknown, notFound?: unknown): unkn
   return value
 }
 
-export { sameList } from '../same-list'
-
 export const FRESH = 0
 export const STALE = 1
 export const EXPIRED = 2

@@ -10,8 +10,6 @@ import { arrayBytes, heapBytes, stringBytes } from './heap-size'
 export interface LocalEntry {
   /** The master copy of the result: copied for every caller, never given out. */
   value: unknown
-  /** Its encoded size. */
-  encodedBytes: number
   /** Version names the result depends on, sorted. Shared between entries: never changed in place. */
   deps: string[]
   /** Their versions when the query was sent. Shared between entries: never changed in place. */
@@ -24,14 +22,13 @@ export interface LocalEntry {
 class Entry implements LocalEntry {
   constructor(
     readonly value: unknown,
-    readonly encodedBytes: number,
     readonly deps: string[],
     readonly versions: number[],
     readonly times: { freshUntil: number; staleUntil: number } | undefined,
   ) {}
 }
 
-/** The entry object: header and its 5 fields. */
+/** The entry object: header and its 4 fields (an upper bound). */
 const ENTRY_BYTES = 64
 /**
  * lru-cache's bookkeeping for one entry: a Map entry (the Map's table doubles, so up to twice its 28 bytes) and a
@@ -92,7 +89,7 @@ export class LocalTier {
       arrayBytes(versions.length) +
       deps.reduce((bytes, name) => bytes + stringBytes(name), 0) +
       (kept ? TIMES_BYTES : 0)
-    this.lru.set(text, new Entry(entry.value, entry.encodedBytes, deps, versions, kept), { ttl, size })
+    this.lru.set(text, new Entry(entry.value, deps, versions, kept), { ttl, size })
   }
 
   /** The shared pair equal to `deps` and `versions`, or a new one of their exact length. */

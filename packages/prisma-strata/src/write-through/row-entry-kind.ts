@@ -151,11 +151,7 @@ export class RowEntry implements EntryKind<RowSnapshot> {
       const values = newer.map((i) => entry.versions[i] as number)
       if (!(await engine.versions.confirm(names, values, deadline))) return undefined
     }
-    engine.local?.set(
-      slot.text,
-      { value, encodedBytes: entry.value.byteLength, deps: entry.deps, versions: entry.versions },
-      entry,
-    )
+    engine.local?.set(slot.text, { value, deps: entry.deps, versions: entry.versions }, entry)
     return { value, times: entry }
   }
 }

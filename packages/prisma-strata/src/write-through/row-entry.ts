@@ -100,7 +100,7 @@ export function storeRow(
   const heldRow = held ? (held.versions[held.deps.indexOf(slot.rowName)] ?? 0) : 0
   // A later write's row is already here: an entry read under an earlier version must not replace it.
   if (local && !(heldRow > versions.row)) {
-    local.set(slot.text, { value: master, encodedBytes: bytes.byteLength, deps, versions: values }, times)
+    local.set(slot.text, { value: master, deps, versions: values }, times)
   }
   const stores: Promise<unknown>[] = []
   if (engine.rows) {
@@ -142,7 +142,7 @@ export function storeAlias(
   const now = Date.now()
   const times = { freshUntil: now + ttlMs, staleUntil: now + ttlMs, expiresAt: now + ttlMs }
   // An alias is a hint checked against the row it names: it depends on no version.
-  engine.local?.set(alias, { value: idText, encodedBytes: idText.length, deps: [], versions: [] }, times)
+  engine.local?.set(alias, { value: idText, deps: [], versions: [] }, times)
   return engine.rows ? engine.rows.setAlias(model, alias, idText, ttlMs) : Promise.resolve()
 }
 
