@@ -178,9 +178,9 @@ describe('Redis-only hits: every reader owns its answer', () => {
     await sleep(100)
     prisma.$cache.resetStats()
     await burst(() => prisma.user.findUnique(args()), expected, 30, 2)
-    const stats = prisma.$cache.stats()
-    expect(stats.redisHits).toBeGreaterThan(0)
-    expect(stats.coalesced).toBeGreaterThan(0)
+    // Which reads join depends on the machine's timing (a loaded one may let each finish before the next starts):
+    // the answers are what is checked; the joins themselves are asserted by the first test, in one tick.
+    expect(prisma.$cache.stats().redisHits).toBeGreaterThan(0)
   })
 
   it('fluent reads and $cache.wrap', async () => {

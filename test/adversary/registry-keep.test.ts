@@ -17,6 +17,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { type FaultProxy, faultProxy } from '../support/fault-proxy.ts'
 import { type CachedClient, type Setup, setupCase } from '../support/matrix.ts'
 import { redisUrl } from '../support/services.ts'
+import { registryRecreated, twoAuthors } from './registry-scene.ts'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const quiet = { staleness: 600_000, heartbeat: 150_000 }
@@ -28,7 +29,6 @@ describe('adversary: the registry version a bump returns, when the trust epoch m
   let url: string
   let b: CachedClient
   let pub: Redis
-  let seq = 0
   let tag = 0
 
   beforeAll(async () => {
@@ -69,21 +69,13 @@ describe('adversary: the registry version a bump returns, when the trust epoch m
   }
 
   async function scene() {
-    const author = await s.raw.user.create({ data: { email: `rk${++seq}@x` } })
-    const elsewhere = await s.raw.user.create({ data: { email: `rko${seq}@x` } })
-    const post = await s.raw.post.create({ data: { title: 'before', authorId: author.id } })
-    const other = await s.raw.post.create({ data: { title: 'other', authorId: elsewhere.id } })
-    const list = { where: { authorId: author.id } }
-    const oracle = async () => (await s.raw.post.findMany(list))[0]?.title
+    const { post, other, list, oracle } = await twoAuthors(s)
     // The writer fills the list (its scheme registered under the registry version it knows).
     expect((await s.prisma.post.findMany(list))[0]?.title).toBe('before')
     expect((await s.prisma.post.findMany(list))[0]?.title).toBe('before')
     // The registry is evicted; another instance's write recreates it (bumping g:Post); that bus message is lost
     // for the writer (as in registry-loss.test.ts), then its bus works again.
-    await s.redis?.del(`{${s.prefix}}:s:Post`)
-    bus.frozen = true
-    await b.post.update({ where: { id: other.id }, data: { title: 'other2' } })
-    expect(await s.redis?.smembers(`{${s.prefix}}:s:Post`)).toEqual(['#'])
+    await registryRecreated(s, b, other, bus)
     await sleep(100)
     bus.frozen = false
     return { post, list, oracle }

@@ -15,6 +15,7 @@ import { type FaultProxy, faultProxy } from '../support/fault-proxy.ts'
 import { holdNextSelect } from '../support/hold-statement.ts'
 import { type CachedClient, type Setup, setupCase } from '../support/matrix.ts'
 import { redisUrl } from '../support/services.ts'
+import { registryRecreated, twoAuthors } from './registry-scene.ts'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const quiet = { staleness: 600_000, heartbeat: 150_000 }
@@ -33,7 +34,6 @@ describe.each(configs)('adversary: same-versions join after a registry loss ($na
   let url: string
   let hold: ((sql: string) => Promise<void> | undefined) | undefined
   let b: CachedClient
-  let seq = 0
 
   beforeAll(async () => {
     url = await redisUrl()
@@ -59,21 +59,13 @@ describe.each(configs)('adversary: same-versions join after a registry loss ($na
   })
 
   async function scene() {
-    const author = await s.raw.user.create({ data: { email: `aj${++seq}@x` } })
-    const elsewhere = await s.raw.user.create({ data: { email: `ajo${seq}@x` } })
-    const post = await s.raw.post.create({ data: { title: 'before', authorId: author.id } })
-    const other = await s.raw.post.create({ data: { title: 'other', authorId: elsewhere.id } })
-    const list = { where: { authorId: author.id } }
-    const oracle = async () => (await s.raw.post.findMany(list))[0]?.title
+    const { post, other, list, oracle } = await twoAuthors(s)
     // The writer learns the list's versions and registers its scheme through a read of the same predicate under
     // another text (so it has no entry of the list itself).
     expect((await s.prisma.post.findMany({ ...list, select: { id: true, title: true } }))[0]?.title).toBe('before')
     expect((await s.prisma.post.findMany({ ...list, select: { id: true, title: true } }))[0]?.title).toBe('before')
     // The registry is evicted; another instance's write recreates it (and bumps g:Post); the writer's bus is late.
-    await s.redis?.del(`{${s.prefix}}:s:Post`)
-    proxy.frozen = true
-    await b.post.update({ where: { id: other.id }, data: { title: 'other2' } })
-    expect(await s.redis?.smembers(`{${s.prefix}}:s:Post`)).toEqual(['#'])
+    await registryRecreated(s, b, other, proxy)
     return { post, list, oracle }
   }
 
