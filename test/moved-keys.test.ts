@@ -2,9 +2,10 @@
 // a change of its columns like `data: { boxId }`: keys that reference those columns follow their onUpdate action in
 // the database, and the cache must follow them too. Crate.boxId is referenced by Item.crateBoxId (Cascade);
 // Passport's primary key is its foreign key to Person, referenced by Stamp.passportId (Cascade).
-import { afterAll, beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { schema } from '../generated/sqlite/strata/index.js'
-import { type Case, matrix, type RawClient, type Setup, setupCase } from './support/matrix.ts'
+import { casePerTest } from './support/case-per-test.ts'
+import { type Case, matrix, type RawClient, type Setup } from './support/matrix.ts'
 
 const writeThrough = { strategy: 'write-through' } as const
 const cases = [
@@ -22,12 +23,10 @@ const optionsOf = (source: string) =>
     : {}
 
 describe.each(cases)('keys moved by relation operations: $provider / $tiers / $source', (c) => {
+  const scene = casePerTest(c, optionsOf(c.source))
   let s: Setup
-  afterAll(() => s?.close())
-
   beforeEach(async () => {
-    await s?.close()
-    s = await setupCase(c, optionsOf(c.source))
+    s = scene.s
     for (const id of [1, 2, 3]) await s.raw.box.create({ data: { id, label: `b${id}` } })
     await s.raw.crate.create({
       data: {

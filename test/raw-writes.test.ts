@@ -1,8 +1,9 @@
 // Raw SQL that hides its write from a naive reading (an apostrophe in a comment, dollar quotes, escaped strings, a
 // second data-modifying target, every table of a TRUNCATE, a function that writes) still invalidates what it
 // changes: after it runs through the cached client, cached reads equal an uncached client's.
-import { afterAll, beforeEach, describe, expect, it } from 'vitest'
-import { matrix, type RawClient, type Setup, setupCase } from './support/matrix.ts'
+import { beforeEach, describe, expect, it } from 'vitest'
+import { casePerTest } from './support/case-per-test.ts'
+import { matrix, type RawClient, type Setup } from './support/matrix.ts'
 
 type Statement = [name: string, run: (p: Setup['prisma']) => Promise<unknown>]
 
@@ -97,12 +98,10 @@ const postgresOnly: Statement[] = [
 ]
 
 describe.each(matrix)('raw SQL: $provider / $tiers', (c) => {
+  const scene = casePerTest(c)
   let s: Setup
-  afterAll(() => s?.close())
-
   beforeEach(async () => {
-    await s?.close()
-    s = await setupCase(c)
+    s = scene.s
     await s.raw.user.create({ data: { id: 1, email: 'a@x', posts: { create: [{ id: 1, title: 'p1' }] } } })
     await s.raw.comment.create({ data: { id: 1, body: 'c', postId: 1, authorId: 1 } })
     await s.raw.box.create({
@@ -113,7 +112,7 @@ describe.each(matrix)('raw SQL: $provider / $tiers', (c) => {
     })
     if (c.provider === 'postgres') {
       await s.raw.$executeRawUnsafe(
-        `CREATE FUNCTION rename_users() RETURNS int LANGUAGE sql AS $$ UPDATE "User" SET "name" = 'f'; SELECT 1 $$`,
+        `CREATE OR REPLACE FUNCTION rename_users() RETURNS int LANGUAGE sql AS $$ UPDATE "User" SET "name" = 'f'; SELECT 1 $$`,
       )
     }
   })

@@ -1,10 +1,9 @@
 // Every write form keeps the cache correct: after it returns, a read through the cached client equals the
 // database, for reads of the written model and for reads that reach it through relations.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { schema } from '../generated/sqlite/strata/index.js'
-import type { TestDatabase } from '../prisma/database.ts'
-import { ansiSql, matrix, newDatabase, type RawClient, type Setup, setupCase, unsupportedOn } from './support/matrix.ts'
-import { resetDatabase } from './support/reset-database.ts'
+import { casePerTest } from './support/case-per-test.ts'
+import { ansiSql, matrix, type RawClient, type Setup, unsupportedOn } from './support/matrix.ts'
 
 // The generator's module (`cache({ schema })`) must invalidate exactly as the schema text read at run time does,
 // and write-through models (rows put after writes, not dropped) must stay as coherent as invalidated ones.
@@ -25,21 +24,10 @@ const optionsOf = (source: string) => ({
 })
 
 describe.each(cases)('writes: $provider / $tiers / $source', (c) => {
-  // One database per case, emptied before each test; each test has fresh clients and a key prefix of its own.
-  let db: TestDatabase
+  const scene = casePerTest(c, optionsOf(c.source))
   let s: Setup
-  beforeAll(async () => {
-    db = await newDatabase(c.provider)
-  })
-  afterAll(async () => {
-    await s?.close()
-    await db?.drop()
-  })
-
   beforeEach(async () => {
-    await s?.close()
-    s = await setupCase(c, optionsOf(c.source), {}, db)
-    await resetDatabase(c.provider, s.raw)
+    s = scene.s
     await s.raw.user.create({
       data: {
         id: 1,

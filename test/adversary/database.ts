@@ -96,19 +96,39 @@ export interface World {
   close(): Promise<void>
 }
 
-/** A database with the oracle and a cached client; `redis` true for the shared Redis, a URL for a throwaway one. */
+/** The oracle and the counted client the cache goes on, which a stage keeps connected from world to world. */
+export interface Below {
+  raw: Raw
+  counting: CountingAdapter<unknown>
+  cached: Raw
+}
+
+function below(provider: Provider, db: Db): Below {
+  const counting = countingAdapter(db.adapter() as never) as CountingAdapter<unknown>
+  return { raw: client(provider, db.adapter()), counting, cached: client(provider, counting.adapter) }
+}
+
+async function disconnect(kept: Below): Promise<void> {
+  for (const c of [kept.raw, kept.cached]) await c.$disconnect().catch(() => {})
+}
+
+/**
+ * A database with the oracle and a cached client; `redis` true for the shared Redis, a URL for a throwaway one.
+ * `kept`: the clients to use (a stage's), left connected when the world closes.
+ */
 export async function world(
   provider: Provider,
   options: CacheOptions = {},
   redis: boolean | string = true,
   db?: Db,
+  kept?: Below,
 ): Promise<World> {
   const d = db ?? (await newDb(provider))
   const url = redis === true ? await redisUrl() : redis === false ? undefined : redis
   const prefix = `adv${process.pid}x${Date.now().toString(36)}x${seq++}`
   const closers: Array<() => Promise<void>> = []
-  const make = async (o: CacheOptions = {}, clientOptions: Record<string, unknown> = {}, adapter = d.adapter()) => {
-    const c = extend(client(provider, adapter, clientOptions) as Raw, {
+  const make = async (o: CacheOptions = {}, clientOptions: Record<string, unknown> = {}, base?: Raw) => {
+    const c = extend(base ?? client(provider, d.adapter(), clientOptions), {
       ...(url ? { redis: url } : {}),
       prefix,
       onError: () => {},
@@ -117,25 +137,25 @@ export async function world(
     })
     closers.push(async () => {
       await c.$cache.close()
-      await c.$disconnect()
+      if (!base) await c.$disconnect()
     })
     if (url) await c.$cache.whenReady(5000)
     return c as unknown as Cached
   }
-  const raw = client(provider, d.adapter())
-  const counting = countingAdapter(d.adapter() as never)
-  const prisma = await make({}, {}, counting.adapter)
+  const clients = kept ?? below(provider, d)
+  clients.counting.reset()
+  const prisma = await make({}, {}, clients.cached)
   return {
     db: d,
-    raw,
+    raw: clients.raw,
     prisma,
-    counting: counting as CountingAdapter<unknown>,
+    counting: clients.counting,
     prefix,
     redis: url,
     instance: (o, co) => make(o, co),
     async close() {
       for (const c of closers) await c().catch(() => {})
-      await raw.$disconnect()
+      if (!kept) await disconnect(clients)
       if (!db) await d.drop()
     },
   }
@@ -386,16 +406,24 @@ export async function converges(read: () => Promise<unknown>, oracle: () => Prom
 /**
  * One database for the describe (or file) it is called in, and the world of its current test: `fresh(options)`
  * closes the last world, empties and seeds the database and opens a new world on it; `cur()` is that world. Call it after
- * the suite's own hooks that the worlds depend on (a throwaway Redis): its `afterAll` then runs before theirs.
+ * the suite's own hooks that the worlds depend on (a throwaway Redis): its `afterAll` then runs before theirs. The
+ * oracle and the client below the cache stay connected from world to world: new Prisma clients pay for their
+ * connections and for planning every query shape again, which was most of what a short attack cost.
  */
 export function stage(provider: Provider, setup: { redis?: () => string; defaults?: CacheOptions } = {}) {
   let db: Db | undefined
   let w: World | undefined
+  let kept: Below | undefined
+  const release = async () => {
+    if (kept) await disconnect(kept)
+    kept = undefined
+  }
   beforeAll(async () => {
     db = await newDb(provider)
   })
   afterAll(async () => {
     await w?.close()
+    await release()
     await db?.drop()
   })
   const database = (): Db => {
@@ -414,11 +442,14 @@ export function stage(provider: Provider, setup: { redis?: () => string; default
       w = undefined
       const db = database()
       await reset(db)
-      const s = client(provider, db.adapter())
-      await seed(s)
-      await s.$disconnect()
-      await prepare?.(db)
-      w = await world(provider, { ...setup.defaults, ...options }, setup.redis?.() ?? true, db)
+      kept ??= below(provider, db)
+      await seed(kept.raw)
+      if (prepare) {
+        // SQL a test puts in place (views, triggers) comes before any client of its world: the kept ones go.
+        await release()
+        await prepare(db)
+      }
+      w = await world(provider, { ...setup.defaults, ...options }, setup.redis?.() ?? true, db, kept)
       return w
     },
   }

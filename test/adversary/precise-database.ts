@@ -38,6 +38,17 @@ interface Template {
 interface PostgresDatabase {
   url: string
   drop(): Promise<void>
+  /**
+   * Prisma clients of this database left connected by its earlier worlds, for the next one: a new client pays for
+   * its connections and for planning every query shape again, which was most of what each attack cost.
+   */
+  clients: Raw[]
+}
+
+/** Drops a database no world may get again, with the clients kept for it. */
+async function discard(db: PostgresDatabase): Promise<void> {
+  for (const client of db.clients.splice(0)) await client.$disconnect().catch(() => {})
+  await db.drop()
 }
 
 /** The seeded database each world's copies, per provider: made on first use, dropped when the test file ends. */
@@ -55,11 +66,11 @@ afterEach(async (context) => {
   for (const db of released) {
     const i = idle.indexOf(db)
     if (i >= 0) idle.splice(i, 1)
-    await db.drop()
+    await discard(db)
   }
 })
 afterAll(async () => {
-  for (const db of idle.splice(0)) await db.drop()
+  for (const db of idle.splice(0)) await discard(db)
   for (const template of templates.values()) await (await template).drop()
   templates.clear()
 })
@@ -103,18 +114,27 @@ function template(provider: Provider): Promise<Template> {
   return made
 }
 
-/** A seeded PostgreSQL database of the file's own, and how to give it back when the world closes. */
-async function postgresDatabase(): Promise<{ url: string; release(): Promise<void> }> {
+/**
+ * A seeded PostgreSQL database of the file's own: `client()` gives a Prisma client of it (one an earlier world left
+ * connected, or a new one), and `release()` gives the database and those clients back when the world closes.
+ */
+async function postgresDatabase(): Promise<{ client(): Raw; release(): Promise<void> }> {
   const { copy, saved } = await template('postgres')
   const { snapshot: rows, fingerprint } = saved as NonNullable<Template['saved']>
   const reused = idle.pop()
   if (reused) await rows.restore(reused.url)
-  const db = reused ?? (await newPostgresDatabase(await postgresUrl(), 'advp', copy))
+  const db = reused ?? { ...(await newPostgresDatabase(await postgresUrl(), 'advp', copy)), clients: [] }
+  const taken: Raw[] = []
   return {
-    url: db.url,
-    // A test that changed the schema (a trigger, a table) leaves a database no other test may get.
+    client() {
+      const client = db.clients.pop() ?? (new PgClient({ adapter: new PrismaPg({ connectionString: db.url }) }) as Raw)
+      taken.push(client)
+      return client
+    },
     release: async () => {
-      if ((await rows.fingerprint(db.url)) !== fingerprint) return db.drop()
+      db.clients.push(...taken)
+      // A test that changed the schema (a trigger, a table) leaves a database no other test may get.
+      if ((await rows.fingerprint(db.url)) !== fingerprint) return discard(db)
       idle.push(db)
       releasedInTest.push(db)
     },
@@ -132,35 +152,39 @@ export interface PreciseWorld {
 
 /** A world on a database holding the seed (seedPrecise), clients on a Redis prefix no other world uses. */
 export async function preciseWorld(provider: Provider, options: CacheOptions = {}): Promise<PreciseWorld> {
-  let adapter: () => unknown
-  let drop: () => Promise<void>
+  let client: () => Raw
+  let release: () => Promise<void>
   if (provider === 'sqlite') {
     const { copy } = await template(provider)
     const db = join(tmpdir(), `advp-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.db`)
     await copyFile(copy, db)
-    adapter = () => new PrismaBetterSqlite3({ url: `file:${db}` })
-    drop = () => rm(db, { force: true })
+    const clients: Raw[] = []
+    client = () => {
+      const made = new LiteClient({ adapter: new PrismaBetterSqlite3({ url: `file:${db}` }) })
+      clients.push(made)
+      return made
+    }
+    release = async () => {
+      for (const made of clients) await made.$disconnect().catch(() => {})
+      await rm(db, { force: true })
+    }
   } else {
     const db = await postgresDatabase()
-    adapter = () => new PrismaPg({ connectionString: db.url })
-    drop = db.release
+    client = db.client
+    release = db.release
   }
-  const C = (provider === 'sqlite' ? LiteClient : PgClient) as unknown as new (o: object) => Raw
   const url = await redisUrl()
   const prefix = `advp${process.pid}x${Date.now().toString(36)}x${seq++}`
   const closers: Array<() => Promise<void>> = []
   // `below`: extensions applied to the client before the cache (result extensions, for example).
   const make = async (o: CacheOptions = {}, below: (c: Raw) => unknown = (c) => c) => {
     const merged: CacheOptions = { redis: url, prefix, onError: () => {}, ...options, ...o }
-    const c = extend(below(new C({ adapter: adapter() })) as Raw, merged)
-    closers.push(async () => {
-      await c.$cache.close()
-      await c.$disconnect()
-    })
+    const c = extend(below(client()) as Raw, merged)
+    closers.push(() => c.$cache.close())
     if (merged.redis) await c.$cache.whenReady(5000)
     return c as unknown as Cached
   }
-  const raw = new C({ adapter: adapter() })
+  const raw = client()
   const prisma = await make()
   return {
     raw,
@@ -169,8 +193,7 @@ export async function preciseWorld(provider: Provider, options: CacheOptions = {
     instance: make,
     async close() {
       for (const c of closers) await c().catch(() => {})
-      await raw.$disconnect()
-      await drop()
+      await release()
     },
   }
 }

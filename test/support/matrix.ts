@@ -89,9 +89,26 @@ export async function waitForBus(client: CachedClient): Promise<void> {
   if (!(await client.$cache.whenReady(5000))) throw new Error('the invalidation bus did not subscribe within 5 s')
 }
 
+/** The oracle and the counted client below the cache, kept connected between the cases set up on a shared database. */
+interface Kept {
+  raw: RawClient
+  counting: CountingAdapter<unknown>
+  below: RawClient
+}
+const kept = new WeakMap<TestDatabase, Kept>()
+
+/** Disconnects the clients `setupCase` kept for `shared`: call before dropping it. */
+export async function releaseShared(shared: TestDatabase): Promise<void> {
+  const clients = kept.get(shared)
+  kept.delete(shared)
+  if (clients) for (const client of [clients.raw, clients.below]) await client.$disconnect()
+}
+
 /**
  * A fresh cached client (own key prefix) and oracle on a database: a new one, or `shared`, which the caller made,
- * emptied (`resetDatabase`) and drops itself; `close()` then leaves it in place.
+ * emptied (`resetDatabase`) and drops itself; `close()` then leaves it in place. On a shared database the oracle and
+ * the client below the cache stay connected for the next case (`releaseShared` disconnects them): a new Prisma client
+ * pays for its connections and for planning every query shape again, which was most of what a short test cost.
  */
 export async function setupCase(
   c: Case,
@@ -120,21 +137,28 @@ export async function setupCase(
     if (url) await waitForBus(client)
     return client
   }
-  const raw = newClient(c.provider, db.adapter())
-  clients.push(raw)
-  const counting = countingAdapter(db.adapter() as never, countingOptions)
-  const prisma = extend(newClient(c.provider, counting.adapter), { ...tier, prefix, ...options })
-  cachedClients.push(prisma)
+  const reuse = shared !== undefined && Object.keys(countingOptions).length === 0
+  let below = reuse ? kept.get(shared) : undefined
+  if (below === undefined) {
+    const counting = countingAdapter(db.adapter() as never, countingOptions) as CountingAdapter<unknown>
+    below = { raw: newClient(c.provider, db.adapter()), counting, below: newClient(c.provider, counting.adapter) }
+    if (reuse) kept.set(shared, below)
+    else clients.push(below.raw, below.below)
+  }
+  const { raw, counting } = below
+  counting.reset()
+  const prisma = extend(below.below, { ...tier, prefix, ...options })
   if (url) await waitForBus(prisma)
   return {
     db,
     raw,
     prisma,
-    counting: counting as CountingAdapter<unknown>,
+    counting,
     redis,
     prefix,
     instance: (extra = {}) => make(extra),
     async close() {
+      await prisma.$cache.close()
       for (const client of cachedClients) {
         await client.$cache.close()
         await client.$disconnect()
