@@ -75,6 +75,11 @@ export interface CompareOptions {
   rounds: number
   /** Timed calls per contender per round. */
   calls: number
+  /**
+   * Untimed calls per contender before each latency case. A longer read path takes V8 more calls to optimize: with
+   * 200, Strata's Redis-only point hit was measured half again slower than with 3,000 (against the same floor).
+   */
+  warmup: number
   /** Entries cached before the write + invalidation is timed. */
   entries: number
   /** Timed writes per contender (the entries are cached again before each where a write deleted them). */
@@ -137,6 +142,8 @@ multi-process scenarios (hot-key, stampede):
 compare (Strata, prisma-extension-redis, plain Prisma, on PostgreSQL):
   --compare-rounds N    latency rounds, contenders interleaved (default 15; --quick 5)
   --compare-calls N     timed calls per contender per round (default 200; --quick 100)
+  --compare-warmup N    untimed calls per contender before each latency case (default 3000; --quick 1000):
+                        enough for V8 to optimize every function of a read path
   --entries N           entries cached before a write is timed (default 100000; --quick 10000)
   --write-rounds N      timed writes per contender (default 7; --quick 3)
   --mix-ops N           90/10 mix: operations per contender (default 4000; --quick 2000)
@@ -186,6 +193,7 @@ export function readOptions(argv: string[], benchDir: string): BenchOptions {
       'shared-redis': { type: 'boolean', default: false },
       'compare-rounds': { type: 'string' },
       'compare-calls': { type: 'string' },
+      'compare-warmup': { type: 'string' },
       entries: { type: 'string' },
       'write-rounds': { type: 'string' },
       'mix-ops': { type: 'string' },
@@ -252,6 +260,7 @@ export function readOptions(argv: string[], benchDir: string): BenchOptions {
     compare: {
       rounds: count(values['compare-rounds'], 'compare-rounds', quick ? 5 : 15),
       calls: count(values['compare-calls'], 'compare-calls', quick ? 100 : 200),
+      warmup: count(values['compare-warmup'], 'compare-warmup', quick ? 1000 : 3000),
       entries: count(values.entries, 'entries', quick ? 10_000 : 100_000),
       writeRounds: count(values['write-rounds'], 'write-rounds', quick ? 3 : 7),
       mixOps: count(values['mix-ops'], 'mix-ops', quick ? 2000 : 4000),

@@ -63,7 +63,7 @@ export function runCompare(options: BenchOptions) {
     const latency = {
       rounds: o.rounds,
       calls: o.calls,
-      warmup: Math.min(200, o.calls),
+      warmup: o.warmup,
       redis: counts ? { url: services.redisUrl, commandCalls: counts } : undefined,
     }
     const results = {} as CompareResults
