@@ -8,7 +8,7 @@ import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
 import { PrismaPg } from '@prisma/adapter-pg'
 import pg from 'pg'
 import { type CacheOptions, cache } from 'prisma-strata'
-import { afterAll, beforeAll, expect } from 'vitest'
+import { afterAll, afterEach, beforeAll, expect } from 'vitest'
 import { PrismaClient as PgClient } from '../../generated/adversary/postgres/client/client.ts'
 import { PrismaClient as LiteClient } from '../../generated/adversary/sqlite/client/client.ts'
 import { createTables, newPostgresDatabase } from '../../prisma/database.ts'
@@ -420,6 +420,11 @@ export function stage(provider: Provider, setup: { redis?: () => string; default
   }
   beforeAll(async () => {
     db = await newDb(provider)
+  })
+  // A test that failed (a timeout) may still be running on the kept clients: the next world gets new ones, so what it
+  // sends later is not counted as another test's.
+  afterEach(async (context) => {
+    if (context.task.result?.state === 'fail') await release()
   })
   afterAll(async () => {
     await w?.close()

@@ -3,7 +3,7 @@
 // from test to test (see `setupCase`). A database per test cost a CREATE DATABASE and the schema's DDL each time, and
 // new Prisma clients their connections and the planning of every query shape again.
 import type { CacheOptions } from 'prisma-strata'
-import { afterAll, beforeAll, beforeEach } from 'vitest'
+import { afterAll, afterEach, beforeEach } from 'vitest'
 import type { TestDatabase } from '../../prisma/database.ts'
 import { type Case, newDatabase, releaseShared, type Setup, setupCase } from './matrix.ts'
 import { resetDatabase } from './reset-database.ts'
@@ -12,17 +12,28 @@ import { resetDatabase } from './reset-database.ts'
 export function casePerTest(c: Case, options: CacheOptions = {}): { readonly s: Setup } {
   let db: TestDatabase | undefined
   let s: Setup | undefined
-  beforeAll(async () => {
-    db = await newDatabase(c.provider)
+  const retire = async () => {
+    const last = { s, db }
+    s = undefined
+    db = undefined
+    try {
+      await last.s?.close()
+    } finally {
+      if (last.db) {
+        await releaseShared(last.db)
+        await last.db.drop()
+      }
+    }
+  }
+  // A test that failed (a timeout) may still be running, on these clients and this database: the next test gets
+  // new ones, so nothing it sends later can land in another test's rows or counts.
+  afterEach(async (context) => {
+    if (context.task.result?.state === 'fail') await retire()
   })
-  afterAll(async () => {
-    await s?.close()
-    if (db === undefined) return
-    await releaseShared(db)
-    await db.drop()
-  })
+  afterAll(retire)
   beforeEach(async () => {
     await s?.close()
+    db ??= await newDatabase(c.provider)
     s = await setupCase(c, options, {}, db)
     await resetDatabase(c.provider, s.raw)
   })
