@@ -2,6 +2,7 @@
 // looked it up as is, and every other read of the flight gets a copy of a second decoding (`OwnedHit.master`).
 // Each test makes many identical reads on Redis-only instances, mutates every answer as soon as it arrives (after
 // checking it against the uncached client), and checks later reads too.
+import { Redis } from 'ioredis'
 import { cache } from 'prisma-strata'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { TestDatabase } from '../../prisma/database.ts'
@@ -57,6 +58,7 @@ describe('Redis-only hits: every reader owns its answer', () => {
   let raw: RawClient
   let url: string
   let proxy: FaultProxy
+  let admin: Redis
   let seq = 0
   const closers: Array<() => Promise<void>> = []
   let userId = 0
@@ -65,6 +67,7 @@ describe('Redis-only hits: every reader owns its answer', () => {
     db = await newDatabase('postgres')
     raw = newClient('postgres', db.adapter())
     url = await redisUrl()
+    admin = new Redis(url)
     proxy = await faultProxy(Number(new URL(url).port || 6379), { delayMs: 15 })
     const user = await raw.user.create({
       data: {
@@ -82,6 +85,7 @@ describe('Redis-only hits: every reader owns its answer', () => {
   afterAll(async () => {
     for (const close of closers.splice(0).reverse()) await close()
     await proxy?.close()
+    admin?.disconnect()
     await raw?.$disconnect()
     await db?.drop()
   })
@@ -104,6 +108,29 @@ describe('Redis-only hits: every reader owns its answer', () => {
     })
     await waitForBus(prisma)
     return { prisma, errors, prefix }
+  }
+
+  /** The query entries stored under `prefix`, by key. */
+  async function entries(prefix: string): Promise<Map<string, Buffer | null>> {
+    const keys = await admin.keys(`${prefix}:e:*`)
+    const values = keys.length > 0 ? await admin.mgetBuffer(...keys) : []
+    return new Map(keys.map((key, i) => [key, values[i] ?? null]))
+  }
+
+  /**
+   * Runs `fill` (a miss) and waits until its entry is in Redis, which a fill stores after the answer: a key of
+   * `prefix` that is new or holds other bytes. Bounded by the test's timeout, not by a guess at how long that takes.
+   */
+  async function filled(prefix: string, fill: () => PromiseLike<unknown>): Promise<void> {
+    const before = await entries(prefix)
+    await fill()
+    for (;;) {
+      for (const [key, bytes] of await entries(prefix)) {
+        const old = before.get(key)
+        if (old === undefined || (bytes !== null && (old === null || !bytes.equals(old)))) return
+      }
+      await sleep(5)
+    }
   }
 
   /**
@@ -134,10 +161,9 @@ describe('Redis-only hits: every reader owns its answer', () => {
   })
 
   it('findUnique with relations, all types: a burst of identical reads, every answer mutated on arrival', async () => {
-    const { prisma, errors } = await client()
+    const { prisma, errors, prefix } = await client()
     const expected = await raw.user.findUnique(args())
-    await prisma.user.findUnique(args())
-    await sleep(50)
+    await filled(prefix, () => prisma.user.findUnique(args()))
     prisma.$cache.resetStats()
     await burst(() => prisma.user.findUnique(args()), expected, 16)
     expect(prisma.$cache.stats().redisHits).toBeGreaterThan(0)
@@ -146,7 +172,7 @@ describe('Redis-only hits: every reader owns its answer', () => {
   })
 
   it('OrThrow reads (row and no row), findFirst, findMany with take, count, through a slow Redis', async () => {
-    const { prisma } = await client({}, undefined, true)
+    const { prisma, prefix } = await client({}, undefined, true)
     // biome-ignore lint/suspicious/noExplicitAny: the reads run on clients of several extension stacks
     const reads: Array<[(p: any) => PromiseLike<unknown>]> = [
       [(p) => p.user.findUniqueOrThrow(args())],
@@ -158,24 +184,21 @@ describe('Redis-only hits: every reader owns its answer', () => {
     ]
     for (const [read] of reads) {
       const expected = await read(raw)
-      await read(prisma)
-      await sleep(80)
+      await filled(prefix, () => read(prisma))
       await burst(() => read(prisma), expected, 10, 3)
     }
     // No row, thrown each time
     const missing = () => prisma.user.findUniqueOrThrow({ where: { id: 999_999 } })
-    await expect(missing()).rejects.toThrow()
-    await sleep(80)
+    await filled(prefix, () => expect(missing()).rejects.toThrow())
     const all = await Promise.allSettled(Array.from({ length: 8 }, missing))
     expect(all.every((r) => r.status === 'rejected')).toBe(true)
     expect(prisma.$cache.stats().redisHits).toBeGreaterThan(0)
   })
 
   it('staggered joins on a slow Redis: reads started while the lookup is under way and after it settled', async () => {
-    const { prisma } = await client({}, undefined, true)
+    const { prisma, prefix } = await client({}, undefined, true)
     const expected = await raw.user.findUnique(args())
-    await prisma.user.findUnique(args())
-    await sleep(100)
+    await filled(prefix, () => prisma.user.findUnique(args()))
     prisma.$cache.resetStats()
     await burst(() => prisma.user.findUnique(args()), expected, 30, 2)
     // Which reads join depends on the machine's timing (a loaded one may let each finish before the next starts):
@@ -184,17 +207,15 @@ describe('Redis-only hits: every reader owns its answer', () => {
   })
 
   it('fluent reads and $cache.wrap', async () => {
-    const { prisma } = await client({}, undefined, true)
+    const { prisma, prefix } = await client({}, undefined, true)
     const fluent = () => prisma.user.findUnique({ where: { id: userId } }).posts({ orderBy: { id: 'asc' } })
     const expectedPosts = await raw.user.findUnique({ where: { id: userId } }).posts({ orderBy: { id: 'asc' } })
-    await fluent()
-    await sleep(80)
+    await filled(prefix, fluent)
     await burst(fluent, expectedPosts, 12, 1)
 
     const value = { a: { b: [1, 2, { c: 'd' }] }, when: 'x', list: [{ n: 1 }] }
     const wrap = () => prisma.$cache.wrap('owned-key', async () => structuredClone(value), { ttl: 60 })
-    await wrap()
-    await sleep(80)
+    await filled(prefix, wrap)
     await burst(wrap, value, 12, 1)
   })
 
@@ -202,14 +223,13 @@ describe('Redis-only hits: every reader owns its answer', () => {
     const { prisma: a, prefix } = await client()
     const { prisma: b } = await client({}, prefix, true)
     const expected = await raw.user.findUnique(args())
-    await a.user.findUnique(args())
-    await sleep(80)
+    await filled(prefix, () => a.user.findUnique(args()))
     await burst(() => b.user.findUnique(args()), expected, 16, 1)
     await burst(() => a.user.findUnique(args()), expected, 16, 0)
   })
 
   it('swr: a stale entry served to a burst while it is refreshed', async () => {
-    const { prisma } = await client(
+    const { prisma, prefix } = await client(
       {
         models: {
           User: { ttl: 1, swr: 60 },
@@ -222,8 +242,8 @@ describe('Redis-only hits: every reader owns its answer', () => {
       true,
     )
     const expected = await raw.user.findUnique(args())
-    await prisma.user.findUnique(args())
-    await sleep(1200)
+    await filled(prefix, () => prisma.user.findUnique(args()))
+    await sleep(1200) // past the 1 s TTL: stale, within swr
     prisma.$cache.resetStats()
     await burst(() => prisma.user.findUnique(args()), expected, 16, 1)
     expect(prisma.$cache.stats().stale).toBeGreaterThan(0)
@@ -262,19 +282,16 @@ describe('Redis-only hits: every reader owns its answer', () => {
     const read = (p: any) =>
       p.user.findUnique({ where: { id: userId }, include: { posts: { orderBy: { id: 'asc' } } } })
     const expected = await read(oracle)
-    for (const p of [below, above]) {
-      await read(p)
-      await sleep(80)
-      await burst(() => read(p), expected, 12, 1)
-    }
+    // One entry for both: the instance above reads the one below filled and stores none of its own.
+    await filled(prefix, () => read(below))
+    for (const p of [below, above]) await burst(() => read(p), expected, 12, 1)
   })
 
   it('args object reused and mutated after each answer', async () => {
-    const { prisma } = await client({}, undefined, true)
+    const { prisma, prefix } = await client({}, undefined, true)
     const shared = args()
     const expected = await raw.user.findUnique(args())
-    await prisma.user.findUnique(shared)
-    await sleep(80)
+    await filled(prefix, () => prisma.user.findUnique(shared))
     const results = await Promise.all(
       Array.from({ length: 8 }, () =>
         prisma.user.findUnique(shared).then((r) => {
@@ -291,24 +308,21 @@ describe('Redis-only hits: every reader owns its answer', () => {
   })
 
   it('reads around a write: a burst, a write, a burst', async () => {
-    const { prisma } = await client({}, undefined, true)
-    await prisma.user.findUnique(args())
-    await sleep(80)
+    const { prisma, prefix } = await client({}, undefined, true)
+    await filled(prefix, () => prisma.user.findUnique(args()))
     const before = await raw.user.findUnique(args())
     await burst(() => prisma.user.findUnique(args()), before, 8, 1)
     await prisma.post.updateMany({ where: { authorId: userId }, data: { views: { increment: 1 } } })
     const after = await raw.user.findUnique(args())
-    await prisma.user.findUnique(args())
-    await sleep(80)
+    await filled(prefix, () => prisma.user.findUnique(args()))
     await burst(() => prisma.user.findUnique(args()), after, 8, 1)
   })
 
   it('a fluent read and a plain read of the same text share one flight: each owns its answer', async () => {
-    const { prisma } = await client({}, undefined, true)
+    const { prisma, prefix } = await client({}, undefined, true)
     const plainArgs = { where: { id: userId }, select: { posts: true } }
     const expected = await raw.user.findUnique(plainArgs)
-    await prisma.user.findUnique(plainArgs)
-    await sleep(80)
+    await filled(prefix, () => prisma.user.findUnique(plainArgs))
     prisma.$cache.resetStats()
     const seen: unknown[] = []
     await Promise.all(
@@ -330,27 +344,24 @@ describe('Redis-only hits: every reader owns its answer', () => {
   // answers (and fields) holding the same value hold the same instance, where an uncached client gives each its own.
   // decimal.js's API never changes an instance; only writing its internal fields (`s`, `e`, `d`) shows the sharing.
   it.fails('Decimal: mutating the internals of one answer’s Decimal does not change a later, separate read', async () => {
-    const { prisma } = await client()
+    const { prisma, prefix } = await client()
     const read = () => prisma.user.findUniqueOrThrow({ where: { id: userId }, select: { balance: true } })
     const expected = (await raw.user.findUniqueOrThrow({ where: { id: userId }, select: { balance: true } })).balance
-    await read()
-    await sleep(50)
+    await filled(prefix, read)
     const first = await read()
     expect(first.balance.toString()).toBe(expected.toString())
     // decimal.js instances keep their sign, exponent and digits in plain writable fields
     ;(first.balance as unknown as Any).s = -1
-    await sleep(10)
     const second = await read() // a separate read, not sharing a flight
     expect(prisma.$cache.stats().redisHits).toBeGreaterThanOrEqual(2)
     expect(second.balance.toString()).toBe(expected.toString())
   })
 
   it.fails('Decimal: two fields of one aggregate answer with the same value are independent, as Prisma gives them', async () => {
-    const { prisma } = await client()
+    const { prisma, prefix } = await client()
     const q = { where: { id: userId }, _sum: { balance: true }, _max: { balance: true } } as const
     const oracle = await raw.user.aggregate(q)
-    await prisma.user.aggregate(q)
-    await sleep(50)
+    await filled(prefix, () => prisma.user.aggregate(q))
     const hit = await prisma.user.aggregate(q)
     expect(prisma.$cache.stats().redisHits).toBeGreaterThanOrEqual(1)
     ;(hit._sum.balance as unknown as Any).s = -1
