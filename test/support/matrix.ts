@@ -93,7 +93,8 @@ export async function waitForBus(client: CachedClient): Promise<void> {
 interface Kept {
   raw: RawClient
   counting: CountingAdapter<unknown>
-  below: RawClient
+  /** The client the cache goes on: its SQL is counted. */
+  cached: RawClient
 }
 const kept = new WeakMap<TestDatabase, Kept>()
 
@@ -101,7 +102,7 @@ const kept = new WeakMap<TestDatabase, Kept>()
 export async function releaseShared(shared: TestDatabase): Promise<void> {
   const clients = kept.get(shared)
   kept.delete(shared)
-  if (clients) for (const client of [clients.raw, clients.below]) await client.$disconnect()
+  if (clients) for (const client of [clients.raw, clients.cached]) await client.$disconnect()
 }
 
 /**
@@ -141,13 +142,13 @@ export async function setupCase(
   let below = reuse ? kept.get(shared) : undefined
   if (below === undefined) {
     const counting = countingAdapter(db.adapter() as never, countingOptions) as CountingAdapter<unknown>
-    below = { raw: newClient(c.provider, db.adapter()), counting, below: newClient(c.provider, counting.adapter) }
+    below = { raw: newClient(c.provider, db.adapter()), counting, cached: newClient(c.provider, counting.adapter) }
     if (reuse) kept.set(shared, below)
-    else clients.push(below.raw, below.below)
+    else clients.push(below.raw, below.cached)
   }
   const { raw, counting } = below
   counting.reset()
-  const prisma = extend(below.below, { ...tier, prefix, ...options })
+  const prisma = extend(below.cached, { ...tier, prefix, ...options })
   if (url) await waitForBus(prisma)
   return {
     db,

@@ -76,8 +76,8 @@ export interface CompareOptions {
   /** Timed calls per contender per round. */
   calls: number
   /**
-   * Untimed calls per contender before each latency case. A longer read path takes V8 more calls to optimize: with
-   * 200, Strata's Redis-only point hit was measured half again slower than with 3,000 (against the same floor).
+   * Untimed calls per contender before each latency case: a longer read path takes V8 more calls to optimize (see
+   * the README of this package).
    */
   warmup: number
   /** Entries cached before the write + invalidation is timed. */
