@@ -148,13 +148,16 @@ export class LazyRead implements ReadCall, PromiseLike<unknown> {
     return this.run().finally(onFinally)
   }
 
-  /** Batch transaction: Prisma's own promise (with Prisma's own fluent calls) joins the batch. */
+  /**
+   * Batch transaction: Prisma's own promise joins the batch, with the same arguments as anywhere else (a fluent path
+   * as a nested select, its answer taken along the path). Not Prisma's fluent calls: Prisma merges two or more
+   * fluent `findUniqueOrThrow` of one batch into one query and then answers null for a missing row where it throws
+   * for the same read alone (Prisma 7.10); with a nested select the merged read throws, as documented.
+   */
   requestTransaction(transaction: unknown): PromiseLike<unknown> {
-    let promise = (this.delegate[this.operation] as (args?: unknown) => PrismaPromiseLike)(this.request.args)
-    for (const [field, args] of this.steps) {
-      promise = (promise[field] as (args?: unknown) => PrismaPromiseLike)(args)
-    }
-    return promise.requestTransaction(transaction)
+    const read = (this.delegate[this.operation] as (args?: unknown) => PrismaPromiseLike)(this.args)
+    const promise = read.requestTransaction(transaction)
+    return this.steps.length === 0 ? promise : promise.then((value) => followPath(value, this.steps))
   }
 
   get [Symbol.toStringTag](): string {
