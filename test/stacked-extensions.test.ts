@@ -4,6 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { TestDatabase } from '../prisma/database.ts'
 import { countingAdapter } from './support/counting-adapter.ts'
 import { newClient, newDatabase, type RawClient, waitForBus } from './support/matrix.ts'
+
+type Hook = { args: { where?: object } | undefined; query: (args: object) => Promise<unknown> }
+
 import { redisUrl } from './support/services.ts'
 
 /** A value of a class of the application's own: a computed field may return one. */
@@ -135,6 +138,124 @@ describe('stacked extensions', () => {
       expect(counting.count()).toBe(0) // and each filter's entry is a hit
     } finally {
       await prisma.$disconnect()
+    }
+  })
+
+  // A tenant filter and computed fields added after cache() belong to every read of that client: those the cache
+  // answers, and those it never answers (`cache: false`, a model not cached, inside a transaction, in a batch,
+  // a `select` or `omit` the cache cannot repeat). Each answer is compared with the same client without Strata.
+  it('an extension added after cache() applies to reads the cache never answers, as without Strata', async () => {
+    const admin = await raw.user.create({ data: { email: 'boss@x', role: 'ADMIN', name: 'Boss' } })
+    const user = await raw.user.create({ data: { email: 'ann@x', name: 'Ann', invitedById: admin.id } })
+    await raw.post.create({ data: { title: 'Hello World', authorId: user.id } })
+    const tenant = (args: { where?: object } | undefined) => ({
+      ...args,
+      where: { AND: [args?.where ?? {}, { role: 'USER' }] },
+    })
+    const upper = {
+      query: {
+        user: {
+          findMany: ({ args, query }: Hook) => query(tenant(args)),
+          findFirst: ({ args, query }: Hook) => query(tenant(args)),
+          findFirstOrThrow: ({ args, query }: Hook) => query(tenant(args)),
+        },
+      },
+      result: {
+        user: { handle: { needs: { email: true }, compute: (u: { email: string }) => `@${u.email}` } },
+        post: {
+          slug: { needs: { title: true }, compute: (p: { title: string }) => p.title.toLowerCase().replace(/ /g, '-') },
+        },
+      },
+    }
+    // Loosely typed: the fields the extension computes are not in the generated client's types.
+    type Fluent = Promise<unknown> & { [R in 'posts' | 'invitedBy']: (args?: object) => Promise<unknown> }
+    type Delegate = {
+      [M in 'findMany' | 'findFirst' | 'findUnique' | 'findUniqueOrThrow' | 'count' | 'aggregate' | 'groupBy']: (
+        args?: object,
+      ) => Fluent
+    }
+    type Client = {
+      user: Delegate
+      post: Delegate
+      $transaction(input: unknown[] | ((tx: Client) => Promise<unknown>)): Promise<unknown>
+      $disconnect(): Promise<void>
+    }
+    const pair = (options: object = {}, cacheOptions: object = {}) => ({
+      plain: newClient('sqlite', db.adapter(), options).$extends(upper as never) as unknown as Client,
+      cached: newClient('sqlite', db.adapter(), options)
+        .$extends(cache(cacheOptions))
+        .$extends(upper as never) as unknown as Client,
+    })
+    // Each read: what it does on a client, and the `cache` argument the cached client gets.
+    type Read = [string, (c: Client, off: object) => Promise<unknown>]
+    const id = user.id
+    const reads: Read[] = [
+      ['findMany, cache: false', (c, off) => c.user.findMany({ ...off, orderBy: { id: 'asc' } })],
+      ['findFirst, cache: false', (c, off) => c.user.findFirst({ ...off, orderBy: { id: 'asc' } })],
+      ['in a transaction', (c) => c.$transaction(async (tx) => [await tx.user.findMany(), await tx.user.findFirst()])],
+      [
+        'fluent, in a transaction',
+        (c) => c.$transaction(async (tx) => tx.user.findUniqueOrThrow({ where: { id } }).posts()),
+      ],
+      ['a batch', (c) => c.$transaction([c.user.findMany(), c.user.findUnique({ where: { id } }), c.post.findMany()])],
+      [
+        'a fluent read in a batch',
+        (c) => c.$transaction([c.user.findUnique({ where: { id } }).invitedBy(), c.user.count()]),
+      ],
+      ['select of a computed field', (c) => c.user.findUnique({ where: { id }, select: { handle: true } })],
+      [
+        'select of a computed field and its need',
+        (c) => c.user.findUnique({ where: { id }, select: { handle: true, email: true } }),
+      ],
+      ['omit of its need', (c) => c.user.findUnique({ where: { id }, omit: { email: true } })],
+      ['omit of the computed field', (c) => c.user.findUnique({ where: { id }, omit: { handle: true } })],
+      ['nested select', (c) => c.user.findMany({ select: { name: true, posts: { select: { slug: true } } } })],
+      ['nested include', (c) => c.user.findFirst({ include: { posts: { omit: { title: true } } } })],
+      ['fluent with a select', (c) => c.user.findUnique({ where: { id } }).posts({ select: { slug: true } })],
+      ['fluent after an include', (c) => c.user.findUnique({ where: { id }, include: { posts: true } }).invitedBy()],
+      ['fluent after an omit', (c) => c.user.findUnique({ where: { id }, omit: { email: true } }).posts()],
+      ['groups by a need', (c) => c.user.groupBy({ by: ['email'], orderBy: { email: 'asc' } })],
+      [
+        'a count and an aggregate in a batch',
+        (c) => c.$transaction([c.user.count(), c.user.aggregate({ _max: { email: true } })]),
+      ],
+      ['a selected computed field in a batch', (c) => c.$transaction([c.user.findMany({ select: { handle: true } })])],
+      [
+        'a computed field in a transaction',
+        (c) => c.$transaction(async (tx) => tx.user.findFirst({ select: { handle: true, name: true } })),
+      ],
+    ]
+    const settle = async (f: () => Promise<unknown>) => {
+      try {
+        return { value: shape(await f()) }
+      } catch (e) {
+        return {
+          error: (e as Error).constructor.name,
+          message: (e as Error).message.split('\n').filter(Boolean).at(-1),
+        }
+      }
+    }
+    for (const [name, { plain, cached }] of [
+      ['default', pair()],
+      ['a global omit of the need', pair({ omit: { user: { email: true } } })],
+      ['User not cached', pair({}, { models: { User: false } })],
+    ] as const) {
+      try {
+        for (const [what, read] of reads) {
+          const expected = await settle(() => read(plain, {}))
+          // Twice: the second may be a hit of what the first filled.
+          for (const round of [1, 2]) {
+            const got = await settle(() => read(cached, { cache: false }))
+            expect(got, `${name}: ${what} (read ${round})`).toEqual(expected)
+          }
+          if (what.includes('cache: false')) {
+            expect(await settle(() => read(cached, {})), `${name}: ${what}, cached`).toEqual(expected)
+          }
+        }
+      } finally {
+        await plain.$disconnect()
+        await cached.$disconnect()
+      }
     }
   })
 

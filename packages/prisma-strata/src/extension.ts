@@ -19,7 +19,7 @@ import {
 } from './options'
 import type { EffectivePolicy } from './policy/policy'
 import { ComputedFields } from './read/computed-fields'
-import { type Delegate, fluentClass, LazyRead, type ReadRequest } from './read/lazy-read'
+import { type Delegate, fluentClass, LazyRead, type ReadRequest, UNCACHED } from './read/lazy-read'
 import { partitionOf } from './read/partition'
 import { HookedRead, type HookedTarget, hookedClass, type QueryHook } from './read/upper-hooks'
 import { type WrapOptions, wrap } from './read/wrap'
@@ -115,6 +115,8 @@ interface DelegateFacts {
   inTransaction: boolean
   policy: EffectivePolicy | false
   computed: ComputedFields | undefined
+  /** Computed fields of extensions added after cache(), which the client below Strata does not compute. */
+  upper?: ComputedFields
   /** Every model's version name, when query hooks below Strata run for this read and may rewrite it. */
   everyModel: string[] | undefined
   /** Query hooks of extensions added after cache(), which Strata runs around its read. */
@@ -157,6 +159,7 @@ function readMethod(
   outerClients: WeakMap<object, Record<string | symbol, unknown>>,
 ) {
   const Read = fluentOperations.has(operation) ? undefined : LazyRead
+  const rows = operation.startsWith('find') || operation === 'groupBy'
   const js = delegateName(model)
   const facts = new WeakMap<object, DelegateFacts>()
   let detached: DelegateFacts | undefined
@@ -178,6 +181,8 @@ function readMethod(
     const outer = outerClients.get(context as object)
     if (outer !== undefined) {
       known.computed = computed(outer)
+      const above = ComputedFields.above(engine.graph, outer, below.layer)
+      if (above) known.upper = above
       const all = queryCallbacks(outer, model, operation)
       const upper = all.slice(queryCallbacks(below.layer, model, operation).length) as QueryHook[]
       if (upper.length > 0) known.upperHooks = upper
@@ -205,14 +210,18 @@ function readMethod(
       partition = partitionOf(engine, model)
       if (partition === undefined) query = false
     }
-    if (query === false || policy === false || known.inTransaction) {
-      engine.stats.of(model, operation).bypasses++
-      return (delegate[operation] as (a?: unknown) => unknown)(args)
-    }
+    // Never from the cache; still a read of the client it was made on: hooks and computed fields added after cache()
+    // apply, and fluent calls are sent as everywhere else.
+    const uncached = query === false || policy === false || known.inTransaction
+    if (uncached) engine.stats.of(model, operation).bypasses++
     const Class = Read ?? fluentClass(engine, model)
     const lazyRead = (readArgs: Args | undefined) => {
-      const request: ReadRequest = { model, operation, args: readArgs, query: query || undefined, policy, partition }
-      if (known.computed) request.computed = known.computed
+      const request: ReadRequest = uncached
+        ? { model, operation, args: readArgs, query: undefined, policy: UNCACHED, partition, uncached: true }
+        : { model, operation, args: readArgs, query: query || undefined, policy, partition }
+      // Computed fields belong to rows (groups too, as Prisma computes them): counts and aggregates have none.
+      if (rows && known.computed) request.computed = known.computed
+      if (rows && known.upper) request.upper = known.upper
       if (known.everyModel) {
         const tags = query ? (query.tags ?? []).map(tagVersionName) : []
         request.deps = [...new Set([...known.everyModel, ...tags])].sort()
@@ -227,7 +236,6 @@ function readMethod(
       operation,
       graph: engine.graph,
       cached: (a) => lazyRead(a),
-      below: (a) => (delegate[operation] as (a?: unknown) => ReturnType<Delegate[string]>)(a),
     }
     return new Hooked(target, args)
   }
@@ -338,6 +346,15 @@ export function cache(options: CacheOptions = {}) {
         ),
       ]),
     )
+    // An interactive transaction of a client extended after cache(): its delegates are of that client too.
+    const anyModel = delegateName([...engine.graph.models.keys()][0] ?? '')
+    const adoptTransaction = (tx: Record<string | symbol, unknown>, from: Record<string | symbol, unknown>) => {
+      if (!outerClients.has(from[anyModel] as object)) return
+      for (const model of engine.graph.models.keys()) {
+        const delegate = tx[delegateName(model)]
+        if (typeof delegate === 'object' && delegate !== null) outerClients.set(delegate, tx)
+      }
+    }
     const raw = rawWrite(engine)
     return client.$extends({
       name: 'prisma-strata',
@@ -354,7 +371,7 @@ export function cache(options: CacheOptions = {}) {
       client: {
         $cache: handle,
         // Typed as Prisma's own: the override changes when versions are bumped, not what `$transaction` is.
-        ...({ $transaction: transactionOverride(engine) } as Record<never, never>),
+        ...({ $transaction: transactionOverride(engine, adoptTransaction) } as Record<never, never>),
         // Extensions added after cache() still apply to every read: remember which client each delegate is of.
         ...({
           $extends(this: unknown, extension: unknown) {

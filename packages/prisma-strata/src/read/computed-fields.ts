@@ -1,10 +1,11 @@
 /**
- * Computed fields of result extensions below Strata (`prisma.$extends({ result }).$extends(cache())`). Prisma adds
- * them to what its query returns; a function or a class instance does not survive the codec, and a closure kept
- * in the local tier would act on another caller's object. So the cache holds the rows as they are below the
- * computed fields (`strip`, on the way in), and every answer gets them again on the caller's own copy (`apply`),
- * the way Prisma applies them: per object of a model that has them, following `include`/`select`, honouring
- * `select`/`omit` (and the client's global `omit`), lazily, computed on first access.
+ * Computed fields of result extensions (`prisma.$extends({ result }).$extends(cache())`, or added after cache()).
+ * Prisma adds them to what its query returns; a function or a class instance does not survive the codec, and a
+ * closure kept in the local tier would act on another caller's object. So the cache holds the rows as they are
+ * below the computed fields (`strip`, on the way in), and every answer gets them again on the caller's own copy
+ * (`present`), the way Prisma applies them: per object of a model that has them, following `include`/`select`,
+ * honouring `select`/`omit` (and the client's global `omit`), lazily, computed on first access. The client below
+ * Strata does not know those added after cache(): a read sent there asks for the fields they need instead (`lower`).
  */
 
 import type { Args } from '../args'
@@ -36,13 +37,39 @@ export class ComputedFields {
     private readonly globalOmit: Record<string, Args> | undefined,
   ) {}
 
-  /** The computed fields of the client below Strata, or undefined when it has none (the common case). */
+  /** The computed fields of a client, or undefined when it has none (the common case). */
   static of(graph: ModelGraph, client: Record<string, unknown>): ComputedFields | undefined {
+    return ComputedFields.from(graph, client, () => true)
+  }
+
+  /**
+   * The computed fields of `outer`, a client extended after Strata, that `below` (the client below Strata) does not
+   * compute itself: result extensions added after cache() (or overriding one below). Undefined when there are none.
+   */
+  static above(
+    graph: ModelGraph,
+    outer: Record<string, unknown>,
+    below: Record<string, unknown>,
+  ): ComputedFields | undefined {
+    const under = below._extensions as ExtensionList | undefined
+    return ComputedFields.from(
+      graph,
+      outer,
+      (model, field) => under?.getAllComputedFields?.(model)?.[field.name]?.compute !== field.compute,
+    )
+  }
+
+  private static from(
+    graph: ModelGraph,
+    client: Record<string, unknown>,
+    keep: (model: string, field: ComputedField) => boolean,
+  ): ComputedFields | undefined {
     const list = client._extensions as ExtensionList | undefined
     const byModel = new Map<string, ComputedField[]>()
     for (const model of graph.models.keys()) {
-      const fields = list?.getAllComputedFields?.(delegateName(model))
-      if (fields && Object.keys(fields).length > 0) byModel.set(model, Object.values(fields))
+      const name = delegateName(model)
+      const fields = Object.values(list?.getAllComputedFields?.(name) ?? {}).filter((f) => keep(name, f))
+      if (fields.length > 0) byModel.set(model, fields)
     }
     if (byModel.size === 0) return undefined
     return new ComputedFields(graph, byModel, client._globalOmit as Record<string, Args> | undefined)
@@ -88,23 +115,77 @@ export class ComputedFields {
     return out
   }
 
-  /** Adds the computed fields to an answer the caller owns (a copy out of the cache), in place. */
-  apply(value: unknown, model: string, args: Args | undefined): unknown {
+  /**
+   * The arguments to send to a client that does not compute these fields (the one below Strata, for fields added
+   * after it): each computed field out of `select` and `omit`, the stored fields it needs selected or not omitted
+   * (`false` overrides the client's global `omit`). `present` then computes them and hides what only they needed.
+   */
+  lower(model: string, args: Args | undefined): Args {
+    const a = args ?? {}
+    const fields = this.byModel.get(model) ?? []
+    const out: Args = { ...a }
+    if (isObject(a.select)) {
+      const select: Args = { ...a.select }
+      for (const field of fields) {
+        if (!(field.name in select)) continue
+        const wanted = Boolean(select[field.name])
+        delete select[field.name]
+        if (wanted) for (const need of field.needs) if (!select[need]) select[need] = true
+      }
+      out.select = this.lowerRelations(model, select)
+    } else {
+      const omitted = this.omit(model, a)
+      const omit: Args = isObject(a.omit) ? { ...a.omit } : {}
+      for (const field of fields) {
+        delete omit[field.name]
+        if (!omitted[field.name]) for (const need of field.needs) if (omitted[need]) omit[need] = false
+      }
+      if (Object.keys(omit).length > 0 || a.omit !== undefined) out.omit = omit
+      if (isObject(a.include)) out.include = this.lowerRelations(model, { ...a.include })
+    }
+    return out
+  }
+
+  private lowerRelations(model: string, selection: Args): Args {
+    const info = this.graph.models.get(model)
+    for (const [key, sub] of Object.entries(selection)) {
+      if (!sub || !info?.relations.has(key)) continue
+      const lowered = this.lower(this.target(model, key), isObject(sub) ? sub : undefined)
+      selection[key] = sub === true && Object.keys(lowered).length === 0 ? true : lowered
+    }
+    return selection
+  }
+
+  /**
+   * Adds the computed fields, in place, to an answer the caller owns: a copy out of the cache, or what a client that
+   * does not compute them answered to `lower(args)`. As Prisma answers `args`: computed lazily (from the row as
+   * fetched), and the stored fields only they needed, which `args` leaves out, removed.
+   */
+  present(value: unknown, model: string, args: Args | undefined): unknown {
     if (Array.isArray(value)) {
-      for (const item of value) this.apply(item, model, args)
+      for (const item of value) this.present(item, model, args)
       return value
     }
     if (!isObject(value)) return value
     const a = args ?? {}
-    for (const field of this.byModel.get(model) ?? []) {
-      if (this.applies(model, a, field) && field.needs.every((n) => Object.hasOwn(value, n))) {
-        lazy(value, field, delegateName(model))
-      }
+    const applied = (this.byModel.get(model) ?? []).filter((field) => this.applies(model, a, field))
+    const hidden = new Set<string>()
+    for (const field of applied) for (const need of field.needs) if (this.hides(model, a, need)) hidden.add(need)
+    const source = hidden.size > 0 ? { ...value } : value
+    for (const field of applied) {
+      if (field.needs.every((n) => Object.hasOwn(source, n))) lazy(value, field, delegateName(model), source)
     }
+    for (const key of hidden) if (!applied.some((f) => f.name === key)) delete value[key]
     for (const [key, sub] of this.relations(model, a)) {
-      if (value[key] != null) this.apply(value[key], this.target(model, key), isObject(sub) ? sub : {})
+      if (value[key] != null) this.present(value[key], this.target(model, key), isObject(sub) ? sub : {})
     }
     return value
+  }
+
+  /** Whether the caller's arguments leave this stored field out of the answer. */
+  private hides(model: string, args: Args, name: string): boolean {
+    if (isObject(args.select)) return !args.select[name]
+    return Boolean(this.omit(model, args)[name])
   }
 
   /** Prisma's rule: with `select`, only the computed fields it names; else all but those `omit` names. */
@@ -114,12 +195,7 @@ export class ComputedFields {
   }
 
   private hidden(model: string, args: Args, field: ComputedField): boolean {
-    if (isObject(args.select)) {
-      const select = args.select
-      return field.needs.some((n) => !select[n])
-    }
-    const omit = this.omit(model, args)
-    return field.needs.some((n) => omit[n])
+    return field.needs.some((n) => this.hides(model, args, n))
   }
 
   private omit(model: string, args: Args): Args {
@@ -142,13 +218,16 @@ export class ComputedFields {
   }
 }
 
-/** Computed on first access on the caller's own object (it sees the caller's changes, like Prisma's). */
-function lazy(row: Row, field: ComputedField, model: string): void {
+/**
+ * Computed on first access on the caller's own object (it sees the caller's changes, like Prisma's), or on `source`,
+ * the row as fetched, when the caller's object lacks stored fields the computation needs.
+ */
+function lazy(row: Row, field: ComputedField, model: string, source: Row = row): void {
   const settle = (value: unknown) =>
     Object.defineProperty(row, field.name, { value, writable: true, enumerable: true, configurable: true })
   Object.defineProperty(row, field.name, {
     get() {
-      const value = field.compute(row, model)
+      const value = field.compute(source, model)
       settle(value)
       return value
     },

@@ -28,20 +28,27 @@ interface PrismaPromiseLike extends PromiseLike<unknown> {
 
 export type FluentStep = readonly [field: string, args: unknown]
 
-function fluentSelect(steps: readonly FluentStep[], i: number): Args {
-  const [field, args] = steps[i] as FluentStep
-  if (i === steps.length - 1) return { [field]: args ?? true }
-  return { [field]: { ...(args as Args | undefined), select: fluentSelect(steps, i + 1) } }
+/** `args` with `value` set at `path`, copying each object on the way (`true` on the way becomes an object). */
+function setAt(args: Args, path: readonly string[], value: unknown): Args {
+  const [key, ...rest] = path as [string, ...string[]]
+  if (rest.length === 0) return { ...args, [key]: value }
+  const inner = args[key]
+  return { ...args, [key]: setAt(typeof inner === 'object' && inner !== null ? (inner as Args) : {}, rest, value) }
 }
 
-/** The arguments a fluent call sends: the root query, with the relation path as a nested select. */
+/**
+ * The arguments a fluent call sends, built as Prisma builds them: the root query's own arguments (an `include` or
+ * `omit` there meets the path's `select`, and Prisma rejects that), each step set at `select.<field>` along the path.
+ */
 export function fluentArgs(rootArgs: Args | undefined, steps: readonly FluentStep[]): Args | undefined {
-  return steps.length === 0 ? rootArgs : { ...withoutSelection(rootArgs), select: fluentSelect(steps, 0) }
-}
-
-function withoutSelection(args: Args | undefined): Args {
-  const { select: _select, include: _include, omit: _omit, ...rest } = args ?? {}
-  return rest
+  if (steps.length === 0) return rootArgs
+  let args = rootArgs ?? {}
+  const path: string[] = []
+  for (const [field, stepArgs] of steps) {
+    path.push('select', field)
+    args = setAt(args, path, stepArgs ?? true)
+  }
+  return args
 }
 
 /** The answer along a fluent path (`findUnique(...).author().posts()`): null where the chain breaks. */
@@ -64,10 +71,24 @@ export interface ReadRequest {
   policy: EffectivePolicy
   /** The `context` partition, when the cache is partitioned. */
   partition: string | undefined
-  /** Computed fields of result extensions below Strata: the cache holds rows without them. */
+  /** Computed fields of result extensions (below Strata, or after it too): the cache holds rows without them. */
   computed?: ComputedFields
+  /** Those of result extensions added after cache(): the client below Strata neither knows nor computes them. */
+  upper?: ComputedFields
   /** Every model's version, when query hooks below Strata may rewrite this read (see extension.ts). */
   deps?: string[]
+  /** Never from the cache (`cache: false`, a model not cached, an interactive transaction): counted as a bypass. */
+  uncached?: true
+}
+
+/** The policy of a read that never reaches the cache: none of it is read. */
+export const UNCACHED: EffectivePolicy = {
+  ttlMs: 0,
+  negativeTtlMs: 0,
+  swrMs: 0,
+  graceMs: 0,
+  writeThrough: false,
+  precise: false,
 }
 
 export class LazyRead implements ReadCall, PromiseLike<unknown> {
@@ -103,9 +124,28 @@ export class LazyRead implements ReadCall, PromiseLike<unknown> {
   }
 
   private executeWith(args: Args | undefined): PromiseLike<unknown> {
-    const result = (this.delegate[this.operation] as (args?: unknown) => PrismaPromiseLike)(args)
+    const result = this.below(args)
     const computed = this.computed
     return computed ? result.then((value) => computed.strip(value, this.model, args)) : result
+  }
+
+  /**
+   * Prisma's promise below Strata: computed fields of extensions after cache() become the fields they need (a group
+   * selects nothing: Prisma computes what its `by` fields allow, and hides the omitted ones they needed).
+   */
+  private below(args: Args | undefined): PrismaPromiseLike {
+    const upper = this.operation === 'groupBy' ? undefined : this.request.upper
+    return (this.delegate[this.operation] as (args?: unknown) => PrismaPromiseLike)(
+      upper ? upper.lower(this.model, args) : args,
+    )
+  }
+
+  /** An answer from below Strata, as the client the read was made on gives it (with its computed fields). */
+  private presented(pending: PromiseLike<unknown>): Promise<unknown> {
+    const { upper } = this.request
+    if (!upper) return Promise.resolve(pending)
+    const { model, args } = this
+    return Promise.resolve(pending.then((value) => upper.present(value, model, args)))
   }
 
   detached(): ReadCall {
@@ -118,14 +158,14 @@ export class LazyRead implements ReadCall, PromiseLike<unknown> {
     if (this.promise === undefined) {
       const { computed } = this
       let read: Promise<unknown>
-      if (computed?.cannotRepeat(this.model, this.args)) {
-        this.engine.stats.of(this.model, this.operation).bypasses++
-        read = Promise.resolve((this.delegate[this.operation] as (args?: unknown) => PrismaPromiseLike)(this.args))
+      if (this.request.uncached || computed?.cannotRepeat(this.model, this.args)) {
+        if (!this.request.uncached) this.engine.stats.of(this.model, this.operation).bypasses++
+        read = this.presented(this.below(this.args))
       } else {
         // Rows below computed fields or rewritten arguments are not what per-row entries hold.
         const rows = this.steps.length === 0 && this.deps === undefined && !computed?.has(this.model)
         read = (rows && pointRead(this.engine, this)) || cachedRead(this.engine, this)
-        if (computed) read = read.then((value) => computed.apply(value, this.model, this.args))
+        if (computed) read = read.then((value) => computed.present(value, this.model, this.args))
       }
       this.promise = this.steps.length === 0 ? read : read.then((value) => followPath(value, this.steps))
     }
@@ -155,8 +195,7 @@ export class LazyRead implements ReadCall, PromiseLike<unknown> {
    * for the same read alone (Prisma 7.10); with a nested select the merged read throws, as documented.
    */
   requestTransaction(transaction: unknown): PromiseLike<unknown> {
-    const read = (this.delegate[this.operation] as (args?: unknown) => PrismaPromiseLike)(this.args)
-    const promise = read.requestTransaction(transaction)
+    const promise = this.presented(this.below(this.args).requestTransaction(transaction))
     return this.steps.length === 0 ? promise : promise.then((value) => followPath(value, this.steps))
   }
 

@@ -29,10 +29,8 @@ export interface HookedTarget {
   model: string
   operation: string
   graph: ModelGraph
-  /** The cached read of the arguments the last hook passed on. */
-  cached(args: Args): PromiseLike<unknown>
-  /** Prisma's own promise below Strata, for a batch transaction (never answered from the cache). */
-  below(args: Args): Batched
+  /** Strata's read of the arguments the last hook passed on (it knows how to join a batch transaction). */
+  cached(args: Args): Batched
 }
 
 export class HookedRead implements PromiseLike<unknown> {
@@ -78,7 +76,7 @@ export class HookedRead implements PromiseLike<unknown> {
   }
 
   requestTransaction(transaction: unknown): PromiseLike<unknown> {
-    return this.run((args) => this.target.below(args).requestTransaction(transaction))
+    return this.run((args) => this.target.cached(args).requestTransaction(transaction))
   }
 
   get [Symbol.toStringTag](): string {

@@ -22,7 +22,11 @@ interface ClientLike {
   [TX_SCOPE]?: { txId: string }
 }
 
-export function transactionOverride(engine: Engine) {
+/**
+ * `adopt(tx, client)` is told of each interactive transaction's client and of the client it was opened on (reads
+ * through `tx` are reads of that client: extensions added after cache() apply to them too).
+ */
+export function transactionOverride(engine: Engine, adopt: (tx: never, client: never) => void) {
   return function $transaction(this: ClientLike, input: unknown, options?: unknown): Promise<unknown> {
     const prismaTransaction = belowStrata(
       this.$parent as never,
@@ -35,6 +39,7 @@ export function transactionOverride(engine: Engine) {
     }
     let id: string | undefined
     const callback = (tx: ClientLike) => {
+      adopt(tx as never, this as never)
       id = tx[TX_SCOPE]?.txId
       if (id) engine.transactions.open(id)
       return (input as (tx: unknown) => unknown)(tx)
