@@ -110,7 +110,7 @@ describe.each(matrix)('transactions: $provider / $tiers', (c) => {
   })
 
   // Prisma 7.10 merges two or more fluent findUniqueOrThrow of one batch (or one tick) into one query and then
-  // answers null for a missing row, where the same read alone throws. Strata's reads throw in every context.
+  // answers undefined for a missing row, where the same read alone throws. Strata's reads throw in every context.
   it('fluent *OrThrow reads of a missing row throw in a batch, at once and alone alike', async () => {
     const missing = id + 1000
     const fluent = () => s.prisma.user.findUniqueOrThrow({ where: { id: missing } }).invitedBy()
@@ -118,6 +118,9 @@ describe.each(matrix)('transactions: $provider / $tiers', (c) => {
     expect(await fluent().then(() => 'answered', code)).toBe('P2025')
     expect(await s.prisma.$transaction([fluent(), fluent()]).then(() => 'answered', code)).toBe('P2025')
     expect(await Promise.all([fluent(), fluent()]).then(() => 'answered', code)).toBe('P2025')
+    // A read the cache never answers is sent the same way.
+    const off = () => s.prisma.user.findUniqueOrThrow({ where: { id: missing }, cache: false }).invitedBy()
+    expect(await s.prisma.$transaction([off(), off()]).then(() => 'answered', code)).toBe('P2025')
     // Along the path, a row that exists answers as it does alone.
     const [inviter, posts] = await s.prisma.$transaction([
       s.prisma.user.findUniqueOrThrow({ where: { id } }).invitedBy(),

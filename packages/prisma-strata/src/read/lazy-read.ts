@@ -191,7 +191,7 @@ export class LazyRead implements ReadCall, PromiseLike<unknown> {
   /**
    * Batch transaction: Prisma's own promise joins the batch, with the same arguments as anywhere else (a fluent path
    * as a nested select, its answer taken along the path). Not Prisma's fluent calls: Prisma merges two or more
-   * fluent `findUniqueOrThrow` of one batch into one query and then answers null for a missing row where it throws
+   * fluent `findUniqueOrThrow` of one batch into one query and then answers undefined for a missing row where it throws
    * for the same read alone (Prisma 7.10); with a nested select the merged read throws, as documented.
    */
   requestTransaction(transaction: unknown): PromiseLike<unknown> {
