@@ -161,7 +161,10 @@ describe('stacked extensions', () => {
         },
       },
       result: {
-        user: { handle: { needs: { email: true }, compute: (u: { email: string }) => `@${u.email}` } },
+        user: {
+          handle: { needs: { email: true }, compute: (u: { email: string }) => `@${u.email}` },
+          kind: { needs: {}, compute: () => 'person' },
+        },
         post: {
           slug: { needs: { title: true }, compute: (p: { title: string }) => p.title.toLowerCase().replace(/ /g, '-') },
         },
@@ -180,11 +183,37 @@ describe('stacked extensions', () => {
       $transaction(input: unknown[] | ((tx: Client) => Promise<unknown>)): Promise<unknown>
       $disconnect(): Promise<void>
     }
-    const pair = (options: object = {}, cacheOptions: object = {}) => ({
-      plain: newClient('sqlite', db.adapter(), options).$extends(upper as never) as unknown as Client,
-      cached: newClient('sqlite', db.adapter(), options)
-        .$extends(cache(cacheOptions))
-        .$extends(upper as never) as unknown as Client,
+    type U = { email: string; name: string | null; handle: string }
+    // More extensions after that one: a field computed from another, one that overrides an earlier one, and one
+    // named as a stored field.
+    const chains: Array<[string, object[]]> = [
+      ['one extension', [upper]],
+      [
+        'a field computed from another, then overridden',
+        [
+          upper,
+          { result: { user: { shout: { needs: { handle: true }, compute: (u: U) => `${u.handle}!` } } } },
+          {
+            result: {
+              user: { handle: { needs: { email: true, name: true }, compute: (u: U) => `${u.handle}/${u.name}` } },
+            },
+          },
+        ],
+      ],
+      [
+        'a field named as a stored one',
+        [upper, { result: { user: { email: { needs: { email: true }, compute: (u: U) => u.email.toUpperCase() } } } }],
+      ],
+    ]
+    const stack = (client: object, extensions: object[]) =>
+      extensions.reduce((c: object, x) => (c as RawClient).$extends(x as never), client) as unknown as Client
+    const pair = (extensions: object[], options: object = {}, cacheOptions: object = {}, below = false) => ({
+      plain: stack(newClient('sqlite', db.adapter(), options), extensions),
+      cached: below
+        ? ((stack(newClient('sqlite', db.adapter(), options), extensions) as unknown as RawClient).$extends(
+            cache(cacheOptions),
+          ) as unknown as Client)
+        : stack(newClient('sqlite', db.adapter(), options).$extends(cache(cacheOptions)), extensions),
     })
     // Each read: what it does on a client, and the `cache` argument the cached client gets.
     type Read = [string, (c: Client, off: object) => Promise<unknown>]
@@ -219,6 +248,16 @@ describe('stacked extensions', () => {
         'a count and an aggregate in a batch',
         (c) => c.$transaction([c.user.count(), c.user.aggregate({ _max: { email: true } })]),
       ],
+      ['a nested transaction', (c) => c.$transaction(async (tx) => tx.$transaction(async (t2) => t2.user.findMany()))],
+      [
+        'a computed field after the caller changed its row',
+        async (c) => {
+          const row = (await c.user.findUnique({ where: { id }, omit: { email: true } })) as { name: string }
+          row.name = 'changed'
+          return row
+        },
+      ],
+      ['an aggregate', (c) => c.user.aggregate({ _max: { email: true }, _count: true })],
       ['a selected computed field in a batch', (c) => c.$transaction([c.user.findMany({ select: { handle: true } })])],
       [
         'a computed field in a transaction',
@@ -235,11 +274,18 @@ describe('stacked extensions', () => {
         }
       }
     }
-    for (const [name, { plain, cached }] of [
-      ['default', pair()],
-      ['a global omit of the need', pair({ omit: { user: { email: true } } })],
-      ['User not cached', pair({}, { models: { User: false } })],
-    ] as const) {
+    const pairs = chains.flatMap(([chain, extensions]) => [
+      [`${chain}`, () => pair(extensions)],
+      [`${chain}, a global omit of the need`, () => pair(extensions, { omit: { user: { email: true } } })],
+      [`${chain}, User not cached`, () => pair(extensions, {}, { models: { User: false } })],
+      [`${chain}, below cache()`, () => pair(extensions, {}, {}, true)],
+      [
+        `${chain}, below cache(), a global omit of the need`,
+        () => pair(extensions, { omit: { user: { email: true } } }, {}, true),
+      ],
+    ]) as Array<[string, () => ReturnType<typeof pair>]>
+    for (const [name, make] of pairs) {
+      const { plain, cached } = make()
       try {
         for (const [what, read] of reads) {
           const expected = await settle(() => read(plain, {}))

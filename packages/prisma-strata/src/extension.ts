@@ -150,16 +150,25 @@ function factsBelow(
   }
 }
 
+/** What the read methods share: the computed fields of a client, and of the clients extended after cache(). */
+interface Layers {
+  /** The computed fields of a client (every extension of it). */
+  computed(layer: Record<string | symbol, unknown>): ComputedFields | undefined
+  /** Those of `outer`, a client extended after cache(), that `below` (the client below Strata) does not compute. */
+  upper(outer: Record<string | symbol, unknown>, below: Record<string | symbol, unknown>): ComputedFields | undefined
+  /** The client each model delegate belongs to, for clients extended after cache() and their transactions. */
+  outerClients: WeakMap<object, Record<string | symbol, unknown>>
+}
+
 function readMethod(
   engine: Engine,
   model: string,
   operation: string,
   base: Record<string | symbol, unknown>,
-  computed: (layer: Record<string | symbol, unknown>) => ComputedFields | undefined,
-  outerClients: WeakMap<object, Record<string | symbol, unknown>>,
+  layers: Layers,
 ) {
+  const { computed, upper: upperComputed, outerClients } = layers
   const Read = fluentOperations.has(operation) ? undefined : LazyRead
-  const rows = operation.startsWith('find') || operation === 'groupBy'
   const js = delegateName(model)
   const facts = new WeakMap<object, DelegateFacts>()
   let detached: DelegateFacts | undefined
@@ -181,7 +190,7 @@ function readMethod(
     const outer = outerClients.get(context as object)
     if (outer !== undefined) {
       known.computed = computed(outer)
-      const above = ComputedFields.above(engine.graph, outer, below.layer)
+      const above = upperComputed(outer, below.layer)
       if (above) known.upper = above
       const all = queryCallbacks(outer, model, operation)
       const upper = all.slice(queryCallbacks(below.layer, model, operation).length) as QueryHook[]
@@ -219,9 +228,8 @@ function readMethod(
       const request: ReadRequest = uncached
         ? { model, operation, args: readArgs, query: undefined, policy: UNCACHED, partition, uncached: true }
         : { model, operation, args: readArgs, query: query || undefined, policy, partition }
-      // Computed fields belong to rows (groups too, as Prisma computes them): counts and aggregates have none.
-      if (rows && known.computed) request.computed = known.computed
-      if (rows && known.upper) request.upper = known.upper
+      if (known.computed) request.computed = known.computed
+      if (known.upper) request.upper = known.upper
       if (known.everyModel) {
         const tags = query ? (query.tags ?? []).map(tagVersionName) : []
         request.deps = [...new Set([...known.everyModel, ...tags])].sort()
@@ -327,23 +335,37 @@ export function cache(options: CacheOptions = {}) {
       close: () => engine.close(),
     }
     const base = client as unknown as Record<string | symbol, unknown>
+    // Worked out once per extension list (a client and its transactions share one).
     const computedByList = new WeakMap<object, ComputedFields | undefined>()
-    const computed = (layer: Record<string | symbol, unknown>) => {
-      const list = layer._extensions as object | undefined
-      if (list === undefined) return undefined
-      if (!computedByList.has(list)) computedByList.set(list, ComputedFields.of(engine.graph, layer))
-      return computedByList.get(list)
+    const upperByList = new WeakMap<object, WeakMap<object, ComputedFields | undefined>>()
+    const layers: Layers = {
+      computed(layer) {
+        const list = layer._extensions as object | undefined
+        if (list === undefined) return undefined
+        if (!computedByList.has(list)) computedByList.set(list, ComputedFields.of(engine.graph, layer))
+        return computedByList.get(list)
+      },
+      upper(outer, below) {
+        const [list, under] = [outer._extensions as object | undefined, below._extensions as object | undefined]
+        if (list === undefined || under === undefined) return undefined
+        let byBelow = upperByList.get(list)
+        if (byBelow === undefined) {
+          byBelow = new WeakMap()
+          upperByList.set(list, byBelow)
+        }
+        if (!byBelow.has(under)) byBelow.set(under, ComputedFields.above(engine.graph, outer, below))
+        return byBelow.get(under)
+      },
+      // Filled by `$extends` and `$transaction` below.
+      outerClients: new WeakMap(),
     }
-    // The client each model delegate belongs to, for clients extended after cache() (see `$extends` below).
-    const outerClients = new WeakMap<object, Record<string | symbol, unknown>>()
+    const { outerClients } = layers
     const prismaExtends = base.$extends as (this: unknown, extension: unknown) => Record<string | symbol, unknown>
     // One set of read methods per model, each knowing its model: a detached call still knows what it reads.
     const models = Object.fromEntries(
       [...engine.graph.models.keys()].map((model) => [
         delegateName(model),
-        Object.fromEntries(
-          readOperations.map((op) => [op, readMethod(engine, model, op, base, computed, outerClients)]),
-        ),
+        Object.fromEntries(readOperations.map((op) => [op, readMethod(engine, model, op, base, layers)])),
       ]),
     )
     // An interactive transaction of a client extended after cache(): its delegates are of that client too.

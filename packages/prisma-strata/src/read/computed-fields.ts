@@ -103,7 +103,8 @@ export class ComputedFields {
     if (Array.isArray(value)) return value.map((item) => this.strip(item, model, args))
     if (!isObject(value)) return value
     const a = args ?? {}
-    const names = new Set((this.byModel.get(model) ?? []).map((f) => f.name))
+    // A computed field that does not apply leaves a stored field of the same name as it is.
+    const names = new Set((this.byModel.get(model) ?? []).filter((f) => this.applies(model, a, f)).map((f) => f.name))
     const nested = new Map(this.relations(model, a))
     const out: Row = {}
     for (const key in value) {
@@ -136,8 +137,10 @@ export class ComputedFields {
     } else {
       const omitted = this.omit(model, a)
       const omit: Args = isObject(a.omit) ? { ...a.omit } : {}
+      const scalars = this.graph.models.get(model)?.scalars
+      // Out goes the omit of a name the client below does not know; a stored field of the same name stays omitted.
+      for (const field of fields) if (!scalars?.has(field.name)) delete omit[field.name]
       for (const field of fields) {
-        delete omit[field.name]
         if (!omitted[field.name]) for (const need of field.needs) if (omitted[need]) omit[need] = false
       }
       if (Object.keys(omit).length > 0 || a.omit !== undefined) out.omit = omit
@@ -158,26 +161,56 @@ export class ComputedFields {
 
   /**
    * Adds the computed fields, in place, to an answer the caller owns: a copy out of the cache, or what a client that
-   * does not compute them answered to `lower(args)`. As Prisma answers `args`: computed lazily (from the row as
-   * fetched), and the stored fields only they needed, which `args` leaves out, removed.
+   * does not compute them answered to `lower(args)`. As Prisma answers `args`: each computed lazily, from the row
+   * as the caller has it plus the stored fields hidden from the caller and the fields computed before it (not itself
+   * nor those after it, as Prisma's own layers), and the stored fields only they needed, which `args` leaves out,
+   * removed.
    */
   present(value: unknown, model: string, args: Args | undefined): unknown {
+    return this.presentAs(value, model, this.plan(model, args ?? {}))
+  }
+
+  private plan(model: string, args: Args): Plan {
+    const applied = (this.byModel.get(model) ?? []).filter((field) => this.applies(model, args, field))
+    const hidden = new Set<string>()
+    for (const field of applied) for (const need of field.needs) if (this.hides(model, args, need)) hidden.add(need)
+    // What each field's computation must not see on the caller's row: itself and those computed after it.
+    const shadows = applied.map((_, i) => new Set(applied.slice(i).map((f) => f.name)))
+    const relations = this.relations(model, args).map(([key, sub]): [string, string, Args] => [
+      key,
+      this.target(model, key),
+      isObject(sub) ? sub : {},
+    ])
+    return { model: delegateName(model), applied, hidden, shadows, relations, nested: new Map() }
+  }
+
+  private presentAs(value: unknown, model: string, plan: Plan): unknown {
     if (Array.isArray(value)) {
-      for (const item of value) this.present(item, model, args)
+      for (const item of value) this.presentAs(item, model, plan)
       return value
     }
     if (!isObject(value)) return value
-    const a = args ?? {}
-    const applied = (this.byModel.get(model) ?? []).filter((field) => this.applies(model, a, field))
-    const hidden = new Set<string>()
-    for (const field of applied) for (const need of field.needs) if (this.hides(model, a, need)) hidden.add(need)
-    const source = hidden.size > 0 ? { ...value } : value
-    for (const field of applied) {
-      if (field.needs.every((n) => Object.hasOwn(source, n))) lazy(value, field, delegateName(model), source)
+    const { applied, hidden, shadows } = plan
+    if (applied.length > 0) {
+      // The stored values the computations may read that the caller's row will not show (or shows computed).
+      const stored: Row = {}
+      for (const key of hidden) if (Object.hasOwn(value, key)) stored[key] = value[key]
+      for (const field of applied) if (Object.hasOwn(value, field.name)) stored[field.name] = value[field.name]
+      applied.forEach((field, i) => {
+        if (field.needs.every((n) => Object.hasOwn(value, n))) {
+          lazy(value, field, () => field.compute(layer(value, shadows[i] as Set<string>, hidden, stored), plan.model))
+        }
+      })
+      for (const key of hidden) if (!applied.some((f) => f.name === key)) delete value[key]
     }
-    for (const key of hidden) if (!applied.some((f) => f.name === key)) delete value[key]
-    for (const [key, sub] of this.relations(model, a)) {
-      if (value[key] != null) this.present(value[key], this.target(model, key), isObject(sub) ? sub : {})
+    for (const [key, target, sub] of plan.relations) {
+      if (value[key] == null) continue
+      let nested = plan.nested.get(key)
+      if (nested === undefined) {
+        nested = this.plan(target, sub)
+        plan.nested.set(key, nested)
+      }
+      this.presentAs(value[key], target, nested)
     }
     return value
   }
@@ -218,21 +251,52 @@ export class ComputedFields {
   }
 }
 
-/**
- * Computed on first access on the caller's own object (it sees the caller's changes, like Prisma's), or on `source`,
- * the row as fetched, when the caller's object lacks stored fields the computation needs.
- */
-function lazy(row: Row, field: ComputedField, model: string, source: Row = row): void {
+/** What `present` works out once per level of an answer (every row of a list shares it). */
+interface Plan {
+  model: string
+  applied: ComputedField[]
+  hidden: Set<string>
+  /** Per applied field: the computed names its computation reads as stored. */
+  shadows: Set<string>[]
+  relations: Array<[key: string, target: string, args: Args]>
+  nested: Map<string, Plan>
+}
+
+/** Computed on first access on the caller's own object, then an ordinary property the caller may set. */
+function lazy(row: Row, field: ComputedField, compute: () => unknown): void {
   const settle = (value: unknown) =>
     Object.defineProperty(row, field.name, { value, writable: true, enumerable: true, configurable: true })
   Object.defineProperty(row, field.name, {
     get() {
-      const value = field.compute(source, model)
+      const value = compute()
       settle(value)
       return value
     },
     set: settle,
     enumerable: true,
     configurable: true,
+  })
+}
+
+/**
+ * The row a computation sees: the caller's row (its changes too), except that a name in `shadowed` (the field itself
+ * and those computed after it) reads as stored, and a need hidden from the caller reads as stored until the caller
+ * sets it. Spreading it (Prisma's chained computations do) shows the same.
+ */
+function layer(row: Row, shadowed: Set<string>, hidden: Set<string>, stored: Row): Row {
+  const fromStored = (key: string | symbol) =>
+    typeof key === 'string' && (shadowed.has(key) || (hidden.has(key) && !Object.hasOwn(row, key)))
+  return new Proxy(row, {
+    get: (target, key) => (fromStored(key) ? stored[key as string] : Reflect.get(target, key)),
+    has: (target, key) => (fromStored(key) ? Object.hasOwn(stored, key) : Reflect.has(target, key)),
+    ownKeys: (target) => [
+      ...Reflect.ownKeys(target).filter((key) => !fromStored(key)),
+      ...Object.keys(stored).filter((key) => fromStored(key)),
+    ],
+    getOwnPropertyDescriptor: (target, key) => {
+      if (!fromStored(key)) return Reflect.getOwnPropertyDescriptor(target, key)
+      if (!Object.hasOwn(stored, key)) return undefined
+      return { value: stored[key as string], writable: true, enumerable: true, configurable: true }
+    },
   })
 }

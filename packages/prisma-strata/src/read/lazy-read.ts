@@ -130,11 +130,11 @@ export class LazyRead implements ReadCall, PromiseLike<unknown> {
   }
 
   /**
-   * Prisma's promise below Strata: computed fields of extensions after cache() become the fields they need (a group
-   * selects nothing: Prisma computes what its `by` fields allow, and hides the omitted ones they needed).
+   * Prisma's promise below Strata: computed fields of extensions after cache() become the fields they need. Only
+   * rows are selected: a group, an aggregate or a count gets what its own fields allow, as Prisma computes it.
    */
   private below(args: Args | undefined): PrismaPromiseLike {
-    const upper = this.operation === 'groupBy' ? undefined : this.request.upper
+    const upper = this.operation.startsWith('find') ? this.request.upper : undefined
     return (this.delegate[this.operation] as (args?: unknown) => PrismaPromiseLike)(
       upper ? upper.lower(this.model, args) : args,
     )

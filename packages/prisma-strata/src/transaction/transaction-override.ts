@@ -34,8 +34,13 @@ export function transactionOverride(engine: Engine, adopt: (tx: never, client: n
       $transaction as TransactionFn,
     ).value
     // Batches, and transactions nested in one of ours (whose writes already defer to the outermost), pass through.
-    if (typeof input !== 'function' || this[TX_SCOPE] !== undefined) {
-      return prismaTransaction.call(this, input, options)
+    if (typeof input !== 'function') return prismaTransaction.call(this, input, options)
+    if (this[TX_SCOPE] !== undefined) {
+      const nested = (tx: ClientLike) => {
+        adopt(tx as never, this as never)
+        return (input as (tx: unknown) => unknown)(tx)
+      }
+      return prismaTransaction.call(this, nested, options)
     }
     let id: string | undefined
     const callback = (tx: ClientLike) => {
