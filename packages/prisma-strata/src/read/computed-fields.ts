@@ -160,59 +160,55 @@ export class ComputedFields {
   }
 
   /**
-   * Adds the computed fields, in place, to an answer the caller owns: a copy out of the cache, or what a client that
-   * does not compute them answered to `lower(args)`. As Prisma answers `args`: each computed lazily, from the row
-   * as the caller has it plus the stored fields hidden from the caller and the fields computed before it (not itself
-   * nor those after it, as Prisma's own layers), and the stored fields only they needed, which `args` leaves out,
-   * removed.
+   * Adds the computed fields to an answer the caller owns, as Prisma answers `args`: in place on a copy out of the
+   * cache; on a copy (`copy`) of what a client below answered to `lower(args)`, so that nothing lands on that
+   * client's own rows. Each field is computed lazily from the row as the caller has it, except that the fields
+   * computed before it read as computed, itself and those after it as stored, and the needs hidden from the caller
+   * as fetched (Prisma's own layers); the stored fields only they needed, which `args` leaves out, are removed.
    */
-  present(value: unknown, model: string, args: Args | undefined): unknown {
-    return this.presentAs(value, model, this.plan(model, args ?? {}))
+  present(value: unknown, model: string, args: Args | undefined, copy = false): unknown {
+    return this.presentAs(value, this.plan(model, args ?? {}), copy)
   }
 
   private plan(model: string, args: Args): Plan {
     const applied = (this.byModel.get(model) ?? []).filter((field) => this.applies(model, args, field))
     const hidden = new Set<string>()
     for (const field of applied) for (const need of field.needs) if (this.hides(model, args, need)) hidden.add(need)
-    // What each field's computation must not see on the caller's row: itself and those computed after it.
-    const shadows = applied.map((_, i) => new Set(applied.slice(i).map((f) => f.name)))
     const relations = this.relations(model, args).map(([key, sub]): [string, string, Args] => [
       key,
       this.target(model, key),
       isObject(sub) ? sub : {},
     ])
-    return { model: delegateName(model), applied, hidden, shadows, relations, nested: new Map() }
+    return {
+      model: delegateName(model),
+      applied,
+      order: new Map(applied.map((field, i) => [field.name, i])),
+      hidden,
+      relations,
+      nested: new Map(),
+    }
   }
 
-  private presentAs(value: unknown, model: string, plan: Plan): unknown {
+  private presentAs(value: unknown, plan: Plan, copy: boolean): unknown {
     if (Array.isArray(value)) {
-      for (const item of value) this.presentAs(item, model, plan)
+      if (copy) return value.map((item) => this.presentAs(item, plan, copy))
+      for (const item of value) this.presentAs(item, plan, copy)
       return value
     }
     if (!isObject(value)) return value
-    const { applied, hidden, shadows } = plan
-    if (applied.length > 0) {
-      // The stored values the computations may read that the caller's row will not show (or shows computed).
-      const stored: Row = {}
-      for (const key of hidden) if (Object.hasOwn(value, key)) stored[key] = value[key]
-      for (const field of applied) if (Object.hasOwn(value, field.name)) stored[field.name] = value[field.name]
-      applied.forEach((field, i) => {
-        if (field.needs.every((n) => Object.hasOwn(value, n))) {
-          lazy(value, field, () => field.compute(layer(value, shadows[i] as Set<string>, hidden, stored), plan.model))
-        }
-      })
-      for (const key of hidden) if (!applied.some((f) => f.name === key)) delete value[key]
-    }
+    const row: Row = copy ? { ...value } : value
+    if (plan.applied.length > 0) computeOn(row, plan)
     for (const [key, target, sub] of plan.relations) {
-      if (value[key] == null) continue
+      if (row[key] == null) continue
       let nested = plan.nested.get(key)
       if (nested === undefined) {
         nested = this.plan(target, sub)
         plan.nested.set(key, nested)
       }
-      this.presentAs(value[key], target, nested)
+      const presented = this.presentAs(row[key], nested, copy)
+      if (copy) row[key] = presented
     }
-    return value
+    return row
   }
 
   /** Whether the caller's arguments leave this stored field out of the answer. */
@@ -255,11 +251,66 @@ export class ComputedFields {
 interface Plan {
   model: string
   applied: ComputedField[]
+  /** Each applied field's place: a computation sees those before it computed, itself and those after as stored. */
+  order: Map<string, number>
   hidden: Set<string>
-  /** Per applied field: the computed names its computation reads as stored. */
-  shadows: Set<string>[]
   relations: Array<[key: string, target: string, args: Args]>
   nested: Map<string, Plan>
+}
+
+/** Defines the plan's computed fields on one row, and removes the needs only they wanted. */
+function computeOn(row: Row, plan: Plan): void {
+  const { applied, order, hidden } = plan
+  // The stored values a computation may read that the caller's row will not show (or shows computed).
+  const stored: Row = {}
+  for (const key of hidden) if (Object.hasOwn(row, key)) stored[key] = row[key]
+  for (const field of applied) if (Object.hasOwn(row, field.name)) stored[field.name] = row[field.name]
+  // As Prisma: a field whose needs the row lacks is not computed.
+  const computable = applied.map((field) => field.needs.every((n) => Object.hasOwn(row, n)))
+  const values = new Map<number, unknown>()
+  const computed = (i: number): unknown => {
+    if (!values.has(i)) {
+      const field = applied[i] as ComputedField
+      values.set(i, field.compute(layer(row, i), plan.model))
+    }
+    return values.get(i)
+  }
+  /** The row the computation of field `at` sees. Spreading it (Prisma's chained computations do) shows the same. */
+  const layer = (target: Row, at: number): Row => {
+    /** Where `key` reads from: the caller's row (`undefined`), or `{ value }` / `{}` (absent). */
+    const source = (key: string | symbol): { value?: unknown } | undefined => {
+      if (typeof key !== 'string') return undefined
+      const i = order.get(key)
+      if (i !== undefined && i < at && computable[i]) return { value: computed(i) }
+      if (i === undefined && !(hidden.has(key) && !Object.hasOwn(target, key))) return undefined
+      return Object.hasOwn(stored, key) ? { value: stored[key] } : {}
+    }
+    return new Proxy(target, {
+      get: (t, key) => {
+        const from = source(key)
+        return from === undefined ? Reflect.get(t, key) : from.value
+      },
+      has: (t, key) => {
+        const from = source(key)
+        return from === undefined ? Reflect.has(t, key) : 'value' in from
+      },
+      ownKeys: (t) => {
+        const keys = Reflect.ownKeys(t).filter((key) => source(key) === undefined || 'value' in (source(key) ?? {}))
+        for (const key of Object.keys(stored)) if (!keys.includes(key) && source(key)) keys.push(key)
+        return keys
+      },
+      getOwnPropertyDescriptor: (t, key) => {
+        const from = source(key)
+        if (from === undefined) return Reflect.getOwnPropertyDescriptor(t, key)
+        if (!('value' in from)) return undefined
+        return { value: from.value, writable: true, enumerable: true, configurable: true }
+      },
+    })
+  }
+  applied.forEach((field, i) => {
+    if (computable[i]) lazy(row, field, () => computed(i))
+  })
+  for (const key of hidden) if (!order.has(key)) delete row[key]
 }
 
 /** Computed on first access on the caller's own object, then an ordinary property the caller may set. */
@@ -275,28 +326,5 @@ function lazy(row: Row, field: ComputedField, compute: () => unknown): void {
     set: settle,
     enumerable: true,
     configurable: true,
-  })
-}
-
-/**
- * The row a computation sees: the caller's row (its changes too), except that a name in `shadowed` (the field itself
- * and those computed after it) reads as stored, and a need hidden from the caller reads as stored until the caller
- * sets it. Spreading it (Prisma's chained computations do) shows the same.
- */
-function layer(row: Row, shadowed: Set<string>, hidden: Set<string>, stored: Row): Row {
-  const fromStored = (key: string | symbol) =>
-    typeof key === 'string' && (shadowed.has(key) || (hidden.has(key) && !Object.hasOwn(row, key)))
-  return new Proxy(row, {
-    get: (target, key) => (fromStored(key) ? stored[key as string] : Reflect.get(target, key)),
-    has: (target, key) => (fromStored(key) ? Object.hasOwn(stored, key) : Reflect.has(target, key)),
-    ownKeys: (target) => [
-      ...Reflect.ownKeys(target).filter((key) => !fromStored(key)),
-      ...Object.keys(stored).filter((key) => fromStored(key)),
-    ],
-    getOwnPropertyDescriptor: (target, key) => {
-      if (!fromStored(key)) return Reflect.getOwnPropertyDescriptor(target, key)
-      if (!Object.hasOwn(stored, key)) return undefined
-      return { value: stored[key as string], writable: true, enumerable: true, configurable: true }
-    },
   })
 }

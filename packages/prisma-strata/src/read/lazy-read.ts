@@ -145,7 +145,7 @@ export class LazyRead implements ReadCall, PromiseLike<unknown> {
     const { upper } = this.request
     if (!upper) return Promise.resolve(pending)
     const { model, args } = this
-    return Promise.resolve(pending.then((value) => upper.present(value, model, args)))
+    return Promise.resolve(pending.then((value) => upper.present(value, model, args, true)))
   }
 
   detached(): ReadCall {
