@@ -46,7 +46,7 @@ export function fluentArgs(rootArgs: Args | undefined, steps: readonly FluentSte
   const path: string[] = []
   for (const [field, stepArgs] of steps) {
     path.push('select', field)
-    args = setAt(args, path, stepArgs ?? true)
+    args = setAt(args, path, stepArgs || true)
   }
   return args
 }
