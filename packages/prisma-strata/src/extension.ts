@@ -167,7 +167,7 @@ function readMethod(
   base: Record<string | symbol, unknown>,
   layers: Layers,
 ) {
-  const { computed, upper: upperComputed, outerClients } = layers
+  const { computed, outerClients } = layers
   const Read = fluentOperations.has(operation) ? undefined : LazyRead
   const js = delegateName(model)
   const facts = new WeakMap<object, DelegateFacts>()
@@ -190,11 +190,11 @@ function readMethod(
     const outer = outerClients.get(context as object)
     if (outer !== undefined) {
       known.computed = computed(outer)
-      const above = upperComputed(outer, below.layer)
-      if (above) known.upper = above
+      const upper = layers.upper(outer, below.layer)
+      if (upper) known.upper = upper
       const all = queryCallbacks(outer, model, operation)
-      const upper = all.slice(queryCallbacks(below.layer, model, operation).length) as QueryHook[]
-      if (upper.length > 0) known.upperHooks = upper
+      const hooks = all.slice(queryCallbacks(below.layer, model, operation).length) as QueryHook[]
+      if (hooks.length > 0) known.upperHooks = hooks
     }
     facts.set(context, known)
     return known
@@ -230,7 +230,7 @@ function readMethod(
         : { model, operation, args: readArgs, query: query || undefined, policy, partition }
       if (known.computed) request.computed = known.computed
       if (known.upper) request.upper = known.upper
-      if (known.everyModel) {
+      if (known.everyModel && !uncached) {
         const tags = query ? (query.tags ?? []).map(tagVersionName) : []
         request.deps = [...new Set([...known.everyModel, ...tags])].sort()
       }
@@ -243,7 +243,7 @@ function readMethod(
       model,
       operation,
       graph: engine.graph,
-      cached: (a) => lazyRead(a),
+      read: lazyRead,
     }
     return new Hooked(target, args)
   }
@@ -370,11 +370,12 @@ export function cache(options: CacheOptions = {}) {
     )
     // An interactive transaction of a client extended after cache(): its delegates are of that client too.
     const anyModel = delegateName([...engine.graph.models.keys()][0] ?? '')
-    const adoptTransaction = (tx: Record<string | symbol, unknown>, from: Record<string | symbol, unknown>) => {
-      if (!outerClients.has(from[anyModel] as object)) return
+    const adoptTransaction = (tx: object, from: object) => {
+      if (!outerClients.has((from as Record<string, object>)[anyModel] as object)) return
+      const client = tx as Record<string | symbol, unknown>
       for (const model of engine.graph.models.keys()) {
-        const delegate = tx[delegateName(model)]
-        if (typeof delegate === 'object' && delegate !== null) outerClients.set(delegate, tx)
+        const delegate = client[delegateName(model)]
+        if (typeof delegate === 'object' && delegate !== null) outerClients.set(delegate, client)
       }
     }
     const raw = rawWrite(engine)

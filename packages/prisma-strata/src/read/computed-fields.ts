@@ -88,9 +88,12 @@ export class ComputedFields {
   cannotRepeat(model: string, args: Args | undefined): boolean {
     const a = args ?? {}
     const info = this.graph.models.get(model)
+    const shown = this.shown(model, a)
     for (const field of this.byModel.get(model) ?? []) {
-      if (!this.applies(model, a, field)) continue
-      if (this.hidden(model, a, field) || info?.scalars.has(field.name) || info?.relations.has(field.name)) return true
+      if (!shown(field.name)) continue
+      if (field.needs.some((n) => !shown(n)) || info?.scalars.has(field.name) || info?.relations.has(field.name)) {
+        return true
+      }
     }
     for (const [key, sub] of this.relations(model, a)) {
       if (this.cannotRepeat(this.target(model, key), isObject(sub) ? sub : {})) return true
@@ -104,7 +107,8 @@ export class ComputedFields {
     if (!isObject(value)) return value
     const a = args ?? {}
     // A computed field that does not apply leaves a stored field of the same name as it is.
-    const names = new Set((this.byModel.get(model) ?? []).filter((f) => this.applies(model, a, f)).map((f) => f.name))
+    const shown = this.shown(model, a)
+    const names = new Set((this.byModel.get(model) ?? []).filter((f) => shown(f.name)).map((f) => f.name))
     const nested = new Map(this.relations(model, a))
     const out: Row = {}
     for (const key in value) {
@@ -171,9 +175,10 @@ export class ComputedFields {
   }
 
   private plan(model: string, args: Args): Plan {
-    const applied = (this.byModel.get(model) ?? []).filter((field) => this.applies(model, args, field))
+    const shown = this.shown(model, args)
+    const applied = (this.byModel.get(model) ?? []).filter((field) => shown(field.name))
     const hidden = new Set<string>()
-    for (const field of applied) for (const need of field.needs) if (this.hides(model, args, need)) hidden.add(need)
+    for (const field of applied) for (const need of field.needs) if (!shown(need)) hidden.add(need)
     const relations = this.relations(model, args).map(([key, sub]): [string, string, Args] => [
       key,
       this.target(model, key),
@@ -211,20 +216,15 @@ export class ComputedFields {
     return row
   }
 
-  /** Whether the caller's arguments leave this stored field out of the answer. */
-  private hides(model: string, args: Args, name: string): boolean {
-    if (isObject(args.select)) return !args.select[name]
-    return Boolean(this.omit(model, args)[name])
-  }
-
-  /** Prisma's rule: with `select`, only the computed fields it names; else all but those `omit` names. */
-  private applies(model: string, args: Args, field: ComputedField): boolean {
-    if (isObject(args.select)) return Boolean(args.select[field.name])
-    return !this.omit(model, args)[field.name]
-  }
-
-  private hidden(model: string, args: Args, field: ComputedField): boolean {
-    return field.needs.some((n) => this.hides(model, args, n))
+  /**
+   * Whether a read's answer shows a field, by Prisma's rule: with `select`, only the fields it names; else all but
+   * those `omit` (the read's, over the client's global one) names. The merged `omit` is worked out once per read.
+   */
+  private shown(model: string, args: Args): (name: string) => boolean {
+    const select = args.select
+    if (isObject(select)) return (name) => Boolean(select[name])
+    const omit = this.omit(model, args)
+    return (name) => !omit[name]
   }
 
   private omit(model: string, args: Args): Args {
@@ -271,21 +271,21 @@ function computeOn(row: Row, plan: Plan): void {
   const computed = (i: number): unknown => {
     if (!values.has(i)) {
       const field = applied[i] as ComputedField
-      values.set(i, field.compute(layer(row, i), plan.model))
+      values.set(i, field.compute(layer(i), plan.model))
     }
     return values.get(i)
   }
   /** The row the computation of field `at` sees. Spreading it (Prisma's chained computations do) shows the same. */
-  const layer = (target: Row, at: number): Row => {
+  const layer = (at: number): Row => {
     /** Where `key` reads from: the caller's row (`undefined`), or `{ value }` / `{}` (absent). */
     const source = (key: string | symbol): { value?: unknown } | undefined => {
       if (typeof key !== 'string') return undefined
       const i = order.get(key)
       if (i !== undefined && i < at && computable[i]) return { value: computed(i) }
-      if (i === undefined && !(hidden.has(key) && !Object.hasOwn(target, key))) return undefined
+      if (i === undefined && !(hidden.has(key) && !Object.hasOwn(row, key))) return undefined
       return Object.hasOwn(stored, key) ? { value: stored[key] } : {}
     }
-    return new Proxy(target, {
+    return new Proxy(row, {
       get: (t, key) => {
         const from = source(key)
         return from === undefined ? Reflect.get(t, key) : from.value
@@ -295,7 +295,10 @@ function computeOn(row: Row, plan: Plan): void {
         return from === undefined ? Reflect.has(t, key) : 'value' in from
       },
       ownKeys: (t) => {
-        const keys = Reflect.ownKeys(t).filter((key) => source(key) === undefined || 'value' in (source(key) ?? {}))
+        const keys = Reflect.ownKeys(t).filter((key) => {
+          const from = source(key)
+          return from === undefined || 'value' in from
+        })
         for (const key of Object.keys(stored)) if (!keys.includes(key) && source(key)) keys.push(key)
         return keys
       },

@@ -30,7 +30,7 @@ export interface HookedTarget {
   operation: string
   graph: ModelGraph
   /** Strata's read of the arguments the last hook passed on (it knows how to join a batch transaction). */
-  cached(args: Args): Batched
+  read(args: Args): Batched
 }
 
 export class HookedRead implements PromiseLike<unknown> {
@@ -63,7 +63,7 @@ export class HookedRead implements PromiseLike<unknown> {
     onFulfilled?: ((value: unknown) => A | PromiseLike<A>) | null,
     onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
   ): Promise<A | B> {
-    this.promise ??= this.run((args) => this.target.cached(args))
+    this.promise ??= this.run((args) => this.target.read(args))
     return this.promise.then(onFulfilled, onRejected)
   }
 
@@ -76,7 +76,7 @@ export class HookedRead implements PromiseLike<unknown> {
   }
 
   requestTransaction(transaction: unknown): PromiseLike<unknown> {
-    return this.run((args) => this.target.cached(args).requestTransaction(transaction))
+    return this.run((args) => this.target.read(args).requestTransaction(transaction))
   }
 
   get [Symbol.toStringTag](): string {

@@ -26,26 +26,20 @@ interface ClientLike {
  * `adopt(tx, client)` is told of each interactive transaction's client and of the client it was opened on (reads
  * through `tx` are reads of that client: extensions added after cache() apply to them too).
  */
-export function transactionOverride(engine: Engine, adopt: (tx: never, client: never) => void) {
+export function transactionOverride(engine: Engine, adopt: (tx: object, client: object) => void) {
   return function $transaction(this: ClientLike, input: unknown, options?: unknown): Promise<unknown> {
     const prismaTransaction = belowStrata(
       this.$parent as never,
       (layer) => layer.$transaction as TransactionFn,
       $transaction as TransactionFn,
     ).value
-    // Batches, and transactions nested in one of ours (whose writes already defer to the outermost), pass through.
+    // Batches pass through; so do the writes of a transaction nested in one of ours (they defer to the outermost).
     if (typeof input !== 'function') return prismaTransaction.call(this, input, options)
-    if (this[TX_SCOPE] !== undefined) {
-      const nested = (tx: ClientLike) => {
-        adopt(tx as never, this as never)
-        return (input as (tx: unknown) => unknown)(tx)
-      }
-      return prismaTransaction.call(this, nested, options)
-    }
+    const nested = this[TX_SCOPE] !== undefined
     let id: string | undefined
     const callback = (tx: ClientLike) => {
-      adopt(tx as never, this as never)
-      id = tx[TX_SCOPE]?.txId
+      adopt(tx, this)
+      id = nested ? undefined : tx[TX_SCOPE]?.txId
       if (id) engine.transactions.open(id)
       return (input as (tx: unknown) => unknown)(tx)
     }
