@@ -166,6 +166,21 @@ describe.each(twoTier)('a fill goes out after the answer: $provider / $tiers', (
       expect((await read())?.views).toBe(2)
     })
 
+    it('the local entry too is stored after the answer, unseen: a read or stats() right after it stores it first', async () => {
+      await s.raw.post.create({ data: { title: 'kept', views: 1 } })
+      const client = await s.instance({})
+      const read = () => client.post.findMany({ where: { title: 'kept' } })
+      // Asked for as the answer arrives, in the same turn: the fill is stored, and counted.
+      const stats = await read().then((rows) => {
+        for (const row of rows) row.views = 999 // the caller's rows are its own
+        return client.$cache.stats()
+      })
+      expect(stats).toMatchObject({ misses: 1, fills: 1, local: { entries: 1 } })
+      // Straight on, in the same turn: answered by the local entry, the row as the database gave it.
+      expect((await read())[0]?.views).toBe(1)
+      expect(client.$cache.stats()).toMatchObject({ misses: 1, localHits: 1, coalesced: 0, fills: 1 })
+    })
+
     it('an identical read right after a miss finds its fill, never queries again', async () => {
       await s.raw.post.create({ data: { title: 'shared', views: 1 } })
       // Without the local tier, only Redis or the flight can answer the second read.

@@ -15,6 +15,7 @@ import { ComputedFields } from './read/computed-fields'
 import type { Outcome } from './read/entry-kind'
 import { Flights } from './read/flights'
 import { setClientVersion } from './read/not-found'
+import { PendingFills } from './read/pending-fills'
 import { omitScope } from './read/read-call'
 import { Refreshes } from './read/refreshes'
 import { delegateName } from './schema/delegate-name'
@@ -68,6 +69,8 @@ export class Engine {
   readonly flights: Flights<Outcome>
   /** Background refreshes under way (stale-while-revalidate): one per entry. */
   readonly refreshes: Refreshes
+  /** Fills answered and not yet stored: stored after the answer, or before a read of the same text. */
+  readonly pendingFills: PendingFills
   readonly leases: Leases | undefined
   /** Predicate schemes reads registered (precise invalidation). */
   readonly schemes: Schemes
@@ -127,6 +130,8 @@ export class Engine {
     }
     this.reporter = new Reporter(this.stats, options)
     this.refreshes = new Refreshes(this.reporter.error, (work) => this.inBackground(work))
+    // The fills of a turn are stored once its answers are given: nothing is gained by holding their SETs longer.
+    this.pendingFills = new PendingFills(this.reporter.error, () => this.redis?.sendWaiting())
     this.flights = new Flights(options.redisTimeout, (outcome) => outcome.landed)
     this.keys = keySpace(options.prefix)
     this.local = options.local ? new LocalTier(options.local.maxBytes, options.local.ttl) : undefined
@@ -341,6 +346,7 @@ export class Engine {
   }
 
   async close(): Promise<void> {
+    this.pendingFills.flush()
     // Let fills already on their way to Redis land (another instance may be waiting on one under a lease).
     const pending = Promise.allSettled([...this.background])
     await Promise.race([pending, new Promise((resolve) => setTimeout(resolve, 2000).unref())])

@@ -321,12 +321,18 @@ export function cache(options: CacheOptions = {}) {
       },
       wrap: (key, loader, options) => wrap(engine, key, loader, options),
       versionTag: ({ models = [], tags = [] }) => engine.versionTag(models, tags),
-      stats: () =>
-        engine.stats.snapshot(
+      stats: () => {
+        // Fills already answered count, and are in the local tier, as soon as their answer is given.
+        engine.pendingFills.flush()
+        return engine.stats.snapshot(
           { entries: engine.local?.size ?? 0, bytes: engine.local?.bytes ?? 0 },
           engine.changes?.status(),
-        ),
-      resetStats: () => engine.stats.reset(),
+        )
+      },
+      resetStats: () => {
+        engine.pendingFills.flush()
+        engine.stats.reset()
+      },
       precise: engine.precise,
       get ready() {
         return engine.versions.isTrusted

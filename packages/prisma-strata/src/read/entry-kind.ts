@@ -42,11 +42,15 @@ export interface Outcome {
 
 /** What a fill stored. */
 export interface Stored {
-  /** The master copy kept, or undefined when the value was not stored. */
+  /**
+   * The master copy for the flight's other reads and the tiers, or undefined when the value is not stored. A query
+   * entry is stored after the answer (pending-fills.ts) and gives its copy at once: it may still not be stored.
+   */
   master: unknown
   /**
-   * Settles once Redis has the entry or refused it (and the lease is released); until then identical reads share
-   * the flight. Undefined when nothing goes out, or when no later read of this process can reach Redis before it.
+   * Settles once the entry is stored, Redis has it or refused it (and the lease is released); until then identical
+   * reads share the flight. Undefined when nothing goes out, or when no later read of this process can reach Redis
+   * before it.
    */
   landed: Promise<unknown> | undefined
 }
@@ -86,9 +90,9 @@ export interface EntryKind<S extends Snapshot> {
   /** Sends the read to the database (or runs a `wrap` loader). */
   query(): PromiseLike<unknown>
   /**
-   * Stores a queried value under `snapshot` in both tiers and releases `lease` once Redis has it (or refused it).
-   * Whatever the caller's answer need not wait for goes out after it (`landed`); a copy of the value is taken
-   * first, since the caller may mutate it.
+   * Stores a queried value under `snapshot` in both tiers, counts the fill, and releases `lease` once Redis has it
+   * (or refused it). Whatever the caller's answer need not wait for is done after it (`landed`); a copy of the
+   * value is taken first, since the caller may mutate it.
    */
   store(snapshot: S, value: unknown, lease: string | undefined): Stored
   /**

@@ -12,7 +12,6 @@ import type { LocalEntry } from '../store/local-tier'
 import { FAILED } from '../store/redis-tier'
 import type { Budget } from '../store/turn-batch'
 import type { Snapshotted } from '../store/versions'
-import { afterAnswer } from './after-answer'
 import { copyResult } from './copy-result'
 import { readEntry } from './entry-frame'
 import type { EntryKind, Found, Snapshot, Stored } from './entry-kind'
@@ -213,16 +212,25 @@ class QueryEntry implements EntryKind<Versions> {
   }
 
   store(snapshot: Versions, value: unknown, lease: string | undefined): Stored {
+    const { engine, text } = this
+    // The caller gets Prisma's object and may mutate it: the tiers and the flight's other reads get a copy taken now.
+    const master = copyResult(value)
+    const keep = () => this.keepFill(snapshot, master, lease)
+    // With Redis the rest is done after the answer, while the next read waits on its own round trip
+    // (pending-fills.ts). Without it there is no round trip to wait on, and a fine list entry is checked against
+    // this process's versions at once, when it is most likely to be made.
+    const landed = engine.redis ? engine.pendingFills.defer(text, keep) : keep()
+    if (landed) engine.inBackground(landed)
+    return { master, landed }
+  }
+
+  /** Stores a fill (`master`, no one else's) in both tiers: gives what is still on its way to Redis. */
+  private keepFill(snapshot: Versions, master: unknown, lease: string | undefined): Promise<unknown> | undefined {
     const { engine, call, text } = this
-    const release = (): Stored => {
-      const landed = lease ? afterAnswer(() => engine.leases?.release(text, lease) ?? Promise.resolve()) : undefined
-      if (landed) engine.inBackground(landed)
-      return { master: undefined, landed }
-    }
+    const release = () => (lease ? engine.leases?.release(text, lease) : undefined)
     let bytes: Uint8Array
     try {
-      // Taken before the caller gets Prisma's object (and may mutate it): what is stored is what it was given.
-      bytes = encodeValue(value)
+      bytes = encodeValue(master)
     } catch (error) {
       engine.reporter.codec('a result could not be encoded; it was not cached', error)
       return release()
@@ -233,34 +241,30 @@ class QueryEntry implements EntryKind<Versions> {
     }
     const deps = this.deps() as string[]
     const { versions } = snapshot
-    const times = engine.policies.times(call.policy, call.query, value)
-    // The caller gets Prisma's object and may mutate it: the local tier and followers get an independent copy.
-    const master = copyResult(value)
+    const times = engine.policies.times(call.policy, call.query, master)
     engine.local?.set(text, { value: master, deps, versions }, times)
-    const names = this.fine && !lease ? fineNames(this.fine, value) : undefined
+    engine.stats.fills++
+    const names = this.fine && !lease ? fineNames(this.fine, master) : undefined
     if (names) return this.storeFine(snapshot, names, master, bytes, times)
     const redis = engine.redis
-    if (!redis) return { master, landed: undefined }
-    // The Redis side goes out after the answer: its frame is made of the bytes taken above, not of the caller's
-    // object; the flight covers identical reads until it has landed (tiered-read.ts).
+    if (!redis) return undefined
+    // The frame is made of the bytes taken above when the SET goes out.
     const makeFrame = () => this.frame(deps, versions, bytes, times)
     const leases = engine.leases
     if (lease && leases) {
-      const landed = afterAnswer(async () => {
+      return (async () => {
         const made = makeFrame()
         // A fill a write overtook is refused: the versions it was read under must still be current.
         if (made && (await leases.allowsFill(text, lease, deps, versions))) {
           await redis.set(this.redisKey, made.value, made.ttlMs)
         }
         await leases.release(text, lease)
-      })
-      engine.inBackground(landed)
-      return { master, landed }
+      })()
     }
     const sent = redis.setSoon(this.redisKey, makeFrame)
     engine.inBackground(sent)
     // Pipelined, the SET goes out with or before any later GET of this process: a later read's lookup finds it.
-    return { master, landed: redis.pipelines ? undefined : sent }
+    return redis.pipelines ? undefined : sent
   }
 
   /**
@@ -268,7 +272,7 @@ class QueryEntry implements EntryKind<Versions> {
    * if the read's own versions are still the snapshot's then. Any write that changed the answer after the SQL and
    * was bumped before that read bumped one of the read's own names (every write to a row of the predicate bumps its
    * predicate), so the fine entry is not made; one bumped after it bumps a name the fine entry holds. Without Redis
-   * the map is the truth and the check is made at once; with Redis, after the answer, in one atomic version read.
+   * the map is the truth and the check is made as it is stored; with Redis, in one atomic version read.
    */
   private storeFine(
     snapshot: Versions,
@@ -276,7 +280,7 @@ class QueryEntry implements EntryKind<Versions> {
     master: unknown,
     bytes: Uint8Array,
     times: EntryTimes,
-  ): Stored {
+  ): Promise<unknown> | undefined {
     const { engine, text } = this
     const deps = this.deps()
     const keepLocally = (versions: number[]) => engine.local?.set(text, { value: master, deps: names, versions }, times)
@@ -284,9 +288,9 @@ class QueryEntry implements EntryKind<Versions> {
     if (!redis) {
       const versions = engine.versions.matches(deps, snapshot.versions) ? engine.versions.peek(names) : undefined
       if (versions) keepLocally(versions)
-      return { master, landed: undefined }
+      return undefined
     }
-    const landed = afterAnswer(async () => {
+    return (async () => {
       const own = new Set(deps)
       const all = [...deps, ...names.filter((name) => !own.has(name))]
       const read = await engine.versions.readNow(all, performance.now() + redis.timeoutMs)
@@ -296,9 +300,7 @@ class QueryEntry implements EntryKind<Versions> {
       keepLocally(versions)
       const made = this.frame(names, versions, bytes, times)
       if (made) await redis.set(this.redisKey, made.value, made.ttlMs)
-    })
-    engine.inBackground(landed)
-    return { master, landed }
+    })()
   }
 
   /** The Redis frame of an entry, or undefined when it is too large to be worth writing. */

@@ -28,6 +28,8 @@ interface Grace {
 }
 
 export function tieredRead<S extends Snapshot>(engine: Engine, kind: EntryKind<S>): Promise<unknown> {
+  // A fill of this text stored after its answer (pending-fills.ts) is stored before the tiers are looked in.
+  if (engine.pendingFills.size !== 0) engine.pendingFills.storeNow(kind.text)
   const local = engine.local?.get(kind.text)
   if (local !== undefined && engine.versions.matches(local.deps, local.versions) && kind.answers(local.value)) {
     const age = freshness(local.times)
@@ -177,10 +179,7 @@ async function fill<S extends Snapshot>(
     return { master: grace.value, tier: grace.tier, stale: true }
   }
   const { master, landed } = kind.store(snapshot, result.value, lease)
-  if (master !== undefined) {
-    engine.stats.fills++
-    if (kind.overtaken?.(snapshot)) refill(engine, kind)
-  }
+  if (master !== undefined && kind.overtaken?.(snapshot)) refill(engine, kind)
   // Followers of the flight share the answer even when it could not be cached.
   return {
     master: master === undefined ? copyResult(result.value) : master,
@@ -291,8 +290,6 @@ function refresh<S extends Snapshot>(engine: Engine, read: EntryKind<S>): void {
       if (lease) void engine.leases?.release(kind.text, lease)
       throw error
     }
-    const stored = kind.store(snapshot, result.value, lease)
-    if (stored.master !== undefined) engine.stats.fills++
-    await stored.landed
+    await kind.store(snapshot, result.value, lease).landed
   })
 }

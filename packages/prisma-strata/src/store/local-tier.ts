@@ -46,12 +46,19 @@ const TIMES_BYTES = 88
  */
 const SHARED_PAIRS = 64
 
+/** A list of names (`id`: the names joined) and the latest versions it was kept under. */
+interface Pair {
+  id: string
+  deps: string[]
+  versions: number[]
+}
+
 export class LocalTier {
   private readonly lru: LRUCache<string, LocalEntry>
   private readonly ttlCap: number
-  private readonly pairs = new Map<string, { deps: string[]; versions: number[] }>()
-  /** The text of each list of names seen (a query's list is made once and passed again on every fill). */
-  private readonly ids = new WeakMap<string[], string>()
+  private readonly pairs = new Map<string, Pair>()
+  /** The pair the last entry kept shares. */
+  private last: Pair | undefined
 
   constructor(maxBytes: number, ttlCapSeconds: number | undefined) {
     this.ttlCap = ttlCapSeconds === undefined ? Number.POSITIVE_INFINITY : ttlCapSeconds * 1000
@@ -93,20 +100,25 @@ export class LocalTier {
   }
 
   /** The shared pair equal to `deps` and `versions`, or a new one of their exact length. */
-  private shared(deps: string[], versions: number[]): { deps: string[]; versions: number[] } {
-    // Keyed by the names alone: formatting the versions (large doubles) on every fill cost more than the lookup.
-    let id = this.ids.get(deps)
-    if (id === undefined) {
-      id = JSON.stringify(deps)
-      this.ids.set(deps, id)
+  private shared(deps: string[], versions: number[]): Pair {
+    // The last list first: fills of one query shape (a new argument each time) bring equal lists in new arrays.
+    let pair = this.last !== undefined && sameList(this.last.deps, deps) ? this.last : undefined
+    if (pair === undefined) {
+      // Keyed by the names alone: formatting the versions (large doubles) on every fill cost more than the lookup.
+      const id = deps.join('\n')
+      pair = this.pairs.get(id)
+      if (pair === undefined || !sameList(pair.deps, deps)) {
+        if (this.pairs.size >= SHARED_PAIRS) this.pairs.clear()
+        // Copies: the caller's arrays may be longer than their length (grown by push) and are the caller's.
+        pair = { id, deps: deps.slice(), versions: versions.slice() }
+        this.pairs.set(id, pair)
+      }
     }
-    let pair = this.pairs.get(id)
-    if (pair === undefined || !sameList(pair.versions, versions)) {
-      if (pair === undefined && this.pairs.size >= SHARED_PAIRS) this.pairs.clear()
-      // Copies: the caller's arrays may be longer than their length (grown by push) and are the caller's.
-      pair = { deps: pair?.deps ?? deps.slice(), versions: versions.slice() }
-      this.pairs.set(id, pair)
+    if (!sameList(pair.versions, versions)) {
+      pair = { id: pair.id, deps: pair.deps, versions: versions.slice() }
+      this.pairs.set(pair.id, pair)
     }
+    this.last = pair
     return pair
   }
 
@@ -117,6 +129,7 @@ export class LocalTier {
   clear(): void {
     this.lru.clear()
     this.pairs.clear()
+    this.last = undefined
   }
 
   get size(): number {

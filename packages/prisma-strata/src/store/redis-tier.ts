@@ -223,6 +223,11 @@ export class RedisTier {
     })
   }
 
+  /** Sends the fills waiting for a GET now, on their own (in one write where the connection lets us). */
+  sendWaiting(): void {
+    this.flushSets(this.pending.splice(0))
+  }
+
   /** Sends waiting fills on their own (in one write where the connection lets us). */
   private flushSets(sets: PendingSet[]): void {
     if (sets.length === 0) return

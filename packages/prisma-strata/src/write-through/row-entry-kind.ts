@@ -108,6 +108,7 @@ export class RowEntry implements EntryKind<RowSnapshot> {
       const kept = storeRow(engine, slot, row, snapshot.versions)
       master = kept.master
       stored = kept.stored
+      if (master !== undefined) engine.stats.fills++
     } else if (target.uniqueText !== undefined) {
       // The alias led to a row that no longer has this key: point it at the row that has it, or drop it.
       if (rowId !== undefined) setAlias(engine, call, target.uniqueText, rowId)
