@@ -6,6 +6,7 @@
 import { Redis } from 'ioredis'
 import type { CacheOptions } from 'prisma-strata'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { holdNextSelect } from './support/hold-statement.ts'
 import { matrix, type Setup, setupCase } from './support/matrix.ts'
 import { redisUrl } from './support/services.ts'
 
@@ -206,5 +207,77 @@ describe.each(twoTier)('a fill goes out after the answer: $provider / $tiers', (
         expect(redisOnly.$cache.stats()).toMatchObject({ misses: 1, redisHits: 1, coalesced: 0 })
       }
     })
+  })
+})
+
+/** Busy for `ms` in this turn: a caller whose own work keeps the event loop from ending the turn. */
+function busy(ms: number) {
+  const until = performance.now() + ms
+  while (performance.now() < until) {
+    // nothing: the turn goes on
+  }
+}
+
+// What a fill stored after the answer must still hold as if it were stored at once.
+describe.each(twoTier)('a fill stored after the answer is the answer as it was, when it was: $provider', (c) => {
+  let s: Setup
+  beforeAll(async () => {
+    s = await setupCase(c, { ttl: 1 })
+  })
+  afterAll(() => s?.close())
+
+  it("its lifetime starts at the answer, however long the caller's turn lasts", async () => {
+    const post = await s.raw.post.create({ data: { title: 'lifetime', views: 1 } })
+    const read = () => s.prisma.post.findFirst({ where: { title: 'lifetime' } })
+    let written: Promise<unknown> = Promise.resolve()
+    const first = await read().then((row) => {
+      // Another service changes the row, and the caller keeps the turn for longer than the TTL (1 s).
+      written = s.raw.post.update({ where: { id: post.id }, data: { views: 2 } })
+      busy(1100)
+      return row
+    })
+    expect(first?.views).toBe(1)
+    await written
+    expect((await read())?.views).toBe(2)
+  })
+
+  it("nothing the caller does to its result reaches the entry: a Buffer's bytes, a Decimal's digits", async () => {
+    const user = await s.raw.user.create({ data: { email: 'decimal@x', balance: '12.5' } })
+    const reader = await s.instance({ local: false })
+    await s.prisma.user.findUnique({ where: { id: user.id } }).then((row) => {
+      // Not through its API (which returns new Decimals): its fields, in place.
+      if (row) (row.balance as unknown as { s: number }).s = -1
+    })
+    const load = () => ({ image: Buffer.from([1, 2, 3, 4]) })
+    await s.prisma.$cache.wrap('image', load).then((value) => {
+      value.image.fill(0)
+    })
+    for (const client of [s.prisma, reader]) {
+      expect(String((await client.user.findUnique({ where: { id: user.id } }))?.balance)).toBe('12.5')
+      expect([...(await client.$cache.wrap('image', load)).image]).toEqual([1, 2, 3, 4])
+    }
+    expect(reader.$cache.stats()).toMatchObject({ misses: 0, redisHits: 2 })
+  })
+
+  it('a fill a write overtook is refilled only if it could be stored', async () => {
+    let held: ReturnType<typeof holdNextSelect> | undefined
+    const small = await setupCase(c, { maxEntryBytes: 64 }, { afterQuery: (sql) => held?.hook(sql) })
+    try {
+      await small.raw.post.create({ data: { title: 'large'.repeat(40), views: 1 } })
+      held = holdNextSelect('Post')
+      // Started now (a read runs once awaited), held at its SELECT.
+      const reading = Promise.resolve(small.prisma.post.findMany({ where: { views: 1 } }))
+      await held.held
+      // A write this process knows of lands while the read's SELECT is held: its fill is overtaken.
+      await small.prisma.post.create({ data: { title: 'other', views: 1 } })
+      held.release()
+      expect((await reading).length).toBe(1)
+      await nextTurn()
+      // Too large to store: refilling it would query the database for nothing.
+      expect(small.prisma.$cache.stats()).toMatchObject({ fills: 0, refills: 0 })
+      expect(small.prisma.$cache.stats().errors.E_ENTRY_TOO_LARGE).toBeGreaterThan(0)
+    } finally {
+      await small.close()
+    }
   })
 })

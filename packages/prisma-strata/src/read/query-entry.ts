@@ -39,6 +39,9 @@ class QueryEntry implements EntryKind<Versions> {
   /** The predicate schemes the read names (`[model, scheme]`): registered before its snapshot is used. */
   private schemes: ReadonlyArray<readonly [string, string]> = []
   private key: string | undefined
+  /** The fill `store` was given, until it is stored (pending-fills.ts); whether it was kept. */
+  private storing: Promise<unknown> | undefined
+  private filled = false
 
   constructor(
     private readonly engine: Engine,
@@ -212,21 +215,36 @@ class QueryEntry implements EntryKind<Versions> {
   }
 
   store(snapshot: Versions, value: unknown, lease: string | undefined): Stored {
-    const { engine, text } = this
-    // The caller gets Prisma's object and may mutate it: the tiers and the flight's other reads get a copy taken now.
-    const master = copyResult(value)
-    const keep = () => this.keepFill(snapshot, master, lease)
+    const { engine, call, text } = this
+    // The caller gets Prisma's object and may mutate it: the tiers and the flight's other reads get a copy taken now
+    // that shares nothing with it (not even a Decimal or a Buffer), and the entry's lifetime starts now.
+    const master = copyResult(value, true)
+    const times = engine.policies.times(call.policy, call.query, value)
+    const keep = () => this.keepFill(snapshot, master, times, lease)
     // With Redis the rest is done after the answer, while the next read waits on its own round trip
     // (pending-fills.ts). Without it there is no round trip to wait on, and a fine list entry is checked against
     // this process's versions at once, when it is most likely to be made.
     const landed = engine.redis ? engine.pendingFills.defer(text, keep) : keep()
     if (landed) engine.inBackground(landed)
+    this.storing = landed
     return { master, landed }
   }
 
+  fillKept(): Promise<boolean> {
+    return Promise.resolve(this.storing).then(
+      () => this.filled,
+      () => this.filled,
+    )
+  }
+
   /** Stores a fill (`master`, no one else's) in both tiers: gives what is still on its way to Redis. */
-  private keepFill(snapshot: Versions, master: unknown, lease: string | undefined): Promise<unknown> | undefined {
-    const { engine, call, text } = this
+  private keepFill(
+    snapshot: Versions,
+    master: unknown,
+    times: EntryTimes,
+    lease: string | undefined,
+  ): Promise<unknown> | undefined {
+    const { engine, text } = this
     const release = () => (lease ? engine.leases?.release(text, lease) : undefined)
     let bytes: Uint8Array
     try {
@@ -241,9 +259,9 @@ class QueryEntry implements EntryKind<Versions> {
     }
     const deps = this.deps() as string[]
     const { versions } = snapshot
-    const times = engine.policies.times(call.policy, call.query, master)
     engine.local?.set(text, { value: master, deps, versions }, times)
     engine.stats.fills++
+    this.filled = true
     const names = this.fine && !lease ? fineNames(this.fine, master) : undefined
     if (names) return this.storeFine(snapshot, names, master, bytes, times)
     const redis = engine.redis

@@ -28,9 +28,7 @@ interface Grace {
 }
 
 export function tieredRead<S extends Snapshot>(engine: Engine, kind: EntryKind<S>): Promise<unknown> {
-  // A fill of this text stored after its answer (pending-fills.ts) is stored before the tiers are looked in.
-  if (engine.pendingFills.size !== 0) engine.pendingFills.storeNow(kind.text)
-  const local = engine.local?.get(kind.text)
+  const local = localEntry(engine, kind.text)
   if (local !== undefined && engine.versions.matches(local.deps, local.versions) && kind.answers(local.value)) {
     const age = freshness(local.times)
     if (age !== EXPIRED) {
@@ -42,6 +40,12 @@ export function tieredRead<S extends Snapshot>(engine: Engine, kind: EntryKind<S
     }
   }
   return slowRead(engine, kind)
+}
+
+/** The local entry of `text`, a fill of it answered but not yet stored (pending-fills.ts) stored first. */
+function localEntry(engine: Engine, text: string): LocalEntry | undefined {
+  if (engine.pendingFills.size !== 0) engine.pendingFills.storeNow(text)
+  return engine.local?.get(text)
 }
 
 function localHit<S extends Snapshot>(engine: Engine, kind: EntryKind<S>, local: LocalEntry, age: number): unknown {
@@ -58,7 +62,7 @@ async function slowRead<S extends Snapshot>(engine: Engine, kind: EntryKind<S>):
   let grace: Grace | undefined
   if (snapshot !== undefined) {
     // Looked up again: an identical read may have filled it while this one was waiting for the snapshot.
-    const local = engine.local?.get(kind.text)
+    const local = localEntry(engine, kind.text)
     if (local !== undefined && kind.isCurrent(local, snapshot) && kind.answers(local.value)) {
       const age = freshness(local.times)
       if (age !== EXPIRED) return localHit(engine, kind, local, age)
@@ -251,12 +255,14 @@ function refill<S extends Snapshot>(engine: Engine, read: EntryKind<S>): void {
   engine.refreshes.once(read.text, async () => {
     // Taken before the caller has its answer: it may change its arguments once it has.
     const kind = read.detached()
+    // A value that could not be stored (too large, not encodable) would not be stored again either.
+    if (read.fillKept && !(await read.fillKept())) return
     const began = engine.flights.begin()
     const budget = engine.budget(began.at)
     const snapshot = await kind.snapshot(budget)
     if (snapshot === undefined) return
     // Filled already, or being filled under a snapshot as recent: nothing to do.
-    const local = engine.local?.get(kind.text)
+    const local = localEntry(engine, kind.text)
     if (local !== undefined && kind.isCurrent(local, snapshot)) return
     if (engine.flights.join(kind.flightKey, kind.deps(), snapshot.stamp, began)) return
     engine.stats.refills++
