@@ -222,13 +222,14 @@ function busy(ms: number) {
 describe.each(twoTier)('a fill stored after the answer is the answer as it was, when it was: $provider', (c) => {
   let s: Setup
   beforeAll(async () => {
-    s = await setupCase(c, { ttl: 1 })
+    s = await setupCase(c)
   })
   afterAll(() => s?.close())
 
   it("its lifetime starts at the answer, however long the caller's turn lasts", async () => {
     const post = await s.raw.post.create({ data: { title: 'lifetime', views: 1 } })
-    const read = () => s.prisma.post.findFirst({ where: { title: 'lifetime' } })
+    const short = await s.instance({ ttl: 1 })
+    const read = () => short.post.findFirst({ where: { title: 'lifetime' } })
     let written: Promise<unknown> = Promise.resolve()
     const first = await read().then((row) => {
       // Another service changes the row, and the caller keeps the turn for longer than the TTL (1 s).
@@ -257,6 +258,22 @@ describe.each(twoTier)('a fill stored after the answer is the answer as it was, 
       expect([...(await client.$cache.wrap('image', load)).image]).toEqual([1, 2, 3, 4])
     }
     expect(reader.$cache.stats()).toMatchObject({ misses: 0, redisHits: 2 })
+  })
+
+  it("a read that shared the miss's query changes its copy in place: the entry other instances read is the database's", async () => {
+    const user = await s.raw.user.create({ data: { email: 'joiner@x', balance: '7.25' } })
+    const client = await s.instance({})
+    const read = (from = client) => from.user.findFirst({ where: { email: 'joiner@x' } })
+    const flip = (row: Awaited<ReturnType<typeof read>>) => {
+      if (row) (row.balance as unknown as { s: number }).s = -1
+    }
+    // Two identical reads at once: one queries, the other shares its flight; both change their Decimal in place.
+    await Promise.all([read().then(flip), read().then(flip)])
+    expect(client.$cache.stats()).toMatchObject({ misses: 1, coalesced: 1 })
+    const reader = await s.instance({ local: false })
+    expect(String((await read(reader))?.balance)).toBe('7.25')
+    expect(reader.$cache.stats()).toMatchObject({ misses: 0, redisHits: 1 })
+    expect(String((await s.raw.user.findUnique({ where: { id: user.id } }))?.balance)).toBe('7.25')
   })
 
   it('a fill a write overtook is refilled only if it could be stored', async () => {

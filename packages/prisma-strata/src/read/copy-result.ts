@@ -31,6 +31,7 @@ export function copyResult<T>(value: T, detached = false): T {
   // A Buffer's `slice` is a view of the same memory: a `$cache.wrap` value may hold one.
   if (Buffer.isBuffer(value)) return Buffer.from(value) as T
   if (value instanceof Uint8Array) return value.slice() as T
-  if (detached && Decimal.isDecimal(value)) return new Decimal(value) as T
+  // Its own class: the app's client may load another copy of Prisma's runtime than Strata does.
+  if (detached && Decimal.isDecimal(value)) return new (value.constructor as new (from: T) => T)(value)
   return value // Decimal and other immutable values
 }

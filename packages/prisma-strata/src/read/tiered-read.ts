@@ -74,6 +74,8 @@ async function slowRead<S extends Snapshot>(engine: Engine, kind: EntryKind<S>):
     // The same query already on its way to Redis or the database.
     const outcome = await waiting
     engine.stats.of(kind.call.model, kind.call.operation).coalesced++
+    // A fill not yet stored is stored before this read takes its copy, which may share a Decimal with it.
+    if (engine.pendingFills.size !== 0) engine.pendingFills.storeNow(kind.text)
     // Prisma's not-found error is the querying read's: a read that shared its flight is thrown one of its own.
     return kind.answer(outcome.master, false)
   }
