@@ -51,6 +51,21 @@ describe.each(matrix.filter((c) => c.provider === 'sqlite'))('metrics: $provider
     }
   })
 
+  it('a read is counted when it runs: one never awaited counts nothing, one in a batch is a bypass', async () => {
+    const s = await setupCase(c)
+    try {
+      void s.prisma.user.findMany({ cache: false }) // made, never awaited: nothing is read
+      void s.prisma.user.findMany()
+      expect(s.prisma.$cache.stats()).toMatchObject({ misses: 0, bypasses: 0 })
+      await s.prisma.$transaction([s.prisma.user.findMany(), s.prisma.user.count({ cache: false })])
+      expect(s.prisma.$cache.stats()).toMatchObject({ localHits: 0, misses: 0, bypasses: 2 })
+      await s.prisma.$transaction(async (tx) => tx.user.findMany())
+      expect(s.prisma.$cache.stats().models.User?.operations.findMany).toEqual({ ...none, bypasses: 2, hitRatio: 0 })
+    } finally {
+      await s.close()
+    }
+  })
+
   it('exposes reads by model and outcome, hit ratio, errors and latency per tier', async () => {
     const registry = new Registry()
     const metrics = strataMetrics({ registry })

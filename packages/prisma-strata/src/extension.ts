@@ -222,7 +222,6 @@ function readMethod(
     // Never from the cache; still a read of the client it was made on: hooks and computed fields added after cache()
     // apply, and fluent calls are sent as everywhere else.
     const uncached = query === false || policy === false || known.inTransaction
-    if (uncached) engine.stats.of(model, operation).bypasses++
     const Class = Read ?? fluentClass(engine, model)
     const lazyRead = (readArgs: Args | undefined) => {
       const request: ReadRequest = uncached

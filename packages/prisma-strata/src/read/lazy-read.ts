@@ -77,7 +77,10 @@ export interface ReadRequest {
   upper?: ComputedFields
   /** Every model's version, when query hooks below Strata may rewrite this read (see extension.ts). */
   deps?: string[]
-  /** Never from the cache (`cache: false`, a model not cached, an interactive transaction): counted as a bypass. */
+  /**
+   * Never from the cache (`cache: false`, a model not cached, an interactive transaction): counted as a bypass
+   * when it runs, as is any read in a batch `$transaction`.
+   */
   uncached?: true
 }
 
@@ -148,6 +151,11 @@ export class LazyRead implements ReadCall, PromiseLike<unknown> {
     return Promise.resolve(pending.then((value) => upper.present(value, model, args, true)))
   }
 
+  /** Counted when the read runs (not when it is made: a read never awaited reads nothing). */
+  private bypassed(): void {
+    this.engine.stats.of(this.model, this.operation).bypasses++
+  }
+
   detached(): ReadCall {
     const args = copyResult(this.args)
     const { model, operation, query, partition, policy, deps } = this
@@ -159,7 +167,7 @@ export class LazyRead implements ReadCall, PromiseLike<unknown> {
       const { computed } = this
       let read: Promise<unknown>
       if (this.request.uncached || computed?.cannotRepeat(this.model, this.args)) {
-        if (!this.request.uncached) this.engine.stats.of(this.model, this.operation).bypasses++
+        this.bypassed()
         read = this.presented(this.below(this.args))
       } else {
         // Rows below computed fields or rewritten arguments are not what per-row entries hold.
@@ -195,6 +203,7 @@ export class LazyRead implements ReadCall, PromiseLike<unknown> {
    * for the same read alone (Prisma 7.10); with a nested select the merged read throws, as documented.
    */
   requestTransaction(transaction: unknown): PromiseLike<unknown> {
+    this.bypassed()
     const promise = this.presented(this.below(this.args).requestTransaction(transaction))
     return this.steps.length === 0 ? promise : promise.then((value) => followPath(value, this.steps))
   }
