@@ -244,19 +244,24 @@ describe.each(twoTier)('a fill stored after the answer is the answer as it was, 
 
   it("nothing the caller does to its result reaches the entry: a Buffer's bytes, a Decimal's digits", async () => {
     const user = await s.raw.user.create({ data: { email: 'decimal@x', balance: '12.5' } })
-    const reader = await s.instance({ local: false })
-    await s.prisma.user.findUnique({ where: { id: user.id } }).then((row) => {
+    const writer = await s.instance({})
+    const read = (client: typeof writer) => client.user.findUnique({ where: { id: user.id } })
+    await read(writer).then((row) => {
       // Not through its API (which returns new Decimals): its fields, in place.
       if (row) (row.balance as unknown as { s: number }).s = -1
     })
     const load = () => ({ image: Buffer.from([1, 2, 3, 4]) })
-    await s.prisma.$cache.wrap('image', load).then((value) => {
+    await writer.$cache.wrap('image', load).then((value) => {
       value.image.fill(0)
     })
-    for (const client of [s.prisma, reader]) {
-      expect(String((await client.user.findUnique({ where: { id: user.id } }))?.balance)).toBe('12.5')
-      expect([...(await client.$cache.wrap('image', load)).image]).toEqual([1, 2, 3, 4])
-    }
+    // Its local entries (a Buffer is copied, not viewed, on every copy)...
+    expect(String((await read(writer))?.balance)).toBe('12.5')
+    expect([...(await writer.$cache.wrap('image', load)).image]).toEqual([1, 2, 3, 4])
+    // ...and, once its fills have landed (close() waits for them), its Redis entries.
+    await writer.$cache.close()
+    const reader = await s.instance({ local: false })
+    expect(String((await read(reader))?.balance)).toBe('12.5')
+    expect([...(await reader.$cache.wrap('image', load)).image]).toEqual([1, 2, 3, 4])
     expect(reader.$cache.stats()).toMatchObject({ misses: 0, redisHits: 2 })
   })
 
@@ -270,6 +275,7 @@ describe.each(twoTier)('a fill stored after the answer is the answer as it was, 
     // Two identical reads at once: one queries, the other shares its flight; both change their Decimal in place.
     await Promise.all([read().then(flip), read().then(flip)])
     expect(client.$cache.stats()).toMatchObject({ misses: 1, coalesced: 1 })
+    await client.$cache.close() // its fill has landed in Redis
     const reader = await s.instance({ local: false })
     expect(String((await read(reader))?.balance)).toBe('7.25')
     expect(reader.$cache.stats()).toMatchObject({ misses: 0, redisHits: 1 })

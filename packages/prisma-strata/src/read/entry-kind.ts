@@ -96,10 +96,10 @@ export interface EntryKind<S extends Snapshot> {
    */
   store(snapshot: S, value: unknown, lease: string | undefined): Stored
   /**
-   * Resolves, once the value `store` was given is stored, whether it was kept (a query entry stores it after the
-   * answer, and may then find it too large or not encodable). Kinds that store at once leave it out.
+   * Whether the value `store` was given was kept, once `landed` has settled (a query entry stores it after the
+   * answer, and may then find it too large or not encodable). Kinds that tell by `Stored.master` leave it out.
    */
-  fillKept?(): Promise<boolean>
+  readonly filled?: boolean
   /**
    * Whether a write this process knows of has moved a version of `snapshot` on since it was taken: a fill under
    * it is never served. Kinds that cannot tell leave it out.

@@ -5,7 +5,7 @@
  * that reads in sequence, that work then runs while the next read waits on its own round trip. What is stored is
  * the read's master copy, taken before the answer went out, so nothing the caller does to its result reaches the
  * cache; and it is stored under the snapshot taken before the SQL, so a write in between leaves it under versions
- * no read asks for (design invariant 3, docs/design.md). Nothing else observes the difference: a read of the same
+ * no read asks for (design invariant 2, docs/design.md). Nothing else observes the difference: a read of the same
  * text stores the pending fill before it looks (a repeated read is still a local hit), `stats()`, `resetStats()`
  * and `close()` store every pending fill first, and until a fill is stored its flight stays open (`landed`), so
  * identical reads share it rather than query again.
@@ -33,7 +33,7 @@ export class PendingFills {
     private readonly flushed: () => void,
   ) {}
 
-  /** Whether any fill waits: the read path's only cost when none does. */
+  /** How many fills wait. */
   get size(): number {
     return this.byText.size
   }
@@ -52,6 +52,8 @@ export class PendingFills {
 
   /** Stores the fill of `text` now, if one waits: before a read of `text` looks in the tiers. */
   storeNow(text: string): void {
+    // On every read: no lookup (no hash of the text) while nothing waits, which is nearly always.
+    if (this.byText.size === 0) return
     const pending = this.byText.get(text)
     if (pending === undefined) return
     this.byText.delete(text)

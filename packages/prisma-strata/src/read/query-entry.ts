@@ -39,9 +39,8 @@ class QueryEntry implements EntryKind<Versions> {
   /** The predicate schemes the read names (`[model, scheme]`): registered before its snapshot is used. */
   private schemes: ReadonlyArray<readonly [string, string]> = []
   private key: string | undefined
-  /** The fill `store` was given, until it is stored (pending-fills.ts); whether it was kept. */
-  private storing: Promise<unknown> | undefined
-  private filled = false
+  /** Whether the fill `store` was given was kept (it is stored after the answer: pending-fills.ts). */
+  filled = false
 
   constructor(
     private readonly engine: Engine,
@@ -226,15 +225,7 @@ class QueryEntry implements EntryKind<Versions> {
     // this process's versions at once, when it is most likely to be made.
     const landed = engine.redis ? engine.pendingFills.defer(text, keep) : keep()
     if (landed) engine.inBackground(landed)
-    this.storing = landed
     return { master, landed }
-  }
-
-  fillKept(): Promise<boolean> {
-    return Promise.resolve(this.storing).then(
-      () => this.filled,
-      () => this.filled,
-    )
   }
 
   /** Stores a fill (`master`, no one else's) in both tiers: gives what is still on its way to Redis. */

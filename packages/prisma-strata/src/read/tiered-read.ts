@@ -1,7 +1,7 @@
 /**
  * The one tiered read, for every kind of entry (entry-kind.ts). The order matters:
  * 1. a local entry whose versions are all current answers (no I/O);
- * 2. otherwise the versions of every dependency are snapshotted *before* any SQL is sent (design invariant 3,
+ * 2. otherwise the versions of every dependency are snapshotted *before* any SQL is sent (design invariant 2,
  *    docs/design.md);
  * 3. a local entry filled under exactly that snapshot answers;
  * 4. otherwise one lookup and one database query per flight key in this process (single flight, flights.ts): a
@@ -44,7 +44,7 @@ export function tieredRead<S extends Snapshot>(engine: Engine, kind: EntryKind<S
 
 /** The local entry of `text`, a fill of it answered but not yet stored (pending-fills.ts) stored first. */
 function localEntry(engine: Engine, text: string): LocalEntry | undefined {
-  if (engine.pendingFills.size !== 0) engine.pendingFills.storeNow(text)
+  engine.pendingFills.storeNow(text)
   return engine.local?.get(text)
 }
 
@@ -75,7 +75,7 @@ async function slowRead<S extends Snapshot>(engine: Engine, kind: EntryKind<S>):
     const outcome = await waiting
     engine.stats.of(kind.call.model, kind.call.operation).coalesced++
     // A fill not yet stored is stored before this read takes its copy, which may share a Decimal with it.
-    if (engine.pendingFills.size !== 0) engine.pendingFills.storeNow(kind.text)
+    engine.pendingFills.storeNow(kind.text)
     // Prisma's not-found error is the querying read's: a read that shared its flight is thrown one of its own.
     return kind.answer(outcome.master, false)
   }
@@ -185,7 +185,7 @@ async function fill<S extends Snapshot>(
     return { master: grace.value, tier: grace.tier, stale: true }
   }
   const { master, landed } = kind.store(snapshot, result.value, lease)
-  if (master !== undefined && kind.overtaken?.(snapshot)) refill(engine, kind)
+  if (master !== undefined && kind.overtaken?.(snapshot)) refill(engine, kind, landed)
   // Followers of the flight share the answer even when it could not be cached.
   return {
     master: master === undefined ? copyResult(result.value) : master,
@@ -253,12 +253,13 @@ function counted<S extends Snapshot>(engine: Engine, kind: EntryKind<S>, outcome
  * one query instead of the next reader's miss. Once per entry at a time, with refreshes; a refill a write overtakes
  * in turn is not refilled while it runs.
  */
-function refill<S extends Snapshot>(engine: Engine, read: EntryKind<S>): void {
+function refill<S extends Snapshot>(engine: Engine, read: EntryKind<S>, landed: Promise<unknown> | undefined): void {
   engine.refreshes.once(read.text, async () => {
     // Taken before the caller has its answer: it may change its arguments once it has.
     const kind = read.detached()
     // A value that could not be stored (too large, not encodable) would not be stored again either.
-    if (read.fillKept && !(await read.fillKept())) return
+    await landed?.catch(() => undefined)
+    if (read.filled === false) return
     const began = engine.flights.begin()
     const budget = engine.budget(began.at)
     const snapshot = await kind.snapshot(budget)
