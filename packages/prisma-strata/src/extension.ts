@@ -373,15 +373,17 @@ export function cache(options: CacheOptions = {}) {
         Object.fromEntries(readOperations.map((op) => [op, readMethod(engine, model, op, base, layers)])),
       ]),
     )
-    // An interactive transaction of a client extended after cache(): its delegates are of that client too.
-    const anyModel = delegateName([...engine.graph.models.keys()][0] ?? '')
-    const adoptTransaction = (tx: object, from: object) => {
-      if (!outerClients.has((from as Record<string, object>)[anyModel] as object)) return
-      const client = tx as Record<string | symbol, unknown>
+    /** Reads through `client`'s delegates are reads of `client`: one extended after cache(), or its transaction. */
+    const adopt = (client: Record<string | symbol, unknown>) => {
       for (const model of engine.graph.models.keys()) {
         const delegate = client[delegateName(model)]
         if (typeof delegate === 'object' && delegate !== null) outerClients.set(delegate, client)
       }
+    }
+    // An interactive transaction of a client extended after cache(): its delegates are of that client too.
+    const anyModel = delegateName([...engine.graph.models.keys()][0] ?? '')
+    const adoptTransaction = (tx: object, from: object) => {
+      if (outerClients.has((from as Record<string, object>)[anyModel] as object)) adopt(tx as Record<string, unknown>)
     }
     const raw = rawWrite(engine)
     return client.$extends({
@@ -404,10 +406,7 @@ export function cache(options: CacheOptions = {}) {
         ...({
           $extends(this: unknown, extension: unknown) {
             const next = prismaExtends.call(this, extension)
-            for (const model of engine.graph.models.keys()) {
-              const delegate = next[delegateName(model)]
-              if (typeof delegate === 'object' && delegate !== null) outerClients.set(delegate, next)
-            }
+            adopt(next)
             return next
           },
         } as Record<never, never>),
