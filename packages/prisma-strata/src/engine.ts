@@ -16,7 +16,7 @@ import type { Outcome } from './read/entry-kind'
 import { Flights } from './read/flights'
 import { setClientVersion } from './read/not-found'
 import { PendingFills } from './read/pending-fills'
-import { omitScope } from './read/read-call'
+import { FRESH, freshness, omitScope } from './read/read-call'
 import { Refreshes } from './read/refreshes'
 import { delegateName } from './schema/delegate-name'
 import { buildModelGraph, type ModelGraph, type RuntimeDataModel } from './schema/model-graph'
@@ -132,7 +132,11 @@ export class Engine {
     this.refreshes = new Refreshes(this.reporter.error, (work) => this.inBackground(work))
     // The fills of a turn are stored once its answers are given: nothing is gained by holding their SETs longer.
     this.pendingFills = new PendingFills(this.reporter.error, () => this.redis?.sendWaiting())
-    this.flights = new Flights(options.redisTimeout, (outcome) => outcome.landed)
+    this.flights = new Flights(
+      options.redisTimeout,
+      (outcome) => outcome.landed,
+      (outcome) => freshness(outcome.times) === FRESH,
+    )
     this.keys = keySpace(options.prefix)
     this.local = options.local ? new LocalTier(options.local.maxBytes, options.local.ttl) : undefined
     const origin = randomUUID().slice(0, 8)

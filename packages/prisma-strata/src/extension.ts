@@ -169,6 +169,7 @@ function readMethod(
 ) {
   const { computed, outerClients } = layers
   const Read = fluentOperations.has(operation) ? undefined : LazyRead
+  let Fluent: typeof LazyRead | undefined
   const js = delegateName(model)
   const facts = new WeakMap<object, DelegateFacts>()
   let detached: DelegateFacts | undefined
@@ -222,7 +223,8 @@ function readMethod(
     // Never from the cache; still a read of the client it was made on: hooks and computed fields added after cache()
     // apply, and fluent calls are sent as everywhere else.
     const uncached = query === false || policy === false || known.inTransaction
-    const Class = Read ?? fluentClass(engine, model)
+    if (Read === undefined) Fluent ??= fluentClass(engine, model)
+    const Class = Read ?? (Fluent as typeof LazyRead)
     const lazyRead = (readArgs: Args | undefined) => {
       const request: ReadRequest = uncached
         ? { model, operation, args: readArgs, query: undefined, policy: UNCACHED, partition, uncached: true }

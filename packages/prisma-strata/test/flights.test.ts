@@ -24,6 +24,22 @@ describe('Flights', () => {
     settle(outcome(1))
   })
 
+  it('shares an answer whose fill is still landing only while `fresh` says it is within its TTL', async () => {
+    let fresh = true
+    const landing = new Promise<void>(() => {}) // the fill never lands here
+    const flights = new Flights<Outcome>(
+      200,
+      () => landing,
+      () => fresh,
+    )
+    const work = Promise.resolve(outcome(1))
+    flights.start('q', [1], work, flights.begin())
+    await work // answered: the flight stays open while its fill lands
+    expect(flights.join('q', ['m:Post'], [1], at(flights, 1))).toBe(work)
+    fresh = false // the answer's TTL passed (a caller kept the event loop busy, say)
+    expect(flights.join('q', ['m:Post'], [1], at(flights, 1))).toBeUndefined()
+  })
+
   it('never shares a flight whose read began before this process wrote to a dependency', () => {
     const flights = new Flights<Outcome>(200)
     const began = flights.begin()

@@ -38,6 +38,8 @@ export interface Outcome {
   stale?: boolean
   /** A fill still on its way to Redis: identical reads keep sharing the flight until it has landed. */
   landed?: Promise<unknown>
+  /** The lifetime of a fill's answer: past its TTL it is no longer shared, landed or not. */
+  times?: Times
 }
 
 /** What a fill stored. */
@@ -53,6 +55,8 @@ export interface Stored {
    * before it.
    */
   landed: Promise<unknown> | undefined
+  /** The stored entry's lifetime, counted from the answer. */
+  times?: Times
 }
 
 /** An entry read from Redis that is current under the read's snapshot (already kept locally). */
@@ -76,8 +80,11 @@ export interface EntryKind<S extends Snapshot> {
   deps(): readonly string[]
   /** Whether a cached value answers this read (a row found through an alias must still have that key). */
   answers(value: unknown): boolean
-  /** The versions before any SQL (and the Redis entry, if one call brings both); undefined if Redis cannot say. */
-  snapshot(budget: Budget): Promise<S | undefined>
+  /**
+   * The versions before any SQL (and the Redis entry, if one call brings both); undefined if Redis cannot say. Given
+   * at once, not as a promise, when this process knows them: a hit then waits on nothing before its lookup.
+   */
+  snapshot(budget: Budget): S | undefined | Promise<S | undefined>
   /** Whether a local entry was filled under exactly `snapshot`. */
   isCurrent(entry: LocalEntry, snapshot: S): boolean
   /** The Redis entry current under `snapshot`, kept locally; undefined when there is none or Redis failed. */

@@ -11,7 +11,8 @@
  * answer from an entry current under versions from before that write, and a read begun after the write must not
  * share it. A flight's answer outlives it briefly: a read that began before the flight's read, and was held up
  * longer (its turn's Redis call timed out later), still takes it, since the flight's snapshot and query were both
- * made after that read began.
+ * made after that read began. An answer past its TTL is never shared, even while its fill is still on its way
+ * (the caller kept the event loop busy meanwhile, say): a read that comes that late queries again.
  */
 import { sameList } from '../same-list'
 
@@ -31,8 +32,10 @@ interface Flight<T> {
   versions: readonly number[] | undefined
   /** Answered: only reads begun before its read began may still take its answer. */
   settled: boolean
-  /** When it was answered (`performance.now()`): its answer is kept `keepMs` after that. */
+  /** When it was answered and its fill landed (`performance.now()`): its answer is kept `keepMs` after that. */
   settledAt: number
+  /** Its answer, once given (its fill perhaps still on its way). */
+  answer?: { value: T }
 }
 
 /** Every this many flights started, answered ones past `keepMs` are swept out (no timer per flight). */
@@ -52,10 +55,12 @@ export class Flights<T> {
    * `keepMs`: how long an answered flight stays for reads begun before it (the Redis budget of a read).
    * `landed`: what an answer still has on its way after it was given (a fill going to Redis): until that settles,
    * the flight is under way, and identical reads share its answer rather than miss an entry not yet stored.
+   * `fresh`: whether an answer given may still be shared (within its TTL).
    */
   constructor(
     private readonly keepMs: number,
     private readonly landed: (answer: T) => PromiseLike<unknown> | undefined = () => undefined,
+    private readonly fresh: (answer: T) => boolean = () => true,
   ) {}
 
   /**
@@ -99,6 +104,7 @@ export class Flights<T> {
       this.byKey.delete(key)
       return undefined
     }
+    if (flight.answer !== undefined && !this.fresh(flight.answer.value)) return undefined
     const same = versions !== undefined && flight.versions !== undefined && sameList(flight.versions, versions)
     if (flight.began < began.at && (flight.settled || (versions !== undefined && !same))) return undefined
     // Under the same versions, the flight's snapshot already holds every write this process knows of to `deps`
@@ -131,6 +137,7 @@ export class Flights<T> {
     }
     work.then(
       (answer) => {
+        flight.answer = { value: answer }
         const landing = this.landed(answer)
         if (landing === undefined) settle()
         else landing.then(settle, settle)

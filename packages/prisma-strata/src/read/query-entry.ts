@@ -11,7 +11,6 @@ import { registryVersionName } from '../store/keys'
 import type { LocalEntry } from '../store/local-tier'
 import { FAILED } from '../store/redis-tier'
 import type { Budget } from '../store/turn-batch'
-import type { Snapshotted } from '../store/versions'
 import { copyResult } from './copy-result'
 import { readEntry } from './entry-frame'
 import type { EntryKind, Found, Snapshot, Stored } from './entry-kind'
@@ -68,26 +67,21 @@ class QueryEntry implements EntryKind<Versions> {
     return true
   }
 
-  async snapshot(budget: Budget): Promise<Versions | undefined> {
-    const { engine } = this
-    const deps = this.deps()
-    // Where the call goes to Redis, the entry is read in it too: a miss costs Redis one command before its SQL.
-    const entry = engine.redis ? this.redisKey : undefined
-    let read: Snapshotted | undefined
-    if (this.schemes.length === 0) read = await engine.versions.snapshotWith(deps, entry, budget)
-    else if (!engine.redis) {
-      engine.schemes.registerLocally(this.schemes)
-      read = await engine.versions.snapshotWith(deps, undefined, budget)
-    } else {
-      // A predicate is bumped by writes only once its scheme is in the registry: unless this process registered
-      // it under the registry version it knows, the snapshot registers it first, in the same script call.
-      const known = engine.versions.peek(deps)
-      read =
-        known && this.unregistered(known).length === 0
-          ? { versions: known }
-          : await engine.versions.snapshotWith(deps, entry, budget, this.schemes)
+  snapshot(budget: Budget): Versions | undefined | Promise<Versions | undefined> {
+    const deps = this.deps() // sets `schemes` too
+    const { engine, schemes } = this
+    const redis = engine.redis !== undefined
+    if (schemes.length > 0 && !redis) engine.schemes.registerLocally(schemes)
+    // A predicate is bumped by writes only once its scheme is in the registry: unless this process registered it
+    // under the registry version it knows, the snapshot registers it first, in the same script call.
+    const known = engine.versions.peek(deps)
+    if (known && (schemes.length === 0 || !redis || this.unregistered(known).length === 0)) {
+      return { versions: known, stamp: known }
     }
-    return read && { versions: read.versions, frame: read.frame, stamp: read.versions }
+    // Where the call goes to Redis, the entry is read in it too: a miss costs Redis one command before its SQL.
+    return engine.versions
+      .snapshotWith(deps, redis ? this.redisKey : undefined, budget, redis ? schemes : [])
+      .then((read) => read && { versions: read.versions, frame: read.frame, stamp: read.versions })
   }
 
   private unregistered(versions: number[]): ReadonlyArray<readonly [string, string]> {
@@ -225,7 +219,7 @@ class QueryEntry implements EntryKind<Versions> {
     // this process's versions at once, when it is most likely to be made.
     const landed = engine.redis ? engine.pendingFills.defer(text, keep) : keep()
     if (landed) engine.inBackground(landed)
-    return { master, landed }
+    return { master, landed, times }
   }
 
   /** Stores a fill (`master`, no one else's) in both tiers: gives what is still on its way to Redis. */

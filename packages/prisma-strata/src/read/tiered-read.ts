@@ -58,7 +58,9 @@ async function slowRead<S extends Snapshot>(engine: Engine, kind: EntryKind<S>):
   const began = engine.flights.begin()
   const started = began.at
   const budget = engine.budget(started)
-  const snapshot = await kind.snapshot(budget)
+  // Known versions come at once: a hit's lookup then goes out in this very turn.
+  const pending = kind.snapshot(budget)
+  const snapshot = pending instanceof Promise ? await pending : pending
   let grace: Grace | undefined
   if (snapshot !== undefined) {
     // Looked up again: an identical read may have filled it while this one was waiting for the snapshot.
@@ -184,7 +186,7 @@ async function fill<S extends Snapshot>(
     if (grace === undefined) throw error
     return { master: grace.value, tier: grace.tier, stale: true }
   }
-  const { master, landed } = kind.store(snapshot, result.value, lease)
+  const { master, landed, times } = kind.store(snapshot, result.value, lease)
   if (master !== undefined && kind.overtaken?.(snapshot)) refill(engine, kind, landed)
   // Followers of the flight share the answer even when it could not be cached.
   return {
@@ -192,6 +194,7 @@ async function fill<S extends Snapshot>(
     own: { value: result.value },
     notFound: result.notFound,
     landed,
+    times,
   }
 }
 

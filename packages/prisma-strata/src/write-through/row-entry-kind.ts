@@ -7,7 +7,7 @@
  */
 import type { Engine } from '../engine'
 import { readEntry } from '../read/entry-frame'
-import type { EntryKind, Found, Snapshot, Stored } from '../read/entry-kind'
+import type { EntryKind, Found, Snapshot, Stored, Times } from '../read/entry-kind'
 import { answer, type ReadCall } from '../read/read-call'
 import { isRecord } from '../read/result-shape'
 import type { StoredEntry } from '../store/codec'
@@ -104,10 +104,12 @@ export class RowEntry implements EntryKind<RowSnapshot> {
     const rowId = row === null ? undefined : rowIdText(slot.info, row)
     let master: unknown
     let stored: Promise<unknown> = Promise.resolve()
+    let times: Times
     if (row === null ? target.idText !== undefined : rowId === slot.idText) {
       const kept = storeRow(engine, slot, row, snapshot.versions)
       master = kept.master
       stored = kept.stored
+      times = kept.times
       if (master !== undefined) engine.stats.fills++
     } else if (target.uniqueText !== undefined) {
       // The alias led to a row that no longer has this key: point it at the row that has it, or drop it.
@@ -118,7 +120,7 @@ export class RowEntry implements EntryKind<RowSnapshot> {
     const leases = engine.leases
     const landed = lease && leases ? stored.then(() => leases.release(slot.text, lease)) : stored
     engine.inBackground(landed)
-    return { master, landed }
+    return { master, landed, times }
   }
 
   answer(value: unknown): unknown {

@@ -5,7 +5,7 @@
  * the row is still at the version it was read under; locally an entry under a later row version is kept.
  */
 import type { Engine } from '../engine'
-import type { EffectivePolicy } from '../policy/policy'
+import type { EffectivePolicy, EntryTimes } from '../policy/policy'
 import { copyResult } from '../read/copy-result'
 import type { ReadCall } from '../read/read-call'
 import type { ModelInfo } from '../schema/model-graph'
@@ -80,7 +80,7 @@ export function storeRow(
   slot: RowSlot,
   row: Row | null,
   versions: RowVersions,
-): { master: Row | null | undefined; stored: Promise<unknown> } {
+): { master: Row | null | undefined; stored: Promise<unknown>; times?: EntryTimes } {
   let bytes: Uint8Array
   try {
     bytes = encodeValue(row)
@@ -109,7 +109,7 @@ export function storeRow(
     stores.push(engine.rows.put(slot.model, slot.idText, versions.row, slot.field, frame, ttl))
   }
   if (row !== null) stores.push(storeAliases(engine, slot, row, times.expiresAt - Date.now()))
-  return { master, stored: Promise.all(stores) }
+  return { master, stored: Promise.all(stores), times }
 }
 
 /** Every other unique key of the row → its primary key: later reads by those keys find the row. */
