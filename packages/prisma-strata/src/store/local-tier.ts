@@ -62,7 +62,9 @@ export class LocalTier {
 
   constructor(maxBytes: number, ttlCapSeconds: number | undefined) {
     this.ttlCap = ttlCapSeconds === undefined ? Number.POSITIVE_INFINITY : ttlCapSeconds * 1000
-    this.lru = new LRUCache<string, LocalEntry>({ maxSize: maxBytes, ttlAutopurge: false })
+    // `ttlResolution: 0`: every get reads the clock. lru-cache otherwise keeps the time of a turn's first check until
+    // a timer clears it, and no timer runs while a caller holds the event loop: an entry would be served past its TTL.
+    this.lru = new LRUCache<string, LocalEntry>({ maxSize: maxBytes, ttlAutopurge: false, ttlResolution: 0 })
   }
 
   get(key: string): LocalEntry | undefined {

@@ -57,8 +57,12 @@ class GuardedCall<T> implements Expiring {
     if (this.settled) return
     this.settled = true
     this.tier.deadlines.settled(this)
-    const reason = error ?? new Error(`timed out after ${Math.round(this.budget)} ms`)
-    this.tier.failed(this.operation, this.breaker, this.open, this.started, reason)
+    // A call given less than half the timeout (what was left of its read's budget, a lease wait's last probe) that
+    // runs out says nothing about Redis: not a failure for the breaker, nor one to report.
+    if (error !== undefined || this.budget >= this.tier.timeoutMs / 2) {
+      const reason = error ?? new Error(`timed out after ${Math.round(this.budget)} ms`)
+      this.tier.failed(this.operation, this.breaker, this.open, this.started, reason)
+    }
     this.resolve(FAILED)
   }
 
