@@ -3,7 +3,9 @@
 // seconds of synchronous work between two reads of one turn must still get the database's row once the TTL has
 // passed. Timers cannot run while the loop is held: lru-cache, which keeps the time of a turn's first check until
 // a timer clears it, served the local entry as fresh (fixed with `ttlResolution: 0`). The fill side of this (a
-// flight whose fill is still landing) is in fill-after-answer.test.ts.
+// flight whose fill is still landing) is in fill-after-answer.test.ts. And a Redis reply that came in time is a
+// reply, though the caller held the loop past `redisTimeout`: the deadlines' timer runs before the socket is read,
+// and used to turn it into a timeout, counted against the breaker and reported.
 import type { CacheOptions } from 'prisma-strata'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { matrix, type Setup, setupCase } from './support/matrix.ts'
@@ -48,5 +50,25 @@ describe.each(
       return read()
     })
     expect(later?.views).toBe(2)
+  })
+
+  it('a Redis reply that came in time is no timeout, though the caller held the loop past redisTimeout', async () => {
+    const post = await s.raw.post.create({ data: { title: 'held reply', views: 1 } })
+    const errors: unknown[] = []
+    const options = { local: false, redisTimeout: 200, onError: (error: unknown) => errors.push(error) } as const
+    const writer = await s.instance(options)
+    await writer.post.findUnique({ where: { id: post.id } })
+    await writer.$cache.close() // its fill has landed
+    const client = await s.instance(options)
+    await client.post.findUnique({ where: { id: post.id } }) // a hit; the read's versions are now known here
+    client.$cache.resetStats()
+    for (let i = 0; i < 3; i++) {
+      // Its versions known, the read sends its GET at once; the reply arrives while the caller holds the loop.
+      const answered = client.post.findUnique({ where: { id: post.id } }).then((row) => row?.views)
+      busy(300)
+      expect(await answered).toBe(1)
+    }
+    expect(client.$cache.stats()).toMatchObject({ redisHits: 3, misses: 0 })
+    expect(errors).toEqual([])
   })
 })

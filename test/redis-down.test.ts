@@ -2,32 +2,20 @@
 // database's answer, none waits much longer than the Redis timeout, and once Redis is back the cache is used again.
 
 import { cache } from 'prisma-strata'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { TestDatabase } from '../prisma/database.ts'
-import { newClient, newDatabase, type RawClient } from './support/matrix.ts'
+import { describe, expect, it } from 'vitest'
+import { newClient } from './support/matrix.ts'
+import { ownRedisAndSqlite } from './support/own-redis.ts'
 import { RunningTime } from './support/running-time.ts'
-import { type LocalServer, startRedisServer } from './support/services.ts'
+import { startRedisServer } from './support/services.ts'
 
 const redisTimeout = 100
 
 describe('Redis goes away and comes back', () => {
-  let server: LocalServer
-  let db: TestDatabase
-  let raw: RawClient
+  const scene = ownRedisAndSqlite()
   const errors: string[] = []
 
-  beforeAll(async () => {
-    server = await startRedisServer()
-    db = await newDatabase('sqlite')
-    raw = newClient('sqlite', db.adapter())
-  })
-  afterAll(async () => {
-    await raw?.$disconnect()
-    await db?.drop()
-    await server?.stop()
-  })
-
   it('answers correctly throughout, bounded by the timeout, and uses the cache again after', async () => {
+    const { server, db, raw } = scene
     const prisma = newClient('sqlite', db.adapter()).$extends(
       cache({ redis: server.url, prefix: 'down', redisTimeout, onError: (e) => errors.push(e.code) }),
     )
@@ -58,7 +46,7 @@ describe('Redis goes away and comes back', () => {
     // A write and a read, each adding at most the timeout while the breaker is closed, plus SQLite's time.
     expect(slowest).toBeLessThan(4 * redisTimeout + 250)
 
-    server = await startRedisServer({ args: ['--port', String(port)] })
+    scene.server = await startRedisServer({ args: ['--port', String(port)] })
     const before = prisma.$cache.stats()
     const deadline = Date.now() + 15_000
     let hits = 0

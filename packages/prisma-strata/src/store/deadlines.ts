@@ -14,6 +14,9 @@ export interface Expiring {
   expire(): void
 }
 
+/** A timer this late fired after a held turn: replies may be waiting unread (see `fire`). */
+const LATE_MS = 10
+
 /** Past this many settled commands at its front, the queue is compacted (one command slower than the rest). */
 const COMPACT_AFTER = 1024
 
@@ -55,15 +58,25 @@ export class Deadlines {
   }
 
   private readonly fire = (): void => {
+    const now = performance.now()
+    const late = now - this.armedFor > LATE_MS
     this.timer = undefined
     this.armedFor = Number.POSITIVE_INFINITY
-    const now = performance.now()
+    // After a turn the process held (a long task, a GC pause), timers run before the sockets are read: a reply that
+    // came in time would expire unread, and count against the breaker. Then the commands due by now are judged once
+    // pending I/O is read (and only those: a command sent meanwhile has its own deadline, and its own timer).
+    if (late) setImmediate(() => this.expire(now))
+    else this.expire(now)
+  }
+
+  /** Expires the commands still under way whose deadline is `upTo` or earlier; arms the timer for the next one. */
+  private expire(upTo: number): void {
     let next = Number.POSITIVE_INFINITY
     // A copy: an expiring command settles, which may drop it (and those after it) from the queue.
     const pending = this.queue.slice(this.head)
     for (const item of pending) {
       if (item.settled) continue
-      if (item.deadline <= now) item.expire()
+      if (item.deadline <= upTo) item.expire()
       else if (item.deadline < next) next = item.deadline
     }
     if (next < this.armedFor) this.arm(next)
