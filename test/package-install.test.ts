@@ -46,6 +46,7 @@ describe('installed from the packed tarballs', () => {
         'install',
         '--no-audit',
         '--no-fund',
+        '--prefer-offline', // what the npm cache holds is not asked of the registry again
         ...tarballs,
         `@prisma/client@${versions('@prisma/client')}`,
         `prisma@${versions('prisma')}`,
