@@ -68,4 +68,28 @@ describe('deadlines of Redis commands', () => {
     vi.advanceTimersByTime(51)
     expect(after.expired).toBe(true)
   })
+
+  it('after a held turn, judges the commands due only once pending replies are read; later ones keep their timer', () => {
+    // Fake timers run each timer at its own due time: `performance.now` runs ahead of them by what the process held.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'Date'] })
+    const base = Date.now()
+    let held = 0
+    vi.spyOn(performance, 'now').mockImplementation(() => Date.now() - base + held)
+    try {
+      const deadlines = new Deadlines()
+      const answered = command(deadlines, 100)
+      const unanswered = command(deadlines, 100)
+      held = 50 // the process held its event loop 50 ms past their deadline
+      vi.advanceTimersByTime(100) // the timer fires late: nothing expires before pending I/O is read
+      expect([answered.expired, unanswered.expired]).toEqual([false, false])
+      answered.answer() // its reply, read from the socket
+      const sent = command(deadlines, 20) // a command sent meanwhile
+      vi.advanceTimersByTime(1) // the deferred judgement
+      expect([answered.expired, unanswered.expired, sent.expired]).toEqual([false, true, false])
+      vi.advanceTimersByTime(20)
+      expect(sent.expired).toBe(true)
+    } finally {
+      vi.restoreAllMocks()
+    }
+  })
 })

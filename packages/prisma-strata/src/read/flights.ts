@@ -22,7 +22,7 @@ export interface Began {
   writes: number
 }
 
-interface Flight<T> {
+interface Flight<T extends object> {
   promise: Promise<T>
   /** The write count when the flight's read began: writes stamped later may not be seen by its answer. */
   since: number
@@ -35,7 +35,7 @@ interface Flight<T> {
   /** When it was answered and its fill landed (`performance.now()`): its answer is kept `keepMs` after that. */
   settledAt: number
   /** Its answer, once given (its fill perhaps still on its way). */
-  answer?: { value: T }
+  answer?: T
 }
 
 /** Every this many flights started, answered ones past `keepMs` are swept out (no timer per flight). */
@@ -44,7 +44,8 @@ const SWEEP_EVERY = 1000
 /** Past this many stamped names, those older than every flight under way are forgotten. */
 const MAX_STAMPS = 10_000
 
-export class Flights<T> {
+/** Flights whose answers are `T` (an object: a flight without an answer yet has none). */
+export class Flights<T extends object> {
   private readonly byKey = new Map<string, Flight<T>>()
   private writes = 0
   /** Version name → the write count of this process's latest write to it. */
@@ -104,7 +105,7 @@ export class Flights<T> {
       this.byKey.delete(key)
       return undefined
     }
-    if (flight.answer !== undefined && !this.fresh(flight.answer.value)) return undefined
+    if (flight.answer !== undefined && !this.fresh(flight.answer)) return undefined
     const same = versions !== undefined && flight.versions !== undefined && sameList(flight.versions, versions)
     if (flight.began < began.at && (flight.settled || (versions !== undefined && !same))) return undefined
     // Under the same versions, the flight's snapshot already holds every write this process knows of to `deps`
@@ -137,7 +138,7 @@ export class Flights<T> {
     }
     work.then(
       (answer) => {
-        flight.answer = { value: answer }
+        flight.answer = answer
         const landing = this.landed(answer)
         if (landing === undefined) settle()
         else landing.then(settle, settle)

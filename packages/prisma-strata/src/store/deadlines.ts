@@ -64,7 +64,9 @@ export class Deadlines {
     this.armedFor = Number.POSITIVE_INFINITY
     // After a turn the process held (a long task, a GC pause), timers run before the sockets are read: a reply that
     // came in time would expire unread, and count against the breaker. Then the commands due by now are judged once
-    // pending I/O is read (and only those: a command sent meanwhile has its own deadline, and its own timer).
+    // pending I/O is read (and only those: a command sent meanwhile has its own deadline, and its own timer). The
+    // price, in a process whose every turn is late: a command to a Redis that does not answer is given up one poll
+    // phase later (every I/O callback ready then runs first), until the breaker opens and no command waits at all.
     if (late) setImmediate(() => this.expire(now))
     else this.expire(now)
   }
