@@ -8,15 +8,8 @@
 // and used to turn it into a timeout, counted against the breaker and reported.
 import type { CacheOptions } from 'prisma-strata'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { busy } from './support/busy.ts'
 import { matrix, type Setup, setupCase } from './support/matrix.ts'
-
-/** Busy for `ms` in this turn: no timer, no I/O callback runs meanwhile. */
-function busy(ms: number) {
-  const until = performance.now() + ms
-  while (performance.now() < until) {
-    // the turn goes on
-  }
-}
 
 const TTL = 0.3 // seconds
 const writeThrough = { models: { Post: { strategy: 'write-through' as const } } }

@@ -5,7 +5,7 @@ import type { TestDatabase } from '../../prisma/database.ts'
 import { newClient, newDatabase, type RawClient } from './matrix.ts'
 import { type LocalServer, startRedisServer } from './services.ts'
 
-export interface OwnRedis {
+export interface OwnRedisAndSqlite {
   /** May be replaced by a test that restarts the server (on the same port). */
   server: LocalServer
   db: TestDatabase
@@ -13,8 +13,8 @@ export interface OwnRedis {
 }
 
 /** Registers the describe's hooks; read the fields in its tests. */
-export function ownRedisAndSqlite(): OwnRedis {
-  const scene = {} as OwnRedis
+export function ownRedisAndSqlite(): OwnRedisAndSqlite {
+  const scene = {} as OwnRedisAndSqlite
   beforeAll(async () => {
     scene.server = await startRedisServer()
     scene.db = await newDatabase('sqlite')

@@ -169,7 +169,9 @@ function readMethod(
 ) {
   const { computed, outerClients } = layers
   const Read = fluentOperations.has(operation) ? undefined : LazyRead
+  // Fluent classes, looked up once (they depend on the graph and the model alone).
   let Fluent: typeof LazyRead | undefined
+  let HookedFluent: typeof HookedRead | undefined
   const js = delegateName(model)
   const facts = new WeakMap<object, DelegateFacts>()
   let detached: DelegateFacts | undefined
@@ -238,7 +240,8 @@ function readMethod(
       return new Class(engine, delegate, request)
     }
     if (!known.upperHooks) return lazyRead(args)
-    const Hooked = Read ? HookedRead : hookedClass(engine.graph, model)
+    if (Read === undefined) HookedFluent ??= hookedClass(engine.graph, model)
+    const Hooked = Read ? HookedRead : (HookedFluent as typeof HookedRead)
     const target: HookedTarget = {
       hooks: known.upperHooks,
       model,

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
+import type { Outcome } from '../src/read/entry-kind'
 import { type Began, Flights } from '../src/read/flights'
-import type { Outcome } from '../src/read/read-call'
 
-const outcome = (value: unknown): Outcome => ({ value, master: value, cached: false })
+const outcome = (value: unknown): Outcome => ({ master: value })
 /** A read begun `ms` from now, with the writes stamped so far. */
 const at = (flights: Flights<Outcome>, ms: number): Began => ({ ...flights.begin(), at: performance.now() + ms })
 

@@ -22,6 +22,13 @@ describe('RedisTier timeouts', () => {
     expect(tier.available('k')).toBe(true)
   })
 
+  it('a call given more than half the timeout that runs out is a failure, reported', async () => {
+    const reported: unknown[] = []
+    const tier = new RedisTier(new FakeRedis(), TIMEOUT, (error) => reported.push(error))
+    expect(await tier.guard('GET', unanswered, performance.now() + 0.75 * TIMEOUT, 'k')).toBe(FAILED)
+    expect(reported).toHaveLength(1)
+  })
+
   it('a call given the whole timeout that runs out is a failure, reported', async () => {
     const reported: unknown[] = []
     const tier = new RedisTier(new FakeRedis(), TIMEOUT, (error) => reported.push(error))

@@ -38,7 +38,10 @@ export interface Outcome {
   stale?: boolean
   /** A fill still on its way to Redis: identical reads keep sharing the flight until it has landed. */
   landed?: Promise<unknown>
-  /** The lifetime of a fill's answer: past its TTL it is no longer shared, landed or not. */
+  /**
+   * The lifetime of a fill's answer, whose flight may stay open until the fill lands: past its TTL the answer is no
+   * longer shared, landed or not. Other outcomes close their flight once answered.
+   */
   times?: Times
 }
 
@@ -55,8 +58,8 @@ export interface Stored {
    * before it.
    */
   landed: Promise<unknown> | undefined
-  /** The stored entry's lifetime, counted from the answer. */
-  times?: Times
+  /** The answer's lifetime, counted from the answer, whether or not it was stored. */
+  times: Times
 }
 
 /** An entry read from Redis that is current under the read's snapshot (already kept locally). */
@@ -81,8 +84,9 @@ export interface EntryKind<S extends Snapshot> {
   /** Whether a cached value answers this read (a row found through an alias must still have that key). */
   answers(value: unknown): boolean
   /**
-   * The versions before any SQL (and the Redis entry, if one call brings both); undefined if Redis cannot say. Given
-   * at once, not as a promise, when this process knows them: a hit then waits on nothing before its lookup.
+   * The versions before any SQL (and the Redis entry, if one call brings both); undefined if Redis cannot say. A kind
+   * may give them at once, not as a promise (a query entry does when this process knows every version): a hit then
+   * sends its lookup before the caller's code goes on.
    */
   snapshot(budget: Budget): S | undefined | Promise<S | undefined>
   /** Whether a local entry was filled under exactly `snapshot`. */

@@ -30,7 +30,7 @@ interface Flight<T extends object> {
   began: number
   /** The snapshot it was started under, or undefined when Redis did not give one. */
   versions: readonly number[] | undefined
-  /** Answered: only reads begun before its read began may still take its answer. */
+  /** Answered and its fill landed: only reads begun before its read began may still take its answer. */
   settled: boolean
   /** When it was answered and its fill landed (`performance.now()`): its answer is kept `keepMs` after that. */
   settledAt: number
@@ -44,7 +44,7 @@ const SWEEP_EVERY = 1000
 /** Past this many stamped names, those older than every flight under way are forgotten. */
 const MAX_STAMPS = 10_000
 
-/** Flights whose answers are `T` (an object: a flight without an answer yet has none). */
+/** Flights whose answers are `T`, an object: an `answer` of `undefined` means none yet. */
 export class Flights<T extends object> {
   private readonly byKey = new Map<string, Flight<T>>()
   private writes = 0

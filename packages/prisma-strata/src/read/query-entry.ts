@@ -68,19 +68,19 @@ class QueryEntry implements EntryKind<Versions> {
   }
 
   snapshot(budget: Budget): Versions | undefined | Promise<Versions | undefined> {
-    const deps = this.deps() // sets `schemes` too
+    const deps = this.deps() // also sets `this.schemes`
     const { engine, schemes } = this
-    const redis = engine.redis !== undefined
-    if (schemes.length > 0 && !redis) engine.schemes.registerLocally(schemes)
+    const known = engine.versions.peek(deps)
+    if (!engine.redis) {
+      if (schemes.length > 0) engine.schemes.registerLocally(schemes)
+      return known && { versions: known, stamp: known }
+    }
     // A predicate is bumped by writes only once its scheme is in the registry: unless this process registered it
     // under the registry version it knows, the snapshot registers it first, in the same script call.
-    const known = engine.versions.peek(deps)
-    if (known && (schemes.length === 0 || !redis || this.unregistered(known).length === 0)) {
-      return { versions: known, stamp: known }
-    }
+    if (known && this.unregistered(known).length === 0) return { versions: known, stamp: known }
     // Where the call goes to Redis, the entry is read in it too: a miss costs Redis one command before its SQL.
     return engine.versions
-      .snapshotWith(deps, redis ? this.redisKey : undefined, budget, redis ? schemes : [])
+      .snapshotWith(deps, this.redisKey, budget, schemes)
       .then((read) => read && { versions: read.versions, frame: read.frame, stamp: read.versions })
   }
 

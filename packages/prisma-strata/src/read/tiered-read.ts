@@ -58,7 +58,8 @@ async function slowRead<S extends Snapshot>(engine: Engine, kind: EntryKind<S>):
   const began = engine.flights.begin()
   const started = began.at
   const budget = engine.budget(started)
-  // Known versions come at once: a hit's lookup then goes out in this very turn.
+  // Not awaited when given at once: even a known snapshot would wait a microtask, and the caller's synchronous code
+  // (a long task holding the loop) would run before the hit's GET is sent.
   const pending = kind.snapshot(budget)
   const snapshot = pending instanceof Promise ? await pending : pending
   let grace: Grace | undefined

@@ -14,7 +14,10 @@ export interface Expiring {
   expire(): void
 }
 
-/** A timer this late fired after a held turn: replies may be waiting unread (see `fire`). */
+/**
+ * An idle event loop runs a timer within a millisecond or two of its time: one this late means the loop was held,
+ * and replies may be waiting unread (see `fire`).
+ */
 const LATE_MS = 10
 
 /** Past this many settled commands at its front, the queue is compacted (one command slower than the rest). */
@@ -67,12 +70,12 @@ export class Deadlines {
     // pending I/O is read (and only those: a command sent meanwhile has its own deadline, and its own timer). The
     // price, in a process whose every turn is late: a command to a Redis that does not answer is given up one poll
     // phase later (every I/O callback ready then runs first), until the breaker opens and no command waits at all.
-    if (late) setImmediate(() => this.expire(now))
-    else this.expire(now)
+    if (late) setImmediate(() => this.expireDue(now))
+    else this.expireDue(now)
   }
 
   /** Expires the commands still under way whose deadline is `upTo` or earlier; arms the timer for the next one. */
-  private expire(upTo: number): void {
+  private expireDue(upTo: number): void {
     let next = Number.POSITIVE_INFINITY
     // A copy: an expiring command settles, which may drop it (and those after it) from the queue.
     const pending = this.queue.slice(this.head)

@@ -74,7 +74,7 @@ export class LocalTier {
   /**
    * Keeps a result until `times.expiresAt` (or the cap); an entry too large for the tier is simply not kept.
    * The fresh/stale times are kept only when an `swr` or `grace` window makes them differ from the expiry, so a
-   * hit on an ordinary entry needs no clock.
+   * hit on an ordinary entry reads no clock but lru-cache's own TTL check.
    */
   set(
     key: string,

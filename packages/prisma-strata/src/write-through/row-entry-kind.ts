@@ -7,7 +7,7 @@
  */
 import type { Engine } from '../engine'
 import { readEntry } from '../read/entry-frame'
-import type { EntryKind, Found, Snapshot, Stored, Times } from '../read/entry-kind'
+import type { EntryKind, Found, Snapshot, Stored } from '../read/entry-kind'
 import { answer, type ReadCall } from '../read/read-call'
 import { isRecord } from '../read/result-shape'
 import type { StoredEntry } from '../store/codec'
@@ -102,25 +102,22 @@ export class RowEntry implements EntryKind<RowSnapshot> {
     const { engine, call, slot, target } = this
     const row = value as Row | null
     const rowId = row === null ? undefined : rowIdText(slot.info, row)
-    let master: unknown
-    let stored: Promise<unknown> = Promise.resolve()
-    let times: Times
+    let kept: ReturnType<typeof storeRow> | undefined
     if (row === null ? target.idText !== undefined : rowId === slot.idText) {
-      const kept = storeRow(engine, slot, row, snapshot.versions)
-      master = kept.master
-      stored = kept.stored
-      times = kept.times
-      if (master !== undefined) engine.stats.fills++
+      kept = storeRow(engine, slot, row, snapshot.versions)
+      if (kept.master !== undefined) engine.stats.fills++
     } else if (target.uniqueText !== undefined) {
       // The alias led to a row that no longer has this key: point it at the row that has it, or drop it.
       if (rowId !== undefined) setAlias(engine, call, target.uniqueText, rowId)
       else dropAlias(engine, call, target.uniqueText)
     }
+    const stored = kept?.stored ?? Promise.resolve()
     // No version check at the lease's release: a put is refused anyway if a write moved the row meanwhile.
     const leases = engine.leases
     const landed = lease && leases ? stored.then(() => leases.release(slot.text, lease)) : stored
     engine.inBackground(landed)
-    return { master, landed, times }
+    // An answer not stored (the alias led to another row) is timed from now all the same.
+    return { master: kept?.master, landed, times: kept?.times ?? engine.policies.times(slot.policy, undefined, row) }
   }
 
   answer(value: unknown): unknown {

@@ -80,20 +80,21 @@ export function storeRow(
   slot: RowSlot,
   row: Row | null,
   versions: RowVersions,
-): { master: Row | null | undefined; stored: Promise<unknown>; times?: EntryTimes } {
+): { master: Row | null | undefined; stored: Promise<unknown>; times: EntryTimes } {
+  // The row's lifetime starts now, stored or not: a flight still landing shares it only within it.
+  const times = engine.policies.times(slot.policy, undefined, row)
   let bytes: Uint8Array
   try {
     bytes = encodeValue(row)
   } catch (error) {
     engine.reporter.codec('a row could not be encoded; it was not cached', error)
-    return { master: undefined, stored: Promise.resolve() }
+    return { master: undefined, stored: Promise.resolve(), times }
   }
   if (bytes.byteLength > engine.maxEntryBytes) {
     engine.reporter.tooLarge(bytes.byteLength)
-    return { master: undefined, stored: Promise.resolve() }
+    return { master: undefined, stored: Promise.resolve(), times }
   }
   const { deps, versions: values } = depsOf(engine, slot, row, versions)
-  const times = engine.policies.times(slot.policy, undefined, row)
   const master = copyResult(row)
   const local = engine.local
   const held = local?.get(slot.text)
