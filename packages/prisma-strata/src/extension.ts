@@ -168,10 +168,11 @@ function readMethod(
   layers: Layers,
 ) {
   const { computed, outerClients } = layers
-  const Read = fluentOperations.has(operation) ? undefined : LazyRead
-  // Fluent classes, looked up once (they depend on the graph and the model alone).
-  let Fluent: typeof LazyRead | undefined
-  let HookedFluent: typeof HookedRead | undefined
+  // The read's classes: with the model's relation methods for a fluent operation (they depend on the graph and the
+  // model alone, so they are looked up once, here).
+  const fluent = fluentOperations.has(operation)
+  const Class = fluent ? fluentClass(engine, model) : LazyRead
+  const Hooked = fluent ? hookedClass(engine.graph, model) : HookedRead
   const js = delegateName(model)
   const facts = new WeakMap<object, DelegateFacts>()
   let detached: DelegateFacts | undefined
@@ -225,8 +226,6 @@ function readMethod(
     // Never from the cache; still a read of the client it was made on: hooks and computed fields added after cache()
     // apply, and fluent calls are sent as everywhere else.
     const uncached = query === false || policy === false || known.inTransaction
-    if (Read === undefined) Fluent ??= fluentClass(engine, model)
-    const Class = Read ?? (Fluent as typeof LazyRead)
     const lazyRead = (readArgs: Args | undefined) => {
       const request: ReadRequest = uncached
         ? { model, operation, args: readArgs, query: undefined, policy: UNCACHED, partition, uncached: true }
@@ -240,8 +239,6 @@ function readMethod(
       return new Class(engine, delegate, request)
     }
     if (!known.upperHooks) return lazyRead(args)
-    if (Read === undefined) HookedFluent ??= hookedClass(engine.graph, model)
-    const Hooked = Read ? HookedRead : (HookedFluent as typeof HookedRead)
     const target: HookedTarget = {
       hooks: known.upperHooks,
       model,

@@ -6,7 +6,9 @@ import { describe, expect, it } from 'vitest'
 import { FAILED, RedisTier } from '../src/store/redis-tier'
 import { FakeRedis } from './fake-redis'
 
-const TIMEOUT = 40
+// Large enough that a loaded machine's pause between computing a deadline and sending the call cannot move a budget
+// across the half-timeout threshold.
+const TIMEOUT = 400
 
 /** A command Redis never answers. */
 const unanswered = () => new Promise<never>(() => {})
@@ -34,6 +36,9 @@ describe('RedisTier timeouts', () => {
     const tier = new RedisTier(new FakeRedis(), TIMEOUT, (error) => reported.push(error))
     expect(await tier.guard('GET', unanswered, undefined, 'k')).toBe(FAILED)
     expect(reported).toHaveLength(1)
-    expect(reported[0]).toMatchObject({ code: 'E_REDIS_UNAVAILABLE', cause: { message: 'timed out after 40 ms' } })
+    expect(reported[0]).toMatchObject({
+      code: 'E_REDIS_UNAVAILABLE',
+      cause: { message: `timed out after ${TIMEOUT} ms` },
+    })
   })
 })

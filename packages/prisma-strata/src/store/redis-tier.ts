@@ -232,7 +232,7 @@ export class RedisTier {
     this.flushSets(this.pending.splice(0))
   }
 
-  /** Sends waiting fills on their own (in one write where the connection lets us). */
+  /** Sends `sets`, taken from the waiting fills, without a GET (in one write where the connection lets us). */
   private flushSets(sets: PendingSet[]): void {
     if (sets.length === 0) return
     if (!this.pipelines) {
