@@ -18,6 +18,7 @@ import {
   show,
   sleep,
 } from './precise-database.ts'
+import { sliceOfRun } from './slice-of-run.ts'
 
 const counts = (list: Array<[string, object]>, of: (p: Raw) => { count: (a: object) => PromiseLike<number> }) =>
   list.map(([name, args]): Read => [name, (p) => of(p).count(args)])
@@ -479,23 +480,11 @@ const attacks: Attack[] = [
 ]
 
 /**
- * The write matrix each describe runs: by default a third of the writes, moves included, a different third on each
- * run (drawn at random and printed; STRATA_ADVERSARY_SLICE=0, 1 or 2 replays one), so that runs together attack
- * every write while each keeps `npm test` within minutes; all of them with STRATA_FULL_ADVERSARY=1 (two minutes alone
- * on a 2-core machine), which is how the matrix was run when it was written and after a change to precise
- * invalidation. The moves on SQLite (below) always run whole.
+ * The write matrix each describe runs: a sixth of the writes, moves included, a different sixth each run
+ * (slice-of-run.ts); all 96 with STRATA_FULL_ADVERSARY=1 (two minutes alone on a 2-core machine). The moves on
+ * SQLite (below) always run whole.
  */
-function sliceOfRun(): number {
-  const given = process.env.STRATA_ADVERSARY_SLICE
-  if (given === undefined) return Math.floor(Math.random() * 3)
-  if (!['0', '1', '2'].includes(given)) throw new Error(`STRATA_ADVERSARY_SLICE must be 0, 1 or 2, not ${given}`)
-  return Number(given)
-}
-const slice = sliceOfRun()
-if (!process.env.STRATA_FULL_ADVERSARY) {
-  console.log(`[precise-counts-moves] the writes i % 3 = ${slice} (replay: STRATA_ADVERSARY_SLICE=${slice})`)
-}
-const matrixAttacks: Attack[] = process.env.STRATA_FULL_ADVERSARY ? attacks : attacks.filter((_, i) => i % 3 === slice)
+const matrixAttacks = sliceOfRun('precise-counts-moves', attacks, 6)
 
 async function differences(world: PreciseWorld, list: Read[], client: Raw = world.prisma): Promise<string[]> {
   const out: string[] = []
