@@ -1,0 +1,74 @@
+// Where a miss's CPU goes beyond the query's: the same `findFirst` with new arguments each call (every call a miss),
+// first through uncached Prisma, then through Strata, each sampled by V8's profiler in this process; prints the
+// self time per call of the functions whose time grew the most, native ones (socket writes, GC) included.
+//
+//   DATABASE_URL=… npx tsx src/probe/miss-profile.ts [redis|two] [calls]     (in packages/bench; PostgreSQL, Redis)
+import { Session } from 'node:inspector/promises'
+import { PrismaPg } from '@prisma/adapter-pg'
+import { Redis } from 'ioredis'
+import { cache } from 'prisma-strata'
+import { PrismaClient } from '../../../../generated/postgres/client/client.ts'
+import { createPostgresDatabase } from '../../../../prisma/database.ts'
+import { withCleanup } from '../scenarios/cleanup.ts'
+
+const mode = process.argv[2] ?? 'redis'
+const calls = Number(process.argv[3] ?? 5000)
+type Find = { post: { findFirst(args: unknown): Promise<unknown> } }
+interface Node {
+  id: number
+  callFrame: { functionName: string; url: string; lineNumber: number }
+}
+
+/** Self time in µs per function, from a profile. */
+function selfTimes(profile: { nodes: Node[]; samples: number[]; timeDeltas: number[] }): Map<string, number> {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]))
+  const out = new Map<string, number>()
+  profile.samples.forEach((id, i) => {
+    const { functionName, url, lineNumber } = (byId.get(id) as Node).callFrame
+    const file = url.replace(/^.*node_modules\/(\.pnpm\/[^/]+\/node_modules\/)?/, '').replace(/^.*\/packages\//, '')
+    const name = `${functionName || '(anonymous)'}${file ? ` ${file}:${lineNumber + 1}` : ''}`
+    out.set(name, (out.get(name) ?? 0) + (profile.timeDeltas[i] ?? 0))
+  })
+  return out
+}
+
+await withCleanup(async (defer) => {
+  const db = await createPostgresDatabase(process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres')
+  defer(() => db.drop())
+  const client = () => new PrismaClient({ adapter: new PrismaPg({ connectionString: db.url }), errorFormat: 'minimal' })
+  const plain = client()
+  defer(() => plain.$disconnect())
+  const post = await plain.post.create({ data: { title: 'hot', published: true, views: 0 } })
+  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379')
+  defer(() => redis.disconnect())
+  const tiers = mode === 'two' ? {} : { local: false as const }
+  const strata = client().$extends(cache({ ttl: 600, redis, prefix: `miss-profile-${process.pid}`, ...tiers }))
+  defer(() => strata.$cache.close())
+  await strata.$cache.whenReady(5000)
+  let n = 0
+  const args = () => ({ where: { id: post.id, views: { lt: 1_000_000_000 + n++ } } })
+  const session = new Session()
+  session.connect()
+  await session.post('Profiler.enable')
+  await session.post('Profiler.setSamplingInterval', { interval: 50 })
+  const profiled = async (on: Find) => {
+    for (let i = 0; i < 2000; i++) await on.post.findFirst(args())
+    await session.post('Profiler.start')
+    const cpu = process.cpuUsage()
+    for (let i = 0; i < calls; i++) await on.post.findFirst(args())
+    const used = process.cpuUsage(cpu)
+    const { profile } = (await session.post('Profiler.stop')) as { profile: never }
+    return { self: selfTimes(profile), user: used.user / calls, system: used.system / calls }
+  }
+  const prisma = await profiled(plain as unknown as Find)
+  const cached = await profiled(strata as unknown as Find)
+  session.disconnect()
+  const cpu = (r: typeof prisma) => `user ${r.user.toFixed(0)} µs, system ${r.system.toFixed(0)} µs per call`
+  console.log(`${calls} misses each. Prisma, uncached: ${cpu(prisma)}; Strata ${mode}: ${cpu(cached)}`)
+  console.log('self time per call, Strata − Prisma (µs), the 30 that grew most:')
+  const names = new Set([...prisma.self.keys(), ...cached.self.keys()])
+  const grown = [...names].map((k) => [k, ((cached.self.get(k) ?? 0) - (prisma.self.get(k) ?? 0)) / calls] as const)
+  for (const [name, us] of grown.sort((a, b) => b[1] - a[1]).slice(0, 30)) {
+    if (!name.startsWith('(idle)')) console.log(`${us.toFixed(1).padStart(8)}  ${name}`)
+  }
+})
