@@ -79,7 +79,14 @@ export async function createTables(provider: 'sqlite' | 'postgres', url: string,
     await engine.schemaPush({ schema: { files: [file] }, force: true, filters } as never)
     return
   }
-  // A diff from empty needs no server: an in-memory SQLite adapter, so no connection to `url` outlives the call.
+  await postgresQuery(url, await postgresDdl(file))
+}
+
+/**
+ * PostgreSQL's DDL for the tables of `file`: the engine's diff from empty. A diff needs no server: an in-memory
+ * SQLite adapter, so no connection to any database outlives the call.
+ */
+async function postgresDdl(file: SchemaFile): Promise<string> {
   const engine = await newEngine(file, new PrismaBetterSqlite3({ url: ':memory:' }))
   const { stdout } = (await engine.diff({
     from: { tag: 'empty' },
@@ -88,7 +95,7 @@ export async function createTables(provider: 'sqlite' | 'postgres', url: string,
     exitCode: null,
     filters,
   } as never)) as { stdout: string }
-  await postgresQuery(url, stdout)
+  return stdout
 }
 
 /** Runs `run` on a connection of its own to `url`, closed after it. */
@@ -100,6 +107,16 @@ export async function withPostgres<T>(url: string, run: (client: pg.Client) => P
   } finally {
     await client.end()
   }
+}
+
+/** Drops the database `name` on the server at `serverUrl`, whoever is connected to it. */
+function dropPostgresDatabase(serverUrl: string, name: string): Promise<void> {
+  return postgresQuery(serverUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)
+}
+
+/** The name of the database a PostgreSQL URL names. */
+function databaseName(url: string): string {
+  return decodeURIComponent(new URL(url).pathname.slice(1))
 }
 
 export async function postgresQuery(url: string, sql: string): Promise<void> {
@@ -120,7 +137,7 @@ export async function newPostgresDatabase(
   return {
     url: url.toString(),
     name,
-    drop: () => postgresQuery(serverUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
+    drop: () => dropPostgresDatabase(serverUrl, name),
   }
 }
 
@@ -178,8 +195,7 @@ async function createPostgresTables(url: string): Promise<void> {
 function postgresTemplate(serverUrl: string): string | undefined {
   const template = process.env[TEMPLATE_ENV.postgres]
   if (!template) return undefined
-  const url = new URL(template)
-  return url.host === new URL(serverUrl).host ? decodeURIComponent(url.pathname.slice(1)) : undefined
+  return new URL(template).host === new URL(serverUrl).host ? databaseName(template) : undefined
 }
 
 /** The databases a test run copies (see `TEMPLATE_ENV`): a SQLite file, and a PostgreSQL database's URL. */
@@ -188,25 +204,43 @@ export interface Templates {
   postgres?: string
 }
 
-/** Makes the databases a test run copies; the PostgreSQL one on the server at `postgresServer`, if given. */
+/**
+ * Makes the databases a test run copies; the PostgreSQL one on the server at `postgresServer`, if given. What it made
+ * before a failure is dropped.
+ */
 export async function makeTemplates(postgresServer: string | undefined): Promise<Templates> {
-  const sqlite = await createSqliteDatabase(join(tmpdir(), `strata-template-${process.pid}-${Date.now()}.db`))
-  const templates: Templates = { sqlite: sqlite.url.slice('file:'.length) }
-  if (postgresServer) {
-    const db = await newPostgresDatabase(postgresServer, 'strata_template')
-    await createPostgresTables(db.url)
-    templates.postgres = db.url
+  const templates: Templates = { sqlite: join(tmpdir(), `strata-template-${process.pid}-${Date.now()}.db`) }
+  try {
+    await createSqliteTables(`file:${templates.sqlite}`)
+    if (postgresServer) {
+      const db = await newPostgresDatabase(postgresServer, 'strata_template')
+      templates.postgres = db.url
+      await createPostgresTables(db.url)
+      await sealTemplate(postgresServer, db.name)
+    }
+    return templates
+  } catch (error) {
+    await dropTemplates(templates, postgresServer).catch(() => {})
+    throw error
   }
-  return templates
+}
+
+/**
+ * Makes a PostgreSQL database a template no one connects to: a copy fails while anyone is connected to its
+ * template, which autovacuum is, now and then.
+ */
+export async function sealTemplate(serverUrl: string, name: string): Promise<void> {
+  await postgresQuery(serverUrl, `ALTER DATABASE "${name}" WITH ALLOW_CONNECTIONS false`)
+  await postgresQuery(
+    serverUrl,
+    `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}' AND pid <> pg_backend_pid()`,
+  )
 }
 
 /** Removes what `makeTemplates` made. */
 export async function dropTemplates(templates: Templates, postgresServer: string | undefined): Promise<void> {
   await rm(templates.sqlite, { force: true })
-  if (templates.postgres && postgresServer) {
-    const name = decodeURIComponent(new URL(templates.postgres).pathname.slice(1))
-    await postgresQuery(postgresServer, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)
-  }
+  if (templates.postgres && postgresServer) await dropPostgresDatabase(postgresServer, databaseName(templates.postgres))
 }
 
 /**
@@ -238,14 +272,7 @@ let mysqlTablesDdl: Promise<string> | undefined
  */
 function mysqlTables(): Promise<string> {
   mysqlTablesDdl ??= (async () => {
-    const engine = await newEngine(schemaFile('postgres'), new PrismaBetterSqlite3({ url: ':memory:' }))
-    const { stdout } = (await engine.diff({
-      from: { tag: 'empty' },
-      to: { tag: 'schemaDatamodel', files: [schemaFile('postgres')] },
-      script: true,
-      exitCode: null,
-      filters,
-    } as never)) as { stdout: string }
+    const stdout = await postgresDdl(schemaFile('postgres'))
     // The views in MySQL's dialect: backticks, and CAST to SIGNED (MySQL has no CAST AS INTEGER).
     const mysqlViews = views.map((v) => v.replace(/"/g, '`').replace(/AS INTEGER\)/g, 'AS SIGNED)'))
     return [mysqlDdl(stdout), ...mysqlViews.map((v) => `${v};`)].join('\n\n')

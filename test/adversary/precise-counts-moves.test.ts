@@ -480,9 +480,9 @@ const attacks: Attack[] = [
 ]
 
 /**
- * The write matrix each describe runs: a sixth of the writes, moves included, a different sixth each run
- * (slice-of-run.ts); all 96 with STRATA_FULL_ADVERSARY=1 (two minutes alone on a 2-core machine). The moves on
- * SQLite (below) always run whole.
+ * The write matrix each describe runs: a sixth of the writes, moves included, the sixth drawn at random each run
+ * (slice-of-run.ts); all 96 with STRATA_FULL_ADVERSARY=1 (two minutes alone on a 2-core machine). The moves on SQLite
+ * (below) always run whole.
  */
 const matrixAttacks = sliceOfRun('precise-counts-moves', attacks, 6)
 

@@ -16,7 +16,7 @@ import { type CacheOptions, cache } from 'prisma-strata'
 import { afterAll, afterEach } from 'vitest'
 import { PrismaClient as PgClient } from '../../generated/adversary-precise/postgres/client/client.ts'
 import { PrismaClient as LiteClient } from '../../generated/adversary-precise/sqlite/client/client.ts'
-import { createTables, newPostgresDatabase, postgresQuery } from '../../prisma/database.ts'
+import { createTables, newPostgresDatabase, sealTemplate } from '../../prisma/database.ts'
 import { type Snapshot, snapshot } from '../support/postgres-snapshot.ts'
 import { postgresUrl, redisUrl } from '../support/services.ts'
 
@@ -101,12 +101,7 @@ function template(provider: Provider): Promise<Template> {
       await seedWith(new PgClient({ adapter: new PrismaPg({ connectionString: created.url }) }) as unknown as Raw)
       const saved = await snapshot(created.url)
       const fingerprint = await saved.fingerprint(created.url)
-      // A copy fails while anyone is connected to the template; autovacuum would, now and then.
-      await postgresQuery(server, `ALTER DATABASE "${created.name}" WITH ALLOW_CONNECTIONS false`)
-      await postgresQuery(
-        server,
-        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${created.name}' AND pid <> pg_backend_pid()`,
-      )
+      await sealTemplate(server, created.name)
       return { copy: created.name, drop: created.drop, saved: { snapshot: saved, fingerprint } }
     })()
     templates.set(provider, made)

@@ -341,7 +341,7 @@ async function fresh(provider: Provider): Promise<PreciseWorld> {
   return current
 }
 
-// Half of the attacks each run, a different half on the next (slice-of-run.ts); all with STRATA_FULL_ADVERSARY=1.
+// Half of the attacks each run, the half drawn at random (slice-of-run.ts); all with STRATA_FULL_ADVERSARY=1.
 const runAttacks = sliceOfRun('precise', attacks, 2)
 
 describe.each(['sqlite', 'postgres'] as Provider[])('precise invalidation on %s', (provider) => {

@@ -1,7 +1,8 @@
-// The shared integration matrix: every behaviour is checked on SQLite, PostgreSQL and MySQL/MariaDB, with the in-process tier
-// alone and with both tiers (a real Redis); on MariaDB with both tiers only. What MariaDB changes (the SQL dialect of
-// raw writes, the write forms without RETURNING) is the same under either tier, and the in-process tier alone is
-// checked on the other two: a sixth case added a sixth of the suite's time and no code path. `setupCase` makes a fresh database, an uncached client (the oracle)
+// The shared integration matrix: every behaviour is checked on SQLite, PostgreSQL and MySQL/MariaDB, with the
+// in-process tier alone and with both tiers (a real Redis); on MariaDB with both tiers only. What MariaDB changes
+// (the SQL dialect of raw writes, the write forms without RETURNING, moves that bump a whole scheme) does not depend
+// on the tier, and the in-process tier alone is checked on the other two: a sixth case made a sixth of the matrix's
+// tests and reached no code the others do not. `setupCase` makes a fresh database, an uncached client (the oracle)
 // and a cached client on it, with a key prefix of its own.
 import { Redis } from 'ioredis'
 import { type CacheOptions, cache } from 'prisma-strata'
