@@ -6,16 +6,13 @@
 //   BASE=/tmp/strata-base/packages/prisma-strata/dist/index.js npx tsx src/probe/miss-ab.ts [two|redis|local|redis-hit] [calls] [rounds]
 //
 // PostgreSQL (DATABASE_URL), or SQLite with DB=sqlite; Redis at REDIS_URL.
-import { PrismaPg } from '@prisma/adapter-pg'
-import { Redis } from 'ioredis'
 import { type CacheOptions, cache } from 'prisma-strata'
-import { PrismaClient } from '../../../../generated/postgres/client/client.ts'
-import { createPostgresDatabase, createSqliteDatabase, type TestDatabase } from '../../../../prisma/database.ts'
 import { withCleanup } from '../scenarios/cleanup.ts'
+import { type Mode, missScene } from './miss-scene.ts'
 
 const base = process.env.BASE
 if (!base) throw new Error('BASE: the path of the other build (…/packages/prisma-strata/dist/index.js); see the header')
-const mode = process.argv[2] ?? 'two'
+const mode = (process.argv[2] ?? 'two') as Mode
 const calls = Number(process.argv[3] ?? 1000)
 const rounds = Number(process.argv[4] ?? 16)
 type Find = { findFirst(args: unknown): Promise<unknown> }
@@ -23,39 +20,15 @@ type Cached = { post: Find; $cache: { whenReady(ms: number): Promise<boolean>; c
 
 await withCleanup(async (defer) => {
   const other = (await import(base)) as { cache: typeof cache }
-  let db: TestDatabase
-  let client: () => PrismaClient
-  if (process.env.DB === 'sqlite') {
-    const { PrismaBetterSqlite3 } = await import('@prisma/adapter-better-sqlite3')
-    db = await createSqliteDatabase()
-    client = () =>
-      new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: db.url }) as never, errorFormat: 'minimal' })
-  } else {
-    db = await createPostgresDatabase(process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres')
-    client = () => new PrismaClient({ adapter: new PrismaPg({ connectionString: db.url }), errorFormat: 'minimal' })
-  }
-  defer(() => db.drop())
-  const plain = client()
-  defer(() => plain.$disconnect())
-  const post = await plain.post.create({ data: { title: 'hot', published: true, views: 0 } })
-  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379')
-  defer(() => redis.disconnect())
-  const options = (prefix: string): CacheOptions => {
-    if (mode === 'local') return { ttl: 600 }
-    const tiers = mode === 'two' ? {} : { local: false as const }
-    return { ttl: 600, redis, prefix: `${prefix}-${process.pid}`, ...tiers }
-  }
-  const open = async (make: typeof cache, prefix: string) => {
-    const extended = client().$extends(make(options(prefix))) as unknown as Cached
+  const { plain, client, args, options } = await missScene(mode, defer)
+  const open = async (make: (options: CacheOptions) => unknown, prefix: string) => {
+    const extended = client().$extends(make(options(prefix)) as never) as unknown as Cached
     defer(() => extended.$cache.close())
     await extended.$cache.whenReady(5000)
     return extended
   }
   const before = await open(other.cache, 'ab-base')
   const now = await open(cache, 'ab-this')
-  let n = 0
-  // A miss: new arguments each call. A Redis hit: the same read every call.
-  const args = () => ({ where: { id: post.id, views: { lt: 1_000_000_000 + (mode === 'redis-hit' ? 0 : n++) } } })
   const contenders: Array<[string, () => Promise<unknown>]> = [
     ['prisma', () => plain.post.findFirst(args())],
     ['base', () => before.post.findFirst(args())],

@@ -2,16 +2,13 @@
 // first through uncached Prisma, then through Strata, each sampled by V8's profiler in this process; prints the
 // self time per call of the functions whose time grew the most, native ones (socket writes, GC) included.
 //
-//   DATABASE_URL=… npx tsx src/probe/miss-profile.ts [redis|two] [calls]     (in packages/bench; PostgreSQL, Redis)
+//   DATABASE_URL=… npx tsx src/probe/miss-profile.ts [redis|two] [calls]     (in packages/bench; miss-scene.ts)
 import { Session } from 'node:inspector/promises'
-import { PrismaPg } from '@prisma/adapter-pg'
-import { Redis } from 'ioredis'
 import { cache } from 'prisma-strata'
-import { PrismaClient } from '../../../../generated/postgres/client/client.ts'
-import { createPostgresDatabase } from '../../../../prisma/database.ts'
 import { withCleanup } from '../scenarios/cleanup.ts'
+import { type Mode, missScene } from './miss-scene.ts'
 
-const mode = process.argv[2] ?? 'redis'
+const mode = (process.argv[2] ?? 'redis') as Mode
 const calls = Number(process.argv[3] ?? 5000)
 type Find = { post: { findFirst(args: unknown): Promise<unknown> } }
 interface Node {
@@ -33,22 +30,10 @@ function selfTimes(profile: { nodes: Node[]; samples: number[]; timeDeltas: numb
 }
 
 await withCleanup(async (defer) => {
-  const db = await createPostgresDatabase(process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres')
-  defer(() => db.drop())
-  const client = () => new PrismaClient({ adapter: new PrismaPg({ connectionString: db.url }), errorFormat: 'minimal' })
-  const plain = client()
-  defer(() => plain.$disconnect())
-  const post = await plain.post.create({ data: { title: 'hot', published: true, views: 0 } })
-  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379')
-  defer(() => redis.disconnect())
-  const tiers = mode === 'two' ? {} : { local: false as const }
-  const below = client()
-  defer(() => below.$disconnect())
-  const strata = below.$extends(cache({ ttl: 600, redis, prefix: `miss-profile-${process.pid}`, ...tiers }))
+  const { plain, client, args, options } = await missScene(mode, defer)
+  const strata = client().$extends(cache(options('miss-profile')))
   defer(() => strata.$cache.close())
   await strata.$cache.whenReady(5000)
-  let n = 0
-  const args = () => ({ where: { id: post.id, views: { lt: 1_000_000_000 + n++ } } })
   const session = new Session()
   session.connect()
   await session.post('Profiler.enable')

@@ -102,6 +102,8 @@ export class RowEntry implements EntryKind<RowSnapshot> {
     const { engine, call, slot, target } = this
     const row = value as Row | null
     const rowId = row === null ? undefined : rowIdText(slot.info, row)
+    // The answer's lifetime starts now, whether or not it is stored: a flight still landing shares it only within it.
+    const times = engine.policies.times(slot.policy, undefined, row)
     let kept: ReturnType<typeof storeRow> | undefined
     if (row === null ? target.idText !== undefined : rowId === slot.idText) {
       kept = storeRow(engine, slot, row, snapshot.versions)
@@ -116,8 +118,7 @@ export class RowEntry implements EntryKind<RowSnapshot> {
     const leases = engine.leases
     const landed = lease && leases ? stored.then(() => leases.release(slot.text, lease)) : stored
     engine.inBackground(landed)
-    // An answer not stored (the alias led to another row) is timed from now all the same.
-    return { master: kept?.master, landed, times: kept?.times ?? engine.policies.times(slot.policy, undefined, row) }
+    return { master: kept?.master, landed, times }
   }
 
   answer(value: unknown): unknown {

@@ -5,7 +5,7 @@
  * the row is still at the version it was read under; locally an entry under a later row version is kept.
  */
 import type { Engine } from '../engine'
-import type { EffectivePolicy, EntryTimes } from '../policy/policy'
+import type { EffectivePolicy } from '../policy/policy'
 import { copyResult } from '../read/copy-result'
 import type { ReadCall } from '../read/read-call'
 import type { ModelInfo } from '../schema/model-graph'
@@ -80,21 +80,20 @@ export function storeRow(
   slot: RowSlot,
   row: Row | null,
   versions: RowVersions,
-): { master: Row | null | undefined; stored: Promise<unknown>; times: EntryTimes } {
-  // The row's lifetime starts now, stored or not: a flight still landing shares it only within it.
-  const times = engine.policies.times(slot.policy, undefined, row)
+): { master: Row | null | undefined; stored: Promise<unknown> } {
   let bytes: Uint8Array
   try {
     bytes = encodeValue(row)
   } catch (error) {
     engine.reporter.codec('a row could not be encoded; it was not cached', error)
-    return { master: undefined, stored: Promise.resolve(), times }
+    return { master: undefined, stored: Promise.resolve() }
   }
   if (bytes.byteLength > engine.maxEntryBytes) {
     engine.reporter.tooLarge(bytes.byteLength)
-    return { master: undefined, stored: Promise.resolve(), times }
+    return { master: undefined, stored: Promise.resolve() }
   }
   const { deps, versions: values } = depsOf(engine, slot, row, versions)
+  const times = engine.policies.times(slot.policy, undefined, row)
   const master = copyResult(row)
   const local = engine.local
   const held = local?.get(slot.text)
@@ -110,7 +109,7 @@ export function storeRow(
     stores.push(engine.rows.put(slot.model, slot.idText, versions.row, slot.field, frame, ttl))
   }
   if (row !== null) stores.push(storeAliases(engine, slot, row, times.expiresAt - Date.now()))
-  return { master, stored: Promise.all(stores), times }
+  return { master, stored: Promise.all(stores) }
 }
 
 /** Every other unique key of the row → its primary key: later reads by those keys find the row. */

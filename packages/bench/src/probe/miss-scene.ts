@@ -1,0 +1,61 @@
+// What the miss probes share: a database (PostgreSQL at DATABASE_URL, or SQLite with DB=sqlite) holding one post,
+// an uncached client, new clients on it, a Redis connection, and the options of each way to run Strata.
+import { PrismaPg } from '@prisma/adapter-pg'
+import { Redis } from 'ioredis'
+import type { CacheOptions } from 'prisma-strata'
+import { PrismaClient } from '../../../../generated/postgres/client/client.ts'
+import { createPostgresDatabase, createSqliteDatabase, type TestDatabase } from '../../../../prisma/database.ts'
+import type { Defer } from '../scenarios/cleanup.ts'
+
+export type Mode = 'two' | 'redis' | 'local' | 'redis-hit'
+
+export interface MissScene {
+  /** An uncached client. */
+  plain: PrismaClient
+  /** A new client on the same database (disconnected at cleanup). */
+  client(): PrismaClient
+  /** The read each call makes: new arguments each call (a miss), or the same every call for `redis-hit`. */
+  args(): { where: { id: number; views: { lt: number } } }
+  /** Strata's options for `mode`, under a key prefix of `name`'s. */
+  options(name: string): CacheOptions
+}
+
+export async function missScene(mode: Mode, defer: Defer): Promise<MissScene> {
+  let db: TestDatabase
+  let make: () => PrismaClient
+  if (process.env.DB === 'sqlite') {
+    const { PrismaBetterSqlite3 } = await import('@prisma/adapter-better-sqlite3')
+    const { PrismaClient: SqliteClient } = await import('../../../../generated/sqlite/client/client.ts')
+    db = await createSqliteDatabase()
+    // The same models: the two generated clients differ only in their provider.
+    make = () =>
+      new SqliteClient({
+        adapter: new PrismaBetterSqlite3({ url: db.url }),
+        errorFormat: 'minimal',
+      }) as unknown as PrismaClient
+  } else {
+    db = await createPostgresDatabase(process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres')
+    make = () => new PrismaClient({ adapter: new PrismaPg({ connectionString: db.url }), errorFormat: 'minimal' })
+  }
+  defer(() => db.drop())
+  const client = () => {
+    const made = make()
+    defer(() => made.$disconnect())
+    return made
+  }
+  const plain = client()
+  const post = await plain.post.create({ data: { title: 'hot', published: true, views: 0 } })
+  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379')
+  defer(() => redis.disconnect())
+  let n = 0
+  return {
+    plain,
+    client,
+    args: () => ({ where: { id: post.id, views: { lt: 1_000_000_000 + (mode === 'redis-hit' ? 0 : n++) } } }),
+    options(name) {
+      if (mode === 'local') return { ttl: 600 }
+      const tiers = mode === 'two' ? {} : { local: false as const }
+      return { ttl: 600, redis, prefix: `${name}-${process.pid}`, ...tiers }
+    },
+  }
+}
