@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { generateClient, root } from './generate-client.mjs'
+import { generateClient, generateClients, root } from './generate-client.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const models = readFileSync(join(here, 'models.prisma'), 'utf8')
@@ -10,9 +10,11 @@ export const providers = { sqlite: 'sqlite', postgres: 'postgresql', mysql: 'mys
 
 // Our generator by path: a workspace bin is linked only once it is built, and this runs right after the build.
 const strata = join(root, 'packages', 'prisma-strata-generator', 'dist', 'bin.js')
-for (const [name, provider] of Object.entries(providers)) {
-  const dir = join(root, 'generated', name)
-  const generator = `generator strata {\n  provider = "node ${strata}"\n  output   = "${join(dir, 'strata')}"\n}\n\n`
-  generateClient(dir, provider, generator + models, ['views'])
-}
+await generateClients(
+  Object.entries(providers).map(([name, provider]) => () => {
+    const dir = join(root, 'generated', name)
+    const generator = `generator strata {\n  provider = "node ${strata}"\n  output   = "${join(dir, 'strata')}"\n}\n\n`
+    return generateClient(dir, provider, generator + models, ['views'])
+  }),
+)
 console.log(`generated Prisma clients: ${Object.keys(providers).join(', ')}`)

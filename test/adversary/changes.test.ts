@@ -16,7 +16,6 @@ import { type CacheOptions, cache } from 'prisma-strata'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PrismaClient } from '../../generated/adversary-precise/postgres/client/client.ts'
 import { createTables, newPostgresDatabase } from '../../prisma/database.ts'
-import { newClient } from '../support/matrix.ts'
 import { type LocalServer, type PostgresServer, startPostgresServer, startRedisServer } from '../support/services.ts'
 import { type Cached, type Raw, seedPrecise, settle } from './precise-database.ts'
 
@@ -98,6 +97,20 @@ describe('adversary: the change-stream follower against outside writes', () => {
   let seq = 0
 
   const newPrisma = () => new PrismaClient({ adapter: new PrismaPg({ connectionString: url }) }) as unknown as Raw
+
+  /**
+   * A client of the schema as it was before the model `Note` was added, as Strata reads it: Prisma's data model
+   * without the model and the relation fields to it (its table, and the join table to tags, are then no model's).
+   */
+  function olderSchema(): Raw {
+    type Model = { fields: Array<{ type: string }> }
+    const client = newPrisma() as unknown as { _runtimeDataModel: { models: Record<string, Model> } }
+    const models = Object.entries(client._runtimeDataModel.models)
+      .filter(([name]) => name !== 'Note')
+      .map(([name, model]) => [name, { ...model, fields: model.fields.filter((f) => f.type !== 'Note') }])
+    client._runtimeDataModel = { ...client._runtimeDataModel, models: Object.fromEntries(models) }
+    return client as unknown as Raw
+  }
 
   async function instance(prefix: string, slotName = slot, extra: CacheOptions = {}): Promise<Cached> {
     const client = newPrisma().$extends(
@@ -513,25 +526,44 @@ describe('adversary: the change-stream follower against outside writes', () => {
   // The three expected failures below share one cause: an outside change that never reaches the publication's
   // stream. Each keeps one read of the changed model and asserts it converges to the database, or that `onError`
   // named the table the follower cannot see; neither happens, so the read stays stale until its TTL.
-  async function staysStale(change: () => Promise<unknown>, read: (p: Raw) => PromiseLike<unknown>, table: string) {
+  /**
+   * Runs `body` with an instance of its own on `slot`, the shared ones closed meanwhile; then `undo`, and the shared
+   * ones are opened again.
+   */
+  async function aloneOnSlot(
+    body: (c: Cached, errors: string[]) => Promise<void>,
+    undo: () => Promise<unknown> = async () => {},
+  ): Promise<void> {
     const errors: string[] = []
     const c = await instance(`advchgone${process.pid}x${seq++}`, slot, { onError: (e) => errors.push(e.message) })
     // The shared instances stop following (their lease is another prefix's): this one takes the slot.
     const shared = [a, b]
     for (const s of shared) await close(s)
     try {
+      await body(c, errors)
+    } finally {
+      await close(c)
+      await undo()
+      a = await instance(`advchg${process.pid}`)
+      b = await instance(`advchg${process.pid}`)
+      await until('one follower', () => following(a) || following(b))
+    }
+  }
+
+  async function staysStale(
+    change: () => Promise<unknown>,
+    read: (p: Raw) => PromiseLike<unknown>,
+    table: string,
+    undo?: () => Promise<unknown>,
+  ) {
+    await aloneOnSlot(async (c, errors) => {
       await until('following', () => following(c))
       await caughtUp()
       for (let i = 0; i < 2; i++) await settle(() => read(c))
       await change()
       const same = await converges(c, read)
       expect(same || errors.some((m) => m.includes(table))).toBe(true)
-    } finally {
-      await close(c)
-      a = await instance(`advchg${process.pid}`)
-      b = await instance(`advchg${process.pid}`)
-      await until('one follower', () => following(a) || following(b))
-    }
+    }, undo)
   }
 
   // WRONG ANSWER: a migration that rewrites a column's values in place (ALTER COLUMN ... TYPE ... USING) writes no
@@ -545,19 +577,31 @@ describe('adversary: the change-stream follower against outside writes', () => {
     )
   })
 
-  // WRONG ANSWER: writes to an UNLOGGED table are not in the WAL, so not in the stream: a model whose table was set
-  // UNLOGGED (a common speed-up) is served stale after every outside write, and nothing reports it.
-  it.fails('writes to an UNLOGGED model table are never seen', async () => {
+  // Writes to an UNLOGGED table are not in the WAL, so not in the stream, and a publication FOR ALL TABLES leaves
+  // such tables out: an instance started while a model's table is UNLOGGED does not follow, and says which table.
+  it('a model table UNLOGGED when an instance starts: it does not follow, and names the table', async () => {
     await sql.query('ALTER TABLE "Profile" SET UNLOGGED')
-    try {
-      await staysStale(
-        () => sql.query(`UPDATE "Profile" SET bio = 'changed while unlogged' WHERE id = 1`),
-        (p) => p.profile.findUnique({ where: { id: 1 } }),
-        'Profile',
-      )
-    } finally {
-      await sql.query('ALTER TABLE "Profile" SET LOGGED')
-    }
+    await aloneOnSlot(
+      async (c, errors) => {
+        await until('the refusal', () => errors.some((m) => m.includes('does not publish public.Profile')))
+        expect(following(c)).toBe(false)
+      },
+      () => sql.query('ALTER TABLE "Profile" SET LOGGED'),
+    )
+  })
+
+  // WRONG ANSWER: the publication is checked when an instance starts following; a table set UNLOGGED (a common
+  // speed-up) after that drops out of the stream without a message, and its outside writes are never seen.
+  it.fails('a model table set UNLOGGED while an instance follows: its writes are never seen', async () => {
+    await staysStale(
+      async () => {
+        await sql.query('ALTER TABLE "Profile" SET UNLOGGED')
+        await sql.query(`UPDATE "Profile" SET bio = 'changed while unlogged' WHERE id = 1`)
+      },
+      (p) => p.profile.findUnique({ where: { id: 1 } }),
+      'Profile',
+      () => sql.query('ALTER TABLE "Profile" SET LOGGED'),
+    )
   })
 
   /**
@@ -635,7 +679,7 @@ describe('adversary: the change-stream follower against outside writes', () => {
     await sql.query(`SELECT pg_create_logical_replication_slot($1, 'pgoutput')`, [mixedSlot])
     const prefix = `advchgmix${process.pid}`
     const errors: string[] = []
-    const old = newClient('postgres', new PrismaPg({ connectionString: url })).$extends(
+    const old = olderSchema().$extends(
       cache({
         redis: redisServer.url,
         prefix,

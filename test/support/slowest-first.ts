@@ -9,15 +9,15 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node'
  * every run prints tell when this list is out of date.
  */
 export const slowFiles = [
-  'test/adversary/changes.test.ts',
   'test/differential.test.ts',
-  'test/package-install.test.ts',
-  'test/adversary/precise-counts-moves.test.ts',
   'test/writes.test.ts',
+  'test/adversary/precise-counts-moves.test.ts',
+  'test/package-install.test.ts',
+  'test/adversary/changes.test.ts',
   'test/consistency.test.ts',
   'test/adversary/precise.test.ts',
+  'test/stampede.test.ts',
   'test/adversary/raw-sql.test.ts',
-  'packages/prisma-strata-generator/test/generator.test.ts',
   'test/adversary/write-forms.test.ts',
 ]
 

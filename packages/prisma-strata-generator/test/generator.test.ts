@@ -6,8 +6,10 @@ import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import type { DMMF } from '@prisma/generator-helper'
 import { describe, expect, it } from 'vitest'
 import { readSchemaText } from '../../prisma-strata/src/schema/schema-text'
+import { buildSchema } from '../src/index'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
 const bin = join(root, 'packages', 'prisma-strata-generator', 'dist', 'bin.js')
@@ -53,14 +55,16 @@ describe('emitted module (prisma/models.prisma, after `pnpm generate`)', () => {
   })
 })
 
+/** A schema file of `models` whose generator writes to `out`: the models start on line 11. */
+const schemaFile = (models: string, out: string) =>
+  `datasource db {\n  provider = "sqlite"\n}\n\ngenerator strata {\n  provider = "node ${bin}"\n  output   = "${out}"\n  previewFeatures = ["views"]\n}\n\n${models}`
+
+/** Runs `prisma generate` on `models` (the CLI, Prisma's DMMF, our generator); returns the emitted `index.js`. */
 function generate(models: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'strata-gen-'))
   try {
     const path = join(dir, 'schema.prisma')
-    writeFileSync(
-      path,
-      `datasource db {\n  provider = "sqlite"\n}\n\ngenerator strata {\n  provider = "node ${bin}"\n  output   = "${join(dir, 'out')}"\n  previewFeatures = ["views"]\n}\n\n${models}`,
-    )
+    writeFileSync(path, schemaFile(models, join(dir, 'out')))
     execFileSync(join(root, 'node_modules', '.bin', 'prisma'), ['generate', '--schema', path], {
       env: { ...process.env, PRISMA_SCHEMA_ENGINE_BINARY: process.execPath, PRISMA_HIDE_UPDATE_MESSAGE: '1' },
       stdio: 'pipe',
@@ -93,18 +97,36 @@ describe('prisma generate with annotations', () => {
     expect(module).toContain('"view": true')
   })
 
-  it.each([
-    [
-      '/// @cache(dependsOn: ["Nope"])',
+  // What `prisma generate` prints when an annotation is wrong (the generator's error, with the file and line).
+  it('fails on a malformed annotation with the line, the model and what is allowed', () => {
+    expect(() => generate('/// @cache(dependsOn: ["Nope"])\nmodel A {\n  id Int @id\n}\n')).toThrow(
       /schema\.prisma:11: .*model A.*dependsOn names `Nope`, not a model\. Models: A/,
-    ],
+    )
+  })
+})
+
+/**
+ * `buildSchema` given what `prisma generate` gives the generator for the model `A` under `annotation`: the schema
+ * text and its DMMF (the `///` comment as the model's documentation). Each message above went through the CLI once.
+ */
+function annotated(annotation: string) {
+  const id = { name: 'id', kind: 'scalar', type: 'Int', isId: true, isUnique: false, isList: false, isRequired: true }
+  const model = {
+    name: 'A',
+    dbName: null,
+    documentation: annotation.replace(/^\/\/\/ ?/, ''),
+    fields: [{ ...id, isUpdatedAt: false }],
+    uniqueFields: [],
+    primaryKey: null,
+  }
+  const text = schemaFile(`${annotation}\nmodel A {\n  id Int @id\n}\n`, 'out')
+  return buildSchema({ models: [model], enums: [], types: [] } as unknown as DMMF.Datamodel, text, 'schema.prisma')
+}
+
+describe('annotation errors', () => {
+  it.each([
     ['/// @cache(dependsOn: "A")', /schema\.prisma:11: .*model A.*dependsOn.*must be a list of model names/],
     ['/// @cache(dependsOn: [A])', /schema\.prisma:11: .*model A.*a list is written \["Post", "User"\]/],
-  ])('fails on %s with the line, the model and what is allowed', (annotation, message) => {
-    expect(() => generate(`${annotation}\nmodel A {\n  id Int @id\n}\n`)).toThrow(message)
-  })
-
-  it.each([
     ['/// @cache(ttl: "soon")', /schema\.prisma:11: .*model A.*ttl.*must be a positive number, got "soon"/],
     [
       '/// @cache(tll: 30)',
@@ -117,6 +139,10 @@ describe('prisma generate with annotations', () => {
     ['/// @cache(ttl: -1)', /schema\.prisma:11: .*must be a positive number, got -1/],
     ['/// @cache(ttl 30)', /schema\.prisma:11: .*expected key: value pairs/],
   ])('fails on %s with the line, the model and what is allowed', (annotation, message) => {
-    expect(() => generate(`${annotation}\nmodel A {\n  id Int @id\n}\n`)).toThrow(message)
+    expect(() => annotated(annotation)).toThrow(message)
+  })
+
+  it('accepts a valid annotation as the CLI does', () => {
+    expect(annotated('/// @cache(ttl: 30, swr: 5)').models.A?.policy).toMatchObject({ ttl: 30, swr: 5 })
   })
 })

@@ -30,13 +30,13 @@ function pushed(count: number): number[] {
 }
 
 /**
- * Fills a tier bounded at MAX_BYTES until it has evicted twice what it holds, then weighs what it holds after a
- * full GC: the heap grown since before the tier was made.
+ * Fills a tier bounded at MAX_BYTES until it has evicted twice what it holds, then weighs what it holds: the heap
+ * after a full GC, less the heap after another once the tier is let go. (Not the heap grown since before the tier
+ * was made: a worker that ran other test files before may free memory of its own meanwhile, and has been seen to
+ * hold less heap after the fill than before it.)
  */
-function weigh(fill: Fill): { heap: number; bytes: number; entries: number; tier: LocalTier } {
-  gc()
-  const before = process.memoryUsage().heapUsed
-  const tier = new LocalTier(MAX_BYTES, undefined)
+function weigh(fill: Fill): { heap: number; bytes: number; entries: number } {
+  let tier: LocalTier | undefined = new LocalTier(MAX_BYTES, undefined)
   const set = (i: number) => {
     const now = Date.now()
     const times = fill.windows
@@ -46,15 +46,18 @@ function weigh(fill: Fill): { heap: number; bytes: number; entries: number; tier
     // What the read path stores: a copy of the result, or what a Redis entry decodes to, under a key built by
     // concatenation.
     const value = fill.decoded ? decodeValue(encodeValue(fill.value(i))) : copyResult(fill.value(i))
-    tier.set(fill.key(i), { value, deps, versions: pushed(deps.length) }, times)
+    tier?.set(fill.key(i), { value, deps, versions: pushed(deps.length) }, times)
   }
   let i = 0
   while (tier.bytes < MAX_BYTES * 0.95) set(i++)
   const full = i
   while (i < 3 * full) set(i++)
+  const { bytes, size: entries } = tier
   gc()
-  const heap = process.memoryUsage().heapUsed - before
-  return { heap, bytes: tier.bytes, entries: tier.size, tier }
+  const held = process.memoryUsage().heapUsed
+  tier = undefined
+  gc()
+  return { heap: held - process.memoryUsage().heapUsed, bytes, entries }
 }
 
 /** A string as a driver returns it: one flat string, not the pieces a template literal joins. */
