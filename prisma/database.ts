@@ -1,6 +1,6 @@
-// Creates an empty database with the tables of prisma/models.prisma, offline (no schema-engine download):
-// SQLite through `schemaPush`, PostgreSQL and MySQL/MariaDB through `diff` (DDL run with `pg` / the adapter). See
-// docs/design.md, "Toolchain facts".
+// Creates an empty database with the tables of prisma/models.prisma, offline (no schema-engine download): the
+// engine's `diff` from empty gives the DDL, once per schema in a process, run by the adapter (SQLite, MySQL/MariaDB)
+// or `pg`. See docs/design.md, "Toolchain facts".
 import { readFileSync } from 'node:fs'
 import { copyFile, rm } from 'node:fs/promises'
 import { createRequire } from 'node:module'
@@ -72,21 +72,44 @@ async function newEngine(file: SchemaFile, factory: unknown) {
   )
 }
 
-/** Creates the tables of `file` in an empty SQLite file (schema push) or PostgreSQL database (`diff` DDL, run by pg). */
+/**
+ * Creates the tables of `file` in an empty SQLite file or PostgreSQL database: the DDL of its schema (`ddl`), run by
+ * the adapter or `pg`.
+ */
 export async function createTables(provider: 'sqlite' | 'postgres', url: string, file: SchemaFile): Promise<void> {
-  if (provider === 'sqlite') {
-    const engine = await newEngine(file, new PrismaBetterSqlite3({ url }))
-    await engine.schemaPush({ schema: { files: [file] }, force: true, filters } as never)
-    return
+  const sql = await ddl(file)
+  if (provider === 'postgres') return postgresQuery(url, sql)
+  const connection = await new PrismaBetterSqlite3({ url }).connect()
+  try {
+    await connection.executeScript(sql)
+  } finally {
+    await connection.dispose()
   }
-  await postgresQuery(url, await postgresDdl(file))
+}
+
+const ddlBySchema = new Map<string, Promise<string>>()
+
+/**
+ * The DDL of `file`'s tables, in its datasource's dialect: the engine's diff from empty, made once per schema text
+ * in a process. The engine's WebAssembly instance is the process's, and a test worker runs many files: the fewer
+ * calls into it, the fewer chances for one that fails (it has been seen to panic, which leaves the instance
+ * unusable for the rest of the process) to take later files with it.
+ */
+function ddl(file: SchemaFile): Promise<string> {
+  let made = ddlBySchema.get(file.content)
+  if (made === undefined) {
+    made = diffFromEmpty(file)
+    ddlBySchema.set(file.content, made)
+    made.catch(() => ddlBySchema.delete(file.content))
+  }
+  return made
 }
 
 /**
- * PostgreSQL's DDL for the tables of `file`: the engine's diff from empty. A diff needs no server: an in-memory
- * SQLite adapter, so no connection to any database outlives the call.
+ * The engine's diff from empty to `file`. A diff needs no server: an in-memory SQLite adapter, so no connection to any
+ * database outlives the call.
  */
-async function postgresDdl(file: SchemaFile): Promise<string> {
+async function diffFromEmpty(file: SchemaFile): Promise<string> {
   const engine = await newEngine(file, new PrismaBetterSqlite3({ url: ':memory:' }))
   const { stdout } = (await engine.diff({
     from: { tag: 'empty' },
@@ -272,7 +295,7 @@ let mysqlTablesDdl: Promise<string> | undefined
  */
 function mysqlTables(): Promise<string> {
   mysqlTablesDdl ??= (async () => {
-    const stdout = await postgresDdl(schemaFile('postgres'))
+    const stdout = await ddl(schemaFile('postgres'))
     // The views in MySQL's dialect: backticks, and CAST to SIGNED (MySQL has no CAST AS INTEGER).
     const mysqlViews = views.map((v) => v.replace(/"/g, '`').replace(/AS INTEGER\)/g, 'AS SIGNED)'))
     return [mysqlDdl(stdout), ...mysqlViews.map((v) => `${v};`)].join('\n\n')
