@@ -1,8 +1,10 @@
 // Creates an empty database with the tables of prisma/models.prisma, offline (no schema-engine download): the
 // engine's `diff` from empty gives the DDL, once per schema in a process, run by the adapter (SQLite, MySQL/MariaDB)
 // or `pg`. See docs/design.md, "Toolchain facts".
+import { spawn } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import { copyFile, rm } from 'node:fs/promises'
+import { copyFile, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -90,26 +92,68 @@ export async function createTables(provider: 'sqlite' | 'postgres', url: string,
 const ddlBySchema = new Map<string, Promise<string>>()
 
 /**
- * The DDL of `file`'s tables, in its datasource's dialect: the engine's diff from empty, made once per schema text
- * in a process. The engine's WebAssembly instance is the process's, and a test worker runs many files: the fewer
- * calls into it, the fewer chances for one that fails (it has been seen to panic, which leaves the instance
- * unusable for the rest of the process) to take later files with it.
+ * The DDL of `file`'s tables, in its datasource's dialect: the engine's diff from empty, made in a process of its own
+ * (prisma/ddl-child.ts) and kept in the system's temporary folder under a hash of the engine's version and the
+ * schema text, so each schema is diffed once per machine. Never in the calling process: a test worker runs many
+ * files, and the engine's WebAssembly instance, kept for all of them, panicked in CI (an unreadable error message,
+ * then `unreachable`) on a diff after other files' diffs, taking every later call with it.
  */
 function ddl(file: SchemaFile): Promise<string> {
   let made = ddlBySchema.get(file.content)
   if (made === undefined) {
-    made = diffFromEmpty(file)
+    made = cachedDdl(file)
     ddlBySchema.set(file.content, made)
     made.catch(() => ddlBySchema.delete(file.content))
   }
   return made
 }
 
+/** The schema engine's version: its diffs are kept under it. */
+function engineVersion(): string {
+  const manifest = join(dirname(require.resolve('@prisma/schema-engine-wasm')), 'package.json')
+  return (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version
+}
+
+async function cachedDdl(file: SchemaFile): Promise<string> {
+  const key = createHash('sha256').update(engineVersion()).update('\0').update(file.content).digest('hex')
+  const cached = join(tmpdir(), `strata-ddl-${key.slice(0, 24)}.sql`)
+  try {
+    return await readFile(cached, 'utf8')
+  } catch {
+    // not made yet on this machine
+  }
+  const sql = await ddlInChild(file)
+  // Written whole, then renamed: a process reading it concurrently sees the old state or the whole file.
+  const partial = `${cached}.${process.pid}.${Math.random().toString(36).slice(2)}`
+  await writeFile(partial, sql)
+  await rename(partial, cached)
+  return sql
+}
+
+function ddlInChild(file: SchemaFile): Promise<string> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'ddl-child.ts'), file.path], {
+    cwd: join(here, '..'),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  })
+  const out: Buffer[] = []
+  const err: Buffer[] = []
+  child.stdout.on('data', (chunk: Buffer) => out.push(chunk))
+  child.stderr.on('data', (chunk: Buffer) => err.push(chunk))
+  child.stdin.end(file.content)
+  return new Promise((resolve, reject) => {
+    child.on('error', reject)
+    child.on('close', (code) => {
+      if (code === 0) resolve(Buffer.concat(out).toString('utf8'))
+      else reject(new Error(`the schema engine's diff of ${file.path} failed (${code}):\n${Buffer.concat(err)}`))
+    })
+  })
+}
+
 /**
- * The engine's diff from empty to `file`. A diff needs no server: an in-memory SQLite adapter, so no connection to any
- * database outlives the call.
+ * The engine's diff from empty to `file` (run by prisma/ddl-child.ts). A diff needs no server: an in-memory SQLite
+ * adapter, so no connection to any database outlives the call.
  */
-async function diffFromEmpty(file: SchemaFile): Promise<string> {
+export async function diffFromEmpty(file: SchemaFile): Promise<string> {
   const engine = await newEngine(file, new PrismaBetterSqlite3({ url: ':memory:' }))
   const { stdout } = (await engine.diff({
     from: { tag: 'empty' },

@@ -1,7 +1,7 @@
 // OpenTelemetry (prisma-strata/otel): what the cache did for a request shows on that request's span, as events
 // (hits by tier, misses with their duration, invalidations, faults) or, asked for, as short spans of the misses.
 
-import { context, type Span } from '@opentelemetry/api'
+import { type Context, context, type Span } from '@opentelemetry/api'
 import {
   BasicTracerProvider,
   InMemorySpanExporter,
@@ -108,7 +108,21 @@ describe.each(matrix.filter((c) => c.provider === 'sqlite'))('otel: $provider / 
   })
 
   it('with missSpans, a miss is a child span of the request covering its query', async () => {
-    const s = await setupCase(c, strataTracing({ tracer, missSpans: true }))
+    // The times Strata gives the miss span (performance clock, ms), seen as it passes them.
+    const given: { start?: unknown; end?: unknown } = {}
+    const seeing = {
+      startSpan(name: string, options: { startTime?: unknown }, ctx: Context) {
+        given.start = options.startTime
+        const span = tracer.startSpan(name, options as never, ctx)
+        const end = span.end.bind(span)
+        span.end = (time) => {
+          given.end = time
+          end(time)
+        }
+        return span
+      },
+    } as unknown as typeof tracer
+    const s = await setupCase(c, strataTracing({ tracer: seeing, missSpans: true }))
     try {
       await request('GET /posts', async () => {
         await s.prisma.post.findMany({ where: { published: true } })
@@ -121,22 +135,26 @@ describe.each(matrix.filter((c) => c.provider === 'sqlite'))('otel: $provider / 
       expect(miss?.parentSpanContext?.spanId).toBe(parent?.spanContext().spanId)
       expect(miss?.spanContext().traceId).toBe(parent?.spanContext().traceId)
       expect(miss?.attributes).toMatchObject({ 'strata.model': 'Post', 'strata.operation': 'findMany' })
-      // Covered: the miss's span, made once the query has answered and placed back in time over it, began after the
-      // request and ended before it. Told on the monotonic clock: each span anchors itself on the wall clock, in
-      // whole milliseconds, when it is made, and on a loaded VM the wall clock has been seen to move against the
-      // monotonic one within a request, so two spans' timestamps agree only to a few milliseconds. A span's
-      // duration is a difference of its own clock, exact.
+      // Covered: the miss's span, made once the query has answered and placed back in time over it, lies within the
+      // request. Told on the monotonic clock Strata gives the span its times on, against when the request's span
+      // started and the miss's ended: each span anchors itself on the wall clock, in whole milliseconds, when it is
+      // made, and on a loaded VM the wall clock has been seen to move against the monotonic one within a request, so
+      // two spans' timestamps agree only to a few milliseconds.
       expect(lifecycle.map((l) => l.event)).toEqual([
         'start GET /posts',
         'start strata.miss',
         'end strata.miss',
         'end GET /posts',
       ])
-      const ms = (t: [number, number]) => t[0] * 1000 + t[1] / 1e6
-      const duration = ms(miss?.duration as [number, number])
-      expect(duration).toBeGreaterThan(0)
       const [requestStarted, , missEnded] = lifecycle.map((l) => l.at) as [number, number, number]
-      expect(missEnded - duration).toBeGreaterThanOrEqual(requestStarted)
+      const [start, end] = [given.start, given.end] as [number, number]
+      expect(start).toBeGreaterThanOrEqual(requestStarted)
+      expect(end).toBeLessThanOrEqual(missEnded)
+      expect(end - start).toBeCloseTo(miss?.attributes['strata.duration_ms'] as number, 6)
+      expect(end - start).toBeGreaterThan(0)
+      // The span's own duration is the difference of those two times.
+      const ms = (t: [number, number]) => t[0] * 1000 + t[1] / 1e6
+      expect(ms(miss?.duration as [number, number])).toBeCloseTo(end - start, 3)
       expect(events('GET /posts').map((e) => e.name)).toEqual(['strata.hit'])
     } finally {
       await s.close()

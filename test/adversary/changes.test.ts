@@ -99,16 +99,24 @@ describe('adversary: the change-stream follower against outside writes', () => {
   const newPrisma = () => new PrismaClient({ adapter: new PrismaPg({ connectionString: url }) }) as unknown as Raw
 
   /**
-   * A client of the schema as it was before the model `Note` was added, as Strata reads it: Prisma's data model
-   * without the model and the relation fields to it (its table, and the join table to tags, are then no model's).
+   * A client of the schema as it was before the model `Note` was added, as Strata reads it: Prisma's data model and
+   * the schema text the client carries, both without the model and the relation fields to it (its table, and the
+   * join table to tags, are then no model's).
    */
   function olderSchema(): Raw {
     type Model = { fields: Array<{ type: string }> }
-    const client = newPrisma() as unknown as { _runtimeDataModel: { models: Record<string, Model> } }
+    const client = newPrisma() as unknown as {
+      _runtimeDataModel: { models: Record<string, Model> }
+      _engineConfig: { inlineSchema: string }
+    }
     const models = Object.entries(client._runtimeDataModel.models)
       .filter(([name]) => name !== 'Note')
       .map(([name, model]) => [name, { ...model, fields: model.fields.filter((f) => f.type !== 'Note') }])
     client._runtimeDataModel = { ...client._runtimeDataModel, models: Object.fromEntries(models) }
+    const text = client._engineConfig.inlineSchema
+    const older = text.replace(/^model Note \{[\s\S]*?^\}\n/m, '').replace(/^\s+\w+\s+Note(\[\]|\?)?(\s.*)?\n/gm, '')
+    expect(older).not.toMatch(/\bNote\b/)
+    client._engineConfig = { ...client._engineConfig, inlineSchema: older }
     return client as unknown as Raw
   }
 
@@ -534,15 +542,17 @@ describe('adversary: the change-stream follower against outside writes', () => {
     body: (c: Cached, errors: string[]) => Promise<void>,
     undo: () => Promise<unknown> = async () => {},
   ): Promise<void> {
-    const errors: string[] = []
-    const c = await instance(`advchgone${process.pid}x${seq++}`, slot, { onError: (e) => errors.push(e.message) })
-    // The shared instances stop following (their lease is another prefix's): this one takes the slot.
-    const shared = [a, b]
-    for (const s of shared) await close(s)
     try {
-      await body(c, errors)
+      const errors: string[] = []
+      const c = await instance(`advchgone${process.pid}x${seq++}`, slot, { onError: (e) => errors.push(e.message) })
+      try {
+        // The shared instances stop following (their lease is another prefix's): this one takes the slot.
+        for (const s of [a, b]) await close(s)
+        await body(c, errors)
+      } finally {
+        await close(c)
+      }
     } finally {
-      await close(c)
       await undo()
       a = await instance(`advchg${process.pid}`)
       b = await instance(`advchg${process.pid}`)
@@ -550,31 +560,41 @@ describe('adversary: the change-stream follower against outside writes', () => {
     }
   }
 
-  async function staysStale(
+  /**
+   * What an outside `change` leaves `read` on an instance of its own that follows the slot: whether it converged to
+   * the database within the bound, and whether an error named `table`.
+   */
+  async function afterChange(
     change: () => Promise<unknown>,
     read: (p: Raw) => PromiseLike<unknown>,
     table: string,
     undo?: () => Promise<unknown>,
-  ) {
+  ): Promise<{ converged: boolean; reported: boolean }> {
+    let outcome = { converged: false, reported: false }
     await aloneOnSlot(async (c, errors) => {
       await until('following', () => following(c))
       await caughtUp()
       for (let i = 0; i < 2; i++) await settle(() => read(c))
       await change()
-      const same = await converges(c, read)
-      expect(same || errors.some((m) => m.includes(table))).toBe(true)
+      outcome = { converged: await converges(c, read), reported: errors.some((m) => m.includes(table)) }
     }, undo)
+    return outcome
   }
 
-  // WRONG ANSWER: a migration that rewrites a column's values in place (ALTER COLUMN ... TYPE ... USING) writes no
-  // row changes to the stream (logical decoding skips table rewrites), so cached reads of the old values are served
-  // until their TTL; neither bumped nor reported.
-  it.fails('ALTER TABLE ... ALTER COLUMN TYPE ... USING rewrites values the follower never sees', async () => {
-    await staysStale(
+  // The known gaps below are asserted as they stand (stale, and nothing reported), not as expected failures: an
+  // expected failure also passes when its setup breaks or times out. Once a gap is closed, its test fails: make it
+  // assert the fix.
+
+  // KNOWN GAP (wrong answer): a migration that rewrites a column's values in place (ALTER COLUMN ... TYPE ... USING)
+  // writes no row changes to the stream (logical decoding skips table rewrites), so cached reads of the old values
+  // are served until their TTL; neither bumped nor reported.
+  it('known gap: ALTER TABLE ... ALTER COLUMN TYPE ... USING rewrites values the follower never sees', async () => {
+    const outcome = await afterChange(
       () => sql.query('ALTER TABLE notes ALTER COLUMN rank TYPE integer USING rank + 100'),
       (p) => p.note.findUnique({ where: { id: 1 } }),
       'notes',
     )
+    expect(outcome).toEqual({ converged: false, reported: false })
   })
 
   // Writes to an UNLOGGED table are not in the WAL, so not in the stream, and a publication FOR ALL TABLES leaves
@@ -590,10 +610,10 @@ describe('adversary: the change-stream follower against outside writes', () => {
     )
   })
 
-  // WRONG ANSWER: the publication is checked when an instance starts following; a table set UNLOGGED (a common
-  // speed-up) after that drops out of the stream without a message, and its outside writes are never seen.
-  it.fails('a model table set UNLOGGED while an instance follows: its writes are never seen', async () => {
-    await staysStale(
+  // KNOWN GAP (wrong answer): the publication is checked when an instance starts following; a table set UNLOGGED
+  // (a common speed-up) after that drops out of the stream without a message, and its outside writes are never seen.
+  it('known gap: a model table set UNLOGGED while an instance follows: its writes are never seen', async () => {
+    const outcome = await afterChange(
       async () => {
         await sql.query('ALTER TABLE "Profile" SET UNLOGGED')
         await sql.query(`UPDATE "Profile" SET bio = 'changed while unlogged' WHERE id = 1`)
@@ -602,6 +622,7 @@ describe('adversary: the change-stream follower against outside writes', () => {
       'Profile',
       () => sql.query('ALTER TABLE "Profile" SET LOGGED'),
     )
+    expect(outcome).toEqual({ converged: false, reported: false })
   })
 
   /**
@@ -670,34 +691,32 @@ describe('adversary: the change-stream follower against outside writes', () => {
     expect(errors.some((m) => /does not publish public\.accounts.*\?schema=/s.test(m))).toBe(true)
   })
 
-  // WRONG ANSWER: during a rolling deploy, an instance still on the old Prisma schema (without the model `Note`) may
-  // hold the prefix's lease: it maps the table `notes` to no model, bumps nothing, and confirms the position, so the
-  // new instances keep serving stale notes for good. The lease is one per prefix whatever the schema; nothing is
-  // reported.
-  it.fails('an instance of an older schema (without the changed model) follows the slot for the prefix', async () => {
+  // KNOWN GAP (wrong answer): during a rolling deploy, an instance still on the old Prisma schema (without the model
+  // `Note`) may hold the prefix's lease: it maps the table `notes` to no model, bumps nothing, and confirms the
+  // position, so the new instances keep serving stale notes for good. The lease is one per prefix whatever the
+  // schema; nothing is reported.
+  it('known gap: an instance of an older schema (without the changed model) follows the slot for the prefix', async () => {
     const mixedSlot = `advmix${process.pid}`
     await sql.query(`SELECT pg_create_logical_replication_slot($1, 'pgoutput')`, [mixedSlot])
     const prefix = `advchgmix${process.pid}`
     const errors: string[] = []
+    // A lease far longer than the test: the old instance keeps it however loaded the machine (a lapse would hand the
+    // slot to the current instance, which is another scenario).
+    const changes = { postgres: { connectionString: url, slot: mixedSlot }, leaseTimeout: 60_000 }
     const old = olderSchema().$extends(
-      cache({
-        redis: redisServer.url,
-        prefix,
-        onError: (e) => errors.push(e.message),
-        changes: { postgres: { connectionString: url, slot: mixedSlot }, leaseTimeout: 1000 },
-      }),
+      cache({ redis: redisServer.url, prefix, onError: (e) => errors.push(e.message), changes }),
     )
     let current: Cached | undefined
     try {
       await until('the old instance to follow', () => old.$cache.stats().changes?.following === true)
-      current = await instance(prefix, mixedSlot, { onError: (e) => errors.push(e.message) })
+      current = await instance(prefix, mixedSlot, { onError: (e) => errors.push(e.message), changes })
       await caughtUp(mixedSlot)
       const read = (p: Raw) => p.note.findUnique({ where: { id: 1 } })
       for (let i = 0; i < 2; i++) await settle(() => read(current as Cached))
       await sql.query('UPDATE notes SET title = title || $1 WHERE id = 1', ['!'])
       await caughtUp(mixedSlot)
-      const same = await converges(current as Cached, read)
-      expect(same || errors.some((m) => m.includes('schema'))).toBe(true)
+      expect({ converged: await converges(current as Cached, read), errors }).toEqual({ converged: false, errors: [] })
+      expect(old.$cache.stats().changes?.following).toBe(true)
     } finally {
       if (current) await close(current)
       await old.$cache.close()

@@ -17,8 +17,11 @@ import {
   settle,
   show,
   sleep,
+  usePreciseDatabases,
 } from './precise-database.ts'
 import { sliceOfRun } from './slice-of-run.ts'
+
+usePreciseDatabases()
 
 const counts = (list: Array<[string, object]>, of: (p: Raw) => { count: (a: object) => PromiseLike<number> }) =>
   list.map(([name, args]): Read => [name, (p) => of(p).count(args)])

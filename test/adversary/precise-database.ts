@@ -57,23 +57,30 @@ const templates = new Map<Provider, Promise<Template>>()
 const idle: PostgresDatabase[] = []
 /** Those released during the running test. */
 const releasedInTest: PostgresDatabase[] = []
-// A test that failed (a timeout) may still be running and write again (a Prisma client reconnects after
-// $disconnect): the databases it released are dropped, not reused. The test file's own afterEach, registered after
-// this one, closes its worlds first (hooks run in stack order).
-afterEach(async (context) => {
-  const released = releasedInTest.splice(0)
-  if (context.task.result?.state !== 'fail') return
-  for (const db of released) {
-    const i = idle.indexOf(db)
-    if (i >= 0) idle.splice(i, 1)
-    await discard(db)
-  }
-})
-afterAll(async () => {
-  for (const db of idle.splice(0)) await discard(db)
-  for (const template of templates.values()) await (await template).drop()
-  templates.clear()
-})
+/**
+ * Registers the hooks that clean up after `preciseWorld` in the calling test file: call it at the file's top. (A
+ * worker runs many files in one process, and this module is evaluated once in it: hooks registered when it loads
+ * would belong to the first file that imported it alone, and the next file's databases would never be dropped.)
+ * A test that failed (a timeout) may still be running and write again (a Prisma client reconnects after
+ * $disconnect): the databases it released are dropped, not reused. The test file's own afterEach, registered after
+ * this one, closes its worlds first (hooks run in stack order).
+ */
+export function usePreciseDatabases(): void {
+  afterEach(async (context) => {
+    const released = releasedInTest.splice(0)
+    if (context.task.result?.state !== 'fail') return
+    for (const db of released) {
+      const i = idle.indexOf(db)
+      if (i >= 0) idle.splice(i, 1)
+      await discard(db)
+    }
+  })
+  afterAll(async () => {
+    for (const db of idle.splice(0)) await discard(db)
+    for (const template of templates.values()) await (await template).drop()
+    templates.clear()
+  })
+}
 
 async function seedWith(client: Raw): Promise<void> {
   try {

@@ -17,8 +17,11 @@ import {
   settle,
   show,
   sleep,
+  usePreciseDatabases,
 } from './precise-database.ts'
 import { sliceOfRun } from './slice-of-run.ts'
+
+usePreciseDatabases()
 
 const reads: Read[] = [
   ['notes of 1', (p) => p.note.findMany({ where: { ownerId: 1 }, orderBy: { id: 'asc' } })],

@@ -22,8 +22,10 @@ socket.on('error', (error) => { console.error(error.message); process.exit(2) })
 
 /** Returns once the server `redis` talks to has answered what this process sent it so far (holding the loop). */
 export function redisAnswered(redis: Redis): void {
-  const { host = '127.0.0.1', port = 6379, password = '' } = redis.options
-  execFileSync(process.execPath, ['-e', ping, String(host), String(port), String(password)], {
+  // ioredis's options hold `password: null` when the URL has none.
+  const { host = '127.0.0.1', port = 6379 } = redis.options
+  const password = redis.options.password ?? ''
+  execFileSync(process.execPath, ['-e', ping, String(host), String(port), password], {
     timeout: 60_000,
     stdio: ['ignore', 'ignore', 'inherit'],
   })
