@@ -1,6 +1,6 @@
 // Creates an empty database with the tables of prisma/models.prisma, offline (no schema-engine download): the
-// engine's `diff` from empty gives the DDL, once per schema in a process, run by the adapter (SQLite, MySQL/MariaDB)
-// or `pg`. See docs/design.md, "Toolchain facts".
+// engine's `diff` from empty gives the DDL (`ddl`: in a child process, kept per schema), which the adapter (SQLite,
+// MySQL/MariaDB) or `pg` runs. See docs/design.md, "Toolchain facts".
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'

@@ -531,9 +531,6 @@ describe('adversary: the change-stream follower against outside writes', () => {
     }
   })
 
-  // The three expected failures below share one cause: an outside change that never reaches the publication's
-  // stream. Each keeps one read of the changed model and asserts it converges to the database, or that `onError`
-  // named the table the follower cannot see; neither happens, so the read stays stale until its TTL.
   /**
    * Runs `body` with an instance of its own on `slot`, the shared ones closed meanwhile; then `undo`, and the shared
    * ones are opened again.
@@ -581,9 +578,10 @@ describe('adversary: the change-stream follower against outside writes', () => {
     return outcome
   }
 
-  // The known gaps below are asserted as they stand (stale, and nothing reported), not as expected failures: an
-  // expected failure also passes when its setup breaks or times out. Once a gap is closed, its test fails: make it
-  // assert the fix.
+  // The known gaps below share one cause: an outside change that never reaches the publication's stream, so a read
+  // of the changed model stays stale until its TTL, and nothing is reported. Each is asserted as it stands, not as
+  // an expected failure (which also passes when its setup breaks or times out): once a gap is closed, its test
+  // fails; make it assert the fix.
 
   // KNOWN GAP (wrong answer): a migration that rewrites a column's values in place (ALTER COLUMN ... TYPE ... USING)
   // writes no row changes to the stream (logical decoding skips table rewrites), so cached reads of the old values

@@ -66,6 +66,7 @@ const releasedInTest: PostgresDatabase[] = []
  * this one, closes its worlds first (hooks run in stack order).
  */
 export function usePreciseDatabases(): void {
+  registered = true
   afterEach(async (context) => {
     const released = releasedInTest.splice(0)
     if (context.task.result?.state !== 'fail') return
@@ -79,8 +80,11 @@ export function usePreciseDatabases(): void {
     for (const db of idle.splice(0)) await discard(db)
     for (const template of templates.values()) await (await template).drop()
     templates.clear()
+    registered = false
   })
 }
+/** Whether the running test file called `usePreciseDatabases`. */
+let registered = false
 
 async function seedWith(client: Raw): Promise<void> {
   try {
@@ -154,6 +158,8 @@ export interface PreciseWorld {
 
 /** A world on a database holding the seed (seedPrecise), clients on a Redis prefix no other world uses. */
 export async function preciseWorld(provider: Provider, options: CacheOptions = {}): Promise<PreciseWorld> {
+  if (!registered)
+    throw new Error('call usePreciseDatabases() at the top of the test file: nothing would drop its databases')
   let client: () => Raw
   let release: () => Promise<void>
   if (provider === 'sqlite') {

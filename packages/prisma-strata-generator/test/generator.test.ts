@@ -107,7 +107,8 @@ describe('prisma generate with annotations', () => {
 
 /**
  * `buildSchema` given what `prisma generate` gives the generator for the model `A` under `annotation`: the schema
- * text and its DMMF (the `///` comment as the model's documentation). Each message above went through the CLI once.
+ * text and its DMMF (the `///` comment as the model's documentation). The test above shows an annotation error
+ * reaching the user through the CLI; these check each message.
  */
 function annotated(annotation: string) {
   const id = { name: 'id', kind: 'scalar', type: 'Int', isId: true, isUnique: false, isList: false, isRequired: true }
