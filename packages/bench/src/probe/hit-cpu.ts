@@ -3,7 +3,7 @@
 // flight, the frame head, the value's scan and decode), next to a bare msgpackr unpack of the same row answered
 // the same way. Then the decoding of a list with relations (10 posts, 30 comments, 20 tags) on its own: Strata's
 // scanned, record-free decode against msgpackr's with records (what the round-trip floor of the comparison uses),
-// and the copy a local hit makes. Uses the build of prisma-strata (`pnpm build` after a change).
+// and the copy a local hit makes. Last, a hit's CPU split at the GET's send: before it, and from the reply on. Uses the build of prisma-strata (`pnpm build` after a change).
 //
 //   DB=<a PostgreSQL URL with a post> npx tsx src/probe/hit-cpu.ts [calls]
 //   (`npx tsx src/probe/miss-count.ts setup` prints such a URL)
@@ -21,10 +21,17 @@ if (!url) throw new Error('DB: a PostgreSQL URL (npx tsx src/probe/miss-count.ts
 const client = new PrismaClient({ adapter: new PrismaPg({ connectionString: url }), errorFormat: 'minimal' })
 const real = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379')
 const stored = new Map<string, Buffer>()
+/** When the last GET was sent: what splits a hit's CPU into the part before its send and the part after it. */
+let sentAt = 0
 // Entries go to Redis as usual and are also kept here; GET is answered from here.
 const inMemory = new Proxy(real, {
   get(target, name) {
-    if (name === 'getBuffer') return (key: string) => Promise.resolve(stored.get(key) ?? null)
+    if (name === 'getBuffer') {
+      return (key: string) => {
+        sentAt = performance.now()
+        return Promise.resolve(stored.get(key) ?? null)
+      }
+    }
     if (name === 'set') {
       return (key: string, value: Buffer, ...rest: unknown[]) => {
         stored.set(key, Buffer.from(value))
@@ -92,7 +99,25 @@ for (let round = 0; round < 3; round++) {
   await timeAsync('list: Strata Redis-only hit, GET from memory', listHit, calls / 10)
   await timeAsync('list: bare unpack, GET from memory', bareList, calls / 10)
 }
-if (strata.$cache.stats().redisHits < 3.3 * calls) throw new Error('the Strata calls were not all Redis hits')
+// Before the send, a hit's CPU adds to its round trip in full; after it, it is hidden behind the round trip up to
+// the reply (`src/probe/send-overlap.ts`); after the reply, it adds in full again.
+for (const [name, run, n] of [
+  ['Strata Redis-only hit', hit, calls],
+  ['list: Strata Redis-only hit', listHit, calls / 10],
+] as const) {
+  let before = 0
+  let after = 0
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now()
+    await run()
+    const t1 = performance.now()
+    before += sentAt - t0
+    after += t1 - sentAt
+  }
+  const us = (ms: number) => ((ms * 1000) / n).toFixed(2)
+  console.log(`${name}: ${us(before)} µs before the GET is sent, ${us(after)} µs from its reply to the caller`)
+}
+if (strata.$cache.stats().redisHits < 3.4 * calls) throw new Error('the Strata calls were not all Redis hits')
 
 const at = new Date()
 const list = Array.from({ length: 10 }, (_, i) => ({

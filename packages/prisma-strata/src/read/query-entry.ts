@@ -325,9 +325,13 @@ class QueryEntry implements EntryKind<Versions> {
   }
 }
 
-/** Decodes the value `bytes` hold again, from a copy of them taken now. */
+/**
+ * Decodes the value `bytes` hold again, from a copy of them taken now. The copy is a Buffer, which Node carves from
+ * a shared slab when small: a new ArrayBuffer of its own (`slice`) costs several times more, on every Redis hit.
+ */
 function decoderOf(bytes: Uint8Array): () => unknown {
-  const own = bytes.slice()
+  const own = Buffer.allocUnsafe(bytes.byteLength)
+  own.set(bytes)
   return () => decodeValue(own)
 }
 
