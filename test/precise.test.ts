@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { holdNextSelect } from './support/hold-statement.ts'
 import { matrix, type Setup, setupCase } from './support/matrix.ts'
-import { RunningTime } from './support/running-time.ts'
+import { waitUntil } from './support/running-time.ts'
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -69,10 +69,7 @@ describe.each(matrix)('precise invalidation: $provider / $tiers', (c) => {
    */
   async function fineStored(before: number, count = 1) {
     if (!s.redis) return
-    const clock = new RunningTime()
-    const until = clock.now() + 10_000
-    while ((await entries()) < before + count && clock.now() < until) await sleep(10)
-    clock.stop()
+    await waitUntil(async () => (await entries()) >= before + count)
     expect(await entries(), 'the fine entries reached Redis').toBe(before + count)
   }
 

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { holdNextSelect } from './support/hold-statement.ts'
 import { matrix, type Setup, setupCase } from './support/matrix.ts'
-import { RunningTime } from './support/running-time.ts'
+import { waitUntil } from './support/running-time.ts'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
@@ -59,10 +59,7 @@ describe.each(matrix)('swr, grace and single flight: $provider / $tiers', (c) =>
     // has sent its query.
     where.title = 'other'
     // The refresh has stored its fill (waited for in the time this process could run).
-    const clock = new RunningTime()
-    const until = clock.now() + 10_000
-    while (s.prisma.$cache.stats().fills === fills && clock.now() < until) await sleep(5)
-    clock.stop()
+    await waitUntil(() => s.prisma.$cache.stats().fills !== fills, 10_000, 5)
     expect(s.prisma.$cache.stats().fills, 'the refresh stored its fill').toBe(fills + 1)
     // What it stored under the entry of `title: 'hot'` is that query's answer.
     const hot = { where: { title: 'hot' }, cache: { ttl: 0.2, swr: 30 } }

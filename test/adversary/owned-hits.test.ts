@@ -340,6 +340,22 @@ describe('Redis-only hits: every reader owns its answer', () => {
     expect(prisma.$cache.stats().coalesced).toBeGreaterThan(0)
   })
 
+  /**
+   * Runs `check` with `decimal`'s sign flipped in its internals (decimal.js keeps its sign, exponent and digits in
+   * plain writable fields), then flips it back: the memo is the process's, and later files of this worker decode
+   * the same value.
+   */
+  async function withSignFlipped(decimal: unknown, check: () => Promise<void>): Promise<void> {
+    const fields = decimal as Any
+    const sign = fields.s
+    fields.s = -sign
+    try {
+      await check()
+    } finally {
+      fields.s = sign
+    }
+  }
+
   // LIMIT (documented in README "Limitations"): Decimals decoded from Redis come from a process-wide memo by text, so
   // answers (and fields) holding the same value hold the same instance, where an uncached client gives each its own.
   // decimal.js's API never changes an instance; only writing its internal fields (`s`, `e`, `d`) shows the sharing.
@@ -350,17 +366,11 @@ describe('Redis-only hits: every reader owns its answer', () => {
     await filled(prefix, read)
     const first = await read()
     expect(first.balance.toString()).toBe(expected.toString())
-    // decimal.js instances keep their sign, exponent and digits in plain writable fields
-    const sign = (first.balance as unknown as Any).s
-    ;(first.balance as unknown as Any).s = -sign
-    try {
+    await withSignFlipped(first.balance, async () => {
       const second = await read() // a separate read, not sharing a flight
       expect(prisma.$cache.stats().redisHits).toBeGreaterThanOrEqual(2)
       expect(second.balance.toString()).toBe(expected.toString())
-    } finally {
-      // The memo is the process's: later files of this worker decode the same value.
-      ;(first.balance as unknown as Any).s = sign
-    }
+    })
   })
 
   it.fails('Decimal: two fields of one aggregate answer with the same value are independent, as Prisma gives them', async () => {
@@ -370,15 +380,10 @@ describe('Redis-only hits: every reader owns its answer', () => {
     await filled(prefix, () => prisma.user.aggregate(q))
     const hit = await prisma.user.aggregate(q)
     expect(prisma.$cache.stats().redisHits).toBeGreaterThanOrEqual(1)
-    const sign = (hit._sum.balance as unknown as Any).s
-    ;(hit._sum.balance as unknown as Any).s = -sign
-    ;(oracle._sum.balance as unknown as Any).s = -sign
-    try {
+    ;(oracle._sum.balance as unknown as Any).s = -(oracle._sum.balance as unknown as Any).s
+    await withSignFlipped(hit._sum.balance, async () => {
       expect(String(hit._max.balance)).toBe(String(oracle._max.balance))
-    } finally {
-      // The memo is the process's: later files of this worker decode the same value.
-      ;(hit._sum.balance as unknown as Any).s = sign
-    }
+    })
   })
 
   // Found by this adversary (from 9eb4fa7): on a miss, every read of the flight was thrown Prisma's one not-found error

@@ -39,3 +39,17 @@ export class RunningTime {
     clearInterval(this.timer)
   }
 }
+
+/**
+ * Polls `done` every `pauseMs` until it holds or `limitMs` of running time have passed (a loaded machine's stalls do
+ * not count); the caller then asserts what it waited for.
+ */
+export async function waitUntil(done: () => boolean | Promise<boolean>, limitMs = 10_000, pauseMs = 10): Promise<void> {
+  const clock = new RunningTime()
+  try {
+    const until = clock.now() + limitMs
+    while (!(await done()) && clock.now() < until) await new Promise((resolve) => setTimeout(resolve, pauseMs))
+  } finally {
+    clock.stop()
+  }
+}
