@@ -280,12 +280,10 @@ describe('codec: hostile bytes', () => {
     }
   })
 
-  it('refuses msgpackr records, Set, RegExp, Error, typed arrays and timestamps; a map is only ever an object', () => {
+  it('refuses msgpackr Set, RegExp, Error, typed arrays and timestamps; a map is only ever an object', () => {
     const more = new Packr({ moreTypes: true, structuredClone: true })
-    const records = new Packr({ useRecords: true })
     expect(Object.getPrototypeOf(decodeValue(more.pack(new Map([['isAdmin', true]]))))).toBe(Object.prototype)
     for (const bytes of [
-      records.pack([{ id: 1, name: 'a' }]),
       more.pack(new Set([1])),
       more.pack(/admin/),
       more.pack(new Error('boom')),
@@ -344,5 +342,135 @@ describe('codec: hostile bytes', () => {
     ]) {
       codecError(Buffer.from(bytes))
     }
+  })
+})
+
+// msgpackr's record definition head: fixext 1 of type 'r', then the id.
+const DEFINE = [0xd4, 0x72]
+const KEY_A = [0x91, 0xa1, 0x61] // the keys of a record: ['a']
+
+describe('codec: records', () => {
+  const rows = Array.from({ length: 10 }, (_, i) => ({
+    id: i + 1,
+    title: `Post ${i}`,
+    published: i % 2 === 0,
+    views: 64 + i, // integers a record id's byte would be, in maps
+    at: new Date(1_764_000_000_000 + i),
+    comments: [1, 2, 3].map((n) => ({ id: i * 3 + n, body: `Comment ${n}`, rating: new Decimal(`${n}.5`) })),
+  }))
+
+  it('writes a list of 8 rows or more with records (here 57% of the bytes), shorter ones with maps; both read back', () => {
+    const head = (bytes: Uint8Array) => Buffer.from(bytes).indexOf(Buffer.from(DEFINE))
+    const list = encodeValue(rows)
+    const short = encodeValue(rows.slice(0, 7))
+    const single = encodeValue(rows[0]) // a row that lists 3 rows
+    const nested = encodeValue({ posts: rows.slice(0, 8) })
+    expect(head(list)).toBeGreaterThanOrEqual(0)
+    expect(head(nested)).toBeGreaterThanOrEqual(0)
+    expect(head(short)).toBe(-1)
+    expect(head(single)).toBe(-1)
+    const inMaps = rows.reduce((bytes, { comments, ...row }) => {
+      return bytes + encodeValue(row).length + comments.reduce((more, c) => more + encodeValue(c).length, 0)
+    }, 0)
+    expect(list.length).toBeLessThan(inMaps * 0.6)
+    expect(decodeValue(list)).toEqual(rows)
+    expect(decodeValue(short)).toEqual(rows.slice(0, 7))
+    expect(decodeValue(single)).toEqual(rows[0])
+    expect(decodeValue(nested)).toEqual({ posts: rows.slice(0, 8) })
+  })
+
+  it('writes values with a __keys__ or __proto__ key with maps: msgpackr keeps its record state under __keys__', () => {
+    const odd = (i: number) => JSON.parse(`{"__keys__":${i},"constructor":2,"prototype":3,"isAdmin":4,"length":5}`)
+    const sequence = [
+      Array.from({ length: 8 }, (_, i) => ({ k: i })),
+      Array.from({ length: 8 }, (_, i) => ({ k: i, data: odd(i) })),
+      Array.from({ length: 8 }, (_, i) => ({ __keys__: { y: i }, pa: i })),
+      Array.from({ length: 8 }, (_, i) => ({ pa: i })),
+      Array.from({ length: 8 }, () => ({})),
+      Array.from({ length: 8 }, (_, i) => ({ m: i, __keys__: i, constructor: i })),
+      Array.from({ length: 8 }, (_, i) => ({ m: i })),
+      Array.from({ length: 8 }, (_, i) => JSON.parse(`{"__proto__":${i},"z":1}`)),
+    ]
+    for (let round = 0; round < 2; round++) {
+      for (const value of sequence) {
+        const back = decodeValue(encodeValue(value))
+        expect(back).toEqual(value)
+        expect(JSON.stringify(back)).toBe(JSON.stringify(value))
+      }
+    }
+    // Nothing reached the built-ins.
+    const enumerated: string[] = []
+    for (const key in [1, 2]) enumerated.push(key)
+    expect(enumerated).toEqual(['0', '1'])
+    expect(Object.hasOwn(Array.prototype, '__keys__')).toBe(false)
+    expect(Object.hasOwn(Array.prototype, 'isAdmin')).toBe(false)
+    expect(Object.hasOwn(Array, '__keys__')).toBe(false)
+  })
+
+  it('reads back lists of more shapes than record ids (64), and of rows whose keys differ in order', () => {
+    const shapes = Array.from({ length: 150 }, (_, i) => ({ [`k${i % 70}`]: i, [`j${i % 3}`]: [{ a: i }, { a: -i }] }))
+    const reordered = Array.from({ length: 8 }, (_, i) => (i % 2 ? { a: i, b: 2 } : { b: 3, a: i }))
+    for (const value of [shapes, reordered]) {
+      const back = decodeValue(encodeValue(value))
+      expect(back).toEqual(value)
+      expect(JSON.stringify(back)).toBe(JSON.stringify(value)) // key order too
+    }
+  })
+
+  it('a list that fails to encode halfway leaves the lists written after it whole', () => {
+    // msgpackr's record writer keeps state across values: a write that throws between a record's id and its
+    // definition must not leave later values naming a record they never define.
+    const list = (n: number, huge: boolean) =>
+      Array.from({ length: n }, (_, i) => ({
+        id: i,
+        amount: new Decimal(huge && i === n - 1 ? `1.${'1'.repeat(70_000)}` : '1.5'),
+      }))
+    for (let round = 0; round < 3; round++) {
+      expect(() => encodeValue(list(9, true))).toThrow(CodecError)
+      for (const value of [list(9, false), [{ other: 1 }, ...list(8, false)], list(12, false)]) {
+        expect(decodeValue(encodeValue(value))).toEqual(value)
+      }
+    }
+  })
+
+  it('reads a byte 0x40-0x7f as msgpackr does: an integer until its record is defined, then that record', () => {
+    // [0x41 before any definition, define 0x41 {a: 1}, 0x41 {a: 2}, redefine 0x41 as ['b'] {b: 3}, 0x41 {b: 4}]
+    const bytes = [0x95, 0x41, ...DEFINE, 0x41, ...KEY_A, 0x01, 0x41, 0x02, ...DEFINE, 0x41, 0x91, 0xa1, 0x62, 0x03]
+    expect(decodeValue(Buffer.from([...bytes, 0x41, 0x04]))).toEqual([65, { a: 1 }, { a: 2 }, { b: 3 }, { b: 4 }])
+    // Each value starts with no record: one defined by an earlier value is an integer here.
+    expect(decodeValue(Buffer.from([0x91, 0x41]))).toEqual([65])
+  })
+
+  it('refuses forged records: __proto__ or non-string keys, no key array, ids and forms Strata never writes', () => {
+    const proto = [0xa9, ...Buffer.from('__proto__')]
+    for (const [bytes, message] of [
+      [[...DEFINE, 0x40, 0x91, ...proto, 0x01], /__proto__/],
+      [[...DEFINE, 0x40, 0x92, 0xa1, 0x61, ...proto, 0x01, 0x02], /__proto__/],
+      [[...DEFINE, 0x40, 0x91, 0x01, 0x01], /not a string/],
+      [[...DEFINE, 0x40, 0xa1, 0x61, 0x01], /keys are not an array/],
+      [[...DEFINE, 0x3f, ...KEY_A, 0x01], /record id 0x3f/],
+      [[...DEFINE, 0x80, ...KEY_A, 0x01], /record id 0x80/],
+      [[0xd5, 0x72, 0x60, 0x01, ...KEY_A, 0x01], /0xd5/], // msgpackr's two-byte record ids
+      [[...DEFINE, 0x40, 0x92, 0xa1, 0x61, 0xa1, 0x62, 0x01], /truncated/], // two keys, one value
+      [[...DEFINE, 0x40, 0xdc, 0xff, 0xff, 0xa1, 0x61], /truncated/], // 65,535 keys claimed
+      [[0x92, ...DEFINE, 0x40, 0x92, 0xa1, 0x61, 0xa1, 0x62, 0x01, 0x02, 0x40, 0x01], /truncated/], // a short object
+      [[...DEFINE, 0x40, ...KEY_A, 0x01, 0xc0], /after the value/],
+      // Strata writes a value with a __proto__ key in maps; read as maps, a map inside a record would stay a Map.
+      [[0x92, 0x81, ...proto, 0x01, ...DEFINE, 0x40, ...KEY_A, 0x81, 0xa1, 0x78, 0x01], /records and a __proto__ key/],
+      [[0x92, ...DEFINE, 0x40, ...KEY_A, 0x81, 0xa1, 0x78, 0x01, 0x81, ...proto, 0x01], /records and a __proto__ key/],
+    ] as const) {
+      expect(codecError(Buffer.from(bytes)).message).toMatch(message)
+    }
+  })
+
+  it('refuses records nested deeper than the limit', () => {
+    // Record 0x40 holds one value, itself a record 0x40: 10,000 levels in 10 KB.
+    const deep = Buffer.from([...DEFINE, 0x40, ...KEY_A, ...Array(10_000).fill(0x40), 0xc0])
+    expect(codecError(deep).message).toMatch(/nested deeper than 100/)
+    let nested: unknown = null
+    for (let i = 0; i < 49; i++) nested = [{ a: nested }, ...Array.from({ length: 7 }, () => ({ a: null }))]
+    const bytes = encodeValue(nested)
+    expect(Buffer.from(bytes).indexOf(Buffer.from(DEFINE))).toBeGreaterThanOrEqual(0)
+    expect(decodeValue(bytes)).toEqual(nested)
   })
 })

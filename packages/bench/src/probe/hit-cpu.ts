@@ -2,8 +2,9 @@
 // (a resolved promise), so a Redis-only hit times Strata's own work (query text, dependencies and versions, the
 // flight, the frame head, the value's scan and decode), next to a bare msgpackr unpack of the same row answered
 // the same way. Then the decoding of a list with relations (10 posts, 30 comments, 20 tags) on its own: Strata's
-// scanned, record-free decode against msgpackr's with records (what the round-trip floor of the comparison uses),
-// and the copy a local hit makes. Last, a hit's CPU split at the GET's send: before it, and from the reply on. Uses the build of prisma-strata (`pnpm build` after a change).
+// scan and decode (records, as for every value that lists rows) against msgpackr's unpack of its own records (what
+// the round-trip floor of the comparison uses), and the copy a local hit makes. Last, a hit's CPU split at the GET's
+// send: before it, and from the reply on. Uses the build of prisma-strata (`pnpm build` after a change).
 //
 //   DB=<a PostgreSQL URL with a post> npx tsx src/probe/hit-cpu.ts [calls]
 //   (`npx tsx src/probe/miss-count.ts setup` prints such a URL)

@@ -1,6 +1,8 @@
 /**
  * Values as bytes (msgpackr), exact for every Prisma type: Date, BigInt, Decimal, Bytes (as `Uint8Array`, copied
- * out so a caller mutating it cannot touch the cache), Json (an own `__proto__` key included), -0, null. An entry
+ * out so a caller mutating it cannot touch the cache), Json (an own `__proto__` key included), -0, null. A value
+ * that lists rows is written with msgpackr's records (each shape's keys once, in the value itself), anything else
+ * with maps: records halve a list's bytes and decode a long one faster (value-prepare.ts says when). An entry
  * in Redis is a small frame: a magic byte, a format version (a future encoding can never misread old entries),
  * then its expiry, the query text it answers, its dependencies and the versions it was filled under, and the value.
  * Bytes under our keys may have been written by anyone: msgpackr only reads bytes that `scanValue` accepts (plain
@@ -9,12 +11,12 @@
 import { isUtf8 } from 'node:buffer'
 import { Packr, Unpackr } from 'msgpackr'
 import { CodecError } from '../errors'
-import { prepare } from './value-prepare'
+import { prepared } from './value-prepare'
 import { scanValue } from './value-scan'
 
-// Plain MessagePack: no records, references or msgpackr types, so the bytes are ones `scanValue` accepts.
+// MessagePack and msgpackr's records (each value defines its own: an entry is read without any other), no
+// references or msgpackr types: bytes `scanValue` accepts.
 const options = {
-  useRecords: false,
   structuredClone: false,
   moreTypes: false,
   int64AsType: 'bigint',
@@ -22,13 +24,19 @@ const options = {
   useToJSON: false, // a Json key named `toJSON` is data, not a method
   copyBuffers: true, // Bytes own their memory: neither the frame nor a caller's copy reaches the other
 } as const
-const packr = new Packr(options)
+const mapPackr = new Packr({ ...options, useRecords: false })
+const recordPackr = new Packr({ ...options, useRecords: true })
+// Either form: msgpackr reads a record wherever the value defined one.
 const unpackr = new Unpackr({ ...options, mapsAsObjects: true })
 // For the rare value with a `__proto__` key, which msgpackr's objects rename: maps, then own properties.
 const mapUnpackr = new Unpackr({ ...options, mapsAsObjects: false })
 
 const MAGIC = 0x53 // 'S'
-/** Bump when the frame or the value encoding changes: entries of another format read as misses. */
+/**
+ * Bump when the frame or the value encoding changes so that one version could misread the other's entries: entries
+ * of another format read as misses. Records needed none: a version that writes only maps refuses them (a miss), and
+ * both read maps alike, so in a fleet being upgraded only lists miss across versions.
+ */
 export const FORMAT_VERSION = 4
 
 /** What a Redis entry holds besides the value. */
@@ -53,10 +61,10 @@ export interface StoredEntry extends EntryMeta {
 
 /** Throws `CodecError` for a value Prisma never returns (a Map, a class instance, a cycle...). */
 export function encodeValue(value: unknown): Uint8Array {
-  const prepared = prepare(value)
+  const { value: written, records } = prepared(value)
   try {
     // A copy: msgpackr's result is a view of a buffer it fills again and would keep alive.
-    return new Uint8Array(packr.pack(prepared))
+    return new Uint8Array((records ? recordPackr : mapPackr).pack(written))
   } catch (error) {
     throw new CodecError('the value could not be encoded', error)
   }

@@ -13,6 +13,8 @@ export const EXT_DATE = 0x54 // 'T'
 export const EXT_DECIMAL = 0x44 // 'D'
 /** msgpackr's `undefined` (fixext 1, type 0, data 0), for `$cache.wrap` values. */
 export const EXT_UNDEFINED = 0
+/** msgpackr's record definition: fixext 1 of this type, the record's id (0x40-0x7f), then its keys (codec.ts). */
+export const EXT_RECORD = 0x72 // 'r'
 
 type Allocate = (size: number) => { target: Uint8Array; targetView: DataView; position: number }
 
