@@ -5,7 +5,6 @@ import { holdNextSelect } from './support/hold-statement.ts'
 import { matrix, type Setup, setupCase } from './support/matrix.ts'
 import { waitUntil } from './support/running-time.ts'
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 describe.each(matrix)('precise invalidation: $provider / $tiers', (c) => {
   let s: Setup
