@@ -5,7 +5,6 @@ import { holdNextSelect } from './support/hold-statement.ts'
 import { matrix, type Setup, setupCase } from './support/matrix.ts'
 import { waitUntil } from './support/running-time.ts'
 
-
 describe.each(matrix)('precise invalidation: $provider / $tiers', (c) => {
   let s: Setup
   let hold: ((sql: string) => Promise<void> | undefined) | undefined
