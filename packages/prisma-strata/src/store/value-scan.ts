@@ -22,8 +22,11 @@ let end = 0
 let protoKey = false
 /** Whether the value has defined a record. */
 let defined = false
-/** The key count of each record id (0x40 + index) the value has defined so far; -1: none. */
-const records = new Int32Array(64)
+/**
+ * The key count of each record id (0x40 + index) the value has defined so far; -1: none. Reset after a value that
+ * defined any, so a value of maps pays nothing for it.
+ */
+const records = new Int32Array(64).fill(-1)
 
 /** Checks `bytes`; returns whether a map has a `__proto__` key (which needs the slow path to stay an own key). */
 export function scanValue(bytes: Uint8Array): boolean {
@@ -32,7 +35,6 @@ export function scanValue(bytes: Uint8Array): boolean {
   end = bytes.length
   protoKey = false
   defined = false
-  records.fill(-1)
   try {
     item(0)
     if (pos !== end) fail(`${end - pos} bytes after the value`)
@@ -42,6 +44,7 @@ export function scanValue(bytes: Uint8Array): boolean {
     return protoKey
   } finally {
     src = EMPTY // do not keep the frame alive
+    if (defined) records.fill(-1)
   }
 }
 
@@ -154,8 +157,10 @@ function map(count: number, depth: number): void {
   }
 }
 
-/** A map's or a record's key: a string, nothing else (msgpackr would turn any other key into text). Whether it is
- * `__proto__`. */
+/**
+ * A map's or a record's key: a string, nothing else (msgpackr would turn any other key into text). Whether it is
+ * `__proto__`.
+ */
 function key(): boolean {
   const token = src[pos++] as number
   let length: number
