@@ -15,6 +15,7 @@ import { cache } from 'prisma-strata'
 import { PrismaClient } from '../../../../generated/postgres/client/client.ts'
 import { copyResult } from '../../../prisma-strata/src/read/copy-result.ts'
 import { decodeValue, encodeValue } from '../../../prisma-strata/src/store/codec.ts'
+import { listRead } from './miss-scene.ts'
 
 const calls = Number(process.argv[2] ?? 50_000)
 const url = process.env.DB
@@ -64,28 +65,7 @@ async function timeAsync(name: string, run: () => PromiseLike<unknown>, n: numbe
   console.log(`${name.padEnd(44)} ${(((performance.now() - t0) * 1000) / n).toFixed(2)} µs`)
 }
 
-// The comparison's list read: one author's 10 posts with their comments and tags (made once per database).
-let author = await client.user.findFirst({ where: { email: 'hit-cpu@example.com' } })
-if (!author) {
-  author = await client.user.create({ data: { email: 'hit-cpu@example.com', name: 'Ada' } })
-  const authorId = author.id
-  for (let i = 0; i < 10; i++) {
-    await client.post.create({
-      data: {
-        title: `Post ${i} of the list`,
-        published: true,
-        authorId,
-        comments: { create: [1, 2, 3].map((n) => ({ body: `Comment ${n}`, authorId })) },
-        tags: { connectOrCreate: ['cache', 'prisma'].map((name) => ({ where: { name }, create: { name } })) },
-      },
-    })
-  }
-}
-const listArgs = {
-  where: { authorId: author.id },
-  include: { comments: true, tags: true },
-  orderBy: { id: 'asc' as const },
-}
+const listArgs = await listRead(client)
 await strata.post.findMany(listArgs)
 await new Promise((resolve) => setTimeout(resolve, 100))
 const packedList = packr.pack(await client.post.findMany(listArgs))

@@ -3,24 +3,24 @@
 // round; ratios are medians of per-round ratios. To build another commit beside this checkout:
 //
 //   git worktree add /tmp/strata-base <commit> && (cd /tmp/strata-base && pnpm install && pnpm build)
-//   BASE=/tmp/strata-base/packages/prisma-strata/dist/index.js npx tsx src/probe/miss-ab.ts [two|redis|local|redis-hit] [calls] [rounds]
+//   BASE=/tmp/strata-base/packages/prisma-strata/dist/index.js npx tsx src/probe/miss-ab.ts [two|redis|local|redis-hit|redis-list] [calls] [rounds]
 //
+// `redis-hit` and `redis-list`: a Redis-only hit of a point read, or of the comparison's list read.
 // PostgreSQL (DATABASE_URL), or SQLite with DB=sqlite; Redis at REDIS_URL.
 import { type CacheOptions, cache } from 'prisma-strata'
 import { withCleanup } from '../scenarios/cleanup.ts'
-import { type Mode, missScene } from './miss-scene.ts'
+import { type Mode, missScene, type PostReads } from './miss-scene.ts'
 
 const base = process.env.BASE
 if (!base) throw new Error('BASE: the path of the other build (…/packages/prisma-strata/dist/index.js); see the header')
 const mode = (process.argv[2] ?? 'two') as Mode
 const calls = Number(process.argv[3] ?? 1000)
 const rounds = Number(process.argv[4] ?? 16)
-type Find = { findFirst(args: unknown): Promise<unknown> }
-type Cached = { post: Find; $cache: { whenReady(ms: number): Promise<boolean>; close(): Promise<void> } }
+type Cached = PostReads & { $cache: { whenReady(ms: number): Promise<boolean>; close(): Promise<void> } }
 
 await withCleanup(async (defer) => {
   const other = (await import(base)) as { cache: typeof cache }
-  const { plain, client, args, options } = await missScene(mode, defer)
+  const { plain, client, read, options } = await missScene(mode, defer)
   const open = async (make: (options: CacheOptions) => unknown, prefix: string) => {
     const extended = client().$extends(make(options(prefix)) as never) as unknown as Cached
     defer(() => extended.$cache.close())
@@ -30,9 +30,9 @@ await withCleanup(async (defer) => {
   const before = await open(other.cache, 'ab-base')
   const now = await open(cache, 'ab-this')
   const contenders: Array<[string, () => Promise<unknown>]> = [
-    ['prisma', () => plain.post.findFirst(args())],
-    ['base', () => before.post.findFirst(args())],
-    ['this', () => now.post.findFirst(args())],
+    ['prisma', () => read(plain as unknown as PostReads)],
+    ['base', () => read(before)],
+    ['this', () => read(now)],
   ]
   for (const [, call] of contenders) for (let i = 0; i < 1000; i++) await call()
   const wall = new Map<string, number[]>(contenders.map(([name]) => [name, []]))

@@ -7,7 +7,12 @@ import { PrismaClient } from '../../../../generated/postgres/client/client.ts'
 import { createPostgresDatabase, createSqliteDatabase, type TestDatabase } from '../../../../prisma/database.ts'
 import type { Defer } from '../scenarios/cleanup.ts'
 
-export type Mode = 'two' | 'redis' | 'local' | 'redis-hit'
+export type Mode = 'two' | 'redis' | 'local' | 'redis-hit' | 'redis-list'
+
+/** What a scene's read is made through: an uncached client, or one extended by a build of Strata. */
+export type PostReads = {
+  post: { findFirst(args: unknown): Promise<unknown>; findMany(args: unknown): Promise<unknown> }
+}
 
 export interface MissScene {
   /** An uncached client. */
@@ -18,6 +23,36 @@ export interface MissScene {
   args(): { where: { id: number; views: { lt: number } } }
   /** Strata's options for `mode`, under a key prefix of `name`'s. */
   options(name: string): CacheOptions
+  /**
+   * The read each call makes through `on`: `findFirst(args())`, or for `redis-list` the comparison's list read (one
+   * author's 10 posts with their comments and tags), the same every call.
+   */
+  read(on: PostReads): Promise<unknown>
+}
+
+/** The comparison's list read: one author's 10 posts with their comments and tags (made once per database). */
+export async function listRead(client: PrismaClient) {
+  let author = await client.user.findFirst({ where: { email: 'hit-cpu@example.com' } })
+  if (!author) {
+    author = await client.user.create({ data: { email: 'hit-cpu@example.com', name: 'Ada' } })
+    const authorId = author.id
+    for (let i = 0; i < 10; i++) {
+      await client.post.create({
+        data: {
+          title: `Post ${i} of the list`,
+          published: true,
+          authorId,
+          comments: { create: [1, 2, 3].map((n) => ({ body: `Comment ${n}`, authorId })) },
+          tags: { connectOrCreate: ['cache', 'prisma'].map((name) => ({ where: { name }, create: { name } })) },
+        },
+      })
+    }
+  }
+  return {
+    where: { authorId: author.id },
+    include: { comments: true, tags: true },
+    orderBy: { id: 'asc' as const },
+  }
 }
 
 export async function missScene(mode: Mode, defer: Defer): Promise<MissScene> {
@@ -48,10 +83,13 @@ export async function missScene(mode: Mode, defer: Defer): Promise<MissScene> {
   const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379')
   defer(() => redis.disconnect())
   let n = 0
+  const list = mode === 'redis-list' ? await listRead(plain) : undefined
+  const args = () => ({ where: { id: post.id, views: { lt: 1_000_000_000 + (mode === 'redis-hit' ? 0 : n++) } } })
   return {
     plain,
     client,
-    args: () => ({ where: { id: post.id, views: { lt: 1_000_000_000 + (mode === 'redis-hit' ? 0 : n++) } } }),
+    args,
+    read: (on) => (list ? on.post.findMany(list) : on.post.findFirst(args())),
     options(name) {
       if (mode === 'local') return { ttl: 600 }
       const tiers = mode === 'two' ? {} : { local: false as const }

@@ -7,8 +7,8 @@ import type { Engine } from '../engine'
 import {
   arrivalsVersionName,
   membershipVersionName,
+  predicateNamer,
   predicatesVersionName,
-  predicateVersionNameOfValues,
   registryVersionName,
   schemeVersionName,
   tagVersionNames,
@@ -39,7 +39,7 @@ export interface FineList {
  */
 export function fineNames(fine: FineList, value: unknown): string[] | undefined {
   const rows = Array.isArray(value) ? value : value === null ? [] : [value]
-  const scheme = fine.key.join(',')
+  const nameOf = predicateNamer(fine.model, fine.key.join(','))
   const names = new Set(fine.base)
   for (const row of rows) {
     if (typeof row !== 'object' || row === null) return undefined
@@ -49,7 +49,7 @@ export function fineNames(fine: FineList, value: unknown): string[] | undefined 
       if (text === undefined || text === 'n') return undefined
       texts.push(text)
     }
-    names.add(predicateVersionNameOfValues(fine.model, scheme, texts))
+    names.add(nameOf(texts))
   }
   return [...names].sort()
 }
@@ -98,10 +98,9 @@ function dependencies(engine: Engine, call: ReadCall): Dependencies {
     schemes.set(`${model}|${scheme}`, [model, scheme])
     names.add(predicatesVersionName(model)).add(registryVersionName(model)).add(schemeVersionName(model, scheme))
     // A count sees rows enter and leave, a read of rows sees any change to them (membership included).
+    const nameOf = members ? undefined : predicateNamer(model, scheme)
     for (const tuple of tuples) {
-      const name = members
-        ? membershipVersionName(model, scheme, tuple.map(valueHash))
-        : predicateVersionNameOfValues(model, scheme, tuple)
+      const name = nameOf ? nameOf(tuple) : membershipVersionName(model, scheme, tuple.map(valueHash))
       names.add(name)
       if (rows) (rows.predicate.tuples === tuples ? listed : alsoElsewhere).add(name)
     }

@@ -76,22 +76,40 @@ function predicateDigest(scheme: string, hashes: readonly string[]): string {
 }
 
 /**
- * The version name of a predicate a read names by its value texts (`valueText`): the same rows are read again and
- * again (a point read of a hot row), and each name costs two SHA-1s. Bounded; past the bound it starts over.
+ * The version names of one predicate scheme's values, by their texts (`valueText`, scheme order): the same rows are
+ * read again and again (a point read of a hot row, a list of the same rows from Redis, whose row names are derived
+ * again on every hit), and each name costs two SHA-1s. Kept per model and scheme, by the value's text when the
+ * scheme has one field (most are a key), else by the JSON of the texts (a string value may hold any separator; a
+ * value text starts with its type's letter, never `[`, so the two kinds never meet). Bounded; past the bound it
+ * starts over.
  */
-const namesOfValues = new Map<string, string>()
+const namesOfValues = new Map<string, Map<string, string>>()
+let namesKept = 0
 const MAX_NAMES_OF_VALUES = 10_000
 
-export function predicateVersionNameOfValues(model: string, scheme: string, texts: readonly string[]): string {
-  // JSON: a string value may hold any separator, and two value lists must never share an id.
-  const id = `${model}|${scheme}|${JSON.stringify(texts)}`
-  let name = namesOfValues.get(id)
-  if (name === undefined) {
-    if (namesOfValues.size >= MAX_NAMES_OF_VALUES) namesOfValues.clear()
-    name = predicateVersionName(model, scheme, texts.map(valueHash))
-    namesOfValues.set(id, name)
+export function predicateNamer(model: string, scheme: string): (texts: readonly string[]) => string {
+  const of = `${model}|${scheme}`
+  let known = namesOfValues.get(of)
+  if (known === undefined) {
+    known = new Map()
+    namesOfValues.set(of, known)
   }
-  return name
+  const names = known
+  return (texts) => {
+    const id = texts.length === 1 ? (texts[0] as string) : JSON.stringify(texts)
+    let name = names.get(id)
+    if (name === undefined) {
+      if (namesKept >= MAX_NAMES_OF_VALUES) {
+        // Each scheme's map is emptied, not dropped: a namer made before still fills the one that is counted.
+        for (const kept of namesOfValues.values()) kept.clear()
+        namesKept = 0
+      }
+      name = predicateVersionName(model, scheme, texts.map(valueHash))
+      names.set(id, name)
+      namesKept++
+    }
+    return name
+  }
 }
 
 /**
