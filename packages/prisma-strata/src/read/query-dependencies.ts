@@ -24,13 +24,15 @@ export type Dependencies = { names: string[]; schemes: Array<readonly [string, s
 export interface FineList {
   /**
    * The read's names, with its root predicate's arrivals versions (membership versions, if it skips rows) instead
-   * of its contents', and the key scheme's.
+   * of its contents', and the key scheme's; sorted.
    */
   base: string[]
   model: string
   /** The primary key's fields, sorted (the key scheme), and their types. */
   key: string[]
   types: Array<string | undefined>
+  /** The name of a row's key predicate, from its key's value texts (key order). */
+  rowName: (texts: readonly string[]) => string
 }
 
 /**
@@ -38,20 +40,42 @@ export interface FineList {
  * (a row's key predicate, bumped by every write to the row). Undefined when a row does not carry its key.
  */
 export function fineNames(fine: FineList, value: unknown): string[] | undefined {
+  // Run on every Redis hit of a list (its names are checked against the entry's): no iterator, string or set per row.
   const rows = Array.isArray(value) ? value : value === null ? [] : [value]
-  const nameOf = predicateNamer(fine.model, fine.key.join(','))
-  const names = new Set(fine.base)
+  const { key, types, rowName } = fine
+  const own: string[] = []
   for (const row of rows) {
     if (typeof row !== 'object' || row === null) return undefined
     const texts: string[] = []
-    for (const [i, field] of fine.key.entries()) {
-      const text = valueText(fine.types[i], (row as Record<string, unknown>)[field])
+    for (let i = 0; i < key.length; i++) {
+      const text = valueText(types[i], (row as Record<string, unknown>)[key[i] as string])
       if (text === undefined || text === 'n') return undefined
       texts.push(text)
     }
-    names.add(nameOf(texts))
+    own.push(rowName(texts))
   }
-  return [...names].sort()
+  return mergeSorted(fine.base, own.sort())
+}
+
+/** The names of two sorted lists, sorted, each once. */
+function mergeSorted(a: readonly string[], b: readonly string[]): string[] {
+  const out: string[] = []
+  let i = 0
+  let j = 0
+  while (i < a.length || j < b.length) {
+    const x = a[i]
+    const y = b[j]
+    let next: string
+    if (y === undefined || (x !== undefined && x <= y)) {
+      next = x as string
+      i++
+    } else {
+      next = y
+      j++
+    }
+    if (out[out.length - 1] !== next) out.push(next)
+  }
+  return out
 }
 
 /** Dependencies by query text, per engine: a read's dependencies follow from its text (bounded; then it starts over). */
@@ -119,7 +143,7 @@ function dependencies(engine: Engine, call: ReadCall): Dependencies {
     for (const tuple of tuples) base.add(moves(model, fields.join(','), tuple.map(valueHash)))
     base.add(schemeVersionName(model, keyScheme))
     const types = key.map((field) => engine.graph.models.get(model)?.types.get(field))
-    found.fine = { base: [...base], model, key, types }
+    found.fine = { base: [...base].sort(), model, key, types, rowName: predicateNamer(model, keyScheme) }
   }
   return found
 }
