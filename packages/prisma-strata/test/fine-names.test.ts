@@ -11,7 +11,6 @@ describe('the names of a fine list entry', () => {
   const rowName = predicateNamer('Post', 'id,tenant')
   const fine = (base: string[]): FineList => ({
     base: [...base].sort(),
-    model: 'Post',
     key: ['id', 'tenant'],
     types: ['Int', 'String'],
     rowName,

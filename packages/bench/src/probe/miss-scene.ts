@@ -32,9 +32,9 @@ export interface MissScene {
 
 /** The comparison's list read: one author's 10 posts with their comments and tags (made once per database). */
 export async function listRead(client: PrismaClient) {
-  let author = await client.user.findFirst({ where: { email: 'hit-cpu@example.com' } })
+  let author = await client.user.findFirst({ where: { email: 'list-read@example.com' } })
   if (!author) {
-    author = await client.user.create({ data: { email: 'hit-cpu@example.com', name: 'Ada' } })
+    author = await client.user.create({ data: { email: 'list-read@example.com', name: 'Ada' } })
     const authorId = author.id
     for (let i = 0; i < 10; i++) {
       await client.post.create({

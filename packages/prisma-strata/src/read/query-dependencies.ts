@@ -27,11 +27,10 @@ export interface FineList {
    * of its contents', and the key scheme's; sorted.
    */
   base: string[]
-  model: string
   /** The primary key's fields, sorted (the key scheme), and their types. */
   key: string[]
   types: Array<string | undefined>
-  /** The name of a row's key predicate, from its key's value texts (key order). */
+  /** The name of a row's key predicate (of the list's model), from its key's value texts (key order). */
   rowName: (texts: readonly string[]) => string
 }
 
@@ -40,7 +39,8 @@ export interface FineList {
  * (a row's key predicate, bumped by every write to the row). Undefined when a row does not carry its key.
  */
 export function fineNames(fine: FineList, value: unknown): string[] | undefined {
-  // Run on every Redis hit of a list (its names are checked against the entry's): no iterator, string or set per row.
+  // Run on every Redis hit of a list (its names are checked against the entry's): the base is sorted once, and each
+  // row's name is a memo lookup by its key's texts (no JSON, iterator or set per row).
   const rows = Array.isArray(value) ? value : value === null ? [] : [value]
   const { key, types, rowName } = fine
   const own: string[] = []
@@ -143,7 +143,7 @@ function dependencies(engine: Engine, call: ReadCall): Dependencies {
     for (const tuple of tuples) base.add(moves(model, fields.join(','), tuple.map(valueHash)))
     base.add(schemeVersionName(model, keyScheme))
     const types = key.map((field) => engine.graph.models.get(model)?.types.get(field))
-    found.fine = { base: [...base].sort(), model, key, types, rowName: predicateNamer(model, keyScheme) }
+    found.fine = { base: [...base].sort(), key, types, rowName: predicateNamer(model, keyScheme) }
   }
   return found
 }

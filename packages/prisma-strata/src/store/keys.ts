@@ -79,9 +79,9 @@ function predicateDigest(scheme: string, hashes: readonly string[]): string {
  * The version names of one predicate scheme's values, by their texts (`valueText`, scheme order): the same rows are
  * read again and again (a point read of a hot row, a list of the same rows from Redis, whose row names are derived
  * again on every hit), and each name costs two SHA-1s. Kept per model and scheme, by the value's text when the
- * scheme has one field (most are a key), else by the JSON of the texts (a string value may hold any separator; a
- * value text starts with its type's letter, never `[`, so the two kinds never meet). Bounded; past the bound it
- * starts over.
+ * scheme has one field (most are a key), else by the JSON of the texts (a string value may hold any separator).
+ * Bounded; past the bound every scheme's map is emptied in place, since namers made earlier (one per memoised list
+ * read) keep filling theirs.
  */
 const namesOfValues = new Map<string, Map<string, string>>()
 let namesKept = 0
@@ -100,7 +100,6 @@ export function predicateNamer(model: string, scheme: string): (texts: readonly 
     let name = names.get(id)
     if (name === undefined) {
       if (namesKept >= MAX_NAMES_OF_VALUES) {
-        // Each scheme's map is emptied, not dropped: a namer made before still fills the one that is counted.
         for (const kept of namesOfValues.values()) kept.clear()
         namesKept = 0
       }
