@@ -8,6 +8,47 @@ describe('canonical query text', () => {
     expect(canonical({ where: { a: 1, b: undefined } })).toBe(canonical({ where: { a: 1 } }))
   })
 
+  it('orders keys by UTF-16 code units, as the built-in sort does, for any count and any permutation', () => {
+    // Keys sort without Array.prototype.sort up to 16 of them: the text must be that of sorted keys all the same.
+    const pool = [
+      'b',
+      'a',
+      'B',
+      'A',
+      '_x',
+      'a1',
+      'a10',
+      'a2',
+      'é',
+      'e\u0301',
+      '😀',
+      '\uffff',
+      'z',
+      'Z',
+      '0',
+      '10',
+      'aa',
+      'ab',
+    ]
+    const sortedText = (keys: string[]) =>
+      `{${[...keys]
+        .sort()
+        .map((k) => `${/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) ? k : JSON.stringify(k)}:1`)
+        .join(',')}}`
+    let seed = 7
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648
+      return seed / 2147483648
+    }
+    for (let count = 0; count <= 20; count++) {
+      for (let round = 0; round < 20; round++) {
+        const keys = [...pool, 'c', 'd', 'k'].sort(() => random() - 0.5).slice(0, count)
+        const value = Object.fromEntries(keys.map((k) => [k, 1]))
+        expect(canonical(value)).toBe(sortedText(Object.keys(value)))
+      }
+    }
+  })
+
   it('keeps the order of orderBy keys, which Prisma reads in order', () => {
     expect(canonical({ orderBy: { a: 'asc', b: 'desc' } })).not.toBe(canonical({ orderBy: { b: 'desc', a: 'asc' } }))
   })

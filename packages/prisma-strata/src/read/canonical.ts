@@ -65,7 +65,7 @@ function canonicalObject(value: object, keepOrder: boolean, ownOrder: boolean): 
 
 function canonicalFields(value: object, keepOrder: boolean, ownOrder: boolean): string {
   const keys = Object.keys(value)
-  if (!keepOrder && !ownOrder) keys.sort()
+  if (!keepOrder && !ownOrder && keys.length > 1) sortKeys(keys)
   let out = '{'
   let first = true
   for (const key of keys) {
@@ -77,4 +77,24 @@ function canonicalFields(value: object, keepOrder: boolean, ownOrder: boolean): 
     first = false
   }
   return `${out}}`
+}
+
+/**
+ * Sorts keys in place as `Array.prototype.sort` does (UTF-16 code units). Arguments have a few keys each, and the
+ * built-in sort makes a work array on every call: an insertion sort makes none, and runs on every cached read.
+ */
+function sortKeys(keys: string[]): void {
+  if (keys.length > 16) {
+    keys.sort()
+    return
+  }
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i] as string
+    let j = i - 1
+    while (j >= 0 && (keys[j] as string) > key) {
+      keys[j + 1] = keys[j] as string
+      j--
+    }
+    keys[j + 1] = key
+  }
 }

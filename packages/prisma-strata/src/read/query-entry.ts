@@ -77,7 +77,8 @@ class QueryEntry implements EntryKind<Versions> {
     }
     // A predicate is bumped by writes only once its scheme is in the registry: unless this process registered it
     // under the registry version it knows, the snapshot registers it first, in the same script call.
-    if (known && this.unregistered(known).length === 0) return { versions: known, stamp: known }
+    if (known && (schemes.length === 0 || this.unregistered(known).length === 0))
+      return { versions: known, stamp: known }
     // Where the call goes to Redis, the entry is read in it too: a miss costs Redis one command before its SQL.
     return engine.versions
       .snapshotWith(deps, this.redisKey, budget, schemes)

@@ -14,8 +14,10 @@
 import type { Engine } from '../engine'
 import { HELD_ELSEWHERE, STOP } from '../store/leases'
 import type { LocalEntry } from '../store/local-tier'
+import type { Budget } from '../store/turn-batch'
 import { copyResult } from './copy-result'
 import type { EntryKind, Found, Outcome, Snapshot } from './entry-kind'
+import type { Began } from './flights'
 import { isNotFoundError } from './not-found'
 import { EXPIRED, FRESH, freshness, orThrow, STALE } from './read-call'
 
@@ -54,61 +56,93 @@ function localHit<S extends Snapshot>(engine: Engine, kind: EntryKind<S>, local:
   return kind.answer(local.value, false)
 }
 
-async function slowRead<S extends Snapshot>(engine: Engine, kind: EntryKind<S>): Promise<unknown> {
+function slowRead<S extends Snapshot>(engine: Engine, kind: EntryKind<S>): Promise<unknown> {
   const began = engine.flights.begin()
-  const started = began.at
-  const budget = engine.budget(started)
-  // Not awaited when given at once: even a known snapshot would wait a microtask, and the caller's synchronous code
-  // (a long task holding the loop) would run before the hit's GET is sent.
-  const pending = kind.snapshot(budget)
-  const snapshot = pending instanceof Promise ? await pending : pending
+  const budget = engine.budget(began.at)
+  // Async steps are promise callbacks, not async functions: a Redis hit takes this path, and each async frame costs
+  // it an allocation and a resumption.
+  try {
+    // Not awaited when given at once: even a known snapshot would wait a microtask, and the caller's synchronous
+    // code (a long task holding the loop) would run before the hit's GET is sent.
+    const pending = kind.snapshot(budget)
+    if (pending instanceof Promise)
+      return pending.then((snapshot) => underSnapshot(engine, kind, snapshot, began, budget))
+    return underSnapshot(engine, kind, pending, began, budget)
+  } catch (error) {
+    return Promise.reject(error)
+  }
+}
+
+/** The rest of a read the local tier did not answer at once, under its snapshot (undefined: Redis gave none). */
+function underSnapshot<S extends Snapshot>(
+  engine: Engine,
+  kind: EntryKind<S>,
+  snapshot: S | undefined,
+  began: Began,
+  budget: Budget,
+): Promise<unknown> {
   let grace: Grace | undefined
   if (snapshot !== undefined) {
     // Looked up again: an identical read may have filled it while this one was waiting for the snapshot.
     const local = localEntry(engine, kind.text)
     if (local !== undefined && kind.isCurrent(local, snapshot) && kind.answers(local.value)) {
       const age = freshness(local.times)
-      if (age !== EXPIRED) return localHit(engine, kind, local, age)
+      if (age !== EXPIRED) return Promise.resolve(localHit(engine, kind, local, age))
       grace = { value: local.value, tier: 'local' }
     }
   }
   const waiting = engine.flights.join(kind.flightKey, kind.deps(), snapshot?.stamp, began)
   if (waiting) {
     // The same query already on its way to Redis or the database.
-    const outcome = await waiting
-    engine.stats.of(kind.call.model, kind.call.operation).coalesced++
-    // A fill not yet stored is stored before this read takes its copy, which may share a Decimal with it.
-    engine.pendingFills.storeNow(kind.text)
-    // Prisma's not-found error is the querying read's: a read that shared its flight is thrown one of its own.
-    return kind.answer(outcome.master, false)
+    return waiting.then((outcome) => {
+      engine.stats.of(kind.call.model, kind.call.operation).coalesced++
+      // A fill not yet stored is stored before this read takes its copy, which may share a Decimal with it.
+      engine.pendingFills.storeNow(kind.text)
+      // Prisma's not-found error is the querying read's: a read that shared its flight is thrown one of its own.
+      return kind.answer(outcome.master, false)
+    })
   }
   const work =
     snapshot === undefined ? uncached(engine, kind) : lookupOrFill(engine, kind, snapshot, grace, budget.deadline)
-  const outcome = await engine.flights.start(kind.flightKey, snapshot?.stamp, work, began)
-  counted(engine, kind, outcome, started)
-  return outcome.own
-    ? kind.answer(outcome.own.value, true, outcome.notFound)
-    : kind.answer(outcome.master, false, outcome.notFound)
+  return engine.flights.start(kind.flightKey, snapshot?.stamp, work, began).then((outcome) => {
+    counted(engine, kind, outcome, began.at)
+    return outcome.own
+      ? kind.answer(outcome.own.value, true, outcome.notFound)
+      : kind.answer(outcome.master, false, outcome.notFound)
+  })
 }
 
-async function lookupOrFill<S extends Snapshot>(
+function lookupOrFill<S extends Snapshot>(
   engine: Engine,
   kind: EntryKind<S>,
   snapshot: S,
   grace: Grace | undefined,
   deadline: number,
 ): Promise<Outcome> {
-  if (engine.redis) {
-    const found = await kind.lookup(snapshot, deadline)
+  if (!engine.redis) return leaseOrFill(engine, kind, snapshot, grace, deadline)
+  // A Redis hit is answered within the lookup's own callback: no async frame on the path every Redis hit takes.
+  return kind.lookup(snapshot, deadline).then((found) => {
+    let fallback = grace
     if (found && kind.answers(found.value)) {
       const age = freshness(found.times)
       if (age !== EXPIRED) {
         if (age === STALE) refresh(engine, kind)
         return redisHit(found, age === STALE)
       }
-      grace ??= { value: found.value, tier: 'redis' }
+      fallback ??= { value: found.value, tier: 'redis' }
     }
-  }
+    return leaseOrFill(engine, kind, snapshot, fallback, deadline)
+  })
+}
+
+/** No entry answered: with leases, one instance of the cluster fills while the others wait; else this one fills. */
+async function leaseOrFill<S extends Snapshot>(
+  engine: Engine,
+  kind: EntryKind<S>,
+  snapshot: S,
+  grace: Grace | undefined,
+  deadline: number,
+): Promise<Outcome> {
   const leases = engine.leases
   if (leases) {
     const lease = await leases.acquire(kind.text, deadline)
