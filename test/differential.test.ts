@@ -6,7 +6,7 @@
 // the sequence (delta debugging, each candidate replayed on a fresh database) and prints the minimal one as JSON.
 //
 //   STRATA_SEED=123            replay a seed (printed by every run); random otherwise
-//   STRATA_STEPS=1500          steps per matrix case (CI default); the long run: STRATA_STEPS=20000
+//   STRATA_STEPS=800           steps per matrix case (CI default: each run draws a new seed); the long run: STRATA_STEPS=20000
 //   STRATA_CASE=postgres       only the matrix cases whose name contains this ("sqlite / local", "two-tier"...)
 //   STRATA_REPLAY=file.json    run the steps saved in this file (a failure writes one) instead of generating
 //   STRATA_SHRINK_MS=180000    time allowed to shrink a failing sequence
@@ -39,7 +39,7 @@ import type { ReadSpec, Step } from './support/differential/steps.ts'
 import { type Case, caseName, matrix, setupCase } from './support/matrix.ts'
 
 const seed = seedFromEnv()
-const stepCount = Number(process.env.STRATA_STEPS ?? 1500)
+const stepCount = Number(process.env.STRATA_STEPS ?? 800)
 const shrinkBudgetMs = Number(process.env.STRATA_SHRINK_MS ?? 180_000)
 const replayFile = process.env.STRATA_REPLAY
 // Every matrix case with invalidation; two (both databases, both tiers) with every model write-through, configured

@@ -344,8 +344,8 @@ async function fresh(provider: Provider): Promise<PreciseWorld> {
   return current
 }
 
-// Half of the attacks each run, the half drawn at random (slice-of-run.ts); all with STRATA_FULL_ADVERSARY=1.
-const runAttacks = sliceOfRun('precise', attacks, 2)
+// A third of the attacks each run, the third drawn at random (slice-of-run.ts); all with STRATA_FULL_ADVERSARY=1.
+const runAttacks = sliceOfRun('precise', attacks, 3)
 
 describe.each(['sqlite', 'postgres'] as Provider[])('precise invalidation on %s', (provider) => {
   it.each(runAttacks)('after %s every read equals the oracle', async (_, attack) => {
