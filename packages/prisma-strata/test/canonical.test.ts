@@ -8,7 +8,7 @@ describe('canonical query text', () => {
     expect(canonical({ where: { a: 1, b: undefined } })).toBe(canonical({ where: { a: 1 } }))
   })
 
-  it('orders keys by UTF-16 code units, as the built-in sort does, for any count and any permutation', () => {
+  it('orders keys by UTF-16 code units, as the built-in sort does, for 0 to 20 keys in random orders', () => {
     // Keys sort without Array.prototype.sort up to 16 of them: the text must be that of sorted keys all the same.
     const pool = [
       'b',

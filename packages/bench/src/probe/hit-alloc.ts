@@ -7,7 +7,7 @@
 import { Session } from 'node:inspector/promises'
 import { Redis } from 'ioredis'
 import { Packr } from 'msgpackr'
-import { cache } from 'prisma-strata'
+import { type CacheOptions, cache } from 'prisma-strata'
 import { withCleanup } from '../scenarios/cleanup.ts'
 import { type Mode, missScene, type PostReads } from './miss-scene.ts'
 
@@ -47,7 +47,7 @@ async function allocated(session: Session, call: () => Promise<unknown>): Promis
 
 await withCleanup(async (defer) => {
   const { client, read, options } = await missScene(mode, defer)
-  const open = async (make: (options: CacheOptionsOf) => unknown, prefix: string) => {
+  const open = async (make: (options: CacheOptions) => unknown, prefix: string) => {
     const extended = client().$extends(make(options(prefix)) as never) as unknown as Cached
     defer(() => extended.$cache.close())
     await extended.$cache.whenReady(5000)
@@ -56,7 +56,6 @@ await withCleanup(async (defer) => {
     await new Promise((resolve) => setTimeout(resolve, 200))
     return extended
   }
-  type CacheOptionsOf = Parameters<typeof cache>[0]
   const builds: Array<[string, Cached]> = [['this build', await open(cache, 'alloc-this')]]
   if (process.env.BASE) {
     const other = (await import(process.env.BASE)) as { cache: typeof cache }

@@ -87,6 +87,7 @@ function underSnapshot<S extends Snapshot>(
     const local = localEntry(engine, kind.text)
     if (local !== undefined && kind.isCurrent(local, snapshot) && kind.answers(local.value)) {
       const age = freshness(local.times)
+      // A promise either way: called from the snapshot's callback too, where it is adopted (a rare path).
       if (age !== EXPIRED) return Promise.resolve(localHit(engine, kind, local, age))
       grace = { value: local.value, tier: 'local' }
     }
@@ -120,7 +121,8 @@ function lookupOrFill<S extends Snapshot>(
   deadline: number,
 ): Promise<Outcome> {
   if (!engine.redis) return leaseOrFill(engine, kind, snapshot, grace, deadline)
-  // A Redis hit is answered within the lookup's own callback: no async frame on the path every Redis hit takes.
+  // A Redis hit is answered within the lookup's own callback: no async frame on a point or plain list read's hit (a
+  // fine list's goes through its row names' check).
   return kind.lookup(snapshot, deadline).then((found) => {
     let fallback = grace
     if (found && kind.answers(found.value)) {
