@@ -756,7 +756,10 @@ describe('adversary: the change-stream follower against outside writes', () => {
       await caughtUp(mixedSlot)
       // The old instance confirmed the change's position: any bump it made reaches this one within the staleness bound.
       const converged = await converges(current as Cached, read, oracle, AFTER_CONFIRMED_MS)
-      expect({ converged, errors }).toEqual({ converged: false, errors: [] })
+      // As for the other gaps: nothing names the model or its table. (A Redis call that timed out on a loaded machine is
+      // reported too, and says nothing about the gap.)
+      const reported = errors.some((m) => m.toLowerCase().includes('note'))
+      expect({ converged, reported }).toEqual({ converged: false, reported: false })
       expect(old.$cache.stats().changes?.following).toBe(true)
     } finally {
       if (current) await close(current)
