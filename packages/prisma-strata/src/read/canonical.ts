@@ -65,7 +65,7 @@ function canonicalObject(value: object, keepOrder: boolean, ownOrder: boolean): 
 
 function canonicalFields(value: object, keepOrder: boolean, ownOrder: boolean): string {
   const keys = Object.keys(value)
-  if (!keepOrder && !ownOrder && keys.length > 1) sortKeys(keys)
+  if (!keepOrder && !ownOrder) sortKeys(keys)
   let out = '{'
   let first = true
   for (const key of keys) {

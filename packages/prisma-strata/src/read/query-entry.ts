@@ -77,20 +77,21 @@ class QueryEntry implements EntryKind<Versions> {
     }
     // A predicate is bumped by writes only once its scheme is in the registry: unless this process registered it
     // under the registry version it knows, the snapshot registers it first, in the same script call.
-    if (known && (schemes.length === 0 || this.unregistered(known).length === 0))
-      return { versions: known, stamp: known }
+    if (known && this.registered(known)) return { versions: known, stamp: known }
     // Where the call goes to Redis, the entry is read in it too: a miss costs Redis one command before its SQL.
     return engine.versions
       .snapshotWith(deps, this.redisKey, budget, schemes)
       .then((read) => read && { versions: read.versions, frame: read.frame, stamp: read.versions })
   }
 
-  private unregistered(versions: number[]): ReadonlyArray<readonly [string, string]> {
+  /** Whether this process registered every scheme the read names, under the registry versions of `versions`. */
+  private registered(versions: number[]): boolean {
     const deps = this.deps()
-    return this.schemes.filter(([model, scheme]) => {
+    for (const [model, scheme] of this.schemes) {
       const at = deps.indexOf(registryVersionName(model))
-      return !this.engine.schemes.isRegistered(model, scheme, versions[at])
-    })
+      if (!this.engine.schemes.isRegistered(model, scheme, versions[at])) return false
+    }
+    return true
   }
 
   isCurrent(entry: LocalEntry, snapshot: Versions): boolean {
