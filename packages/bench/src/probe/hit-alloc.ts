@@ -7,15 +7,12 @@
 import { Session } from 'node:inspector/promises'
 import { Redis } from 'ioredis'
 import { Packr } from 'msgpackr'
-import { type CacheOptions, cache } from 'prisma-strata'
+import { cache } from 'prisma-strata'
 import { withCleanup } from '../scenarios/cleanup.ts'
-import { type Mode, missScene, type PostReads } from './miss-scene.ts'
+import { type Cached, type Mode, missScene, type PostReads } from './miss-scene.ts'
 
 const mode = (process.argv[2] ?? 'redis-hit') as Mode
 const calls = Number(process.argv[3] ?? 20_000)
-type Cached = PostReads & {
-  $cache: { whenReady(ms: number): Promise<boolean>; close(): Promise<void>; stats(): { redisHits: number } }
-}
 interface ProfileNode {
   callFrame: { functionName: string; url: string }
   selfSize: number
@@ -46,11 +43,9 @@ async function allocated(session: Session, call: () => Promise<unknown>): Promis
 }
 
 await withCleanup(async (defer) => {
-  const { client, read, options } = await missScene(mode, defer)
-  const open = async (make: (options: CacheOptions) => unknown, prefix: string) => {
-    const extended = client().$extends(make(options(prefix)) as never) as unknown as Cached
-    defer(() => extended.$cache.close())
-    await extended.$cache.whenReady(5000)
+  const { plain, read, cached } = await missScene(mode, defer)
+  const open = async (make: typeof cache, prefix: string) => {
+    const extended = await cached(make, prefix)
     // Filled, and the fill landed: reads that follow at once would share the miss's answer until it has.
     await read(extended)
     await new Promise((resolve) => setTimeout(resolve, 200))
@@ -65,7 +60,7 @@ await withCleanup(async (defer) => {
   defer(() => redis.disconnect())
   const packr = new Packr({ moreTypes: true, int64AsType: 'bigint', useRecords: true })
   const rawKey = `alloc-raw-${process.pid}`
-  await redis.set(rawKey, packr.pack(await read(client())), 'PX', 600_000)
+  await redis.set(rawKey, packr.pack(await read(plain as unknown as PostReads)), 'PX', 600_000)
   const session = new Session()
   session.connect()
   defer(() => session.disconnect())

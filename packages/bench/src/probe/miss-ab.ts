@@ -7,7 +7,7 @@
 //
 // `redis-hit` and `redis-list`: a Redis-only hit of a point read, or of the comparison's list read.
 // PostgreSQL (DATABASE_URL), or SQLite with DB=sqlite; Redis at REDIS_URL.
-import { type CacheOptions, cache } from 'prisma-strata'
+import { cache } from 'prisma-strata'
 import { withCleanup } from '../scenarios/cleanup.ts'
 import { type Mode, missScene, type PostReads } from './miss-scene.ts'
 
@@ -16,19 +16,12 @@ if (!base) throw new Error('BASE: the path of the other build (…/packages/pris
 const mode = (process.argv[2] ?? 'two') as Mode
 const calls = Number(process.argv[3] ?? 1000)
 const rounds = Number(process.argv[4] ?? 16)
-type Cached = PostReads & { $cache: { whenReady(ms: number): Promise<boolean>; close(): Promise<void> } }
 
 await withCleanup(async (defer) => {
   const other = (await import(base)) as { cache: typeof cache }
-  const { plain, client, read, options } = await missScene(mode, defer)
-  const open = async (make: (options: CacheOptions) => unknown, prefix: string) => {
-    const extended = client().$extends(make(options(prefix)) as never) as unknown as Cached
-    defer(() => extended.$cache.close())
-    await extended.$cache.whenReady(5000)
-    return extended
-  }
-  const before = await open(other.cache, 'ab-base')
-  const now = await open(cache, 'ab-this')
+  const { plain, read, cached } = await missScene(mode, defer)
+  const before = await cached(other.cache, 'ab-base')
+  const now = await cached(cache, 'ab-this')
   const contenders: Array<[string, () => Promise<unknown>]> = [
     ['prisma', () => read(plain as unknown as PostReads)],
     ['base', () => read(before)],

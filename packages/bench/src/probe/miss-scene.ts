@@ -14,6 +14,11 @@ export type PostReads = {
   post: { findFirst(args: unknown): Promise<unknown>; findMany(args: unknown): Promise<unknown> }
 }
 
+/** A client extended by a build of Strata, as the probes use it. */
+export type Cached = PostReads & {
+  $cache: { whenReady(ms: number): Promise<boolean>; close(): Promise<void>; stats(): { redisHits: number } }
+}
+
 export interface MissScene {
   /** An uncached client. */
   plain: PrismaClient
@@ -28,6 +33,8 @@ export interface MissScene {
    * author's 10 posts with their comments and tags), the same every call.
    */
   read(on: PostReads): Promise<unknown>
+  /** A new client extended by `make` (the `cache` of some build) with `options(name)`, ready (closed at cleanup). */
+  cached(make: (options: CacheOptions) => unknown, name: string): Promise<Cached>
 }
 
 /** The comparison's list read: one author's 10 posts with their comments and tags (made once per database). */
@@ -85,15 +92,22 @@ export async function missScene(mode: Mode, defer: Defer): Promise<MissScene> {
   let n = 0
   const list = mode === 'redis-list' ? await listRead(plain) : undefined
   const args = () => ({ where: { id: post.id, views: { lt: 1_000_000_000 + (mode === 'redis-hit' ? 0 : n++) } } })
+  const options = (name: string): CacheOptions => {
+    if (mode === 'local') return { ttl: 600 }
+    const tiers = mode === 'two' ? {} : { local: false as const }
+    return { ttl: 600, redis, prefix: `${name}-${process.pid}`, ...tiers }
+  }
   return {
     plain,
     client,
     args,
+    options,
     read: (on) => (list ? on.post.findMany(list) : on.post.findFirst(args())),
-    options(name) {
-      if (mode === 'local') return { ttl: 600 }
-      const tiers = mode === 'two' ? {} : { local: false as const }
-      return { ttl: 600, redis, prefix: `${name}-${process.pid}`, ...tiers }
+    async cached(make, name) {
+      const extended = client().$extends(make(options(name)) as never) as unknown as Cached
+      defer(() => extended.$cache.close())
+      await extended.$cache.whenReady(5000)
+      return extended
     },
   }
 }
