@@ -1,9 +1,11 @@
-// The bytes a Redis hit allocates (collected or not), by V8's sampling heap profiler, and the functions that allocate
-// them: this checkout's build, and another's beside it when `BASE` names its dist/index.js (see miss-ab.ts). Every
-// allocation of the process counts, the client's and the GET's included; what Strata adds is the difference with a
-// bare getBuffer + unpack of the same row, printed last.
+// The bytes a Redis hit or a miss allocates (collected or not), by V8's sampling heap profiler, and the functions that
+// allocate more than the reference does: this checkout's build, and another's beside it when `BASE` names its
+// dist/index.js (see miss-ab.ts). Every allocation of the process counts, the client's and the GET's included; the
+// reference is a bare getBuffer + unpack of the same row for a hit (`redis-hit`, `redis-list`), the same query through
+// uncached Prisma for a miss (`local`, `redis`, `two`: new arguments each call). Each function is named as V8 names
+// it: an inlined callee's allocations count as its caller's.
 //
-//   [BASE=…/dist/index.js] npx tsx src/probe/hit-alloc.ts [redis-hit|redis-list] [calls]
+//   [BASE=…/dist/index.js] npx tsx src/probe/hit-alloc.ts [redis-hit|redis-list|local|redis|two] [calls]
 import { Session } from 'node:inspector/promises'
 import { Redis } from 'ioredis'
 import { Packr } from 'msgpackr'
@@ -19,8 +21,10 @@ interface ProfileNode {
   children: ProfileNode[]
 }
 
-/** Bytes allocated per call of `call` (after a warm-up), and the five functions that allocate the most. */
-async function allocated(session: Session, call: () => Promise<unknown>): Promise<[number, string[]]> {
+const misses = mode === 'local' || mode === 'redis' || mode === 'two'
+
+/** Bytes allocated per call of `call` (after a warm-up), in all and by function. */
+async function allocated(session: Session, call: () => Promise<unknown>): Promise<[number, Map<string, number>]> {
   for (let i = 0; i < 3000; i++) await call()
   await session.post('HeapProfiler.startSampling', {
     samplingInterval: 64,
@@ -38,8 +42,18 @@ async function allocated(session: Session, call: () => Promise<unknown>): Promis
     for (const child of node.children) walk(child)
   }
   walk(profile.head)
-  const top = [...by].sort((a, b) => b[1] - a[1]).slice(0, 5)
-  return [total / calls, top.map(([name, bytes]) => `${Math.round(bytes / calls)} B ${name}`)]
+  for (const [name, bytes] of by) by.set(name, bytes / calls)
+  return [total / calls, by]
+}
+
+/** The functions that allocate the most more per call than they do in `reference`. */
+function grown(by: Map<string, number>, reference: Map<string, number>, count: number): string[] {
+  const names = new Set([...by.keys(), ...reference.keys()])
+  return [...names]
+    .map((name) => [name, (by.get(name) ?? 0) - (reference.get(name) ?? 0)] as const)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, count)
+    .map(([name, bytes]) => `${Math.round(bytes)} B ${name}`)
 }
 
 await withCleanup(async (defer) => {
@@ -56,23 +70,35 @@ await withCleanup(async (defer) => {
     const other = (await import(process.env.BASE)) as { cache: typeof cache }
     builds.push(['BASE build', await open(other.cache, 'alloc-base')])
   }
-  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379')
-  defer(() => redis.disconnect())
-  const packr = new Packr({ moreTypes: true, int64AsType: 'bigint', useRecords: true })
-  const rawKey = `alloc-raw-${process.pid}`
-  await redis.set(rawKey, packr.pack(await read(plain as unknown as PostReads)), 'PX', 600_000)
   const session = new Session()
   session.connect()
   defer(() => session.disconnect())
   await session.post('HeapProfiler.enable')
-  const [bare] = await allocated(session, async () => packr.unpack((await redis.getBuffer(rawKey)) as Buffer))
-  for (const [name, extended] of builds) {
-    const before = extended.$cache.stats().redisHits
-    const [bytes, top] = await allocated(session, () => read(extended))
-    if (extended.$cache.stats().redisHits - before < calls + 3000)
-      throw new Error(`${name}: not every call was a Redis hit`)
-    console.log(`${mode} ${name}: ${Math.round(bytes)} B per call (${Math.round(bytes - bare)} B more than a bare GET)`)
-    for (const line of top) console.log(`  ${line}`)
+  let reference: [number, Map<string, number>]
+  let referenceName: string
+  if (misses) {
+    reference = await allocated(session, () => read(plain as unknown as PostReads))
+    referenceName = 'the query through uncached Prisma'
+  } else {
+    const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379')
+    defer(() => redis.disconnect())
+    const packr = new Packr({ moreTypes: true, int64AsType: 'bigint', useRecords: true })
+    const rawKey = `alloc-raw-${process.pid}`
+    await redis.set(rawKey, packr.pack(await read(plain as unknown as PostReads)), 'PX', 600_000)
+    reference = await allocated(session, async () => packr.unpack((await redis.getBuffer(rawKey)) as Buffer))
+    referenceName = 'a bare GET + unpack'
   }
-  console.log(`bare getBuffer + unpack: ${Math.round(bare)} B per call`)
+  const [bare, bareBy] = reference
+  for (const [name, extended] of builds) {
+    const counted = () => (misses ? extended.$cache.stats().misses : extended.$cache.stats().redisHits)
+    const before = counted()
+    const [bytes, by] = await allocated(session, () => read(extended))
+    if (counted() - before < calls + 3000)
+      throw new Error(`${name}: not every call was a ${misses ? 'miss' : 'Redis hit'}`)
+    console.log(
+      `${mode} ${name}: ${Math.round(bytes)} B per call (${Math.round(bytes - bare)} B more than ${referenceName})`,
+    )
+    for (const line of grown(by, bareBy, misses ? 24 : 6)) console.log(`  ${line}`)
+  }
+  console.log(`${referenceName}: ${Math.round(bare)} B per call`)
 })

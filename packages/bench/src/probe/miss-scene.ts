@@ -16,7 +16,11 @@ export type PostReads = {
 
 /** A client extended by a build of Strata, as the probes use it. */
 export type Cached = PostReads & {
-  $cache: { whenReady(ms: number): Promise<boolean>; close(): Promise<void>; stats(): { redisHits: number } }
+  $cache: {
+    whenReady(ms: number): Promise<boolean>
+    close(): Promise<void>
+    stats(): { redisHits: number; misses: number }
+  }
 }
 
 export interface MissScene {
