@@ -142,6 +142,27 @@ const reads: Read[] = [
     (p) => p.note.findMany({ where: { ownerId: 1 }, cursor: { id: 2 }, orderBy: { id: 'asc' } }),
   ],
   [
+    // The cursor is a note of another owner: its rank places the page, and it is not one of account 1's notes.
+    "notes of 1 from note 3's place (a cursor in a relation load)",
+    (p) =>
+      p.account.findUnique({
+        where: { id: 1 },
+        select: {
+          id: true,
+          notes: { cursor: { id: 3 }, orderBy: [{ rank: 'asc' }, { id: 'asc' }], select: { id: true } },
+        },
+      }),
+  ],
+  [
+    "fluent notes of 1 from note 3's place",
+    (p) =>
+      any(p.account.findUnique({ where: { id: 1 } })).notes({
+        cursor: { id: 3 },
+        orderBy: [{ rank: 'asc' }, { id: 'asc' }],
+        select: { id: true },
+      }),
+  ],
+  [
     'ann, insensitive (PostgreSQL only)',
     (p) =>
       p.account.findMany({ where: { handle: { equals: 'ANN', mode: 'insensitive' } as never }, select: { id: true } }),
@@ -167,6 +188,8 @@ const attacks: Attack[] = [
   ['move note 3 to 1 (connect)', (p) => p.note.update({ where: { id: 3 }, data: { owner: { connect: { id: 1 } } } })],
   ['disconnect note 2', (p) => p.note.update({ where: { id: 2 }, data: { owner: { disconnect: true } } })],
   ['increment rank of note 1', (p) => p.note.update({ where: { id: 1 }, data: { rank: { increment: 2 } } })],
+  // Note 3 is not account 1's: its rank moves the page of a read whose cursor it is.
+  ['rank of note 3 to 10', (p) => p.note.update({ where: { id: 3 }, data: { rank: 10 } })],
   ['unpin note 3', (p) => p.note.update({ where: { id: 3 }, data: { pinned: false } })],
   [
     'retitle note 1 (select id only)',

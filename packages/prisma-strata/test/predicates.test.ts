@@ -72,6 +72,15 @@ describe('predicates of a read', () => {
     // The author of a post is known only after the SQL; a relation filter reads its model whole.
     expect(footprint('Post', { where: { id: 7 }, include: { author: true } }).models).toEqual(['User'])
     expect(footprint('Post', { where: { id: 7, author: { name: 'a' } } }).models).toEqual(['User'])
+    // A cursor may name another parent's row, whose order values place the page: the load is read whole.
+    for (const selection of ['include', 'select'] as const) {
+      const read = footprint('User', {
+        where: { id: 5 },
+        [selection]: { posts: { cursor: { id: 3 }, orderBy: { id: 'asc' } } },
+      })
+      expect(read.models, selection).toEqual(['Post'])
+      expect(read.predicates, selection).toEqual([{ model: 'User', fields: ['id'], tuples: [['i5']] }])
+    }
     // A parent read whole loads its relations whole.
     expect(footprint('User', { where: { name: { contains: 'a' } }, include: { posts: true } }).models).toEqual([
       'Post',

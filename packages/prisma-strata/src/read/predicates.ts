@@ -293,7 +293,9 @@ function related(
   const rel = info.relations.get(field)
   if (!rel) return
   const target = graph.models.get(rel.target)
-  const fk = target && parent && precise(rel.target) ? childKey(graph, info, field) : undefined
+  // A cursor positions the page at a row the parent's key may not pin (another parent's), which a write outside the
+  // predicate moves: such a load is read whole, as a root read with a cursor is.
+  const fk = target && parent && precise(rel.target) && !args?.cursor ? childKey(graph, info, field) : undefined
   const pins = fk && target ? pinnedByParent(target, fk, parent as Predicate, args?.where) : undefined
   const predicate = pins && predicateOf(rel.target, pins)
   if (!predicate || !target) {
