@@ -208,6 +208,15 @@ const cases: Case[] = [
     ],
   },
   {
+    // Outside Prisma's types, but JavaScript callers pass them: Prisma answers `findFirst(null)` and rejects others.
+    name: 'null, array and number arguments',
+    steps: (p) => {
+      const reads = p.member as unknown as Record<string, (args: unknown) => Promise<unknown>>
+      const ops = ['findFirst', 'findFirstOrThrow', 'findMany', 'count', 'findUnique']
+      return [null, [], 5].flatMap((args) => ops.map((op) => () => reads[op]?.(args) as Promise<unknown>))
+    },
+  },
+  {
     name: 'view read before and after a write to its base table',
     steps: (p) => [
       () => p.teamSize.findMany({ orderBy: { orgCode: 'asc' } }),

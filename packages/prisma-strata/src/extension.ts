@@ -209,7 +209,10 @@ function readMethod(
     const { delegate, policy } = known
     let args: Args | undefined = input
     let query: QueryCacheArg | undefined
-    if (input !== undefined && ('cache' in input || 'cacheStrategy' in input)) {
+    if (input !== undefined && (typeof input !== 'object' || input === null || Array.isArray(input))) {
+      // Not arguments Prisma's types allow (`findFirst(null)` from JavaScript): Prisma answers or rejects it, uncached.
+      query = false
+    } else if (input !== undefined && ('cache' in input || 'cacheStrategy' in input)) {
       try {
         query = queryCacheOf(input)
       } catch (error) {
