@@ -166,3 +166,25 @@ describe('adversary write-through: postgres / two-tier', () => {
     })
   }
 })
+
+describe('adversary write-through: a compound key named otherwise than Prisma names it', () => {
+  const teams = { models: { Team: { strategy: 'write-through' as const } } }
+  // Prisma rejects these `where`s (an unknown argument): so must the cache, also once the row it names is cached.
+  for (const name of ['slug_orgCode', 'team', 'orgCode']) {
+    it(`findUnique by \`${name}\` is Prisma's error`, async () => {
+      const { prisma, raw } = await fresh(teams)
+      const key = { orgCode: 'acme', slug: 'core' }
+      const right = { orgCode_slug: key }
+      expect(show(await prisma.team.findUnique({ where: right }))).toEqual(
+        show(await raw.team.findUnique({ where: right })),
+      )
+      const read = (p: Raw | Cached) =>
+        (p as Raw).team
+          .findUnique({ where: { [name]: key } as never })
+          .then(show, (e) => `throws ${String(e).split('\n').at(-1)}`)
+      const want = await read(raw)
+      expect(want).toMatch(/^throws/)
+      expect(await read(prisma)).toEqual(want)
+    })
+  }
+})

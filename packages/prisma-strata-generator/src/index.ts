@@ -78,12 +78,18 @@ export function buildSchema(datamodel: DMMF.Datamodel, schemaText = '', schemaPa
       .filter((f) => f.kind !== 'object' && !f.isList && (!f.nativeType || PLAIN_NATIVE.has(f.nativeType[0])))
       .map((f) => f.name)
     const updatedAt = model.fields.filter((f) => f.isUpdatedAt).map((f) => f.name)
+    // A compound key is named in a `where` by its `name:`, or by its fields joined with `_`.
+    const compound: Record<string, string[]> = {}
+    for (const key of [model.primaryKey, ...(model.uniqueIndexes ?? [])]) {
+      if (key && key.fields.length > 1) compound[key.name ?? key.fields.join('_')] = [...key.fields]
+    }
     schema.models[model.name] = {
       dbName: model.dbName ?? model.name,
       id,
       uniques,
       plain,
       updatedAt,
+      compound,
       ...(policy !== undefined && { policy }),
       ...(isView(model.name) && { view: true }),
     }

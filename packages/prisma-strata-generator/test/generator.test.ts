@@ -89,6 +89,15 @@ describe('prisma generate with annotations', () => {
     expect(module).toContain('"strategy": "write-through"')
   })
 
+  it('names compound keys as a `where` does, and as the extension reads them from the schema text', () => {
+    const models =
+      'model A {\n  a Int\n  b Int\n  c Int\n  @@id([a, b], name: "ab")\n  @@unique([b, c])\n  @@unique([a, c], name: "ac")\n}\n'
+    const module = generate(models)
+    const emitted = JSON.parse(module.slice(module.indexOf('= {') + 2, module.lastIndexOf('}') + 1))
+    expect(emitted.models.A.compound).toEqual({ ab: ['a', 'b'], b_c: ['b', 'c'], ac: ['a', 'c'] })
+    expect(readSchemaText(schemaFile(models, 'out'))?.keys.A?.compound).toEqual(emitted.models.A.compound)
+  })
+
   it('emits the models a view depends on, and marks it a view', () => {
     const module = generate(
       'model A {\n  id Int @id\n}\n\nmodel B {\n  id Int @id\n}\n\n/// @cache(ttl: 30, dependsOn: ["A", "B"])\nview V {\n  id Int @unique\n}\n',

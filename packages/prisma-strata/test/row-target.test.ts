@@ -16,7 +16,24 @@ describe('keys read from the schema', () => {
     expect(keys?.Post).toMatchObject({ id: ['id'], uniques: [['id'], ['authorId', 'title']] })
     expect(keys?.Membership).toMatchObject({ id: ['userId', 'teamId'], uniques: [['userId', 'teamId']] })
     expect(keys?.Profile?.uniques).toEqual([['id'], ['userId']])
+    expect(keys?.Post?.compound).toEqual({ authorId_title: ['authorId', 'title'] })
     expect(schemaFacts(generatedSchema).keys).toEqual(keys)
+  })
+
+  it('names a compound key as a `where` does: its `name:`, else its fields joined by `_`', () => {
+    const keys = readSchemaText(
+      [
+        'model A {',
+        '  a Int',
+        '  b Int',
+        '  c Int',
+        '  @@id([a, b], name: "ab")',
+        '  @@unique([b, c])',
+        '  @@unique(fields: [a, c], name: "ac", map: "a_c_key")',
+        '}',
+      ].join('\n'),
+    )?.keys
+    expect(keys?.A?.compound).toEqual({ ab: ['a', 'b'], b_c: ['b', 'c'], ac: ['a', 'c'] })
   })
 })
 
@@ -31,6 +48,16 @@ describe('rowTarget', () => {
     expect(a?.idText).toBe('userId=1,teamId=2')
     const b = rowTarget(model('Post'), { where: { authorId_title: { title: 't', authorId: 1 } } })
     expect(b?.uniqueText).toBe('authorId=1,title="t"')
+  })
+
+  it('takes a compound key only under the name Prisma gives it (under another, Prisma rejects the read)', () => {
+    const membership = model('Membership')
+    for (const name of ['teamId_userId', 'anything', 'userId']) {
+      expect(rowTarget(membership, { where: { [name]: { userId: 1, teamId: 2 } } }), name).toBeUndefined()
+    }
+    const named = { ...membership, compound: new Map([['member', ['userId', 'teamId']]]) }
+    expect(rowTarget(named, { where: { member: { userId: 1, teamId: 2 } } })?.idText).toBe('userId=1,teamId=2')
+    expect(rowTarget(named, { where: { userId_teamId: { userId: 1, teamId: 2 } } })).toBeUndefined()
   })
 
   it.each([
@@ -50,9 +77,11 @@ describe('rowTarget', () => {
     expect(rowTarget(user, args as never)).toBeUndefined()
   })
 
-  it('keys a BigInt and a DateTime by value, not by the type the caller passed', () => {
+  it('keys a BigInt by value, not by the type the caller passed; never a DateTime', () => {
     const info = { ...user, types: new Map([['id', 'BigInt']]) }
     expect(rowTarget(info, { where: { id: 5 } })?.idText).toBe(rowTarget(info, { where: { id: 5n } })?.idText)
+    // The database may hold microseconds the Date Prisma returns has lost: a row's value cannot say whether the
+    // database would match a read's. Reads by a DateTime key are ordinary cached reads, and Prisma judges strings.
     const dated = {
       ...user,
       id: ['at'],
@@ -61,9 +90,9 @@ describe('rowTarget', () => {
       types: new Map([['at', 'DateTime']]),
     }
     const at = new Date('2026-01-02T03:04:05.000Z')
-    expect(rowTarget(dated, { where: { at } })?.idText).toBe(
-      rowTarget(dated, { where: { at: at.toISOString() } })?.idText,
-    )
+    for (const value of [at, at.toISOString(), '2026-01-02'])
+      expect(rowTarget(dated, { where: { at: value } })).toBeUndefined()
+    expect(rowIdText(dated, { at })).toBeUndefined()
   })
 })
 

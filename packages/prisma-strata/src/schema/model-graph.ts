@@ -42,6 +42,8 @@ export interface ModelInfo {
   id: string[]
   /** Every unique key (the primary key first), when the schema was read. */
   uniques: string[][]
+  /** Compound unique keys (the primary key included) by the name a `where` gives them (`authorId_title`). */
+  compound: Map<string, string[]>
   /**
    * Fields a read's equality can name precisely (precise invalidation): scalar, compared by value in the database,
    * of a type whose values Strata encodes exactly. Empty when the schema was not read.
@@ -73,6 +75,25 @@ interface RuntimeField {
   dbName?: string | null
 }
 
+/** A model's primary key and unique keys (each a list of fields; the primary key is among the uniques). */
+export interface ModelKeys {
+  id: string[]
+  uniques: string[][]
+  /**
+   * Scalar fields whose equality the database decides on the value alone: not lists, and no native type that
+   * compares otherwise (`@db.Citext`, `@db.Char` padding, `@db.Uuid` letter case...); `@db.Text`/`@db.VarChar` are
+   * plain. Absent when unknown.
+   */
+  plain?: string[]
+  /** `@updatedAt` fields: every update changes them, whatever its data says. */
+  updatedAt?: string[]
+  /**
+   * Compound keys (`@@id`/`@@unique` of two fields or more) by the name a `where` gives them: their `name:`, else
+   * their fields joined by `_`. Absent when unknown (every compound key is then taken under that default name).
+   */
+  compound?: Record<string, string[]>
+}
+
 /** The shape of Prisma's `_runtimeDataModel`. */
 export interface RuntimeDataModel {
   models: Record<string, { fields: RuntimeField[]; dbName?: string | null; schema?: string | null }>
@@ -97,6 +118,8 @@ export interface StrataSchema {
       plain?: string[]
       /** `@updatedAt` fields. */
       updatedAt?: string[]
+      /** Compound keys by the name a `where` gives them; absent from older modules (then: fields joined by `_`). */
+      compound?: Record<string, string[]>
       /** The `/// @cache(...)` policy, if the model has one. */
       policy?: ModelPolicy | false
       /** A `view`: computed by the database from tables Strata cannot see. */
@@ -112,7 +135,7 @@ export interface StrataSchema {
 export function buildModelGraph(
   runtime: RuntimeDataModel,
   foreignKeys?: ForeignKey[],
-  keys: Record<string, { id: string[]; uniques: string[][]; plain?: string[]; updatedAt?: string[] }> = {},
+  keys: Record<string, ModelKeys> = {},
   /** Whether the database compares text by value (not MySQL/MariaDB, whose default collations fold case). */
   exactText = true,
 ): ModelGraph {
@@ -129,7 +152,7 @@ export function buildModelGraph(
         types.set(field.name, field.kind === 'enum' ? 'enum' : field.type)
       }
     }
-    const { id = [], uniques = [], plain = [], updatedAt = [] } = keys[name] ?? {}
+    const { id = [], uniques = [], plain = [], updatedAt = [], compound } = keys[name] ?? {}
     const exact = new Set(plain.filter((f) => exactType(types.get(f), exactText)))
     const columns = new Map<string, string>()
     for (const field of model.fields) if (field.kind !== 'object') columns.set(field.dbName ?? field.name, field.name)
@@ -142,6 +165,11 @@ export function buildModelGraph(
       types,
       id,
       uniques,
+      compound: new Map(
+        compound
+          ? Object.entries(compound)
+          : uniques.filter((fields) => fields.length > 1).map((fields) => [fields.join('_'), fields]),
+      ),
       exact,
       updatedAt,
       columns,

@@ -5,21 +5,7 @@
  */
 import { StrataOptionsError } from '../errors'
 import { type ModelPolicy, validateModelPolicy } from '../options'
-import type { ForeignKey, ReferentialAction, StrataSchema } from './model-graph'
-
-/** A model's primary key and unique keys (each a list of fields; the primary key is among the uniques). */
-export interface ModelKeys {
-  id: string[]
-  uniques: string[][]
-  /**
-   * Scalar fields whose equality the database decides on the value alone: not lists, and no native type that
-   * compares otherwise (`@db.Citext`, `@db.Char` padding, `@db.Uuid` letter case...); `@db.Text`/`@db.VarChar` are
-   * plain. Absent when unknown.
-   */
-  plain?: string[]
-  /** `@updatedAt` fields: every update changes them, whatever its data says. */
-  updatedAt?: string[]
-}
+import type { ForeignKey, ModelKeys, ReferentialAction, StrataSchema } from './model-graph'
 
 export interface SchemaFacts {
   foreignKeys: ForeignKey[]
@@ -116,12 +102,14 @@ function modelKeys(body: string, models: ReadonlySet<string>): ModelKeys {
   const uniques: string[][] = []
   const plain: string[] = []
   const updatedAt: string[] = []
+  const compound: Record<string, string[]> = {}
   for (const line of body.split('\n')) {
     const block = /^\s*@@(id|unique)\s*\(/.exec(line)
     if (block) {
       const inner = balanced(line, line.indexOf('('))
       const fields = list(inner, 'fields') ?? list(`fields: ${inner.slice(0, inner.indexOf(']') + 1)}`, 'fields')
       if (!fields) continue
+      if (fields.length > 1) compound[/\bname\s*:\s*"([^"]*)"/.exec(inner)?.[1] ?? fields.join('_')] = fields
       if (block[1] === 'id') id = fields
       else uniques.push(fields)
       continue
@@ -135,7 +123,7 @@ function modelKeys(body: string, models: ReadonlySet<string>): ModelKeys {
     const native = /@db\.(\w+)/.exec(attrs)?.[1]
     if (!listed && !models.has(type) && (native === undefined || PLAIN_NATIVE.has(native))) plain.push(name)
   }
-  return { id, uniques: id.length ? [id, ...uniques] : uniques, plain, updatedAt }
+  return { id, uniques: id.length ? [id, ...uniques] : uniques, plain, updatedAt, compound }
 }
 
 /** Native types whose equality is the value's (no padding, no case folding, no normalising on input). */
@@ -190,7 +178,13 @@ export function schemaFacts(schema: StrataSchema): SchemaFacts {
     if (info.policy !== undefined) policies[model] = info.policy
   const keys: SchemaFacts['keys'] = {}
   for (const [model, info] of Object.entries(schema.models)) {
-    keys[model] = { id: info.id, uniques: info.uniques, plain: info.plain, updatedAt: info.updatedAt }
+    keys[model] = {
+      id: info.id,
+      uniques: info.uniques,
+      plain: info.plain,
+      updatedAt: info.updatedAt,
+      ...(info.compound && { compound: info.compound }),
+    }
   }
   const views = Object.keys(schema.models).filter((model) => schema.models[model]?.view === true)
   return { foreignKeys: schema.foreignKeys, keys, policies, views }

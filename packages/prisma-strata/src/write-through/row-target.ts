@@ -26,8 +26,10 @@ export function isPlainObject(value: unknown): value is Args {
 }
 
 /**
- * A key value as text, by field type, or undefined for values rows are not keyed by (Decimal, Bytes, Json):
- * `5` and `5n` on a BigInt field are the same row, a Date and its ISO string on a DateTime field too.
+ * A key value as text, by field type, or undefined for values rows are not keyed by (Decimal, Bytes, Json,
+ * DateTime): `5` and `5n` on a BigInt field are the same row. Not a DateTime: the database may hold more than the
+ * milliseconds of the Date Prisma returns (`@db.Timestamp(6)`, or a value written by SQL), so a row's value cannot
+ * tell whether the database would match a read's; and Prisma rejects strings `new Date` would take.
  */
 export function keyPart(type: string | undefined, value: unknown): string | undefined {
   switch (type) {
@@ -42,10 +44,6 @@ export function keyPart(type: string | undefined, value: unknown): string | unde
       return typeof value === 'string' ? JSON.stringify(value) : undefined
     case 'Boolean':
       return typeof value === 'boolean' ? String(value) : undefined
-    case 'DateTime': {
-      const date = value instanceof Date ? value : typeof value === 'string' ? new Date(value) : undefined
-      return date && !Number.isNaN(date.getTime()) ? date.toISOString() : undefined
-    }
     default:
       return undefined
   }
@@ -107,14 +105,18 @@ export function rowTarget(info: ModelInfo, args: Args | undefined): RowTarget | 
   const value = where[key]
   let fields: string[]
   let values: unknown[]
+  let unique: string[] | undefined
   if (info.scalars.has(key)) {
     fields = [key]
     values = [value]
+    unique = info.uniques.find((u) => sameFields(u, fields))
   } else if (isPlainObject(value)) {
     fields = Object.keys(value)
     values = fields.map((f) => value[f])
+    // Under the name Prisma gives the key: under any other, Prisma rejects the read.
+    const named = info.compound.get(key)
+    unique = named && sameFields(named, fields) ? named : undefined
   } else return undefined
-  const unique = info.uniques.find((u) => sameFields(u, fields))
   if (!unique) return undefined
   // In the key's own field order, so `{ a, b }` and `{ b, a }` are one row.
   values = unique.map((f) => values[fields.indexOf(f)])
