@@ -177,6 +177,37 @@ const reads: Read[] = [
         select: { id: true, notes: { orderBy: { id: 'asc' } }, mentees: { select: { id: true } } },
       }),
   ],
+  // Relation filters and orderings that lead back to the read's own model: other rows of it than those it names.
+  [
+    'account 2 if its mentor is PRO (self-relation filter)',
+    (p) => p.account.findFirst({ where: { id: 2, mentor: { tier: 'PRO' } }, select: { id: true } }),
+  ],
+  [
+    "mentees of 1 whose buddy's karma is 9007199254740993 (self-relation filter in a load)",
+    (p) =>
+      p.account.findUnique({
+        where: { id: 1 },
+        select: { mentees: { where: { buddy: { karma: 9007199254740993n } }, select: { id: true } } },
+      }),
+  ],
+  [
+    'accounts mentored by 1, by their buddy tier (self-relation ordering)',
+    (p) =>
+      p.account.findMany({
+        where: { mentorId: 1 },
+        orderBy: [{ buddy: { tier: 'asc' } }, { id: 'desc' }],
+        select: { id: true },
+      }),
+  ],
+  [
+    'notes of 1 whose owner mentors an account with a pinned note (a path back to notes through accounts)',
+    (p) =>
+      p.note.findMany({
+        where: { ownerId: 1, owner: { mentees: { some: { notes: { some: { pinned: true } } } } } },
+        select: { id: true },
+        orderBy: { id: 'asc' },
+      }),
+  ],
   ['account ann (equals)', (p) => p.account.findFirst({ where: { handle: { equals: 'ann' } }, select: { id: true } })],
 ]
 

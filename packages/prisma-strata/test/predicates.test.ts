@@ -81,6 +81,24 @@ describe('predicates of a read', () => {
       expect(read.models, selection).toEqual(['Post'])
       expect(read.predicates, selection).toEqual([{ model: 'User', fields: ['id'], tuples: [['i5']] }])
     }
+    // A relation filter or ordering that leads back to the read's own model reads other rows of it: that model whole
+    // too, at the root and in a relation load.
+    expect(footprint('User', { where: { id: 5, invitedBy: { name: 'a' } } }).models).toEqual(['User'])
+    expect(footprint('User', { where: { id: 5 }, orderBy: { invitedBy: { name: 'asc' } } }).models).toEqual(['User'])
+    expect(footprint('Post', { where: { authorId: 5, author: { posts: { some: { views: 1 } } } } }).models).toEqual([
+      'Post',
+      'User',
+    ])
+    const loaded = footprint('User', {
+      where: { id: 5 },
+      include: { posts: { where: { author: { posts: { none: {} } } } } },
+    })
+    expect(loaded.models).toEqual(['Post', 'User'])
+    const counted = footprint('User', {
+      where: { id: 5 },
+      select: { _count: { select: { invitees: { where: { invitedBy: { name: 'a' } } } } } },
+    })
+    expect(counted.models).toEqual(['User'])
     // A parent read whole loads its relations whole.
     expect(footprint('User', { where: { name: { contains: 'a' } }, include: { posts: true } }).models).toEqual([
       'Post',

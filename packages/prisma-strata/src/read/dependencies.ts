@@ -20,9 +20,17 @@ function each(value: unknown, visit: (item: unknown) => void): void {
 }
 
 export function readDependencies(graph: ModelGraph, model: string, args: Args | undefined): string[] {
-  const deps = new Set<string>([model])
+  return [...reachedModels(graph, model, args).add(model)].sort()
+}
+
+/**
+ * The models `args` reach through relations: `model` itself only when a relation leads back to it (a self-relation,
+ * a cycle), whose rows are then others than those the read's own filter names.
+ */
+export function reachedModels(graph: ModelGraph, model: string, args: Args | undefined): Set<string> {
+  const deps = new Set<string>()
   if (args) visitArgs(graph, model, args, deps)
-  return [...deps].sort()
+  return deps
 }
 
 /** `findMany`-shaped arguments on `model`: selection, filters and ordering. */

@@ -11,7 +11,7 @@
  */
 import type { Args } from '../args'
 import type { ForeignKey, ModelGraph, ModelInfo } from '../schema/model-graph'
-import { readDependencies } from './dependencies'
+import { reachedModels, readDependencies } from './dependencies'
 
 /** Rows of `model` whose `fields` (sorted) hold one of `tuples` (value texts, in `fields` order). */
 export interface Predicate {
@@ -188,9 +188,10 @@ export function readFootprint(
   footprint.predicates.push(...(counted ? [counted] : own))
   const listed = own.length === 1 && !counted ? listedRows(info, own[0] as Predicate, args, operation) : undefined
   if (listed) footprint.rows = listed
-  // Relation filters and relation ordering read other models whole.
-  const filters = readDependencies(graph, model, { where: args?.where, orderBy: args?.orderBy, having: args?.having })
-  for (const m of filters) if (m !== model) footprint.models.add(m)
+  // Relation filters and relation ordering read the models they reach whole, this one too when a relation leads back
+  // to it (`mentor: { karma: { gt: 100 } }`: rows the predicate does not name).
+  const filters = reachedModels(graph, model, { where: args?.where, orderBy: args?.orderBy, having: args?.having })
+  for (const m of filters) footprint.models.add(m)
   const single = own.length === 1 ? own[0] : undefined
   selection(graph, info, single, args?.include, footprint, precise)
   selection(graph, info, single, args?.select, footprint, precise)
@@ -303,8 +304,8 @@ function related(
     return
   }
   footprint.predicates.push((!loads && exactly(target, predicate, args?.where, fk)) || predicate)
-  const filters = readDependencies(graph, rel.target, { where: args?.where, orderBy: args?.orderBy })
-  for (const m of filters) if (m !== rel.target) footprint.models.add(m)
+  for (const m of reachedModels(graph, rel.target, { where: args?.where, orderBy: args?.orderBy }))
+    footprint.models.add(m)
   if (!loads) return
   const single = predicate.tuples.length > 0 ? predicate : undefined
   selection(graph, target, single, args?.include, footprint, precise)
