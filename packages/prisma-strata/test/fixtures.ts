@@ -9,6 +9,9 @@ const client = new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: ':memo
 
 export const schemaText = client._engineConfig?.inlineSchema ?? ''
 
+/** Prisma's runtime data model of the test schema. */
+export const runtimeDataModel = client._runtimeDataModel
+
 /** With foreign keys and referential actions read from the schema text. */
 const facts = readSchemaText(schemaText)
 export const preciseGraph: ModelGraph = buildModelGraph(client._runtimeDataModel, facts?.foreignKeys, facts?.keys)

@@ -1,10 +1,10 @@
 // Which point reads a write-through row entry can answer, how a row is keyed, and what a read gets from the row.
 import { describe, expect, it } from 'vitest'
 import { schema as generatedSchema } from '../../../generated/sqlite/strata/index.js'
-import type { ModelInfo } from '../src/schema/model-graph'
+import { buildModelGraph, type ModelInfo } from '../src/schema/model-graph'
 import { readSchemaText, schemaFacts } from '../src/schema/schema-text'
-import { project, rowHasKey, rowIdText, rowTarget } from '../src/write-through/row-target'
-import { preciseGraph, schemaText } from './fixtures'
+import { idWhere, project, rowHasKey, rowIdText, rowTarget } from '../src/write-through/row-target'
+import { preciseGraph, runtimeDataModel, schemaText } from './fixtures'
 
 const model = (name: string) => preciseGraph.models.get(name) as ModelInfo
 const user = model('User')
@@ -58,6 +58,21 @@ describe('rowTarget', () => {
     const named = { ...membership, compound: new Map([['member', ['userId', 'teamId']]]) }
     expect(rowTarget(named, { where: { member: { userId: 1, teamId: 2 } } })?.idText).toBe('userId=1,teamId=2')
     expect(rowTarget(named, { where: { userId_teamId: { userId: 1, teamId: 2 } } })).toBeUndefined()
+  })
+
+  it('reads a row back by its compound primary key under its name, and takes no compound key whose name is unknown', () => {
+    const membership = model('Membership')
+    expect(idWhere(membership, { userId: 1, teamId: 2, role: 'x' })).toEqual({
+      userId_teamId: { userId: 1, teamId: 2 },
+    })
+    const named = { ...membership, compound: new Map([['member', ['userId', 'teamId']]]) }
+    expect(idWhere(named, { userId: 1, teamId: 2 })).toEqual({ member: { userId: 1, teamId: 2 } })
+    // A module of an older generator names no compound key: such reads are ordinary cached reads.
+    const { keys } = schemaFacts(generatedSchema)
+    const older = Object.fromEntries(Object.entries(keys).map(([m, { compound: _, ...rest }]) => [m, rest]))
+    const graph = buildModelGraph(runtimeDataModel, undefined, older)
+    const where = { userId_teamId: { userId: 1, teamId: 2 } }
+    expect(rowTarget(graph.models.get('Membership') as ModelInfo, { where })).toBeUndefined()
   })
 
   it.each([

@@ -89,7 +89,7 @@ export interface ModelKeys {
   updatedAt?: string[]
   /**
    * Compound keys (`@@id`/`@@unique` of two fields or more) by the name a `where` gives them: their `name:`, else
-   * their fields joined by `_`. Absent when unknown (every compound key is then taken under that default name).
+   * their fields joined by `_`. Absent when unknown: then no compound key names a row.
    */
   compound?: Record<string, string[]>
 }
@@ -118,7 +118,7 @@ export interface StrataSchema {
       plain?: string[]
       /** `@updatedAt` fields. */
       updatedAt?: string[]
-      /** Compound keys by the name a `where` gives them; absent from older modules (then: fields joined by `_`). */
+      /** Compound keys by the name a `where` gives them; absent from modules of older generators. */
       compound?: Record<string, string[]>
       /** The `/// @cache(...)` policy, if the model has one. */
       policy?: ModelPolicy | false
@@ -165,11 +165,8 @@ export function buildModelGraph(
       types,
       id,
       uniques,
-      compound: new Map(
-        compound
-          ? Object.entries(compound)
-          : uniques.filter((fields) => fields.length > 1).map((fields) => [fields.join('_'), fields]),
-      ),
+      // A module of an older generator does not name them: compound keys then name no row (ordinary reads).
+      compound: new Map(Object.entries(compound ?? {})),
       exact,
       updatedAt,
       columns,

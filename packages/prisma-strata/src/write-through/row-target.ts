@@ -148,7 +148,10 @@ export function idWhere(info: ModelInfo, row: Args): Args {
   if (info.id.length === 1) return { [info.id[0] as string]: row[info.id[0] as string] }
   const values: Args = {}
   for (const f of info.id) values[f] = row[f]
-  return { [info.id.join('_')]: values }
+  // Under the name Prisma gives the key (`@@id(..., name: "pk")`); unknown, the default (a wrong one fails the put,
+  // and the row's next read fills it).
+  const named = [...info.compound].find(([, fields]) => sameFields(fields, info.id))
+  return { [named?.[0] ?? info.id.join('_')]: values }
 }
 
 /**
