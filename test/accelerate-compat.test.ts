@@ -40,6 +40,9 @@ describe('cacheStrategy (Accelerate)', () => {
 
   it('is validated like `cache`, and both at once is an error (when the read is awaited, as Prisma does it)', async () => {
     await expect(prisma.post.findMany({ cacheStrategy: { ttl: -1 } })).rejects.toThrow(StrataOptionsError)
+    // An array is not options, for either name.
+    await expect(prisma.post.findMany({ cacheStrategy: [] as never })).rejects.toThrow(/must be an object/)
+    await expect(prisma.post.findMany({ cache: [] as never })).rejects.toThrow(/must be `false` or an object/)
     await expect(prisma.post.findMany({ cache: false, cacheStrategy: { ttl: 1 } } as never)).rejects.toThrow(/not both/)
   })
 })

@@ -78,7 +78,10 @@ function queryCacheOf(input: CacheArgument): QueryCacheArg | undefined {
   }
   if (!('cacheStrategy' in input)) return validateQueryCache(input.cache)
   const strategy = input.cacheStrategy
-  if (strategy !== undefined && (typeof strategy !== 'object' || strategy === null || 'key' in strategy)) {
+  if (
+    strategy !== undefined &&
+    (typeof strategy !== 'object' || strategy === null || Array.isArray(strategy) || 'key' in strategy)
+  ) {
     throw new StrataOptionsError(
       '`cacheStrategy` must be an object `{ ttl?, swr?, tags? }` (seconds, as in Accelerate).',
     )

@@ -410,7 +410,9 @@ export function resolveOptions(options: CacheOptions = {}): ResolvedOptions {
 /** Checks a per-query `cache` argument; a bad one is a programming error, thrown like Prisma's own argument errors. */
 export function validateQueryCache(value: unknown): QueryCacheArg | undefined {
   if (value === undefined || value === false) return value
-  if (typeof value !== 'object' || value === null) fail('cache (query argument)', 'must be `false` or an object.')
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    fail('cache (query argument)', 'must be `false` or an object.')
+  }
   checkKeys(value, ['ttl', 'swr', 'tags', 'key'], 'cache.')
   const q = value as QueryCacheOptions
   positive(q.ttl, 'cache.ttl')
