@@ -219,6 +219,28 @@ const attacks: Attack[] = [
   ['move note 3 to 1 (connect)', (p) => p.note.update({ where: { id: 3 }, data: { owner: { connect: { id: 1 } } } })],
   ['disconnect note 2', (p) => p.note.update({ where: { id: 2 }, data: { owner: { disconnect: true } } })],
   ['increment rank of note 1', (p) => p.note.update({ where: { id: 1 }, data: { rank: { increment: 2 } } })],
+  // Fluent writes: the hook's query answers with the related record Prisma unpacked, not the row written.
+  [
+    'fluent update of note 3 (answers its owner)',
+    (p) =>
+      any(p)
+        .note.update({ where: { id: 3 }, data: { title: 'c' } })
+        .owner(),
+  ],
+  [
+    'fluent create of an account mentored by 1 (answers the mentor)',
+    (p) =>
+      any(p)
+        .account.create({ data: { id: 9, handle: 'eve', mentorId: 1 } })
+        .mentor(),
+  ],
+  [
+    'fluent delete of note 3 (answers its owner)',
+    (p) =>
+      any(p)
+        .note.delete({ where: { id: 3 } })
+        .owner(),
+  ],
   // Note 3 is not account 1's: its rank moves the page of a read whose cursor it is.
   ['rank of note 3 to 10', (p) => p.note.update({ where: { id: 3 }, data: { rank: 10 } })],
   ['unpin note 3', (p) => p.note.update({ where: { id: 3 }, data: { pinned: false } })],
@@ -457,6 +479,23 @@ describe.each(['sqlite', 'postgres'] as Provider[])('findings on %s', (provider)
     await read(w.prisma)
     await read(w.prisma)
     await w.prisma.note.update({ where: { id: 3 }, data: { title: 'changed' } })
+    expect(await settle(() => read(w.prisma))).toBe(await settle(() => read(w.raw)))
+  })
+
+  // FINDING: a fluent write (`note.update(...).owner()`) reaches the write hook with the path as a nested select, and
+  // its query answers with the owner Prisma unpacked: Strata read the note's predicates off the owner and took the
+  // fields it had added off it (the answer lost `id`), and the note's own predicates were not bumped.
+  it('a fluent write answers as Prisma does, and its row is read afresh', async () => {
+    const w = await fresh(provider)
+    const read = (p: Raw) => p.note.findUnique({ where: { id: 3 }, select: { id: true, title: true } })
+    await read(w.prisma)
+    await read(w.prisma)
+    const write = (p: Raw) =>
+      any(p)
+        .note.update({ where: { id: 3 }, data: { title: 'changed' } })
+        .owner({ select: { id: true, handle: true } })
+    const answer = await settle(() => write(w.prisma))
+    expect(answer).toBe(await settle(() => write(w.raw)))
     expect(await settle(() => read(w.prisma))).toBe(await settle(() => read(w.raw)))
   })
 

@@ -52,6 +52,20 @@ describe('adversary write-through: postgres / two-tier', () => {
         }),
     ],
     ['delete by a unique key', (p) => p.member.delete({ where: { handle: 'bob' } })],
+    // Fluent writes: the hook's query answers with the mentor Prisma unpacked, not the member written.
+    [
+      'a fluent update (its answer is the mentor)',
+      (p) =>
+        (
+          p.member.update({ where: { id: 2 }, data: { karma: 7, handle: 'bobby' } }) as unknown as {
+            mentor(): Promise<unknown>
+          }
+        ).mentor(),
+    ],
+    [
+      'a fluent delete (its answer is the mentor)',
+      (p) => (p.member.delete({ where: { id: 2 } }) as unknown as { mentor(): Promise<unknown> }).mentor(),
+    ],
     [
       'update with a select of one field',
       (p) => p.member.update({ where: { id: 1 }, data: { karma: 7, handle: 'anna' }, select: { id: true } }),

@@ -12,7 +12,7 @@ import { writeEffects } from './affected-models'
 import { canWritePrecisely, preciseWrite, rowRequestOf } from './precise-write'
 import { rawSqlModels, sqlDialect, sqlText } from './raw-sql'
 import type { SqlDialect } from './sql-dialect'
-import type { WriteParams } from './write-params'
+import { fluentWrite, type WriteParams } from './write-params'
 
 export type { WriteParams } from './write-params'
 
@@ -70,6 +70,7 @@ export function modelWrite(engine: Engine) {
       (txId === undefined || engine.transactions.isOpen(txId)) &&
       !movesKey(engine.graph, info, params.operation, params.args) &&
       !info.id.some((field) => effect.rootFields.has(field)) &&
+      !fluentWrite(params) &&
       // The row read back below cache() carries computed fields, which may replace columns: not a row to put.
       !engine.computedBelow?.has(model)
     // Rows of other models (or other rows of this one) the write changes: every row entry of theirs goes, and
