@@ -699,13 +699,11 @@ describe.each(providers)('guarded moves: races, extensions, instances on %s', (p
 // sees the data as the caller wrote it.
 describe.each(providers)('a query extension below the cache that sets a field of a scheme on %s', (provider) => {
   const pinning = updateHook((args) => ({ ...args, data: { ...args.data, pinned: true } }))
-  // FINDING: a write hook added after cache() (`prisma.$extends(cache()).$extends(x)`) runs inside Strata's write:
-  // Strata takes the data as the caller wrote it (a title) while the hook also sets `pinned`. The update is taken to
-  // keep its row in every predicate but the title's, so only p: versions are bumped: the cached count of pinned
-  // notes stays 1 (the row entered Note{pinned=true}, whose c: version is not bumped). Before membership versions
-  // that count was right (it depended on the p: version the row's new values bump); the count of unpinned notes of
-  // 1 (a row leaving) was and is stale, as is a findMany of them.
-  it.fails('counts after a retitle through a hook added after cache()', async () => {
+  // A write hook added after cache() (`prisma.$extends(cache()).$extends(x)`) runs inside Strata's write: Strata
+  // sees the data as the caller wrote it (a title) while the hook also sets `pinned`. It was a known gap (the update
+  // was taken to keep its row in every predicate but the title's: counts of pinned and unpinned notes stayed stale);
+  // since such hooks are noted when the client is extended, writes to their models bump every predicate.
+  it('counts after a retitle through a hook added after cache()', async () => {
     const w = await fresh(provider)
     const cached = pinning(w.prisma) as unknown as Raw
     const list = reads.filter(([name]) => /pinned|_count with where/.test(name))
@@ -811,21 +809,22 @@ describe.each(providers)('update triggers of a move on %s', (provider) => {
 
   // FINDING (PostgreSQL): a move whose guarded UPDATE finds no row runs a second UPDATE, the update as asked, where
   // Prisma runs one: FOR EACH STATEMENT triggers fire twice (an audit log gets an extra entry). Row triggers fire
-  // once. Deterministic when a hook added after cache() narrows the update's where (a tenant filter: Strata reads
-  // the old key below that hook, finds the row, and the narrowed guarded update does not), and under a race when
-  // another write moves the key between the old-key read and the update.
-  const scenarios: Array<[string, typeof raced]> = [
-    ['a move a hook added after cache() rejects', filtered],
-    ['a move raced by an outside move', raced],
+  // once. Still so under a race, when another write moves the key between the old-key read and the update. It was
+  // deterministic when a hook added after cache() narrows the update's where (a tenant filter: Strata read the old
+  // key below that hook, found the row, and the narrowed guarded update did not): a model with such a hook is no
+  // longer written precisely, so there is no guarded update.
+  const scenarios: Array<[string, typeof raced, boolean]> = [
+    ['a move a hook added after cache() rejects', filtered, false],
+    ['a move raced by an outside move', raced, true],
   ]
-  for (const [name, scenario] of scenarios) {
-    if (provider === 'postgres') {
+  for (const [name, scenario, known] of scenarios) {
+    if (provider === 'postgres' && known) {
       it.fails(`${name} fires statement triggers as Prisma does`, async () => {
         const [got, want] = await compared(scenario)
         expect(got).toBe(want)
       })
     } else {
-      it(`${name} fires row triggers as Prisma does`, async () => {
+      it(`${name} fires ${provider === 'postgres' ? 'statement' : 'row'} triggers as Prisma does`, async () => {
         const [got, want] = await compared(scenario)
         expect(got).toBe(want)
       })

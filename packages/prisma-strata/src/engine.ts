@@ -240,6 +240,13 @@ export class Engine {
     return names
   }
 
+  /**
+   * Models that extensions added after cache() extend with computed fields or with query hooks on writes: those run
+   * inside Strata's write hook (between it and the database), so what a write sends or answers there is not what
+   * Strata saw (see write-path.ts).
+   */
+  readonly extendedAbove = new Set<string>()
+
   private computed: ComputedFields | undefined | null = null
 
   /** Computed fields of result extensions below this extension, or undefined when there are none. */

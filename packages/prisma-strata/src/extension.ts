@@ -388,6 +388,16 @@ export function cache(options: CacheOptions = {}) {
         if (typeof delegate === 'object' && delegate !== null) outerClients.set(delegate, client)
       }
     }
+    /** Models `next`, extended from `previous` after cache(), gives computed fields or query hooks on writes. */
+    const noteExtendedAbove = (previous: Record<string | symbol, unknown>, next: Record<string | symbol, unknown>) => {
+      const computed = layers.computed(next)
+      for (const model of engine.graph.models.keys()) {
+        const hooked = writeOperations.some(
+          (op) => queryCallbacks(next, model, op).length > queryCallbacks(previous, model, op).length,
+        )
+        if (hooked || computed?.has(model)) engine.extendedAbove.add(model)
+      }
+    }
     // An interactive transaction of a client extended after cache(): its delegates are of that client too.
     const anyModel = delegateName([...engine.graph.models.keys()][0] ?? '')
     const adoptTransaction = (tx: object, from: object) => {
@@ -412,9 +422,10 @@ export function cache(options: CacheOptions = {}) {
         ...({ $transaction: transactionOverride(engine, adoptTransaction) } as Record<never, never>),
         // Extensions added after cache() still apply to every read: remember which client each delegate is of.
         ...({
-          $extends(this: unknown, extension: unknown) {
+          $extends(this: Record<string | symbol, unknown>, extension: unknown) {
             const next = prismaExtends.call(this, extension)
             adopt(next)
+            noteExtendedAbove(this, next)
             return next
           },
         } as Record<never, never>),

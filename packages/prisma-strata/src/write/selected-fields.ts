@@ -18,7 +18,9 @@ export function withFields(
   fields: Iterable<string>,
 ): { sent: Args; added: string[] } {
   const added: string[] = []
+  // A selection of nothing is Prisma's validation error: sent as it is, Prisma rejects the write before it runs.
   if (isPlainObject(args.select)) {
+    if (!Object.values(args.select).some(Boolean)) return { sent: args, added }
     const select: Args = { ...args.select }
     for (const field of fields) {
       if (select[field] !== true) {
@@ -30,6 +32,10 @@ export function withFields(
   }
   const omit = args.omit as Args | undefined
   const globalOmit = engine.globalOmit(model)
+  const scalars = engine.graph.models.get(model)?.scalars
+  if (scalars && [...scalars].every((field) => (omit?.[field] ?? globalOmit?.[field]) === true)) {
+    return { sent: args, added }
+  }
   let sentOmit: Args | undefined
   for (const field of fields) {
     if ((omit?.[field] ?? globalOmit?.[field]) === true) {
@@ -38,6 +44,11 @@ export function withFields(
     }
   }
   return { sent: sentOmit ? { ...args, omit: sentOmit } : args, added }
+}
+
+/** Whether `withFields` would add any of `fields` to the write's selection (and take it out of its answer). */
+export function addsFields(engine: Engine, model: string, args: Args | undefined, fields: Iterable<string>): boolean {
+  return withFields(engine, model, args ?? {}, fields).added.length > 0
 }
 
 /** Takes the added fields out of a result (Prisma answers `null` when it cannot read the row back). */

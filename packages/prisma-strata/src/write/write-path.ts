@@ -5,12 +5,14 @@
  * Inside an interactive transaction the bump waits for the commit; in a batch transaction the write's own promise
  * settles only once the batch has committed or rolled back, so bumping then is already after the fact.
  */
+import type { Args } from '../args'
 import type { Engine } from '../engine'
 import { AfterWriteError, SqlParserError } from '../errors'
 import { movesKey, rowWrites, writeThrough } from '../write-through/row-write'
 import { writeEffects } from './affected-models'
 import { canWritePrecisely, preciseWrite, rowRequestOf } from './precise-write'
 import { rawSqlModels, sqlDialect, sqlText } from './raw-sql'
+import { addsFields } from './selected-fields'
 import type { SqlDialect } from './sql-dialect'
 import { fluentWrite, type WriteParams } from './write-params'
 
@@ -62,6 +64,13 @@ export function modelWrite(engine: Engine) {
     const info = engine.graph.models.get(model)
     const tx = params.__internalParams?.transaction
     const txId = tx?.kind === 'itx' ? String(tx.id) : undefined
+    // Computed fields are added after every query hook, from the row this hook answers: a field Strata added to read
+    // the row and takes out again may be one they need. And query hooks added after cache() run inside this one, and
+    // may change what is written or answered. Either way the write is not read precisely, nor its row put.
+    const extended =
+      info !== undefined &&
+      (engine.extendedAbove.has(model) || engine.computedBelow?.has(model) === true) &&
+      (engine.extendedAbove.has(model) || addsFields(engine, model, params.args as Args, [...info.id, ...info.exact]))
     // A write to one row of a write-through model puts the new row (in an interactive transaction, once it settles).
     const put =
       engine.policies.writesThrough(model) &&
@@ -71,6 +80,7 @@ export function modelWrite(engine: Engine) {
       !movesKey(engine.graph, info, params.operation, params.args) &&
       !info.id.some((field) => effect.rootFields.has(field)) &&
       !fluentWrite(params) &&
+      !extended &&
       // The row read back below cache() carries computed fields, which may replace columns: not a row to put.
       !engine.computedBelow?.has(model)
     // Rows of other models (or other rows of this one) the write changes: every row entry of theirs goes, and
@@ -78,7 +88,7 @@ export function modelWrite(engine: Engine) {
     const rowsGone = new Set(effect.elsewhere)
     const predicatesGone = new Set([...effect.elsewhere, ...effect.otherRows])
     // A write naming one row bumps the predicates of that row; any other write, every predicate of its model.
-    const precise = canWritePrecisely(engine, params, effect)
+    const precise = !extended && canWritePrecisely(engine, params, effect)
     if (!precise) predicatesGone.add(model)
     if (manyRows.has(params.operation) || (rowWrites.has(params.operation) && !put)) rowsGone.add(model)
     const names = engine.namesFor(effect.models, rowsGone, predicatesGone)

@@ -1,0 +1,125 @@
+// ADVERSARY (deterministic): a write's own answer, and the reads cached before it, through extensions around cache()
+// (computed fields needing fields Strata adds to read the row, query hooks added after cache() that change what is
+// written or selected) and selections Prisma rejects, against the same stack without cache(). Each case failed once.
+import { describe, expect, it } from 'vitest'
+import { attack, type C, type R, type Stack } from './two-worlds.ts'
+
+const reads: R[] = [
+  ['notes of 1', (p) => p.note.findMany({ where: { ownerId: 1 }, select: { id: true }, orderBy: { id: 'asc' } })],
+  ['count notes of 1', (p) => p.note.count({ where: { ownerId: 1 } })],
+  ['note 4', (p) => p.note.findUnique({ where: { id: 4 } })],
+]
+const wt: Stack = { cacheOptions: { models: { Note: { strategy: 'write-through' } } } }
+const stacks: Array<[string, Stack]> = [
+  ['precise', {}],
+  ['write-through', wt],
+]
+
+async function diffs(ds: Promise<string[]>) {
+  const d = await ds
+  if (d.length) console.log(d.join('\n'))
+  return d
+}
+
+// 1. A computed field whose `needs` Strata added to the write's selection and took out again vanishes from the answer:
+//    Prisma applies result extensions after every query hook, and only when the needed fields are on the row.
+const slug = (c: C) =>
+  c.$extends({ result: { note: { slug: { needs: { id: true }, compute: (n: { id: number }) => `note-${n.id}` } } } })
+const label = (c: C) =>
+  c.$extends({
+    result: { note: { label: { needs: { title: true }, compute: (n: { title: string }) => `L:${n.title}` } } },
+  })
+describe('1 computed field needing an added field', () => {
+  for (const [sn, st] of stacks)
+    for (const side of ['below', 'above'] as const) {
+      it(`${sn}, extension ${side} cache(): update select { slug, rank }`, async () => {
+        expect(
+          await diffs(
+            attack(
+              { ...st, [side]: slug },
+              (p) => p.note.update({ where: { id: 3 }, data: { rank: 2 }, select: { slug: true, rank: true } }),
+              reads,
+            ),
+          ),
+        ).toEqual([])
+      })
+      it(`${sn}, extension ${side} cache(): update omit { title } with label needing title`, async () => {
+        expect(
+          await diffs(
+            attack(
+              { ...st, [side]: label },
+              (p) => p.note.update({ where: { id: 4 }, data: { rank: 2 }, omit: { title: true } }),
+              reads,
+            ),
+          ),
+        ).toEqual([])
+      })
+    }
+})
+
+// 2. A selection Prisma rejects (every field omitted, select empty or all false) is made valid by the added fields:
+//    the cached write commits and answers {}, the uncached one throws a validation error and writes nothing.
+const ALL = {
+  id: true,
+  title: true,
+  ownerId: true,
+  ownerHandle: true,
+  pinned: true,
+  rank: true,
+  kind: true,
+  shelfCode: true,
+  shelfNo: true,
+}
+describe('2 invalid selection made valid', () => {
+  for (const [sn, st] of stacks) {
+    it(`${sn}: update omit every field`, async () => {
+      expect(
+        await diffs(attack(st, (p) => p.note.update({ where: { id: 4 }, data: { ownerId: 1 }, omit: ALL }), reads)),
+      ).toEqual([])
+    })
+    it(`${sn}: create select {}`, async () => {
+      expect(
+        await diffs(attack(st, (p) => p.note.create({ data: { id: 80, title: 'o', ownerId: 1 }, select: {} }), reads)),
+      ).toEqual([])
+    })
+    it(`${sn}: global omit of the one field left`, async () => {
+      const { rank: _, ...rest } = ALL
+      const stack = { ...st, clientOptions: { omit: { note: { rank: true } } } }
+      expect(
+        await diffs(attack(stack, (p) => p.note.update({ where: { id: 4 }, data: { ownerId: 1 }, omit: rest }), reads)),
+      ).toEqual([])
+    })
+  }
+})
+
+// 3. A query extension added after cache() runs inside Strata's hook: it sees (and may change) the args Strata sent.
+const changeData = (c: C) =>
+  c.$extends({
+    query: { note: { update: ({ args, query }: C) => query({ ...args, data: { ...args.data, ownerId: 2 } }) } },
+  })
+const setSelect = (c: C) =>
+  c.$extends({
+    query: { note: { update: ({ args, query }: C) => query({ ...args, select: { id: true, rank: true } }) } },
+  })
+describe('3 query extension after cache()', () => {
+  for (const [sn, st] of stacks) {
+    it(`${sn}: data rewritten below Strata's view -> stale reads of the old owner`, async () => {
+      expect(
+        await diffs(
+          attack({ ...st, above: changeData }, (p) => p.note.update({ where: { id: 1 }, data: { rank: 3 } }), reads),
+        ),
+      ).toEqual([])
+    })
+    it(`${sn}: select replaced -> Strata strips the fields the extension asked for`, async () => {
+      expect(
+        await diffs(
+          attack(
+            { ...st, above: setSelect },
+            (p) => p.note.update({ where: { id: 1 }, data: { rank: 3 }, select: { title: true } }),
+            reads,
+          ),
+        ),
+      ).toEqual([])
+    })
+  }
+})
