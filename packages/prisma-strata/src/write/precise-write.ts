@@ -20,7 +20,7 @@ import { type Kept, rowRequest } from '../store/row-request'
 import type { WriteEffect } from './affected-models'
 import { updateMovingKeys } from './moved-keys'
 import { withFields, withoutFields } from './selected-fields'
-import { fluentWrite, type WriteParams } from './write-params'
+import type { WriteParams } from './write-params'
 
 /** Single-row writes whose row the result returns. */
 const preciseOperations = new Set(['create', 'update', 'upsert', 'delete'])
@@ -32,8 +32,7 @@ export function canWritePrecisely(engine: Engine, params: WriteParams, effect: W
     preciseOperations.has(params.operation) &&
     engine.followsRows(model) &&
     !effect.otherRows.has(model) &&
-    params.__internalParams?.transaction?.kind !== 'itx' &&
-    !fluentWrite(params)
+    params.__internalParams?.transaction?.kind !== 'itx'
   )
 }
 

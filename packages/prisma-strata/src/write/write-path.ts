@@ -64,13 +64,17 @@ export function modelWrite(engine: Engine) {
     const info = engine.graph.models.get(model)
     const tx = params.__internalParams?.transaction
     const txId = tx?.kind === 'itx' ? String(tx.id) : undefined
-    // Computed fields are added after every query hook, from the row this hook answers: a field Strata added to read
-    // the row and takes out again may be one they need. And query hooks added after cache() run inside this one, and
-    // may change what is written or answered. Either way the write is not read precisely, nor its row put.
-    const extended =
+    // What this hook's query answers may not be the row it sent for, so nothing of the row is read off it (its
+    // predicates, a row to put): a fluent write answers with the related record Prisma unpacks; query hooks added
+    // after cache() run inside this one and may change what is written or answered; and computed fields are added
+    // after every hook, from the row this hook hands back, so a field Strata added and takes out again may be one
+    // they need.
+    const opaque =
       info !== undefined &&
-      (engine.extendedAbove.has(model) || engine.computedBelow?.has(model) === true) &&
-      (engine.extendedAbove.has(model) || addsFields(engine, model, params.args as Args, [...info.id, ...info.exact]))
+      (fluentWrite(params) ||
+        engine.extendedAbove.has(model) ||
+        (engine.computedBelow?.has(model) === true &&
+          addsFields(engine, model, params.args as Args, [...info.id, ...info.exact])))
     // A write to one row of a write-through model puts the new row (in an interactive transaction, once it settles).
     const put =
       engine.policies.writesThrough(model) &&
@@ -79,8 +83,7 @@ export function modelWrite(engine: Engine) {
       (txId === undefined || engine.transactions.isOpen(txId)) &&
       !movesKey(engine.graph, info, params.operation, params.args) &&
       !info.id.some((field) => effect.rootFields.has(field)) &&
-      !fluentWrite(params) &&
-      !extended &&
+      !opaque &&
       // The row read back below cache() carries computed fields, which may replace columns: not a row to put.
       !engine.computedBelow?.has(model)
     // Rows of other models (or other rows of this one) the write changes: every row entry of theirs goes, and
@@ -88,7 +91,7 @@ export function modelWrite(engine: Engine) {
     const rowsGone = new Set(effect.elsewhere)
     const predicatesGone = new Set([...effect.elsewhere, ...effect.otherRows])
     // A write naming one row bumps the predicates of that row; any other write, every predicate of its model.
-    const precise = !extended && canWritePrecisely(engine, params, effect)
+    const precise = !opaque && canWritePrecisely(engine, params, effect)
     if (!precise) predicatesGone.add(model)
     if (manyRows.has(params.operation) || (rowWrites.has(params.operation) && !put)) rowsGone.add(model)
     const names = engine.namesFor(effect.models, rowsGone, predicatesGone)
