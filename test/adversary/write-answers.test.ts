@@ -123,3 +123,75 @@ describe('3 query extension after cache()', () => {
     })
   }
 })
+
+// 4. A query hook added after cache() that adds nested writes, or sets a key other rows reference: the models those
+//    reach change, though the caller's arguments name none of them.
+const accountReads: R[] = [
+  ...reads,
+  ['notes by handle ann', (p) => p.note.findMany({ where: { ownerHandle: 'ann' }, select: { id: true } })],
+  ['pins of 1', (p) => p.pin.findMany({ where: { accountId: 1 }, orderBy: { noteId: 'asc' } })],
+  ['account 1', (p) => p.account.findUnique({ where: { id: 1 }, select: { id: true, handle: true, tier: true } })],
+  ['notes with owner', (p) => p.note.findMany({ where: { id: 1 }, include: { owner: { select: { tier: true } } } })],
+  ['note 1', (p) => p.note.findUnique({ where: { id: 1 } })],
+]
+const hookAbove = (model: string, op: string, change: (args: C) => C) => (c: C) =>
+  c.$extends({ query: { [model]: { [op]: ({ args, query }: C) => query(change(args)) } } })
+const nestedAbove: Array<[string, (c: C) => C, (p: C) => PromiseLike<unknown>]> = [
+  [
+    'account.update gains notes: { updateMany }',
+    hookAbove('account', 'update', (a) => ({
+      ...a,
+      data: { ...a.data, notes: { updateMany: { where: {}, data: { rank: 9 } } } },
+    })),
+    (p) => p.account.update({ where: { id: 1 }, data: { active: true } }),
+  ],
+  [
+    'account.update gains a handle change that cascades to Note.ownerHandle',
+    hookAbove('account', 'update', (a) => ({ ...a, data: { ...a.data, handle: 'anne' } })),
+    (p) => p.account.update({ where: { id: 1 }, data: { active: true } }),
+  ],
+  [
+    'note.update gains owner: { update }',
+    hookAbove('note', 'update', (a) => ({ ...a, data: { ...a.data, owner: { update: { tier: 'FREE' } } } })),
+    (p) => p.note.update({ where: { id: 1 }, data: { rank: 2 } }),
+  ],
+  [
+    'note.create gains pins: { create }',
+    hookAbove('note', 'create', (a) => ({ ...a, data: { ...a.data, pins: { create: { accountId: 1 } } } })),
+    (p) => p.note.create({ data: { id: 50, title: 'new' } }),
+  ],
+]
+describe('4 query hook after cache() that reaches other models', () => {
+  for (const [sn, st] of stacks) {
+    for (const [name, above, write] of nestedAbove) {
+      it(`${sn}: ${name}`, async () => {
+        expect(await diffs(attack({ ...st, above }, write, accountReads))).toEqual([])
+      })
+    }
+  }
+})
+
+// 5. A raw-SQL hook added after cache() runs inside Strata's: the statement Strata parsed is not the one sent.
+const rawAbove = (c: C) =>
+  c.$extends({
+    query: {
+      $executeRawUnsafe: ({ query }: C) => query(['UPDATE notes SET owner_id = 2 WHERE id = 1']),
+      $queryRawUnsafe: ({ query }: C) => query(['UPDATE notes SET owner_id = 2 WHERE id = 2']),
+    },
+  })
+describe('5 raw-SQL hook after cache()', () => {
+  for (const [sn, st] of stacks) {
+    it(`${sn}: a read-only statement rewritten into a write`, async () => {
+      expect(
+        await diffs(attack({ ...st, above: rawAbove }, (p) => p.$queryRawUnsafe('SELECT 1 AS one'), reads)),
+      ).toEqual([])
+    })
+    it(`${sn}: a write to one table rewritten into a write to another`, async () => {
+      expect(
+        await diffs(
+          attack({ ...st, above: rawAbove }, (p) => p.$executeRawUnsafe(`UPDATE "Group" SET name = 'g2'`), reads),
+        ),
+      ).toEqual([])
+    })
+  }
+})

@@ -247,6 +247,13 @@ export class Engine {
    */
   readonly extendedAbove = new Set<string>()
 
+  /**
+   * Of those, the models whose writes have query hooks added after cache(): the arguments those send may reach
+   * models the caller's do not (nested writes, keys other rows reference), so such a write changes every model it
+   * could reach. And whether raw SQL has such hooks: the statement sent is then not the one Strata parsed.
+   */
+  readonly hookedAbove = { models: new Set<string>(), raw: false }
+
   private computed: ComputedFields | undefined | null = null
 
   /** Computed fields of result extensions below this extension, or undefined when there are none. */

@@ -130,8 +130,13 @@ type QueryCallbacks = { getAllQueryCallbacks?(model: string, op: string): unknow
 
 /** The query callbacks for `model`/`operation` of a client: Prisma lists them from the first extension added. */
 function queryCallbacks(layer: Record<string | symbol, unknown>, model: string, operation: string): unknown[] {
-  return (layer._extensions as QueryCallbacks)?.getAllQueryCallbacks?.(delegateName(model), operation) ?? []
+  const name = model === RAW ? RAW : delegateName(model)
+  return (layer._extensions as QueryCallbacks)?.getAllQueryCallbacks?.(name, operation) ?? []
 }
+
+/** The model name Prisma lists the query callbacks of raw operations under. */
+const RAW = '$none'
+const rawOperations = ['$executeRaw', '$executeRawUnsafe', '$queryRaw', '$queryRawUnsafe', '$queryRawTyped'] as const
 
 /** What a read of `model` through `layer`, the client below Strata, needs to know (see transaction/client-below.ts). */
 function factsBelow(
@@ -391,12 +396,14 @@ export function cache(options: CacheOptions = {}) {
     /** Models `next`, extended from `previous` after cache(), gives computed fields or query hooks on writes. */
     const noteExtendedAbove = (previous: Record<string | symbol, unknown>, next: Record<string | symbol, unknown>) => {
       const computed = layers.computed(next)
+      const adds = (model: string, op: string) =>
+        queryCallbacks(next, model, op).length > queryCallbacks(previous, model, op).length
       for (const model of engine.graph.models.keys()) {
-        const hooked = writeOperations.some(
-          (op) => queryCallbacks(next, model, op).length > queryCallbacks(previous, model, op).length,
-        )
+        const hooked = writeOperations.some((op) => adds(model, op))
+        if (hooked) engine.hookedAbove.models.add(model)
         if (hooked || computed?.has(model)) engine.extendedAbove.add(model)
       }
+      if (rawOperations.some((op) => adds(RAW, op))) engine.hookedAbove.raw = true
     }
     // An interactive transaction of a client extended after cache(): its delegates are of that client too.
     const anyModel = delegateName([...engine.graph.models.keys()][0] ?? '')
@@ -410,11 +417,7 @@ export function cache(options: CacheOptions = {}) {
       model: models as unknown as { $allModels: ReadMethods },
       query: {
         $allModels: writes,
-        $executeRaw: raw,
-        $executeRawUnsafe: raw,
-        $queryRaw: raw,
-        $queryRawUnsafe: raw,
-        $queryRawTyped: raw,
+        ...Object.fromEntries(rawOperations.map((op) => [op, raw])),
       } as never,
       client: {
         $cache: handle,

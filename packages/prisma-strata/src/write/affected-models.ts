@@ -210,6 +210,22 @@ export interface WriteEffect {
   otherRows: Set<string>
 }
 
+function effectOf(effects: WriteEffects): WriteEffect {
+  return {
+    models: [...effects.touched].sort(),
+    elsewhere: effects.elsewhere,
+    rootFields: effects.rootFields,
+    otherRows: new Set([...effects.elsewhere, ...effects.created]),
+  }
+}
+
+/** A write to `model` whose arguments are not known: any row of every model a relation path reaches may change. */
+export function anyWriteEffects(graph: ModelGraph, model: string): WriteEffect {
+  const effects = new WriteEffects(graph)
+  for (const name of connectedModels(graph, model)) effects.add(name)
+  return effectOf(effects)
+}
+
 /** Every model a write of `operation` on `model` with `args` can change. */
 export function writeEffects(graph: ModelGraph, model: string, operation: string, args: Args | undefined): WriteEffect {
   const effects = new WriteEffects(graph)
@@ -236,14 +252,9 @@ export function writeEffects(graph: ModelGraph, model: string, operation: string
       break
     default:
       // An operation this version of Strata does not know: take everything it could reach.
-      for (const name of connectedModels(graph, model)) effects.add(name)
+      return anyWriteEffects(graph, model)
   }
-  return {
-    models: [...effects.touched].sort(),
-    elsewhere: effects.elsewhere,
-    rootFields: effects.rootFields,
-    otherRows: new Set([...effects.elsewhere, ...effects.created]),
-  }
+  return effectOf(effects)
 }
 
 export function affectedModels(graph: ModelGraph, model: string, operation: string, args: Args | undefined): string[] {

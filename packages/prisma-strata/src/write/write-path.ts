@@ -9,7 +9,7 @@ import type { Args } from '../args'
 import type { Engine } from '../engine'
 import { AfterWriteError, SqlParserError } from '../errors'
 import { movesKey, rowWrites, writeThrough } from '../write-through/row-write'
-import { writeEffects } from './affected-models'
+import { anyWriteEffects, writeEffects } from './affected-models'
 import { canWritePrecisely, preciseWrite, rowRequestOf } from './precise-write'
 import { rawSqlModels, sqlDialect, sqlText } from './raw-sql'
 import { addsFields } from './selected-fields'
@@ -60,7 +60,10 @@ const manyRows = new Set(['updateMany', 'updateManyAndReturn', 'deleteMany'])
 export function modelWrite(engine: Engine) {
   return (params: WriteParams): Promise<unknown> => {
     const model = params.model as string
-    const effect = writeEffects(engine.graph, model, params.operation, params.args as never)
+    // Query hooks added after cache() may send arguments other than these: the write may reach any connected model.
+    const effect = engine.hookedAbove.models.has(model)
+      ? anyWriteEffects(engine.graph, model)
+      : writeEffects(engine.graph, model, params.operation, params.args as never)
     const info = engine.graph.models.get(model)
     const tx = params.__internalParams?.transaction
     const txId = tx?.kind === 'itx' ? String(tx.id) : undefined
@@ -124,7 +127,10 @@ function dialectOf(engine: Engine): SqlDialect | undefined {
 export function rawWrite(engine: Engine) {
   const dialect = dialectOf(engine)
   return (params: WriteParams): PromiseLike<unknown> => {
-    const models = rawSqlModels(engine.graph, dialect, sqlText(params.args, dialect?.placeholder))
+    // A query hook added after cache() may send another statement than the one parsed here: it may change anything.
+    const models = engine.hookedAbove.raw
+      ? [...engine.graph.models.keys()]
+      : rawSqlModels(engine.graph, dialect, sqlText(params.args, dialect?.placeholder))
     if (models.length === 0) return params.query(params.args)
     return bumpAround(engine, params, engine.namesFor(models))
   }
