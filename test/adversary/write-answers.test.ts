@@ -195,3 +195,25 @@ describe('5 raw-SQL hook after cache()', () => {
     })
   }
 })
+
+// 6. A computed field added after cache() that shadows a column: Prisma reads the column and computes over it in its
+//    place, so a `select` answers in the selection's order; Strata sent the selection without the column.
+const shadowReads: R[] = [
+  ['note 3', (p) => p.note.findUnique({ where: { id: 3 } })],
+  ['note 3 select', (p) => p.note.findUnique({ where: { id: 3 }, select: { id: true, rank: true, title: true } })],
+  ['notes omit', (p) => p.note.findMany({ orderBy: { id: 'asc' }, omit: { title: true } })],
+]
+const shadow = (needs: object, compute: (n: C) => unknown) => (c: C) =>
+  c.$extends({ result: { note: { rank: { needs, compute } } } })
+describe('6 computed field after cache() shadowing a column', () => {
+  for (const [name, above] of [
+    ['constant', shadow({ id: true }, () => 0)],
+    ['from itself', shadow({ rank: true }, (n) => n.rank * 10)],
+    ['from another field', shadow({ title: true }, (n) => n.title.length)],
+  ] as const) {
+    it(`${name}: answers in Prisma's field order`, async () => {
+      const write = (p: C) => p.note.update({ where: { id: 4 }, data: { title: 'q' } })
+      expect(await diffs(attack({ above }, write, shadowReads))).toEqual([])
+    })
+  }
+})

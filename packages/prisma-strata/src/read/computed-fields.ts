@@ -129,19 +129,20 @@ export class ComputedFields {
     const a = args ?? {}
     const fields = this.byModel.get(model) ?? []
     const out: Args = { ...a }
+    const scalars = this.graph.models.get(model)?.scalars
     if (isObject(a.select)) {
       const select: Args = { ...a.select }
       for (const field of fields) {
         if (!(field.name in select)) continue
         const wanted = Boolean(select[field.name])
-        delete select[field.name]
+        // A stored field of the same name stays selected: Prisma reads it and computes over it, in its place.
+        if (!scalars?.has(field.name)) delete select[field.name]
         if (wanted) for (const need of field.needs) if (!select[need]) select[need] = true
       }
       out.select = this.lowerRelations(model, select)
     } else {
       const omitted = this.omit(model, a)
       const omit: Args = isObject(a.omit) ? { ...a.omit } : {}
-      const scalars = this.graph.models.get(model)?.scalars
       // Out goes the omit of a name the client below does not know; a stored field of the same name stays omitted.
       for (const field of fields) if (!scalars?.has(field.name)) delete omit[field.name]
       for (const field of fields) {
