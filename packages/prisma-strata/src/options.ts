@@ -10,7 +10,7 @@ export type { Invalidation, ModelPolicy }
 export interface LeaseOptions {
   /** Milliseconds a lease lives: a holder that dies blocks no one past it. Default: 5000. */
   timeout?: number
-  /** Milliseconds an instance waits for another's fill before asking the database itself. Default: 250. */
+  /** Milliseconds an instance waits for another's fill before asking the database itself, at most `timeout`. Default: 250. */
   wait?: number
 }
 
@@ -253,7 +253,7 @@ function positive(value: unknown, path: string): number | undefined {
 
 export function validateModelPolicy(value: unknown, path: string): ModelPolicy | false {
   if (value === false) return false
-  if (typeof value !== 'object' || value === null) fail(path, 'must be `false` or an object like `{ ttl: 300 }`.')
+  if (!isObject(value)) fail(path, 'must be `false` or an object like `{ ttl: 300 }`.')
   const at = path ? `${path}.` : ''
   checkKeys(value, ['ttl', 'negativeTtl', 'swr', 'grace', 'strategy', 'dependsOn', 'invalidation'], at)
   const policy = value as ModelPolicy
@@ -302,11 +302,10 @@ function replicationName(value: unknown, path: string): string {
 
 function changes(value: unknown, redis: unknown): ResolvedChanges | undefined {
   if (value === undefined) return undefined
-  if (typeof value !== 'object' || value === null)
-    fail('changes', 'must be an object like `{ postgres: { connectionString } }`.')
+  if (!isObject(value)) fail('changes', 'must be an object like `{ postgres: { connectionString } }`.')
   checkKeys(value, ['postgres', 'leaseTimeout'], 'changes.')
   const { postgres, leaseTimeout } = value as ChangesOptions
-  if (typeof postgres !== 'object' || postgres === null) {
+  if (!isObject(postgres)) {
     fail('changes.postgres', 'must be an object like `{ connectionString: process.env.DATABASE_URL }`.')
   }
   checkKeys(postgres, ['connectionString', 'slot', 'publication'], 'changes.postgres.')
@@ -328,9 +327,14 @@ function changes(value: unknown, redis: unknown): ResolvedChanges | undefined {
   }
 }
 
+/** An object that is not an array: what every option that takes fields must be. */
+function isObject<T>(value: T): value is Exclude<T, readonly unknown[]> & object {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
 /** Checks every option and applies defaults. Throws `StrataOptionsError` saying what to fix. */
 export function resolveOptions(options: CacheOptions = {}): ResolvedOptions {
-  if (typeof options !== 'object' || options === null) fail('options', 'must be an object.')
+  if (!isObject(options)) fail('options', 'must be an object.')
   checkKeys(options, topLevelKeys, '')
   const { redis } = options
   if (redis !== undefined) {
@@ -347,7 +351,7 @@ export function resolveOptions(options: CacheOptions = {}): ResolvedOptions {
   let local: ResolvedOptions['local'] = { maxBytes: 64 * 1024 * 1024, ttl: undefined }
   if (options.local === false) local = false
   else if (options.local !== undefined) {
-    if (typeof options.local !== 'object' || options.local === null) fail('local', 'must be `false` or an object.')
+    if (!isObject(options.local)) fail('local', 'must be `false` or an object.')
     checkKeys(options.local, ['maxBytes', 'ttl'], 'local.')
     local = {
       maxBytes: positive(options.local.maxBytes, 'local.maxBytes') ?? local.maxBytes,
@@ -356,7 +360,7 @@ export function resolveOptions(options: CacheOptions = {}): ResolvedOptions {
   }
   const models: Record<string, ModelPolicy | false> = {}
   if (options.models !== undefined) {
-    if (typeof options.models !== 'object' || options.models === null) fail('models', 'must be an object.')
+    if (!isObject(options.models)) fail('models', 'must be an object.')
     for (const [name, policy] of Object.entries(options.models)) {
       models[name] = validateModelPolicy(policy, `models.${name}`)
     }
@@ -371,11 +375,17 @@ export function resolveOptions(options: CacheOptions = {}): ResolvedOptions {
   let lease: ResolvedOptions['lease'] = false
   if (options.lease === true) lease = { timeout: 5000, wait: 250 }
   else if (options.lease !== undefined && options.lease !== false) {
-    if (typeof options.lease !== 'object' || options.lease === null) fail('lease', 'must be a boolean or an object.')
+    if (!isObject(options.lease)) fail('lease', 'must be a boolean or an object.')
     checkKeys(options.lease, ['timeout', 'wait'], 'lease.')
     lease = {
       timeout: positive(options.lease.timeout, 'lease.timeout') ?? 5000,
       wait: positive(options.lease.wait, 'lease.wait') ?? 250,
+    }
+    if (lease.wait > lease.timeout) {
+      fail(
+        'lease.wait',
+        `must not exceed \`lease.timeout\` (${lease.timeout} ms), got ${lease.wait}: a reader would wait on past the lease of a holder that died.`,
+      )
     }
   }
   if (options.context !== undefined && typeof options.context !== 'function') {
@@ -410,7 +420,7 @@ export function resolveOptions(options: CacheOptions = {}): ResolvedOptions {
 /** Checks a per-query `cache` argument; a bad one is a programming error, thrown like Prisma's own argument errors. */
 export function validateQueryCache(value: unknown): QueryCacheArg | undefined {
   if (value === undefined || value === false) return value
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+  if (!isObject(value)) {
     fail('cache (query argument)', 'must be `false` or an object.')
   }
   checkKeys(value, ['ttl', 'swr', 'tags', 'key'], 'cache.')

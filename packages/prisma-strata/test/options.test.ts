@@ -64,6 +64,16 @@ describe('cache(options)', () => {
       /`changes.leaseTimeout` must be a positive number/,
     ],
     [{ changes: { postgres: { connectionString: 'postgres://x' } } }, /`changes` needs `redis`/],
+    // Arrays are objects to `typeof`: each was taken as empty options.
+    [[], /`options` must be an object/],
+    [{ models: [] }, /`models` must be an object/],
+    [{ models: { User: [] } }, /`models.User` must be `false` or an object/],
+    [{ local: [] }, /`local` must be `false` or an object/],
+    [{ lease: [] }, /`lease` must be a boolean or an object/],
+    [{ redis: 'redis://x', changes: { postgres: [] } }, /`changes.postgres` must be an object/],
+    // A reader waiting past a dead holder's lease would hang for as long as `wait` says.
+    [{ lease: { timeout: 1000, wait: 5000 } }, /`lease.wait` must not exceed `lease.timeout` \(1000 ms\), got 5000/],
+    [{ lease: { wait: 60_000 } }, /`lease.wait` must not exceed `lease.timeout` \(5000 ms\)/],
   ])('rejects %j at cache(...) with a message saying what to fix', (options, message) => {
     expect(() => cache(options as never)).toThrow(StrataOptionsError)
     expect(() => cache(options as never)).toThrow(message)
