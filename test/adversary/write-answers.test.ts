@@ -217,3 +217,42 @@ describe('6 computed field after cache() shadowing a column', () => {
     })
   }
 })
+
+// 7. Code in a write hook added after cache() runs after the database wrote and before Strata's bump: a read there
+//    was answered from the cache as it was before the write (and a count derived from it stored in the database).
+const auditAbove = (c: C) =>
+  c.$extends((client: C) =>
+    client.$extends({
+      query: {
+        note: {
+          async update({ args, query }: C) {
+            const written = await query(args)
+            const after = await client.note.findUnique({ where: { id: written.id } })
+            const list = await client.note.findMany({
+              where: { ownerId: 2 },
+              select: { id: true },
+              orderBy: { id: 'asc' },
+            })
+            const count = await client.note.count({ where: { ownerId: written.ownerId } })
+            await client.profile.update({ where: { id: 1 }, data: { bio: `notes:${count}` } })
+            return { ...written, audit: { after, list } }
+          },
+        },
+      },
+    }),
+  )
+describe('7 reads inside a write hook after cache()', () => {
+  const auditReads: R[] = [
+    ...reads,
+    ['note 1', (p) => p.note.findUnique({ where: { id: 1 } })],
+    ['notes of 2', (p) => p.note.findMany({ where: { ownerId: 2 }, select: { id: true }, orderBy: { id: 'asc' } })],
+    ['count notes of 2', (p) => p.note.count({ where: { ownerId: 2 } })],
+    ['profile 1', (p) => p.profile.findUnique({ where: { id: 1 }, select: { bio: true } })],
+  ]
+  for (const [sn, st] of stacks) {
+    it(`${sn}: the hook reads the written row, a list and a count, and stores the count`, async () => {
+      const move = (p: C) => p.note.update({ where: { id: 1 }, data: { ownerId: 2 } })
+      expect(await diffs(attack({ ...st, above: auditAbove }, move, auditReads))).toEqual([])
+    })
+  }
+})

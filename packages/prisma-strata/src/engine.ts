@@ -11,6 +11,7 @@ import { Reporter } from './observe/reporter'
 import { Stats } from './observe/stats'
 import type { ResolvedOptions } from './options'
 import { Policies } from './policy/policy'
+import { queryCallbacks } from './query-callbacks'
 import { ComputedFields } from './read/computed-fields'
 import type { Outcome } from './read/entry-kind'
 import { Flights } from './read/flights'
@@ -41,6 +42,7 @@ import { Schemes } from './store/schemes'
 import type { Budget } from './store/turn-batch'
 import { Versions } from './store/versions'
 import { PendingTransactions } from './transaction/pending-transactions'
+import { WritesInFlight } from './write/writes-in-flight'
 
 /** The parts of a Prisma client the engine reads (internal fields, stable across Prisma 7). */
 export interface PrismaInternals {
@@ -254,6 +256,9 @@ export class Engine {
    */
   readonly hookedAbove = { models: new Set<string>(), raw: false }
 
+  /** The names of such hooked writes under way: reads that depend on one are not served from the cache. */
+  readonly writesInFlight = new WritesInFlight()
+
   private computed: ComputedFields | undefined | null = null
 
   /** Computed fields of result extensions below this extension, or undefined when there are none. */
@@ -265,6 +270,22 @@ export class Engine {
   }
 
   /** A point read of the whole row, below this extension (never cached): fills and write-through puts. */
+  private readonly rowReadsHooked = new Map<string, boolean>()
+
+  /**
+   * Whether query hooks below this extension run for `findUnique` of `model`: the rows `loadRow` reads are then
+   * what they make of them (a masked field, a filter added), not the table's, so none is kept as a row entry or
+   * read for a key's old value.
+   */
+  rowsHookedBelow(model: string): boolean {
+    let hooked = this.rowReadsHooked.get(model)
+    if (hooked === undefined) {
+      hooked = queryCallbacks(this.client, model, 'findUnique').length > 0
+      this.rowReadsHooked.set(model, hooked)
+    }
+    return hooked
+  }
+
   loadRow(model: string, args: Args): PromiseLike<unknown> {
     const delegate = (this.client as unknown as Record<string, Record<string, (a: Args) => PromiseLike<unknown>>>)[
       delegateName(model)

@@ -18,6 +18,7 @@ import {
   validateQueryCache,
 } from './options'
 import type { EffectivePolicy } from './policy/policy'
+import { queryCallbacks, RAW, rawOperations } from './query-callbacks'
 import { ComputedFields } from './read/computed-fields'
 import { type Delegate, fluentClass, LazyRead, type ReadRequest, UNCACHED } from './read/lazy-read'
 import { partitionOf } from './read/partition'
@@ -125,18 +126,6 @@ interface DelegateFacts {
   /** Query hooks of extensions added after cache(), which Strata runs around its read. */
   upperHooks?: QueryHook[]
 }
-
-type QueryCallbacks = { getAllQueryCallbacks?(model: string, op: string): unknown[] } | undefined
-
-/** The query callbacks for `model`/`operation` of a client: Prisma lists them from the first extension added. */
-function queryCallbacks(layer: Record<string | symbol, unknown>, model: string, operation: string): unknown[] {
-  const name = model === RAW ? RAW : delegateName(model)
-  return (layer._extensions as QueryCallbacks)?.getAllQueryCallbacks?.(name, operation) ?? []
-}
-
-/** The model name Prisma lists the query callbacks of raw operations under. */
-const RAW = '$none'
-const rawOperations = ['$executeRaw', '$executeRawUnsafe', '$queryRaw', '$queryRawUnsafe', '$queryRawTyped'] as const
 
 /** What a read of `model` through `layer`, the client below Strata, needs to know (see transaction/client-below.ts). */
 function factsBelow(

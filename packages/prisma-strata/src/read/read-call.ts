@@ -50,7 +50,11 @@ export function queryText(
   const scope = call.partition === undefined ? '' : `${JSON.stringify(call.partition)}|`
   // Tags are dependencies: the same query under other tags is another entry, or invalidating one would miss it.
   const tags = call.query?.tags?.length ? `|tags:${JSON.stringify([...new Set(call.query.tags)].sort())}` : ''
-  const operation = sharedOperation(call.operation)
+  // A read with its dependencies given (query hooks below cache() run for it, or `$cache.wrap`) keeps its own
+  // operation: hooks may run for `findUnique` and not for `findUniqueOrThrow`, so the two forms share an entry only
+  // when no hook runs for either.
+  const hooked = call.deps !== undefined
+  const operation = hooked ? call.operation : sharedOperation(call.operation)
   if (call.query?.key !== undefined) {
     // Stated dependencies (`$cache.wrap`) are part of a named entry, as tags are: one filled under others is not it.
     const deps = call.deps ? `|deps:${call.deps.join(',')}` : ''
@@ -58,7 +62,7 @@ export function queryText(
   }
   // An aggregate's result lists its aggregations (`_max`, `_sum`...) in the order they were asked for.
   const args = canonical(call.args, false, aggregations.has(operation))
-  return `${scope}${call.model}|${operation}|${args}${omit}${tags}`
+  return `${scope}${call.model}|${operation}${hooked ? '|hooked' : ''}|${args}${omit}${tags}`
 }
 
 /** The text `queryText` adds for a client's global `omit`: empty when it omits nothing. */

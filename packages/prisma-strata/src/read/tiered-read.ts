@@ -30,6 +30,7 @@ interface Grace {
 }
 
 export function tieredRead<S extends Snapshot>(engine: Engine, kind: EntryKind<S>): Promise<unknown> {
+  if (engine.writesInFlight.any && engine.writesInFlight.touches(kind.deps())) return bypass(engine, kind)
   const local = localEntry(engine, kind.text)
   if (local !== undefined && engine.versions.matches(local.deps, local.versions) && kind.answers(local.value)) {
     const age = freshness(local.times)
@@ -239,6 +240,16 @@ async function fill<S extends Snapshot>(
  * A read Redis gave no versions for: the database answers, and nothing is stored, for there is no snapshot taken
  * before the SQL to store it under.
  */
+/**
+ * A read made while a write it depends on is between the database and its bump (writes-in-flight.ts): the database
+ * answers, nothing is stored, and no flight is shared.
+ */
+async function bypass<S extends Snapshot>(engine: Engine, kind: EntryKind<S>): Promise<unknown> {
+  engine.stats.of(kind.call.model, kind.call.operation).bypasses++
+  const { value, notFound } = await query(engine, kind)
+  return kind.answer(value, true, notFound)
+}
+
 async function uncached<S extends Snapshot>(engine: Engine, kind: EntryKind<S>): Promise<Outcome> {
   const { value, notFound } = await query(engine, kind)
   return { master: copyResult(value), own: { value }, notFound }

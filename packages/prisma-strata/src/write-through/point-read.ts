@@ -23,6 +23,8 @@ export function pointRead(engine: Engine, call: ReadCall): Promise<unknown> | un
   }
   // Per-query options (key, tags, ttl, swr) name an entry of their own: an ordinary cached read.
   if (call.query !== undefined && Object.values(call.query).some((v) => v !== undefined)) return undefined
+  // Rows read through query hooks below cache() are theirs, not the table's: ordinary cached reads.
+  if (engine.rowsHookedBelow(call.model)) return undefined
   const info = engine.graph.models.get(call.model)
   const target = info && rowTarget(info, call.args)
   if (!info || !target) return undefined

@@ -27,6 +27,7 @@ function movedKeys(engine: Engine, info: ModelInfo, params: WriteParams, effect:
     params.operation !== 'update' ||
     params.__internalParams?.transaction !== undefined ||
     engine.provider === 'mysql' ||
+    engine.rowsHookedBelow(info.name) ||
     !isObject(args) ||
     !isObject(args.where) ||
     !isObject(args.data) ||
@@ -63,7 +64,8 @@ export async function updateMovingKeys(
   // scheme whole, which makes every list and count of every parent stale (a hot row moved by two writes at once).
   // The value it moved away from is bumped too: that write may have been made outside Prisma, bumping nothing.
   for (let attempt = 0; attempt < MOVE_ATTEMPTS; attempt++) {
-    const old = (await engine.loadRow(info.name, { where, select })) as Args | null
+    // A read that fails leaves the old values unknown; the write itself still runs (and fails on its own, if it must).
+    const old = (await Promise.resolve(engine.loadRow(info.name, { where, select })).catch(() => null)) as Args | null
     if (old === null) break
     const guarded = { ...sent, where: { ...where, AND: [...and, ...moved.map((f) => ({ [f]: old[f] }))] } }
     try {

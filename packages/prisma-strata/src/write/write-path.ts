@@ -87,8 +87,10 @@ export function modelWrite(engine: Engine) {
       !movesKey(engine.graph, info, params.operation, params.args) &&
       !info.id.some((field) => effect.rootFields.has(field)) &&
       !opaque &&
-      // The row read back below cache() carries computed fields, which may replace columns: not a row to put.
-      !engine.computedBelow?.has(model)
+      // The row read back below cache() carries computed fields, which may replace columns, or is what query hooks
+      // there make of it: not a row to put.
+      !engine.computedBelow?.has(model) &&
+      !engine.rowsHookedBelow(model)
     // Rows of other models (or other rows of this one) the write changes: every row entry of theirs goes, and
     // every predicate entry (rows created by nested writes match predicates too).
     const rowsGone = new Set(effect.elsewhere)
@@ -101,6 +103,10 @@ export function modelWrite(engine: Engine) {
     if (put) {
       const request = precise ? (result: unknown) => rowRequestOf(info, params.operation, effect, result) : undefined
       return writeThrough(engine, params, info, names, txId, request)
+    }
+    // Hooks added after cache() may read between the write and its bump: those reads bypass the cache meanwhile.
+    if (engine.hookedAbove.models.has(model)) {
+      return engine.writesInFlight.around(names, () => bumpAround(engine, params, names))
     }
     return precise ? preciseWrite(engine, params, effect, names) : bumpAround(engine, params, names)
   }
@@ -132,6 +138,8 @@ export function rawWrite(engine: Engine) {
       ? [...engine.graph.models.keys()]
       : rawSqlModels(engine.graph, dialect, sqlText(params.args, dialect?.placeholder))
     if (models.length === 0) return params.query(params.args)
-    return bumpAround(engine, params, engine.namesFor(models))
+    const names = engine.namesFor(models)
+    if (engine.hookedAbove.raw) return engine.writesInFlight.around(names, () => bumpAround(engine, params, names))
+    return bumpAround(engine, params, names)
   }
 }
