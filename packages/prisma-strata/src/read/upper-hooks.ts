@@ -3,11 +3,13 @@
  * runs them for a read Strata answers from memory, so Strata runs them itself, around its cached read: a hook sees
  * every read, hit or miss, and the arguments it passes on (a tenant filter it adds) are what the cache keys and
  * the database get. Lower hooks (below `cache()`) still run only when the query reaches the database. Fluent
- * calls run the hooks on the root query with the relation path as a nested select, as Prisma does.
+ * calls run the hooks on the root query with the relation path as a nested select, as Prisma does, and their
+ * `query` answers with the related record.
  */
 
 import type { Args } from '../args'
 import type { ModelGraph } from '../schema/model-graph'
+import { copyResult } from './copy-result'
 import { withRelationMethods } from './fluent-class'
 import { type FluentStep, fluentArgs, followPath } from './lazy-read'
 
@@ -42,20 +44,27 @@ export class HookedRead implements PromiseLike<unknown> {
     private readonly steps: readonly FluentStep[] = [],
   ) {}
 
+  /**
+   * As Prisma runs them: each hook gets its own copy of the arguments (it may change them in place, the caller's stay
+   * as they were), and what `query` answers a fluent call is the related record, the path already followed.
+   */
   private run(last: (args: Args) => PromiseLike<unknown>): Promise<unknown> {
     const { hooks, model, operation } = this.target
+    const { steps } = this
     const step = (i: number, args: Args): Promise<unknown> => {
       const hook = hooks[i]
-      if (hook === undefined) return Promise.resolve(last(args))
+      if (hook === undefined) {
+        const read = Promise.resolve(last(args))
+        return steps.length === 0 ? read : read.then((value) => followPath(value, steps))
+      }
       try {
         const query = (next: Args) => step(i + 1, next)
-        return Promise.resolve(hook({ model, operation, args, query }))
+        return Promise.resolve(hook({ model, operation, args: copyResult(args), query }))
       } catch (error) {
         return Promise.reject(error)
       }
     }
-    const done = step(0, fluentArgs(this.rootArgs, this.steps) ?? {})
-    return this.steps.length === 0 ? done : done.then((value) => followPath(value, this.steps))
+    return step(0, fluentArgs(this.rootArgs, steps) ?? {})
   }
 
   // biome-ignore lint/suspicious/noThenProperty: a PrismaPromise is a thenable by contract
