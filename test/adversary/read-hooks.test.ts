@@ -85,3 +85,57 @@ describe('2 fluent reads through a hook that changes its answer', () => {
     expect(await diffs(attack({ above: catcher }, nothing, r))).toEqual([])
   })
 })
+
+// 3. Prisma adds computed fields after every hook, to what the hooks answer (with the caller's `select`/`omit`): a
+//    hook sees rows without them, with the stored fields they need, and what it changes is what they compute from.
+describe('3 computed fields and a hook that changes its answer', () => {
+  const slug = (c: C) =>
+    c.$extends({ result: { note: { slug: { needs: { id: true }, compute: (n: C) => `note-${n.id}` } } } })
+  const label = (c: C) =>
+    c.$extends({ result: { note: { label: { needs: { title: true }, compute: (n: C) => `L:${n.title}` } } } })
+  const hook = (change: (row: C) => C) => (c: C) =>
+    c.$extends({
+      query: {
+        note: {
+          async $allOperations({ args, query }: C) {
+            const r = await query(args)
+            if (Array.isArray(r)) return r.map(change)
+            return r && typeof r === 'object' ? change(r) : r
+          },
+        },
+        account: {
+          async findUnique({ args, query }: C) {
+            const r = await query(args)
+            return r && { ...r, seen: Object.keys(r).sort().join(',') }
+          },
+        },
+      },
+    })
+  const upper = hook((r) => ('title' in r ? { ...r, title: String(r.title).toUpperCase() } : r))
+  const dto = hook((r) => ({ id: r.id, title: r.title, keys: Object.keys(r).sort().join(',') }))
+  const reads: R[] = [
+    ['findUnique', (p) => p.note.findUnique({ where: { id: 1 } })],
+    ['findMany', (p) => p.note.findMany({ where: { ownerId: 1 }, orderBy: { id: 'asc' } })],
+    [
+      'select the computed field only',
+      (p) => p.note.findFirst({ where: { id: 2 }, select: { slug: true, label: true } }),
+    ],
+    ['omit a field it needs', (p) => p.note.findFirst({ where: { id: 2 }, omit: { title: true } })],
+    ['fluent', (p) => p.account.findUnique({ where: { id: 1 } }).notes({ orderBy: { id: 'asc' } })],
+    ['include', (p) => p.account.findUnique({ where: { id: 1 }, include: { notes: { orderBy: { id: 'asc' } } } })],
+    ['count', (p) => p.note.count({ where: { ownerId: 1 } })],
+    ['batch', (p) => p.$transaction([p.note.findUnique({ where: { id: 1 } }), p.note.findMany({ where: { id: 2 } })])],
+  ]
+  const stacks: Array<[string, (c: C) => C, ((c: C) => C) | undefined]> = [
+    ['computed after cache(), a hook that changes a field', (c) => upper(label(slug(c))), undefined],
+    ['computed after cache(), a hook that maps rows to new objects', (c) => dto(label(slug(c))), undefined],
+    ['computed below cache(), a hook that changes a field', upper, (c) => label(slug(c))],
+    ['computed below cache(), a hook that maps rows to new objects', dto, (c) => label(slug(c))],
+  ]
+  for (const [name, above, below] of stacks) {
+    it(name, async () => {
+      const write = (p: C) => p.note.update({ where: { id: 2 }, data: { title: 'y' } })
+      expect(await diffs(attack({ above, below }, write, reads))).toEqual([])
+    })
+  }
+})

@@ -125,6 +125,8 @@ interface DelegateFacts {
   everyModel: string[] | undefined
   /** Query hooks of extensions added after cache(), which Strata runs around its read. */
   upperHooks?: QueryHook[]
+  /** With such hooks and computed fields: the read answers rows without them, computed after the hooks. */
+  raw?: ReadRequest['raw']
 }
 
 /** What a read of `model` through `layer`, the client below Strata, needs to know (see transaction/client-below.ts). */
@@ -190,12 +192,14 @@ function readMethod(
     // or miss. (A delegate knows only the client below its own level; `$extends` recorded which client it is of.)
     const outer = outerClients.get(context as object)
     if (outer !== undefined) {
+      const computedBelow = known.computed
       known.computed = computed(outer)
       const upper = layers.upper(outer, below.layer)
       if (upper) known.upper = upper
       const all = queryCallbacks(outer, model, operation)
       const hooks = all.slice(queryCallbacks(below.layer, model, operation).length) as QueryHook[]
       if (hooks.length > 0) known.upperHooks = hooks
+      if (hooks.length > 0 && known.computed) known.raw = { lower: known.computed, strip: computedBelow }
     }
     facts.set(context, known)
     return known
@@ -230,8 +234,11 @@ function readMethod(
       const request: ReadRequest = uncached
         ? { model, operation, args: readArgs, query: undefined, policy: UNCACHED, partition, uncached: true }
         : { model, operation, args: readArgs, query: query || undefined, policy, partition }
-      if (known.computed) request.computed = known.computed
-      if (known.upper) request.upper = known.upper
+      if (known.raw) request.raw = known.raw
+      else {
+        if (known.computed) request.computed = known.computed
+        if (known.upper) request.upper = known.upper
+      }
       if (known.everyModel && !uncached) {
         const tags = query ? (query.tags ?? []).map(tagVersionName) : []
         request.deps = [...new Set([...known.everyModel, ...tags])].sort()
@@ -246,6 +253,8 @@ function readMethod(
       graph: engine.graph,
       read: lazyRead,
     }
+    const { raw, computed: fields } = known
+    if (raw && fields) target.present = (value, at, atArgs) => fields.present(value, at, atArgs, true)
     return new Hooked(target, args)
   }
   return read

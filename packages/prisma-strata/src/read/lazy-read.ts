@@ -82,6 +82,13 @@ export interface ReadRequest {
    * when it runs, as is any read in a batch `$transaction`.
    */
   uncached?: true
+  /**
+   * Set for a read that query hooks added after cache() run around, on a client with computed fields: Prisma computes
+   * them after every hook, from what the hooks answer, so this read answers rows without them (`computed` and
+   * `upper` unset) and with the stored fields they need: it sends `lower`'s arguments below Strata and takes out
+   * what the client below computes (`strip`, when it computes any).
+   */
+  raw?: { lower: ComputedFields; strip: ComputedFields | undefined }
 }
 
 /** The policy of a read that never reaches the cache: none of it is read. */
@@ -128,7 +135,7 @@ export class LazyRead implements ReadCall, PromiseLike<unknown> {
 
   private executeWith(args: Args | undefined): PromiseLike<unknown> {
     const result = this.below(args)
-    const computed = this.computed
+    const computed = this.request.raw ? this.request.raw.strip : this.computed
     return computed ? result.then((value) => computed.strip(value, this.model, args)) : result
   }
 
@@ -137,7 +144,7 @@ export class LazyRead implements ReadCall, PromiseLike<unknown> {
    * rows are selected: a group, an aggregate or a count gets what its own fields allow, as Prisma computes it.
    */
   private below(args: Args | undefined): PrismaPromiseLike {
-    const upper = this.operation.startsWith('find') ? this.request.upper : undefined
+    const upper = this.operation.startsWith('find') ? (this.request.raw?.lower ?? this.request.upper) : undefined
     return (this.delegate[this.operation] as (args?: unknown) => PrismaPromiseLike)(
       upper ? upper.lower(this.model, args) : args,
     )
@@ -166,12 +173,17 @@ export class LazyRead implements ReadCall, PromiseLike<unknown> {
     if (this.promise === undefined) {
       const { computed } = this
       let read: Promise<unknown>
-      if (this.request.uncached || computed?.cannotRepeat(this.model, this.args)) {
+      const { raw } = this.request
+      if (this.request.uncached || (raw ? raw.strip : computed)?.cannotRepeat(this.model, this.args)) {
         this.bypassed()
-        read = this.presented(this.below(this.args))
+        read = raw ? Promise.resolve(this.executeWith(this.args)) : this.presented(this.below(this.args))
       } else {
         // Rows below computed fields or rewritten arguments are not what per-row entries hold.
-        const rows = this.steps.length === 0 && this.deps === undefined && !computed?.has(this.model)
+        const rows =
+          this.steps.length === 0 &&
+          this.deps === undefined &&
+          !computed?.has(this.model) &&
+          !raw?.lower.has(this.model)
         read = (rows && pointRead(this.engine, this)) || cachedRead(this.engine, this)
         if (computed) read = read.then((value) => computed.present(value, this.model, this.args))
       }
@@ -204,7 +216,11 @@ export class LazyRead implements ReadCall, PromiseLike<unknown> {
    */
   requestTransaction(transaction: unknown): PromiseLike<unknown> {
     this.bypassed()
-    const promise = this.presented(this.below(this.args).requestTransaction(transaction))
+    const sent = this.below(this.args).requestTransaction(transaction)
+    const strip = this.request.raw?.strip
+    const promise = this.request.raw
+      ? Promise.resolve(sent).then((value) => (strip ? strip.strip(value, this.model, this.args) : value))
+      : this.presented(sent)
     return this.steps.length === 0 ? promise : promise.then((value) => followPath(value, this.steps))
   }
 

@@ -33,6 +33,11 @@ export interface HookedTarget {
   graph: ModelGraph
   /** Strata's read of the arguments the last hook passed on (it knows how to join a batch transaction). */
   read(args: Args): Batched
+  /**
+   * Set when `read` answers rows without their computed fields: adds them to what the hooks answered, as Prisma
+   * does after every hook, for `model` (at the end of a fluent path) and the caller's `args` there.
+   */
+  present?(value: unknown, model: string, args: Args | undefined): unknown
 }
 
 export class HookedRead implements PromiseLike<unknown> {
@@ -64,7 +69,19 @@ export class HookedRead implements PromiseLike<unknown> {
         return Promise.reject(error)
       }
     }
-    return step(0, fluentArgs(this.rootArgs, steps) ?? {})
+    const done = step(0, fluentArgs(this.rootArgs, steps) ?? {})
+    const { present } = this.target
+    if (!present) return done
+    const at = steps.length === 0 ? this.rootArgs : ((steps[steps.length - 1]?.[1] ?? {}) as Args)
+    return done.then((value) => present(value, this.pathModel(), at))
+  }
+
+  /** The model at the end of the fluent path. */
+  private pathModel(): string {
+    const { graph } = this.target
+    let model = this.target.model
+    for (const [name] of this.steps) model = graph.models.get(model)?.relations.get(name)?.target ?? model
+    return model
   }
 
   // biome-ignore lint/suspicious/noThenProperty: a PrismaPromise is a thenable by contract
@@ -95,8 +112,7 @@ export class HookedRead implements PromiseLike<unknown> {
   /** A fluent relation call: the same root query, one step further along the relation path. */
   protected fluent(field: string, args: unknown): HookedRead {
     const { graph } = this.target
-    let model = this.target.model
-    for (const [name] of this.steps) model = graph.models.get(model)?.relations.get(name)?.target ?? model
+    const model = this.pathModel()
     const next = graph.models.get(model)?.relations.get(field)?.target ?? model
     const Fluent = hookedClass(graph, next)
     return new Fluent(this.target, this.rootArgs, [...this.steps, [field, args] as const])
