@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto'
 import { Redis, type RedisOptions } from 'ioredis'
 import type { Args } from './args'
 import { ChangeFollower } from './changes/follower'
-import { StrataOptionsError } from './errors'
+import { BumpsLostError, StrataOptionsError } from './errors'
 import { Reporter } from './observe/reporter'
 import { Stats } from './observe/stats'
 import type { ResolvedOptions } from './options'
@@ -56,6 +56,9 @@ export interface PrismaInternals {
 function isClient(value: unknown): value is RedisClient {
   return typeof (value as { getBuffer?: unknown })?.getBuffer === 'function'
 }
+
+/** How long `close()` keeps sending bumps Redis has not taken yet before giving up on them. */
+const OWED_CLOSE_WAIT_MS = 10_000
 
 export class Engine {
   readonly graph: ModelGraph
@@ -391,7 +394,8 @@ export class Engine {
     await Promise.race([pending, new Promise((resolve) => setTimeout(resolve, 2000).unref())])
     // Before the versions and the bus: what it has not acknowledged, the next follower replays from the slot.
     await this.changes?.close()
-    this.versions.close()
+    const lost = await this.versions.close(OWED_CLOSE_WAIT_MS)
+    if (lost > 0) this.reporter.error(new BumpsLostError(lost, OWED_CLOSE_WAIT_MS))
     this.detach?.()
     await this.bus?.close()
     this.ownedClient?.disconnect()

@@ -109,6 +109,20 @@ export class ChangesError extends StrataError {
   }
 }
 
+/**
+ * `close()` (or `$disconnect()`) gave up on bumps that Redis did not take: other instances may serve what those
+ * writes changed until it expires.
+ */
+export class BumpsLostError extends StrataError {
+  constructor(names: number, waitedMs: number, cause?: unknown) {
+    super(
+      'E_BUMPS_LOST',
+      `close(): ${names} version bump(s) of writes could not reach Redis in ${waitedMs} ms; other instances may serve what those writes changed until it expires`,
+      { cause },
+    )
+  }
+}
+
 /** The codes of every Strata error, for matching in `onError`. */
 export const errorCodes = {
   options: 'E_STRATA_OPTIONS',
@@ -123,4 +137,5 @@ export const errorCodes = {
   afterWrite: 'E_AFTER_WRITE',
   sqlParser: 'E_SQL_PARSER',
   changes: 'E_CHANGES',
+  bumpsLost: 'E_BUMPS_LOST',
 } as const

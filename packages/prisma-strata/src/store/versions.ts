@@ -510,10 +510,20 @@ export class Versions {
     return this.flushing
   }
 
-  /** Stops the retry timer (the engine is closing). */
-  close(): void {
-    this.closed = true
+  /**
+   * The engine is closing: bumps still owed are sent until Redis takes them or `waitMs` has passed (a job that writes
+   * during a Redis stall and exits must not leave every other instance serving what it changed), then the retry
+   * timer stops. Returns how many names were given up on.
+   */
+  async close(waitMs: number): Promise<number> {
     this.stopRetry()
+    const until = Date.now() + waitMs
+    while (this.owed.size > 0 && this.redis && Date.now() < until) {
+      await this.flushOwed(false)
+      if (this.owed.size > 0) await new Promise((resolve) => setTimeout(resolve, OWED_RETRY_MS))
+    }
+    this.closed = true
+    return this.redis ? this.owed.size : 0
   }
 
   /** New versions from a bump (ours or, through the bus, another process's). */
