@@ -332,6 +332,16 @@ function isObject<T>(value: T): value is Exclude<T, readonly unknown[]> & object
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
+/** The ioredis `keyPrefix` of a client (a Redis or a Cluster) or of options, if any. */
+function keyPrefixOf(redis: unknown): unknown {
+  if (typeof redis !== 'object' || redis === null) return undefined
+  const given = redis as {
+    keyPrefix?: unknown
+    options?: { keyPrefix?: unknown; redisOptions?: { keyPrefix?: unknown } }
+  }
+  return given.keyPrefix || given.options?.keyPrefix || given.options?.redisOptions?.keyPrefix
+}
+
 /** Checks every option and applies defaults. Throws `StrataOptionsError` saying what to fix. */
 export function resolveOptions(options: CacheOptions = {}): ResolvedOptions {
   if (!isObject(options)) fail('options', 'must be an object.')
@@ -341,6 +351,13 @@ export function resolveOptions(options: CacheOptions = {}): ResolvedOptions {
     const ok =
       (typeof redis === 'string' && /^rediss?:\/\//.test(redis)) || (typeof redis === 'object' && redis !== null)
     if (!ok) fail('redis', 'must be an ioredis Redis or Cluster, ioredis options, or a redis:// URL.')
+    const keyPrefix = keyPrefixOf(redis)
+    if (keyPrefix) {
+      fail(
+        'redis',
+        `has the ioredis \`keyPrefix\` ${JSON.stringify(keyPrefix)}, which ioredis cannot apply to the keys Strata's scripts build: pass a client without it, and \`prefix\` to keep apps apart.`,
+      )
+    }
   }
   const prefix = options.prefix ?? 'strata'
   if (typeof prefix !== 'string' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(prefix)) {

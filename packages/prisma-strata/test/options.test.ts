@@ -71,6 +71,10 @@ describe('cache(options)', () => {
     [{ local: [] }, /`local` must be `false` or an object/],
     [{ lease: [] }, /`lease` must be a boolean or an object/],
     [{ redis: 'redis://x', changes: { postgres: [] } }, /`changes.postgres` must be an object/],
+    // ioredis prefixes KEYS, not the keys Strata's scripts build from ARGV: bumps landed beside what reads looked at.
+    [{ redis: { host: '127.0.0.1', keyPrefix: 'kp:' } }, /`redis` has the ioredis `keyPrefix` "kp:"/],
+    [{ redis: { options: { keyPrefix: 'kp:' } } }, /`redis` has the ioredis `keyPrefix`/],
+    [{ redis: { options: { redisOptions: { keyPrefix: 'kp:' } } } }, /`redis` has the ioredis `keyPrefix`/],
     // A reader waiting past a dead holder's lease would hang for as long as `wait` says.
     [{ lease: { timeout: 1000, wait: 5000 } }, /`lease.wait` must not exceed `lease.timeout` \(1000 ms\), got 5000/],
     [{ lease: { wait: 60_000 } }, /`lease.wait` must not exceed `lease.timeout` \(5000 ms\)/],
