@@ -161,6 +161,55 @@ describe('a rewound Redis', () => {
     for (const prisma of [writer, reader, fresh]) expect(await reads(prisma, ids)).toEqual(await truth(ids))
   })
 
+  it('a failback to an old master that missed the writes made on the other (its run id unchanged): every instance reads the write', async () => {
+    const old = await server()
+    const other = await server(['--replicaof', '127.0.0.1', String(old.port)])
+    let target = old.port
+    const sockets = new Set<Socket>()
+    const proxy = createServer((client) => {
+      const upstream = connect(target, '127.0.0.1')
+      for (const socket of [client, upstream]) {
+        sockets.add(socket)
+        socket.on('close', () => sockets.delete(socket))
+        socket.on('error', () => {})
+      }
+      client.pipe(upstream).pipe(client)
+    })
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
+    cleanups.push(() => new Promise<void>((resolve) => proxy.close(() => resolve())))
+    const port = (proxy.address() as { port: number }).port
+    const options = { redis: { host: '127.0.0.1', port }, prefix: 'failback' }
+    const [writer, reader] = [await instance(options), await instance(options)]
+    const ids = await rows()
+    await reads(writer, ids)
+    await reads(reader, ids)
+    const [first, second] = [new Redis(old.url), new Redis(other.url)]
+    second.on('error', () => {}) // it is killed below
+    cleanups.push(() => first.disconnect())
+    cleanups.push(() => second.disconnect())
+    for (const start = Date.now(); Number(await first.call('WAIT', '1', '1000')) < 1; ) {
+      if (Date.now() - start > 10_000) throw new Error('the replica never caught up')
+    }
+    const moveTo = async (to: number) => {
+      target = to
+      for (const socket of sockets) socket.destroy()
+      await Promise.all([gone(writer), gone(reader)])
+      await Promise.all([waitForBus(writer), waitForBus(reader)])
+    }
+    // Failover: the replica is promoted, the old master is cut off but keeps running (and its data, and its run id).
+    await second.call('REPLICAOF', 'NO', 'ONE')
+    await moveTo(other.port)
+    await write(writer, ids)
+    expect(await reads(writer, ids)).toEqual(await truth(ids))
+    expect(await reads(reader, ids)).toEqual(await truth(ids))
+    // Failback to the old master, which never resynced: the write's bumps are lost with the server that took them.
+    process.kill(other.pid, 'SIGKILL')
+    await moveTo(old.port)
+
+    const fresh = await instance(options)
+    for (const prisma of [writer, reader, fresh]) expect(await reads(prisma, ids)).toEqual(await truth(ids))
+  })
+
   it('a row hash left by another server run (a Cluster node restarted from its dump) is not served', async () => {
     const redis = await server()
     const options = { redis: redis.url, prefix: 'rowrun' }

@@ -194,9 +194,11 @@ export class Engine {
             this.local?.clear()
           },
           up: () => {
-            this.versions.trust()
+            const checked = this.versions.trust()
             this.versions.flushOwedSoon()
-            for (const resolve of this.readyWaiters.splice(0)) resolve(true)
+            void checked.then(() => {
+              for (const resolve of this.readyWaiters.splice(0)) resolve(true)
+            })
           },
         },
         this.reporter.error,
@@ -366,7 +368,7 @@ export class Engine {
 
   /** Resolves true once local hits need no Redis round trip (the bus is subscribed), false after `timeoutMs`. */
   whenReady(timeoutMs: number): Promise<boolean> {
-    if (this.versions.isTrusted) return Promise.resolve(true)
+    if (this.versions.isReady) return Promise.resolve(true)
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         const i = this.readyWaiters.indexOf(done)

@@ -199,7 +199,11 @@ function readMethod(
       const all = queryCallbacks(outer, model, operation)
       const hooks = all.slice(queryCallbacks(below.layer, model, operation).length) as QueryHook[]
       if (hooks.length > 0) known.upperHooks = hooks
-      if (hooks.length > 0 && known.computed) known.raw = { lower: known.computed, strip: computedBelow }
+      // Unless the client below replaces a stored field with a computed one: what it answers never holds the stored
+      // value, so the hooks see computed fields (and Strata computes none again after them).
+      if (hooks.length > 0 && known.computed && !computedBelow?.replacesStored()) {
+        known.raw = { lower: known.computed, strip: computedBelow }
+      }
     }
     facts.set(context, known)
     return known
@@ -345,7 +349,7 @@ export function cache(options: CacheOptions = {}) {
       },
       precise: engine.precise,
       get ready() {
-        return engine.versions.isTrusted
+        return engine.versions.isReady
       },
       whenReady: (timeoutMs = 5000) => engine.whenReady(timeoutMs),
       close: () => engine.close(),

@@ -80,6 +80,15 @@ export class ComputedFields {
     return this.byModel.has(model)
   }
 
+  /** Whether a computed field takes the name of a stored field or relation of its model (the value is then lost). */
+  replacesStored(): boolean {
+    for (const [model, fields] of this.byModel) {
+      const info = this.graph.models.get(model)
+      if (fields.some((f) => info?.scalars.has(f.name) || info?.relations.has(f.name))) return true
+    }
+    return false
+  }
+
   /**
    * Whether the rows the caller sees cannot compute a field of this read again: it needs a stored field the read
    * leaves out (`select: { fullName: true }`: Prisma fetches and hides it), or it replaces a stored field of the

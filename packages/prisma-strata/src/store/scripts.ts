@@ -135,6 +135,16 @@ end
 return out`
 
 /**
+ * KEYS[1]: the timeline key. ARGV[1]: ms it outlives its last use. Begins a new timeline in this server run: every
+ * version issued before is below its floor, so no entry filled under one can match again. For a server that went
+ * back in time keeping its run id (a failback to an old master that missed writes), which a process noticed.
+ */
+export const newTimeline = `${common}
+local time = now()
+redis.call('SET', KEYS[1], runId() .. ' ' .. text(time), 'PX', tonumber(ARGV[1]))
+return 1`
+
+/**
  * KEYS[1]: the timeline key, KEYS[2..n+1]: version keys, then two keys per row request: the model's scheme
  * registry and its registry version. ARGV[1]: bus channel, ARGV[2]: origin id, ARGV[3]: ms a version key outlives
  * its last use, ARGV[4]: n, ARGV[5]: the version key prefix, ARGV[6..n+5]: the version names, then five per row

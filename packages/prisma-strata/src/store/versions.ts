@@ -8,7 +8,7 @@ import type { Stats } from '../observe/stats'
 import { EVERY_TAG, type KeySpace, registryVersionName } from './keys'
 import { FAILED, type RedisTier } from './redis-tier'
 import { isRowRequest, parseRowRequest, rowRequestEpoch } from './row-request'
-import { bumpVersions, readVersions } from './scripts'
+import { bumpVersions, newTimeline, readVersions } from './scripts'
 import { type Budget, TurnBatch } from './turn-batch'
 
 /**
@@ -36,6 +36,9 @@ export const MAX_KNOWN = 50_000
  * way keep nothing they read (the trust epoch moves), which is always safe.
  */
 const MAX_HEARD = 10_000
+/** How many names' highest versions a process remembers, and checks against Redis when the bus is back. */
+const MAX_HIGHEST = 1_000
+const CHECKED_ON_TRUST = 64
 /** Below this a version is not one of ours (versions are seeded from Redis TIME in µs, ~1.7e15). */
 const SEED_FLOOR = 1e12
 /**
@@ -97,6 +100,12 @@ export class Versions {
    * that script's reply: the reply's older version must not be kept (see `keep`). Emptied when no read is on its way.
    */
   private readonly heard = new Map<string, number>()
+  /**
+   * The highest version this process has seen of the names it used last (bounded; kept when trust is lost).
+   * Versions only grow: Redis answering less for one has lost writes (a failback to a server that missed them,
+   * keeping its run id, which the timeline check cannot see), and its timeline is ended (`timelineLost`).
+   */
+  private readonly highest = new Map<string, number>()
 
   constructor(
     private readonly redis: RedisTier | undefined,
@@ -137,6 +146,7 @@ export class Versions {
   }
 
   private set(name: string, version: number): void {
+    this.noteHighest(name, version)
     this.known.set(name, version)
     if (!this.redis && version > this.localMax) this.localMax = version
     if (this.known.size > MAX_KNOWN) this.forget()
@@ -255,13 +265,60 @@ export class Versions {
     try {
       const read = await this.fetch(deps, deadline, schemes, entries)
       if (!read) return undefined
+      if (this.wentBack(deps, read.values)) {
+        await this.timelineLost()
+        return undefined
+      }
       deps.forEach((name, i) => {
+        this.noteHighest(name, read.values[i] as number)
         read.values[i] = this.keep(name, read.values[i] as number, epoch)
       })
       return read
     } finally {
       this.fetched()
     }
+  }
+
+  private noteHighest(name: string, version: number): void {
+    if (!this.redis) return
+    const held = this.highest.get(name)
+    if (held !== undefined && held >= version) return
+    this.highest.delete(name) // re-inserted last: the first ones are the least recently raised
+    this.highest.set(name, version)
+    if (this.highest.size > MAX_HIGHEST) this.highest.delete(this.highest.keys().next().value as string)
+  }
+
+  /** Whether Redis answered a version below one this process has seen for the same name. */
+  private wentBack(names: readonly string[], values: readonly number[]): boolean {
+    if (this.highest.size === 0) return false
+    for (let i = 0; i < names.length; i++) {
+      const held = this.highest.get(names[i] as string)
+      if (held !== undefined && (values[i] as number) < held) return true
+    }
+    return false
+  }
+
+  /**
+   * Redis lost writes this process saw: a new timeline begins (every version issued before is below its floor, so no
+   * entry filled before matches again), and nothing known is kept.
+   */
+  private async timelineLost(): Promise<void> {
+    this.highest.clear()
+    this.known.clear()
+    this.epoch++
+    await (this.redis as RedisTier).script(newTimeline, [this.keys.timeline], [String(this.ttlMs)], { urgent: true })
+  }
+
+  /**
+   * The bus is back, perhaps on another server: Redis is asked for the names this process raised last, and ends
+   * its timeline if it answers less for one. A new instance remembers nothing, so the ones running find it first.
+   */
+  private async checkTimeline(): Promise<void> {
+    const names = [...this.highest.keys()].slice(-CHECKED_ON_TRUST)
+    if (names.length === 0 || !this.redis) return
+    const held = names.map((name) => this.highest.get(name) as number)
+    const read = await this.fetch(names)
+    if (read?.values.some((v, i) => v < (held[i] as number))) await this.timelineLost()
   }
 
   /** A read of versions is back (its versions kept): with none left on its way, nothing heard is needed. */
@@ -318,6 +375,10 @@ export class Versions {
     this.fetching++
     try {
       const values = (await this.fetch(deps, deadline))?.values
+      if (values && this.wentBack(deps, values)) {
+        await this.timelineLost()
+        return false
+      }
       if (!values || values.some((v, i) => v !== versions[i]) || this.owed.size > 0) return false
       // A newer version heard meanwhile: the entry's are no longer current.
       for (let i = 0; i < deps.length; i++) {
@@ -579,11 +640,28 @@ export class Versions {
     this.known.clear()
   }
 
-  /** The bus is subscribed again: what is learned from now on is kept fresh by it. */
-  trust(): void {
+  /**
+   * The bus is subscribed again: what is learned from now on is kept fresh by it. Settles once Redis was asked
+   * whether it went back in time (`checkTimeline`).
+   */
+  trust(): Promise<void> {
     this.known.clear()
     this.trusted = true
     this.epoch++
+    const checking = this.checkTimeline()
+      .catch(() => {})
+      .finally(() => {
+        if (this.checking === checking) this.checking = undefined
+      })
+    this.checking = checking
+    return checking
+  }
+
+  private checking: Promise<void> | undefined
+
+  /** Trusted, and Redis was asked whether it went back in time since the bus came back. */
+  get isReady(): boolean {
+    return this.trusted && this.checking === undefined
   }
 
   get isTrusted(): boolean {
