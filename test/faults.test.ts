@@ -3,13 +3,13 @@
 // returns what the database holds (compared with an uncached client), none fails, and the fault is counted.
 // Each test runs its own redis-server and stops it. The table of what each fault cost is printed at the end.
 import { AsyncLocalStorage } from 'node:async_hooks'
-import { connect, createServer, type Socket } from 'node:net'
 import { Redis } from 'ioredis'
 import { type CacheOptions, cache } from 'prisma-strata'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { TestDatabase } from '../prisma/database.ts'
 import { faultProxy } from './support/fault-proxy.ts'
 import { type CachedClient, newClient, newDatabase, type RawClient, waitForBus } from './support/matrix.ts'
+import { redisProxy } from './support/redis-proxy.ts'
 import { RunningTime } from './support/running-time.ts'
 import { type LocalServer, startRedisServer } from './support/services.ts'
 
@@ -468,33 +468,20 @@ describe('faults', () => {
   it('a write-only instance cut off from Redis: its bump lands once Redis is back, with no read of its own', async () => {
     const redis = await server()
     // A TCP proxy in front of Redis for the writer alone; cutting it drops its connections and refuses new ones.
-    let cut = false
-    const sockets = new Set<Socket>()
-    const proxy = createServer((client) => {
-      if (cut) return client.destroy()
-      const upstream = connect(redis.port, '127.0.0.1')
-      for (const socket of [client, upstream]) {
-        sockets.add(socket)
-        socket.on('close', () => sockets.delete(socket))
-        socket.on('error', () => {})
-      }
-      client.pipe(upstream).pipe(client)
-    })
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
-    cleanups.push(() => new Promise<void>((resolve) => proxy.close(() => resolve())))
-    const port = (proxy.address() as { port: number }).port
+    const proxy = await redisProxy(redis.port)
+    cleanups.push(() => proxy.close())
+    const port = proxy.port
     // No retries in ioredis: a command that meets the cut fails for good instead of waiting in its offline queue.
     const writer = await client({ redis: { host: '127.0.0.1', port, maxRetriesPerRequest: 0 }, prefix: 'owed' })
     const reader = await client({ redis: redis.url, prefix: 'owed' })
     const id = ids[1] as number
     const read = async () => (await reader.prisma.user.findUniqueOrThrow({ where: { id } })).name
     await read()
-    cut = true
-    for (const socket of sockets) socket.destroy()
+    proxy.cut()
     await writer.prisma.user.update({ where: { id }, data: { name: 'written while cut off' } }) // the bump fails
     expect(writer.errors).toContain('E_REDIS_UNAVAILABLE')
     await new Promise((r) => setTimeout(r, 1000)) // long enough for ioredis to give up on the queued bump
-    cut = false
+    proxy.mend()
     const deadline = clock.now() + 5000
     let seen = await read()
     while (seen !== 'written while cut off' && clock.now() < deadline) {

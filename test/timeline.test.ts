@@ -3,7 +3,6 @@
 // again: the writer, the instances that were reading, and a new instance all read what the database holds.
 // Each test runs its own redis-server(s).
 import { mkdtempSync, rmSync } from 'node:fs'
-import { connect, createServer, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
@@ -11,6 +10,7 @@ import { type CacheOptions, cache } from 'prisma-strata'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { TestDatabase } from '../prisma/database.ts'
 import { type CachedClient, newClient, newDatabase, type RawClient, waitForBus } from './support/matrix.ts'
+import { redisProxy } from './support/redis-proxy.ts'
 import { type LocalServer, startRedisServer } from './support/services.ts'
 
 describe('a rewound Redis', () => {
@@ -120,21 +120,9 @@ describe('a rewound Redis', () => {
     const master = await server()
     const replica = await server(['--replicaof', '127.0.0.1', String(master.port)])
     // Instances reach Redis through one address, as behind a Sentinel-managed name; failing over moves it.
-    let target = master.port
-    const sockets = new Set<Socket>()
-    const proxy = createServer((client) => {
-      const upstream = connect(target, '127.0.0.1')
-      for (const socket of [client, upstream]) {
-        sockets.add(socket)
-        socket.on('close', () => sockets.delete(socket))
-        socket.on('error', () => {})
-      }
-      client.pipe(upstream).pipe(client)
-    })
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
-    cleanups.push(() => new Promise<void>((resolve) => proxy.close(() => resolve())))
-    const port = (proxy.address() as { port: number }).port
-    const options = { redis: { host: '127.0.0.1', port }, prefix: 'failover' }
+    const proxy = await redisProxy(master.port)
+    cleanups.push(() => proxy.close())
+    const options = { redis: { host: '127.0.0.1', port: proxy.port }, prefix: 'failover' }
     const [writer, reader] = [await instance(options), await instance(options)]
     const ids = await rows()
     await reads(writer, ids)
@@ -152,8 +140,7 @@ describe('a rewound Redis', () => {
     await write(writer, ids)
     expect(await reads(writer, ids)).toEqual(await truth(ids))
     process.kill(master.pid, 'SIGKILL')
-    target = replica.port
-    for (const socket of sockets) socket.destroy()
+    proxy.moveTo(replica.port)
     await Promise.all([gone(writer), gone(reader)])
     await Promise.all([waitForBus(writer), waitForBus(reader)])
 
@@ -164,21 +151,9 @@ describe('a rewound Redis', () => {
   it('a failback to an old master that missed the writes made on the other (its run id unchanged): every instance reads the write', async () => {
     const old = await server()
     const other = await server(['--replicaof', '127.0.0.1', String(old.port)])
-    let target = old.port
-    const sockets = new Set<Socket>()
-    const proxy = createServer((client) => {
-      const upstream = connect(target, '127.0.0.1')
-      for (const socket of [client, upstream]) {
-        sockets.add(socket)
-        socket.on('close', () => sockets.delete(socket))
-        socket.on('error', () => {})
-      }
-      client.pipe(upstream).pipe(client)
-    })
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
-    cleanups.push(() => new Promise<void>((resolve) => proxy.close(() => resolve())))
-    const port = (proxy.address() as { port: number }).port
-    const options = { redis: { host: '127.0.0.1', port }, prefix: 'failback' }
+    const proxy = await redisProxy(old.port)
+    cleanups.push(() => proxy.close())
+    const options = { redis: { host: '127.0.0.1', port: proxy.port }, prefix: 'failback' }
     const [writer, reader] = [await instance(options), await instance(options)]
     const ids = await rows()
     await reads(writer, ids)
@@ -191,8 +166,7 @@ describe('a rewound Redis', () => {
       if (Date.now() - start > 10_000) throw new Error('the replica never caught up')
     }
     const moveTo = async (to: number) => {
-      target = to
-      for (const socket of sockets) socket.destroy()
+      proxy.moveTo(to)
       await Promise.all([gone(writer), gone(reader)])
       await Promise.all([waitForBus(writer), waitForBus(reader)])
     }
