@@ -279,8 +279,7 @@ export class Engine {
 
   /**
    * Whether query hooks below this extension run for `findUnique` of `model`: the rows `loadRow` reads are then
-   * what they make of them (a masked field, a filter added), not the table's, so none is kept as a row entry or
-   * read for a key's old value.
+   * what they make of them (a masked field, a filter added), not the table's, so none is kept as a row entry.
    */
   rowsHookedBelow(model: string): boolean {
     let hooked = this.rowReadsHooked.get(model)

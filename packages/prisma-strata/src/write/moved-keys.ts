@@ -27,7 +27,6 @@ function movedKeys(engine: Engine, info: ModelInfo, params: WriteParams, effect:
     params.operation !== 'update' ||
     params.__internalParams?.transaction !== undefined ||
     engine.provider === 'mysql' ||
-    engine.rowsHookedBelow(info.name) ||
     !isObject(args) ||
     !isObject(args.where) ||
     !isObject(args.data) ||
@@ -64,7 +63,8 @@ export async function updateMovingKeys(
   // scheme whole, which makes every list and count of every parent stale (a hot row moved by two writes at once).
   // The value it moved away from is bumped too: that write may have been made outside Prisma, bumping nothing.
   for (let attempt = 0; attempt < MOVE_ATTEMPTS; attempt++) {
-    // A read that fails leaves the old values unknown; the write itself still runs (and fails on its own, if it must).
+    // A read that fails (a query hook below cache() may throw) leaves the old values unknown: the update runs as
+    // asked. What such a hook makes of the row is checked by the update itself: a wrong old value matches nothing.
     const old = (await Promise.resolve(engine.loadRow(info.name, { where, select })).catch(() => null)) as Args | null
     if (old === null) break
     const guarded = { ...sent, where: { ...where, AND: [...and, ...moved.map((f) => ({ [f]: old[f] }))] } }
